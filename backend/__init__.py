@@ -1,0 +1,107 @@
+"""Linli (邻里): the Flask application factory."""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Mapping, Optional
+
+import sqlalchemy as sa
+from flask import Flask, has_request_context, request, send_from_directory
+
+from backend.config import load_config
+from backend.extensions import api, db, limiter, migrate
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @sa.event.listens_for(db.engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # pysqlite's own transaction handling is replaced by explicit BEGINs below
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    @sa.event.listens_for(db.engine, "begin")
+    def _on_begin(conn):
+        # SQLite has one writer: a transaction that will write takes the write lock at
+        # BEGIN, so it waits (busy_timeout) instead of failing midway on a lock upgrade.
+        # Reads (GET) keep a deferred BEGIN and run beside the writer under WAL.
+        read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False  # Chinese text as text, not \u escapes
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from backend.core.schemas import ErrorSchema
+
+    api.ERROR_SCHEMA = ErrorSchema
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"})
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(app)
+
+    from backend.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_transaction(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from backend.accounts.api import blp as accounts_blp
+    from backend.core.health import bp as health_bp
+    from backend.places.api import blp as places_blp
+
+    app.register_blueprint(health_bp)
+    for blp in (accounts_blp, places_blp):
+        api.register_blueprint(blp)
+
+    import swagger_ui_bundle
+
+    @app.get("/api/v1/docs-assets/<path:filename>")
+    def docs_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _register_cli(app: Flask) -> None:
+    from backend.accounts.cli import accounts_cli
+    from backend.demo.cli import demo_cli
+    from backend.places.cli import places_cli
+
+    for group in (accounts_cli, demo_cli, places_cli):
+        app.cli.add_command(group)
+
+
+def _register_transaction(app: Flask) -> None:
+    """The request owns the transaction: operations flush, the request commits."""
+
+    @app.after_request
+    def _commit(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response

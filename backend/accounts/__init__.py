@@ -1,0 +1,1 @@
+"""Users, roles, tokens, WeChat login and grid-worker binding."""

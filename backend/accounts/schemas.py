@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
+
+
+class WeChatLoginArgs(ArgsSchema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class DevLoginArgs(ArgsSchema):
+    openid = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    display_name = ma.fields.String(validate=validate.Length(max=50))
+
+
+class PasswordLoginArgs(ArgsSchema):
+    username = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class BindArgs(ArgsSchema):
+    binding_code = ma.fields.String(required=True, validate=validate.Length(min=4, max=32))
+
+
+class PlaceRefSchema(OutSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    level = ma.fields.String()
+
+
+class MeSchema(OutSchema):
+    """What a user sees of themselves."""
+
+    id = ma.fields.Integer()
+    role = ma.fields.String()
+    display_name = ma.fields.String()
+    username = ma.fields.String(allow_none=True)
+    scope = ma.fields.Nested(PlaceRefSchema, attribute="scope_place", allow_none=True)
+    cells = ma.fields.List(ma.fields.Nested(PlaceRefSchema))
+
+
+class TokenSchema(OutSchema):
+    token = ma.fields.String(required=True)
+    token_type = ma.fields.String(dump_default="Bearer")
+    expires_at = ma.fields.DateTime(required=True)
+    user = ma.fields.Nested(MeSchema, required=True)
+
+
+class WorkerArgs(ArgsSchema):
+    display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    phone = ma.fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
+    cell_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True,
+                              validate=validate.Length(min=1, max=100))
+
+
+class WorkerCellsArgs(ArgsSchema):
+    cell_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True,
+                              validate=validate.Length(min=1, max=100))
+
+
+class WorkerSchema(OutSchema):
+    """A grid worker as staff see them."""
+
+    id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+    bound = ma.fields.Boolean()
+    is_active = ma.fields.Boolean()
+    cells = ma.fields.List(ma.fields.Nested(PlaceRefSchema))
+
+
+class BindingCodeSchema(OutSchema):
+    worker_id = ma.fields.Integer()
+    binding_code = ma.fields.String()
+    expires_at = ma.fields.DateTime()
+
+
+class StaffArgs(ArgsSchema):
+    username = ma.fields.String(required=True, validate=[
+        validate.Length(min=3, max=50), validate.Regexp(r"^[A-Za-z0-9_.-]+$")])
+    password = ma.fields.String(required=True, validate=validate.Length(min=10, max=200))
+    display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    role = ma.fields.String(load_default="staff", validate=validate.OneOf(["staff", "admin"]))
+    scope_place_id = ma.fields.Integer(strict=True, allow_none=True)
+
+
+class StaffSchema(OutSchema):
+    id = ma.fields.Integer()
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    role = ma.fields.String()
+    is_active = ma.fields.Boolean()
+    scope = ma.fields.Nested(PlaceRefSchema, attribute="scope_place", allow_none=True)
+
+
+class WorkerListArgs(QueryArgsSchema):
+    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))

@@ -1,0 +1,158 @@
+"""Settings read from the environment and validated at start-up.
+
+Every setting is listed in the README. ``load_config`` returns a plain dict that
+``create_app`` puts into ``app.config``; ``ConfigError`` stops the start-up with a
+message that says which variable is wrong and why.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing, malformed or contradicts another one."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool, problems: list[str]) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    problems.append(f"{name} must be 0 or 1, got {raw!r}")
+    return default
+
+
+def _int(env: Mapping[str, str], name: str, default: int, problems: list[str],
+         minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name} must be an integer, got {raw!r}")
+        return default
+    if value < minimum:
+        problems.append(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name} must be a number, got {raw!r}")
+        return default
+    if value <= 0:
+        problems.append(f"{name} must be positive, got {value}")
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings and pick the psycopg 3 driver for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Read the key from the instance folder, creating a random one on first start.
+
+    Nothing is hard-coded: a fresh machine gets its own key, kept across restarts so
+    that console sessions survive them.
+    """
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    instance = Path(instance_path)
+
+    database_url = normalise_database_url(
+        env.get("DATABASE_URL") or f"sqlite:///{instance / 'linli.db'}"
+    )
+    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+        problems.append("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+
+    wechat_appid = env.get("WECHAT_APPID", "").strip()
+    wechat_secret = env.get("WECHAT_SECRET", "").strip()
+    wechat_base = env.get("WECHAT_API_BASE", "https://api.weixin.qq.com/").strip()
+    if not wechat_base.endswith("/"):
+        wechat_base += "/"
+    if not wechat_base.startswith(("http://", "https://")):
+        problems.append("WECHAT_API_BASE must be an http(s) URL")
+    if bool(wechat_appid) != bool(wechat_secret):
+        problems.append("WECHAT_APPID and WECHAT_SECRET must be set together")
+
+    dev_login = _bool(env, "DEV_LOGIN", False, problems)
+    real_wechat = wechat_base.startswith("https://api.weixin.qq.com")
+    if dev_login and wechat_secret and real_wechat:
+        problems.append(
+            "DEV_LOGIN=1 is refused while real WeChat credentials are configured: "
+            "the development login would let anyone act as any resident"
+        )
+
+    redis_url = env.get("REDIS_URL", "").strip() or None
+    max_upload_mb = _int(env, "MAX_UPLOAD_MB", 10, problems, minimum=1)
+
+    config: dict[str, Any] = {
+        "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLITE_BUSY_TIMEOUT_MS": _int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000, problems),
+        "REDIS_URL": redis_url,
+        "WECHAT_APPID": wechat_appid,
+        "WECHAT_SECRET": wechat_secret,
+        "WECHAT_API_BASE": wechat_base,
+        "WECHAT_TIMEOUT": _float(env, "WECHAT_TIMEOUT", 5.0, problems),
+        "DEV_LOGIN": dev_login,
+        "RESIDENT_TOKEN_TTL_HOURS": _int(env, "RESIDENT_TOKEN_TTL_HOURS", 24 * 30, problems, 1),
+        "STAFF_TOKEN_TTL_HOURS": _int(env, "STAFF_TOKEN_TTL_HOURS", 12, problems, 1),
+        "BINDING_CODE_TTL_HOURS": _int(env, "BINDING_CODE_TTL_HOURS", 72, problems, 1),
+        "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": max_upload_mb * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True, problems),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", False, problems),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Linli 邻里 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # Served from the swagger-ui-bundle package: the page works offline.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-assets/",
+    }
+    if problems:
+        raise ConfigError("Linli cannot start:\n  - " + "\n  - ".join(problems))
+    return config

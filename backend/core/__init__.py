@@ -1,0 +1,1 @@
+"""Shared machinery: model base, errors, auth, permissions, geo."""

@@ -1,0 +1,38 @@
+"""Coordinates: GCJ-02 is what WeChat gives and what Linli stores.
+
+The WGS-84 → GCJ-02 shift is done by ``prcoords`` (public-domain, well-tested); geometry
+checks by shapely.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import prcoords
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """(lng, lat) in WGS-84 → (lng, lat) in GCJ-02. Outside China the point is unchanged."""
+    out = prcoords.wgs_gcj((lat, lng), check_china=True)
+    return out.lon, out.lat
+
+
+def transform_geometry(geometry: dict[str, Any], func) -> dict[str, Any]:
+    """Apply ``func(lng, lat) -> (lng, lat)`` to every position of a GeoJSON geometry."""
+
+    def walk(coords):
+        if coords and isinstance(coords[0], (int, float)):
+            lng, lat = func(float(coords[0]), float(coords[1]))
+            return [lng, lat]
+        return [walk(c) for c in coords]
+
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+
+
+def haversine_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))

@@ -1,0 +1,30 @@
+"""Schema base classes shared by every feature."""
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class ArgsSchema(ma.Schema):
+    """Input: unknown fields are refused, so a typo is a clear error, not silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class QueryArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+class OutSchema(ma.Schema):
+    """Output: each audience gets its own subclass, so fields cannot leak by accident."""
+
+
+class ErrorDetailSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw())
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)

@@ -1,0 +1,79 @@
+"""Seed the demo community. Idempotent: running it again changes nothing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from backend.accounts import operations as accounts
+from backend.accounts.models import Role, User
+from backend.demo.grid import COMMUNITY, STREET, demo_feature_collection
+from backend.extensions import db
+from backend.places import operations as places
+from backend.places.models import Place
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    password: str
+    display_name: str
+    role: str
+    scope_code: str | None
+
+
+@dataclass(frozen=True)
+class DemoWeChatUser:
+    openid: str
+    display_name: str
+    phone: str
+    cell_codes: tuple[str, ...] = ()  # grid workers only
+
+
+C = COMMUNITY[0]
+# Demo passwords are public on purpose: this is the demo data set, printed by `make run`.
+STAFF = (
+    DemoStaff("admin", "linli-admin-demo", "系统管理员", Role.admin.value, None),
+    DemoStaff("zhang", "linli-staff-demo", "张主任（晋阳社区）", Role.staff.value, C),
+    DemoStaff("jiedao", "linli-street-demo", "晋阳街道办", Role.staff.value, STREET[0]),
+)
+WORKERS = (
+    DemoWeChatUser("demo-worker-li", "李师傅", "13800000101", (C + "01",)),
+    DemoWeChatUser("demo-worker-zhao", "赵师傅", "13800000102", (C + "02",)),
+    DemoWeChatUser("demo-worker-chen", "陈师傅", "13800000103", (C + "03", C + "04")),
+)
+RESIDENTS = (
+    DemoWeChatUser("demo-resident-wang", "王阿姨", "13900000201"),
+    DemoWeChatUser("demo-resident-chen", "小陈", "13900000202"),
+    DemoWeChatUser("demo-resident-liu", "刘姐", "13900000203"),
+)
+
+
+def seed() -> dict:
+    result = places.import_features(demo_feature_collection(), crs="gcj02")
+    if not result.ok:  # the demo grid is generated; a problem here is a bug
+        raise RuntimeError("; ".join(str(p) for p in result.problems))
+    by_code = {p.code: p for p in db.session.execute(sa.select(Place)).scalars()}
+
+    created = 0
+    for s in STAFF:
+        if db.session.execute(sa.select(User.id).where(User.username == s.username)).first():
+            continue
+        scope_id = by_code[s.scope_code].id if s.scope_code else None
+        accounts.create_staff(None, s.username, s.password, s.display_name, s.role, scope_id)
+        created += 1
+    for w in WORKERS:
+        if db.session.execute(sa.select(User.id).where(User.openid == w.openid)).first():
+            continue
+        accounts.create_worker(None, w.display_name, [by_code[c].id for c in w.cell_codes],
+                               phone=w.phone, openid=w.openid)
+        created += 1
+    for r in RESIDENTS:
+        if db.session.execute(sa.select(User.id).where(User.openid == r.openid)).first():
+            continue
+        db.session.add(User(role=Role.resident.value, openid=r.openid,
+                            display_name=r.display_name, phone=r.phone))
+        created += 1
+    db.session.flush()
+    return {"places_created": result.created, "places_updated": result.updated,
+            "accounts_created": created}

@@ -1,0 +1,34 @@
+"""Extensions, created unbound and attached to the app in ``create_app``."""
+from __future__ import annotations
+
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+
+from backend.core.models import Base
+
+
+class LinliApi(Api):
+    """flask-smorest's Api with Linli's one error shape.
+
+    flask-smorest answers errors as ``{"code", "status", "errors"}``; every error here,
+    validation errors included, goes through ``backend.core.errors`` instead.
+    """
+
+    def handle_http_exception(self, error):  # noqa: D401 - flask-smorest hook
+        from backend.core.errors import http_exception_response
+
+        return http_exception_response(error)
+
+
+def _rate_limit_key() -> str:
+    return get_remote_address() or request.remote_addr or "unknown"
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+api = LinliApi()
+limiter = Limiter(key_func=_rate_limit_key, default_limits=[])

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import orm as so
+
+from backend.core.models import TimestampMixin
+from backend.extensions import db
+
+
+class PlaceLevel(str, enum.Enum):
+    district = "district"    # 区
+    street = "street"        # 街道
+    community = "community"  # 社区 = grid level 1
+    grid2 = "grid2"          # 二级网格: a committee member's area
+    grid3 = "grid3"          # 三级网格: a yard, an estate, a resident unit
+    grid4 = "grid4"          # 四级网格: a unit inside a large yard or estate
+
+
+# Hierarchical codes: district 6 digits, street 3, community 3, then 2 per grid level.
+CODE_LENGTH = {
+    PlaceLevel.district: 6,
+    PlaceLevel.street: 9,
+    PlaceLevel.community: 12,
+    PlaceLevel.grid2: 14,
+    PlaceLevel.grid3: 16,
+    PlaceLevel.grid4: 18,
+}
+LEVEL_BY_CODE_LENGTH = {length: level for level, length in CODE_LENGTH.items()}
+LEVEL_DEPTH = {level: depth for depth, level in enumerate(PlaceLevel)}
+# Levels that are grid cells: the community and everything below it.
+GRID_LEVELS = (PlaceLevel.community, PlaceLevel.grid2, PlaceLevel.grid3, PlaceLevel.grid4)
+# Levels a grid worker can own.
+CELL_LEVELS = (PlaceLevel.grid2, PlaceLevel.grid3, PlaceLevel.grid4)
+
+LEVEL_NAMES_ZH = {
+    PlaceLevel.district: "区",
+    PlaceLevel.street: "街道",
+    PlaceLevel.community: "社区",
+    PlaceLevel.grid2: "二级网格",
+    PlaceLevel.grid3: "三级网格",
+    PlaceLevel.grid4: "四级网格",
+}
+
+
+class Place(TimestampMixin, db.Model):
+    __tablename__ = "places"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "level IN ('district','street','community','grid2','grid3','grid4')",
+            name="level_known",
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(18), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    # For level 3: 自治院落 yard, 物管小区 estate, 驻区单位 unit (free text otherwise).
+    kind: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    parent_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("places.id", ondelete="RESTRICT"), index=True
+    )
+    # A GeoJSON Polygon or MultiPolygon in GCJ-02, as stored.
+    geometry: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    min_lng: so.Mapped[Optional[float]]
+    min_lat: so.Mapped[Optional[float]]
+    max_lng: so.Mapped[Optional[float]]
+    max_lat: so.Mapped[Optional[float]]
+
+    parent: so.Mapped[Optional["Place"]] = so.relationship(remote_side=[id])
+
+    @property
+    def level_enum(self) -> PlaceLevel:
+        return PlaceLevel(self.level)
+
+    @property
+    def is_cell(self) -> bool:
+        return self.level in {lvl.value for lvl in CELL_LEVELS}
+
+    def contains_code(self, code: str) -> bool:
+        """True when ``code`` is this place or one of its descendants."""
+        return code.startswith(self.code)
+
+    def __repr__(self) -> str:
+        return f"<Place {self.code} {self.name}>"
+
+
+class Revision(db.Model):
+    """A random token per kind of cached data, replaced in every transaction that changes it.
+
+    Each process keeps its locate index with the revision it was built from and rebuilds
+    when the stored one differs, so an import on one server is seen by all of them.
+    """
+
+    __tablename__ = "revisions"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    value: so.Mapped[str] = so.mapped_column(sa.String(32))
+
+
+PLACES_REVISION = "places"
+
+
+def read_places_revision() -> str:
+    value = db.session.execute(
+        sa.select(Revision.value).where(Revision.name == PLACES_REVISION)
+    ).scalar_one_or_none()
+    return value or ""
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def _bump_places_revision(session, flush_context, instances) -> None:
+    """Any change to a place replaces the revision, in the same transaction."""
+    changed = any(isinstance(obj, Place)
+                  for obj in (*session.new, *session.dirty, *session.deleted))
+    if not changed or session.info.get("linli_bumping"):
+        return
+    session.info["linli_bumping"] = True
+    try:
+        token = uuid.uuid4().hex
+        with session.no_autoflush:
+            row = session.get(Revision, PLACES_REVISION)
+            if row is None:
+                session.add(Revision(name=PLACES_REVISION, value=token))
+            else:
+                row.value = token
+    finally:
+        session.info["linli_bumping"] = False
