@@ -1,0 +1,57 @@
+# Linli: two commands on a fresh machine — `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export FLASK_APP := backend
+
+.PHONY: run test install install-test migrate seed serve test-sqlite test-postgresql bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: migrate
+	$(BIN)/flask demo seed
+
+# The demo: embedded SQLite under instance/, the demo community, the development login on.
+run: seed
+	@$(BIN)/flask demo accounts
+	@echo "Linli on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
+	DEV_LOGIN=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Every suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
+test: install-test test-sqlite test-postgresql
+
+test-sqlite:
+	env -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q
+
+test-postgresql:
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(BIN)/pytest -n 2 -q; \
+	else \
+		echo "TEST_DATABASE_URL is not set: the PostgreSQL run is skipped (.ci/run sets it)."; \
+	fi
+
+bench: install-test
+	$(BIN)/python bench/locate.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

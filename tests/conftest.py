@@ -1,0 +1,154 @@
+"""Test layers: one app per session with its schema from the migrations, a clean database
+per test, a fake WeChat server over real HTTP, and clients per role.
+
+The database is SQLite (a file, WAL) unless ``TEST_DATABASE_URL`` names a PostgreSQL
+database; then each test session works in its own schema of that database.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from backend.config import normalise_database_url
+from tests.fakes.wechat_server import FakeWeChatServer
+
+os.environ.setdefault("LINLI_INSTANCE_PATH", tempfile.mkdtemp(prefix="linli-instance-"))
+
+
+def _database() -> tuple[str, dict]:
+    """(URL, engine options) for this test session."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        path = os.path.join(tempfile.mkdtemp(prefix="linli-test-"), "test.db")
+        return f"sqlite:///{path}", {}
+    url = normalise_database_url(url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    schema = f"linli_test_{worker}_{os.getpid()}"
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine.dispose()
+    return url, {"connect_args": {"options": f"-csearch_path={schema}"},
+                 "pool_pre_ping": True, "_schema": schema}
+
+
+def drop_test_schema(url: str, schema: str) -> None:
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def wechat_server() -> Iterator[FakeWeChatServer]:
+    server = FakeWeChatServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_wechat(wechat_server):
+    wechat_server.fake.reset()
+    return wechat_server.fake
+
+
+@pytest.fixture(scope="session")
+def database():
+    url, options = _database()
+    schema = options.pop("_schema", None)
+    yield url, options
+    if schema:
+        drop_test_schema(url, schema)
+
+
+def make_test_app(database_url: str, engine_options: dict, wechat_base: str, **overrides):
+    from backend import create_app
+
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SECRET_KEY": secrets.token_hex(16),
+        "DEV_LOGIN": True,
+        "WECHAT_APPID": "wx-test-appid",
+        "WECHAT_SECRET": "test-secret",
+        "WECHAT_API_BASE": wechat_base,
+        "WECHAT_TIMEOUT": 1.0,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REDIS_URL": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(database, wechat_server):
+    import flask_migrate
+
+    url, options = database
+    app = make_test_app(url, options, wechat_server.base_url)
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        from backend.extensions import db
+
+        db.engine.dispose()
+
+
+def _clean_tables(app) -> None:
+    from backend.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            else:
+                conn.exec_driver_sql("UPDATE places SET parent_id = NULL")
+                for table in tables:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    """A clean database, locate index and rate limiter for every test that uses the app."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    from backend.extensions import limiter
+    from backend.places import index
+
+    index.reset()
+    with app.app_context():
+        limiter.reset()
+    yield
+    _clean_tables(app)
+    index.reset()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db_session(ctx):
+    from backend.extensions import db
+
+    return db.session
