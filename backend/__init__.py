@@ -6,10 +6,10 @@ import os
 from typing import Any, Mapping, Optional
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request, send_from_directory
+from flask import Flask, g, has_request_context, redirect, request, send_from_directory, url_for
 
 from backend.config import load_config
-from backend.extensions import api, db, limiter, migrate
+from backend.extensions import api, csrf, db, limiter, migrate
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -53,6 +53,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     limiter.init_app(app)
+    csrf.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -60,6 +61,13 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(app)
+
+    @app.before_request
+    def _fresh_request_state():
+        # The current user is cached on g; g belongs to the app context, which a test
+        # (or a CLI command) may share between requests. Each request starts clean.
+        for key in ("linli_token", "console_user", "console_token", "console_session_expired"):
+            g.pop(key, None)
 
     from backend.core.errors import register_error_handlers
 
@@ -75,7 +83,14 @@ def _register_blueprints(app: Flask) -> None:
     from backend.core.health import bp as health_bp
     from backend.places.api import blp as places_blp
 
+    from backend.console.views import bp as console_bp
+
     app.register_blueprint(health_bp)
+    app.register_blueprint(console_bp)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("console.home"))
     for blp in (accounts_blp, places_blp):
         api.register_blueprint(blp)
 

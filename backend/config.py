@@ -140,6 +140,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "RATELIMIT_HEADERS_ENABLED": True,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_NAME": "linli_console",
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked by the console blueprint
+        "WTF_CSRF_TIME_LIMIT": None,      # the session timeout bounds it instead
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", False, problems),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),

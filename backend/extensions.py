@@ -7,6 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from backend.core.models import Base
 
@@ -32,3 +33,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 api = LinliApi()
 limiter = Limiter(key_func=_rate_limit_key, default_limits=[])
+# CSRF is checked by the console blueprint only (the API uses bearer tokens, no cookies).
+csrf = CSRFProtect()

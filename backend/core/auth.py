@@ -9,6 +9,7 @@ from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import g, request
+from flask_smorest import Blueprint
 
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
@@ -90,7 +91,11 @@ def login_required(*roles: str) -> Callable:
                 raise ApiError(403, "forbidden")
             return view(*args, **kwargs)
 
-        wrapper._linli_roles = roles  # read by the OpenAPI security decoration
-        return wrapper
+        responses = {"401": "UNAUTHORIZED"}
+        if roles:
+            responses["403"] = "FORBIDDEN"
+        roles_text = ", ".join(roles) if roles else "any logged-in user"
+        return Blueprint.doc(security=[{"bearerAuth": []}], responses=responses,
+                             **{"x-roles": roles_text})(wrapper)
 
     return decorator

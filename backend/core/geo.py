@@ -23,6 +23,8 @@ def transform_geometry(geometry: dict[str, Any], func) -> dict[str, Any]:
     """Apply ``func(lng, lat) -> (lng, lat)`` to every position of a GeoJSON geometry."""
 
     def walk(coords):
+        if not isinstance(coords, (list, tuple)):  # e.g. a string: not a position
+            raise TypeError("coordinates must be nested arrays of numbers")
         if coords and isinstance(coords[0], (int, float)):
             lng, lat = func(float(coords[0]), float(coords[1]))
             return [lng, lat]

@@ -1,0 +1,1 @@
+"""The staff web console: cookie session, CSRF on every form, Chinese pages."""
