@@ -10,6 +10,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 
 class ConfigError(RuntimeError):
@@ -108,7 +109,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         problems.append("WECHAT_APPID and WECHAT_SECRET must be set together")
 
     dev_login = _bool(env, "DEV_LOGIN", False, problems)
-    real_wechat = wechat_base.startswith("https://api.weixin.qq.com")
+    # Any WeChat host (api., api2., sh.api. …, whatever the scheme or case) counts as real.
+    wechat_host = (urlsplit(wechat_base).hostname or "").lower()
+    real_wechat = wechat_host == "weixin.qq.com" or wechat_host.endswith(".weixin.qq.com")
     if dev_login and wechat_secret and real_wechat:
         problems.append(
             "DEV_LOGIN=1 is refused while real WeChat credentials are configured: "

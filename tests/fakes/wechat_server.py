@@ -40,6 +40,7 @@ class FakeWeChat:
     always_token_error: int | None = None  # e.g. 42001 on every token-bearing call
     token_errors_left: int = 0          # answer 40001 this many times, then succeed
     login_limit: int = LOGIN_LIMIT_PER_MINUTE
+    session_keys: list[str] = field(default_factory=list)  # every session_key handed out
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def issue_code(self, openid: str | None = None, unionid: str | None = None) -> str:
@@ -68,6 +69,7 @@ class FakeWeChat:
             self.always_token_error = None
             self.token_errors_left = 0
             self.login_limit = LOGIN_LIMIT_PER_MINUTE
+            self.session_keys.clear()
 
     def count(self, path: str) -> int:
         return sum(1 for p, _ in self.calls if p == path)
@@ -143,7 +145,9 @@ class FakeWeChat:
             return self._error(45011, "api minute-quota reach limit mustslower retry next minute")
         window.append(now)
         issued.used = True
-        answer = {"openid": issued.openid, "session_key": secrets.token_urlsafe(16)}
+        session_key = secrets.token_urlsafe(16)
+        self.session_keys.append(session_key)
+        answer = {"openid": issued.openid, "session_key": session_key}
         if issued.unionid:
             answer["unionid"] = issued.unionid
         return self._json(answer)
