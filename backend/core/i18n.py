@@ -125,6 +125,9 @@ _MARSHMALLOW_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$"),
      r"必须在 \1 到 \2 之间。"),
     (re.compile(r"^Must be greater than or equal to (\S+)\.$"), r"不能小于 \1。"),
+    (re.compile(r"^Must be between (\S+) and (\S+)\.$"), r"必须在 \1 到 \2 之间。"),
+    (re.compile(r"^Special numeric values \(nan or infinity\) are not permitted\.$"),
+     "不能是 NaN 或无穷大。"),
     (re.compile(r"^Must be less than or equal to (\S+)\.$"), r"不能大于 \1。"),
     (re.compile(r"^Must be one of: (.+)\.$"), r"必须是以下之一：\1。"),
     (re.compile(r"^Not a valid email address\.$"), "不是有效的邮箱地址。"),
@@ -155,3 +158,11 @@ def translate_marshmallow(message: str) -> str:
         if pattern.match(message):
             return pattern.sub(replacement, message)
     return message
+
+
+def register(messages: dict[str, dict[str, str]]) -> None:
+    """Features add their own messages (zh and en) at import time."""
+    for key, entry in messages.items():
+        if set(entry) != {"zh", "en"}:
+            raise ValueError(f"message {key!r} needs exactly zh and en")
+    MESSAGES.update(messages)

@@ -19,7 +19,7 @@ places_cli = AppGroup("places", help="The four-level grid.")
 def import_command(path: str, crs: str) -> None:
     """Import places from a GeoJSON FeatureCollection (all features, or none)."""
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:  # tolerate a BOM
             data = json.load(fh)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise click.ClickException(f"{path} is not readable JSON: {exc}") from exc

@@ -26,6 +26,8 @@ class FeatureProblem:
     message: str
 
     def __str__(self) -> str:
+        if self.index < 0:  # about the whole file
+            return self.message
         where = f"feature #{self.index + 1}"
         if self.code:
             where += f" (code {self.code})"
@@ -68,11 +70,11 @@ def _parse_feature(i: int, feature: Any, crs: str) -> tuple[Optional[_Parsed], l
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
         return None, ["properties must be an object"]
-    code = str(props.get("code", "")).strip()
-    name = str(props.get("name", "")).strip()
+    code = "" if props.get("code") is None else str(props["code"]).strip()
+    name = "" if props.get("name") is None else str(props["name"]).strip()
     if not code:
         errors.append("missing property 'code'")
-    elif not code.isdigit() or len(code) not in LEVEL_BY_CODE_LENGTH:
+    elif not (code.isascii() and code.isdigit()) or len(code) not in LEVEL_BY_CODE_LENGTH:
         errors.append(f"code must be 6, 9, 12, 14, 16 or 18 digits, got {code!r}")
     if not name:
         errors.append("missing property 'name'")
@@ -82,7 +84,10 @@ def _parse_feature(i: int, feature: Any, crs: str) -> tuple[Optional[_Parsed], l
         return None, errors
     level = LEVEL_BY_CODE_LENGTH[len(code)]
     declared = props.get("level")
-    if declared is not None and str(declared) not in (level.value, str(LEVEL_DEPTH[level])):
+    # a level may be declared by name, or for grid cells by its grid number (community = 1)
+    grid_number = LEVEL_DEPTH[level] - LEVEL_DEPTH[PlaceLevel.community] + 1
+    accepted = (level.value, str(grid_number)) if grid_number >= 1 else (level.value,)
+    if declared is not None and str(declared) not in accepted:
         errors.append(f"level {declared!r} does not match a {len(code)}-digit code "
                       f"({level.value})")
     parent_code = props.get("parent_code") or parent_code_of(code)
