@@ -69,6 +69,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         for key in ("linli_token", "console_user", "console_token", "console_session_expired"):
             g.pop(key, None)
 
+    _import_models()
     from backend.core.errors import register_error_handlers
 
     register_error_handlers(app)
@@ -78,10 +79,20 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     return app
 
 
+def _import_models() -> None:
+    """Every model module, so the metadata (and migrations) know every table."""
+    import backend.accounts.models  # noqa: F401
+    import backend.core.idempotency  # noqa: F401
+    import backend.places.models  # noqa: F401
+    import backend.tickets.models  # noqa: F401
+    import backend.uploads.models  # noqa: F401
+
+
 def _register_blueprints(app: Flask) -> None:
     from backend.accounts.api import blp as accounts_blp
     from backend.core.health import bp as health_bp
     from backend.places.api import blp as places_blp
+    from backend.uploads.api import blp as uploads_blp
 
     from backend.console.views import bp as console_bp
 
@@ -91,7 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
-    for blp in (accounts_blp, places_blp):
+    for blp in (accounts_blp, places_blp, uploads_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle
@@ -105,8 +116,9 @@ def _register_cli(app: Flask) -> None:
     from backend.accounts.cli import accounts_cli
     from backend.demo.cli import demo_cli
     from backend.places.cli import places_cli
+    from backend.uploads.cli import uploads_cli
 
-    for group in (accounts_cli, demo_cli, places_cli):
+    for group in (accounts_cli, demo_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
 
 
@@ -115,8 +127,14 @@ def _register_transaction(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if response.status_code >= 400:
             db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except Exception as exc:  # the answer must say the write did not happen
+            db.session.rollback()
+            from backend.core.errors import commit_failure_response
+
+            return commit_failure_response(exc)
         return response

@@ -113,7 +113,11 @@ def _clean_tables(app) -> None:
                 names = ", ".join(f'"{t.name}"' for t in tables)
                 conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
             else:
-                conn.exec_driver_sql("UPDATE places SET parent_id = NULL")
+                # rows pointing at rows of their own table (RESTRICT): cut those links first
+                for table in tables:
+                    for fk in table.foreign_keys:
+                        if fk.column.table is table:
+                            conn.execute(table.update().values({fk.parent.name: None}))
                 for table in tables:
                     conn.execute(table.delete())
 

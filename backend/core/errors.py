@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from backend.core.i18n import t, translate_marshmallow
@@ -155,7 +156,32 @@ def unhandled_exception_response(error: Exception):
     return http_exception_response(InternalServerError())
 
 
+def stale_data_response(error: StaleDataError):
+    """Two people changed the same row at once: the later write is refused, not applied."""
+    log.info("stale write refused: %s", error)
+    response = jsonify(error_body("stale_version", t("conflict")))
+    response.status_code = 409
+    return response
+
+
+def commit_failure_response(error: Exception):
+    """The request's final commit failed: nothing was saved; say so in the one shape."""
+    if isinstance(error, StaleDataError):
+        return stale_data_response(error)
+    if isinstance(error, IntegrityError):
+        log.warning("commit refused by a constraint: %s", type(error.orig).__name__)
+        response = jsonify(error_body("conflict", t("conflict")))
+        response.status_code = 409
+        return response
+    if _database_down(error):
+        log.warning("database unavailable at commit: %s", type(error).__name__)
+        return _unavailable_response()
+    log.error("commit failed", exc_info=error)
+    return http_exception_response(InternalServerError())
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, api_error_response)
+    app.register_error_handler(StaleDataError, stale_data_response)
     app.register_error_handler(HTTPException, http_exception_response)
     app.register_error_handler(Exception, unhandled_exception_response)

@@ -15,7 +15,8 @@ def seed_command() -> None:
     counts = demo.seed()
     db.session.commit()
     click.echo(f"demo: {counts['places_created']} places created, "
-               f"{counts['places_updated']} updated, {counts['accounts_created']} accounts created")
+               f"{counts['places_updated']} updated, {counts['accounts_created']} accounts created, "
+               f"{counts['categories_created']} categories and departments created")
 
 
 @demo_cli.command("accounts")

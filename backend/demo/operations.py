@@ -11,6 +11,7 @@ from backend.demo.grid import COMMUNITY, STREET, demo_feature_collection
 from backend.extensions import db
 from backend.places import operations as places
 from backend.places.models import Place
+from backend.tickets.seed import seed_categories
 
 
 @dataclass(frozen=True)
@@ -75,5 +76,6 @@ def seed() -> dict:
                             display_name=r.display_name, phone=r.phone))
         created += 1
     db.session.flush()
+    categories = seed_categories()
     return {"places_created": result.created, "places_updated": result.updated,
-            "accounts_created": created}
+            "accounts_created": created, "categories_created": categories}

@@ -1,0 +1,146 @@
+"""Idempotency-Key for creating POSTs: a retry returns the first answer, creates nothing.
+
+A phone on a bad network sends the same request again with the same key. The first
+request claims the key (a row, unique per user and key) in its own short transaction;
+the view then runs and its answer is stored in the same transaction as what it created.
+A retry after that gets the stored answer (``Idempotent-Replayed: true``); a concurrent
+retry waits for the first to finish; a failed first attempt frees the key. The same key
+with a different body is refused (422), never silently answered with the wrong object.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Callable, Optional
+
+import sqlalchemy as sa
+from flask import Response, current_app, make_response, request
+from sqlalchemy import orm as so
+from sqlalchemy.exc import IntegrityError
+
+from backend.core.errors import ApiError
+from backend.core.i18n import t
+from backend.core.models import UTCDateTime, utcnow
+from backend.extensions import db
+
+log = logging.getLogger(__name__)
+
+HEADER = "Idempotency-Key"
+WAIT_SECONDS = 10.0
+KEEP_HOURS = 48
+
+
+class IdempotencyRecord(db.Model):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: so.Mapped[str] = so.mapped_column(sa.String(100))
+    fingerprint: so.Mapped[str] = so.mapped_column(sa.String(64))
+    status_code: so.Mapped[Optional[int]]
+    response_body: so.Mapped[Optional[str]] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
+                                                       index=True)
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(request.path.encode())
+    digest.update(b"\0")
+    digest.update(request.get_data(cache=True) or b"")
+    return digest.hexdigest()
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = make_response(record.response_body or "", record.status_code)
+    response.headers["Content-Type"] = "application/json"
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _load(user_id: int, key: str) -> Optional[IdempotencyRecord]:
+    return db.session.execute(
+        sa.select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
+                                           IdempotencyRecord.key == key)
+    ).scalar_one_or_none()
+
+
+def _claim(user_id: int, key: str, fingerprint: str) -> Optional[Response]:
+    """Claim the key, or answer the retry. None means: go on and run the view."""
+    deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS",
+                                                         WAIT_SECONDS)
+    while True:
+        try:
+            db.session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint))
+            db.session.commit()
+            return None
+        except IntegrityError:
+            db.session.rollback()
+        record = _load(user_id, key)
+        db.session.commit()  # end the read transaction; the next try starts a new one
+        if record is None:
+            continue  # the first attempt failed and freed the key: claim it now
+        if record.fingerprint != fingerprint:
+            raise ApiError(422, "validation_error", code="idempotency_key_reused",
+                           fields={HEADER: [t("idempotency_key_reused")]})
+        if record.status_code is not None:
+            return _replay(record)
+        if time.monotonic() > deadline:
+            raise ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
+                           headers={"Retry-After": "2"})
+        time.sleep(0.05)
+
+
+def _release(user_id: int, key: str) -> None:
+    db.session.rollback()
+    db.session.execute(sa.delete(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+    db.session.commit()
+
+
+def idempotent(view: Callable) -> Callable:
+    """Decorate a creating POST view (inside ``login_required``)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        from backend.core.auth import current_user
+
+        key = request.headers.get(HEADER, "").strip()
+        if not key:
+            return view(*args, **kwargs)
+        if len(key) > 100:
+            raise ApiError(422, "validation_error",
+                           fields={HEADER: [t("idempotency_key_invalid")]})
+        user = current_user()
+        user_id = user.id
+        answer = _claim(user_id, key, _fingerprint())
+        if answer is not None:
+            return answer
+        try:
+            response = make_response(view(*args, **kwargs))
+        except BaseException:
+            _release(user_id, key)
+            raise
+        if response.status_code >= 400:
+            _release(user_id, key)
+            return response
+        record = _load(user_id, key)
+        record.status_code = response.status_code
+        record.response_body = response.get_data(as_text=True)
+        db.session.flush()
+        return response
+
+    return wrapper
+
+
+def purge_old(now: Optional[datetime] = None) -> int:
+    cutoff = (now or utcnow()) - timedelta(hours=KEEP_HOURS)
+    result = db.session.execute(
+        sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
+    return result.rowcount or 0
+

@@ -1,0 +1,1 @@
+"""Tickets (事件): from a resident's photo to a closed case."""

@@ -1,0 +1,79 @@
+"""Messages of the tickets feature (and the idempotency machinery it relies on)."""
+from backend.core.i18n import register
+
+register({
+    "idempotency_key_reused": {
+        "zh": "该 Idempotency-Key 已用于另一个不同的请求，请换一个新的。",
+        "en": "This Idempotency-Key was used for a different request; use a new one.",
+    },
+    "idempotency_key_invalid": {
+        "zh": "Idempotency-Key 最长 100 个字符。",
+        "en": "The Idempotency-Key is at most 100 characters long.",
+    },
+    "idempotency_in_progress": {
+        "zh": "相同的请求正在处理中，请稍后重试。",
+        "en": "The same request is still being processed; retry shortly.",
+    },
+    "category_not_found": {"zh": "找不到该问题类别。", "en": "No such category."},
+    "category_not_leaf": {
+        "zh": "请选择具体的小类。", "en": "Choose a specific sub-category.",
+    },
+    "photo_not_found": {
+        "zh": "照片不存在或不是您上传的，请重新上传。",
+        "en": "The photo does not exist or is not yours; upload it again.",
+    },
+    "photo_already_used": {
+        "zh": "这张照片已用于另一条记录。", "en": "This photo is already attached elsewhere.",
+    },
+    "too_many_photos": {"zh": "最多 9 张照片。", "en": "At most 9 photos."},
+    "ticket_not_found": {"zh": "找不到该事件。", "en": "No such ticket."},
+    "transition_refused": {
+        "zh": "当前状态（{state}）下不能执行此操作。",
+        "en": "This action is not possible while the ticket is {state}.",
+    },
+    "stale_version": {
+        "zh": "该事件已被他人更新，请刷新后再操作。",
+        "en": "Someone else updated this ticket; reload it and try again.",
+    },
+    "reason_required": {"zh": "请填写原因。", "en": "Please give a reason."},
+    "assignee_not_in_cell": {
+        "zh": "只能派遣给负责该网格的网格员。",
+        "en": "Dispatch only to a grid worker who owns this cell.",
+    },
+    "assignee_or_department": {
+        "zh": "请选择一位网格员或一个部门（二选一）。",
+        "en": "Choose either a grid worker or a department.",
+    },
+    "department_not_found": {"zh": "找不到该部门。", "en": "No such department."},
+    "no_worker_for_cell": {
+        "zh": "该网格还没有网格员，请手动派遣。",
+        "en": "No grid worker owns this cell; dispatch by hand.",
+    },
+    "cell_required_to_accept": {
+        "zh": "请先为该事件选择所在网格。",
+        "en": "Choose the grid cell of this ticket first.",
+    },
+    "merge_target_invalid": {
+        "zh": "只能合并到另一条未结案的事件。",
+        "en": "Merge only into another open ticket.",
+    },
+    "rating_window_closed": {
+        "zh": "结案已超过 7 天，不能再评价。",
+        "en": "More than 7 days have passed since closing; rating is closed.",
+    },
+    "already_rated": {"zh": "您已经评价过了。", "en": "You have already rated this ticket."},
+    "cannot_follow_own": {"zh": "这是您自己上报的事件。", "en": "You reported this ticket yourself."},
+    "not_followable": {
+        "zh": "该事件不能关注。", "en": "This ticket cannot be followed.",
+    },
+    "ticket_closed_for_supplements": {
+        "zh": "事件已办结，不能再补充。", "en": "The ticket is finished; no more supplements.",
+    },
+    "outside_your_cells": {
+        "zh": "该位置不在您负责的网格内。", "en": "This point is outside your cells.",
+    },
+    "date_range_invalid": {
+        "zh": "开始日期不能晚于结束日期。", "en": "The start date is after the end date.",
+    },
+    "cursor_invalid": {"zh": "分页游标无效。", "en": "The page cursor is invalid."},
+})

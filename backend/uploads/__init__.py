@@ -1,0 +1,1 @@
+"""Photos: upload, re-encode (EXIF stripped, orientation applied), store, serve by signed URL."""
