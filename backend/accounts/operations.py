@@ -121,7 +121,9 @@ def _cells(actor: Optional[User], cell_ids: Iterable[int], field: str = "cell_id
             raise field_error(field, "cell_required")
         if actor is not None and not permissions.can_assign_cell(actor, cell):
             raise field_error(field, "place_outside_scope", status=403)
-    return [found[cid] for cid in ids]
+    # In code order, as the relationship loads them: a POST/PUT answer lists the cells
+    # the way every later GET will.
+    return sorted((found[cid] for cid in ids), key=lambda c: c.code)
 
 
 def create_worker(actor: Optional[User], display_name: str, cell_ids: Iterable[int],

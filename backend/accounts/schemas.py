@@ -5,6 +5,10 @@ from marshmallow import validate
 
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 
+# Ids are 32-bit integer columns: a larger number is refused here, not by the database
+# (SQLite overflows past 2**63, PostgreSQL past 2**31; both would be a 500).
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+
 
 class WeChatLoginArgs(ArgsSchema):
     code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128))
@@ -52,12 +56,12 @@ class TokenSchema(OutSchema):
 class WorkerArgs(ArgsSchema):
     display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
     phone = ma.fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
-    cell_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True,
+    cell_ids = ma.fields.List(ma.fields.Integer(strict=True, validate=ID_RANGE), required=True,
                               validate=validate.Length(min=1, max=100))
 
 
 class WorkerCellsArgs(ArgsSchema):
-    cell_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True,
+    cell_ids = ma.fields.List(ma.fields.Integer(strict=True, validate=ID_RANGE), required=True,
                               validate=validate.Length(min=1, max=100))
 
 
@@ -84,7 +88,7 @@ class StaffArgs(ArgsSchema):
     password = ma.fields.String(required=True, validate=validate.Length(min=10, max=200))
     display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
     role = ma.fields.String(load_default="staff", validate=validate.OneOf(["staff", "admin"]))
-    scope_place_id = ma.fields.Integer(strict=True, allow_none=True)
+    scope_place_id = ma.fields.Integer(strict=True, allow_none=True, validate=ID_RANGE)
 
 
 class StaffSchema(OutSchema):
@@ -97,4 +101,4 @@ class StaffSchema(OutSchema):
 
 
 class WorkerListArgs(QueryArgsSchema):
-    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    place_id = ma.fields.Integer(validate=ID_RANGE)
