@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.accounts.api import blp as accounts_blp
     from backend.core.health import bp as health_bp
     from backend.places.api import blp as places_blp
+    from backend.tickets.api import blp as tickets_blp
     from backend.uploads.api import blp as uploads_blp
 
     from backend.console.views import bp as console_bp
@@ -102,7 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
-    for blp in (accounts_blp, places_blp, uploads_blp):
+    for blp in (accounts_blp, places_blp, tickets_blp, uploads_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

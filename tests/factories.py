@@ -72,3 +72,28 @@ def two_communities():
     db.session.commit()
     return {"district": d, "street": s, "a": a, "a2": a2, "a3": a3, "a3b": a3b,
             "b": b, "b2": b2, "b3": b3}
+
+
+def categories() -> dict[str, "object"]:
+    """The standard categories and departments, by 小类 name."""
+    from backend.tickets.models import Category
+    from backend.tickets.seed import seed_categories
+
+    seed_categories()
+    db.session.commit()
+    return {c.name: c for c in db.session.query(Category).all()}
+
+
+def upload(owner: User, width: int = 64, height: int = 48):
+    """A stored photo owned by ``owner``, made through the real pipeline."""
+    import io
+
+    from PIL import Image
+
+    from backend.uploads import operations as uploads
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "JPEG")
+    item = uploads.store_photo(owner, buffer.getvalue())
+    db.session.commit()
+    return item

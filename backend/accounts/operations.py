@@ -193,6 +193,9 @@ def redeem_binding_code(user: User, code: str) -> User:
         raise field_error("binding_code", "binding_code_invalid")
     if worker.id == user.id:
         return worker
+    if user.role != Role.resident.value:
+        # a bound grid worker (or anyone else) cannot take over another worker's record
+        raise ApiError(409, "already_bound", code="already_bound")
     if worker.openid and worker.openid != user.openid:
         raise ApiError(409, "already_bound", code="already_bound")
     openid, unionid = user.openid, user.unionid
@@ -223,6 +226,9 @@ def create_staff(actor: Optional[User], username: str, password: str, display_na
         scope = db.session.get(Place, scope_place_id)
         if scope is None:
             raise field_error("scope_place_id", "place_not_found")
+        if scope.level not in ("district", "street", "community"):
+            # staff manage a community, a street or a district; cells belong to grid workers
+            raise field_error("scope_place_id", "scope_level")
     elif role == Role.staff.value:
         raise field_error("scope_place_id", "scope_required")
     user = User(role=role, username=username, display_name=display_name,

@@ -53,8 +53,14 @@ class ApiError(Exception):
 
 
 def field_error(field: str, key: str, status: int = 422, **params: Any) -> ApiError:
-    """A validation error on one field, with the message translated now."""
-    return ApiError(status, "validation_error", fields={field: [t(key, **params)]})
+    """An error on one field, with the message translated now.
+
+    422: the value is wrong; 403: the value names something the caller may not use;
+    409: the value conflicts with what is stored (a taken username …)."""
+    codes = {403: "forbidden", 409: "conflict"}
+    key_for_message = {403: "forbidden", 409: "conflict"}.get(status, "validation_error")
+    return ApiError(status, key_for_message, code=codes.get(status, "validation_error"),
+                    fields={field: [t(key, **params)]})
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
@@ -180,8 +186,17 @@ def commit_failure_response(error: Exception):
     return http_exception_response(InternalServerError())
 
 
+def integrity_error_response(error: IntegrityError):
+    """A unique or foreign-key rule refused a write (two requests raced for one name …)."""
+    log.warning("write refused by a constraint: %s", type(error.orig).__name__)
+    response = jsonify(error_body("conflict", t("conflict")))
+    response.status_code = 409
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, api_error_response)
+    app.register_error_handler(IntegrityError, integrity_error_response)
     app.register_error_handler(StaleDataError, stale_data_response)
     app.register_error_handler(HTTPException, http_exception_response)
     app.register_error_handler(Exception, unhandled_exception_response)

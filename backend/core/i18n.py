@@ -95,11 +95,48 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Choose grid cells (level 2 or below).",
     },
     "scope_required": {"zh": "工作人员必须指定管辖范围。", "en": "Staff need an area to manage."},
+    "scope_level": {
+        "zh": "管辖范围只能是社区、街道或区。",
+        "en": "Staff manage a community, a street or a district.",
+    },
     "lat_range": {"zh": "纬度必须在 -90 到 90 之间。", "en": "Latitude must be between -90 and 90."},
     "lng_range": {"zh": "经度必须在 -180 到 180 之间。", "en": "Longitude must be between -180 and 180."},
     "outside_grid": {
         "zh": "该位置不在任何网格内，将由工作人员人工分派。",
         "en": "This point is outside every grid cell; staff will place it by hand.",
+    },
+    # photos
+    "photo_not_an_image": {
+        "zh": "上传的文件不是图片，请选择 JPEG、PNG 或 WebP 格式的照片。",
+        "en": "The file is not an image; choose a JPEG, PNG or WebP photo.",
+    },
+    "photo_unsupported_format": {
+        "zh": "不支持 {format} 格式的图片，请上传 JPEG、PNG 或 WebP 格式的照片。",
+        "en": "{format} images are not supported; upload a JPEG, PNG or WebP photo.",
+    },
+    "photo_truncated": {
+        "zh": "照片文件不完整（可能上传时中断了），请重新上传。",
+        "en": "The photo file is incomplete (the upload may have been cut off); upload it again.",
+    },
+    "photo_unreadable": {
+        "zh": "照片文件已损坏，无法读取，请换一张照片。",
+        "en": "The photo file is damaged and cannot be read; choose another photo.",
+    },
+    "photo_too_many_pixels": {
+        "zh": "照片像素过高（上限 {wan} 万像素），请压缩后再上传。",
+        "en": "The photo has too many pixels (limit {mp} megapixels); shrink it and try again.",
+    },
+    "photo_too_large": {
+        "zh": "照片文件过大（上限 {limit}），请压缩后再上传。",
+        "en": "The photo file is too large (limit {limit}); shrink it and try again.",
+    },
+    "storage_unavailable": {
+        "zh": "照片暂时无法保存，请稍后再试。",
+        "en": "Photos cannot be saved right now; please try again later.",
+    },
+    "media_link_invalid": {
+        "zh": "图片链接无效或已过期，请刷新后重试。",
+        "en": "This image link is invalid or has expired; reload and try again.",
     },
 }
 

@@ -1,0 +1,593 @@
+"""Ticket rules: create, follow, supplement, rate; accept, reject, dispatch, merge, close;
+the grid worker's take, check-in, resolve, hand back and patrol reports.
+
+Operations flush, never commit. Every state change goes through ``_move``, which checks
+the workflow table against the actor's relation to the ticket, sets deadlines and writes
+the event.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Iterable, Optional
+
+import sqlalchemy as sa
+from flask import current_app
+
+from backend.accounts.models import Role, User, worker_cells
+from backend.core import permissions
+from backend.core.errors import ApiError, field_error
+from backend.core.geo import haversine_m
+from backend.core.models import utcnow
+from backend.core.workcalendar import OfficeHours, deadline
+from backend.extensions import db
+from backend.places import operations as places
+from backend.places.models import Place
+from backend.tickets import messages  # noqa: F401 - registers the feature's messages
+from backend.tickets import workflow
+from backend.tickets.models import (
+    OPEN_STATES, Category, CommunitySettings, Department, Rating, State, Ticket, TicketEvent,
+    TicketFollower, TicketPhoto,
+)
+from backend.uploads.models import Upload
+
+log = logging.getLogger(__name__)
+
+MAX_PHOTOS = 9
+NEARBY_RADIUS_M = 250
+NEARBY_DAYS = 30
+REOPEN_DAYS = 7
+# degrees of latitude per metre; longitude scaled by cos(lat) in the bounding box
+_DEG_PER_M = 1 / 111_320
+
+
+@lru_cache(maxsize=8)
+def _office(text: str) -> OfficeHours:
+    return OfficeHours.parse(text)
+
+
+def office_hours() -> OfficeHours:
+    return _office(current_app.config.get("OFFICE_HOURS", "09:00-12:00,13:30-18:00"))
+
+
+def _due(start: datetime, hours: float, category: Category) -> datetime:
+    return deadline(start, hours, category.deadline_mode, office_hours())
+
+
+# --- lookups ---------------------------------------------------------------------------
+
+def get_ticket(ticket_id: int) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id) if 0 < ticket_id < 2**31 else None
+    if ticket is None:
+        raise ApiError(404, "ticket_not_found", code="not_found")
+    return ticket
+
+
+def visible_ticket(user: User, ticket_id: int) -> Ticket:
+    """The ticket, if ``user`` may see all of it; 404 otherwise (nothing is revealed)."""
+    ticket = get_ticket(ticket_id)
+    if not permissions.can_view_ticket(user, ticket):
+        raise ApiError(404, "ticket_not_found", code="not_found")
+    return ticket
+
+
+def leaf_category(category_id: int) -> Category:
+    category = db.session.get(Category, category_id) if 0 < category_id < 2**31 else None
+    if category is None or not category.is_active:
+        raise field_error("category_id", "category_not_found")
+    if not category.is_leaf:
+        raise field_error("category_id", "category_not_leaf")
+    return category
+
+
+# --- photos ----------------------------------------------------------------------------
+
+def attach_photos(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
+                  event: Optional[TicketEvent] = None, field: str = "photo_ids") -> list[Upload]:
+    ids = list(dict.fromkeys(photo_ids))
+    if not ids:
+        return []
+    if len(ids) > MAX_PHOTOS:
+        raise field_error(field, "too_many_photos")
+    # A conditional update claims the uploads: a photo is attached once, by its owner.
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(Upload)
+        .where(Upload.id.in_(ids), Upload.owner_id == owner.id, Upload.attached_at.is_(None))
+        .values(attached_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != len(ids):
+        owned = db.session.execute(
+            sa.select(sa.func.count()).select_from(Upload)
+            .where(Upload.id.in_(ids), Upload.owner_id == owner.id)).scalar_one()
+        raise field_error(field, "photo_not_found" if owned != len(ids) else "photo_already_used")
+    start = db.session.execute(
+        sa.select(sa.func.count()).select_from(TicketPhoto)
+        .where(TicketPhoto.ticket_id == ticket.id)).scalar_one()
+    for position, upload_id in enumerate(ids, start=start):
+        db.session.add(TicketPhoto(ticket_id=ticket.id, upload_id=upload_id, phase=phase,
+                                   event_id=event.id if event else None, position=position))
+    db.session.flush()
+    return db.session.execute(sa.select(Upload).where(Upload.id.in_(ids))).scalars().all()
+
+
+def ticket_photos(ticket: Ticket, phases: Optional[Iterable[str]] = None) -> list[tuple[TicketPhoto, Upload]]:
+    query = (sa.select(TicketPhoto, Upload).join(Upload, Upload.id == TicketPhoto.upload_id)
+             .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.position))
+    if phases is not None:
+        query = query.where(TicketPhoto.phase.in_(list(phases)))
+    return list(db.session.execute(query).all())
+
+
+# --- events and moves ------------------------------------------------------------------
+
+def _event(ticket: Ticket, actor: Optional[User], actor_role: str, kind: str,
+           from_state: Optional[str] = None, to_state: Optional[str] = None,
+           note: str = "", data: Optional[dict] = None) -> TicketEvent:
+    event = TicketEvent(ticket_id=ticket.id, actor_id=actor.id if actor else None,
+                        actor_role=actor_role, kind=kind, from_state=from_state,
+                        to_state=to_state, note=note or "", data=data)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _require_state(ticket: Ticket, *states: State) -> None:
+    """An action is offered from some states only (accept from submitted …)."""
+    if ticket.state not in {s.value for s in states}:
+        raise ApiError(409, "transition_refused", code="transition_refused", state=ticket.state)
+
+
+def check_version(ticket: Ticket, expected: Optional[int]) -> None:
+    if expected is not None and expected != ticket.version:
+        raise ApiError(409, "stale_version", code="stale_version")
+
+
+def _enter(ticket: Ticket, to: State, now: datetime, reopen: bool = False) -> None:
+    """Timestamps and deadlines on entering a state."""
+    category = ticket.category
+    if to is State.accepted:
+        if ticket.accepted_at is None:
+            ticket.accepted_at = now
+            ticket.accepted_on_time = (ticket.accept_due_at is None
+                                       or now <= ticket.accept_due_at)
+        if ticket.resolve_due_at is None or reopen:
+            ticket.resolve_due_at = _due(now, category.resolve_hours, category)
+            ticket.resolved_on_time = None
+        ticket.assignee_id = None
+        ticket.department_id = None
+        ticket.due_at = ticket.resolve_due_at
+    elif to is State.dispatched:
+        ticket.dispatched_at = now
+        ticket.due_at = ticket.resolve_due_at
+    elif to is State.in_progress:
+        ticket.due_at = ticket.resolve_due_at
+    elif to is State.resolved:
+        ticket.resolved_at = now
+        ticket.resolved_on_time = ticket.resolve_due_at is None or now <= ticket.resolve_due_at
+        ticket.due_at = None
+    elif to is State.closed:
+        ticket.closed_at = now
+        ticket.due_at = None
+    elif to in (State.rejected, State.merged):
+        ticket.due_at = None
+
+
+def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
+          data: Optional[dict] = None, kinds: Optional[set[str]] = None,
+          expected_version: Optional[int] = None, reopen: bool = False) -> TicketEvent:
+    check_version(ticket, expected_version)
+    current = ticket.state_enum
+    if (current, to) not in workflow.TRANSITIONS:
+        raise ApiError(409, "transition_refused", code="transition_refused",
+                       state=current.value)
+    kinds = kinds if kinds is not None else permissions.ticket_actor_kinds(actor, ticket)
+    kind = workflow.pick_kind(current, to, kinds)
+    if kind is None:
+        raise ApiError(403, "forbidden")
+    note = (note or "").strip()
+    if (current, to) in workflow.REASON_REQUIRED and not note:
+        raise field_error("reason", "reason_required")
+    now = utcnow()
+    ticket.state = to.value
+    _enter(ticket, to, now, reopen=reopen)
+    event = _event(ticket, actor, kind, "transition", current.value, to.value, note, data)
+    db.session.flush()  # the version check runs here: a concurrent change raises StaleData
+    return event
+
+
+# --- creating --------------------------------------------------------------------------
+
+def _place_for(lng: float, lat: float) -> Optional[Place]:
+    return places.locate(lng, lat)
+
+
+def create_ticket(reporter: User, category_id: int, description: str, lat: float, lng: float,
+                  address: str = "", building: str = "", unit: str = "",
+                  photo_ids: Iterable[int] = ()) -> Ticket:
+    """A resident's report: placed in its cell at once, or marked for manual triage."""
+    category = leaf_category(category_id)
+    if not permissions.can_report(reporter):
+        raise ApiError(403, "forbidden")
+    cell = _place_for(lng, lat)
+    now = utcnow()
+    ticket = Ticket(category=category, reporter_id=reporter.id, source="resident",
+                    description=description.strip(), lat=lat, lng=lng, address=address.strip(),
+                    building=building.strip(), unit=unit.strip(), place=cell,
+                    place_code=cell.code if cell else None, needs_triage=cell is None,
+                    is_private=category.is_private, state=State.submitted.value,
+                    created_at=now)
+    ticket.accept_due_at = _due(now, category.accept_hours, category)
+    ticket.due_at = ticket.accept_due_at
+    db.session.add(ticket)
+    db.session.flush()
+    event = _event(ticket, reporter, "resident", "transition", None, State.submitted.value,
+                   data={"place_code": ticket.place_code})
+    attach_photos(ticket, reporter, photo_ids, "report", event)
+    return ticket
+
+
+def create_patrol_report(worker: User, category_id: int, description: str, lat: float,
+                         lng: float, address: str = "", photo_ids: Iterable[int] = ()) -> Ticket:
+    """巡查上报: a grid worker's own finding, accepted at once in their own cell."""
+    category = leaf_category(category_id)
+    cell = _place_for(lng, lat)
+    if cell is None or not permissions.can_report_patrol(worker, cell):
+        raise field_error("lat", "outside_your_cells", status=403)
+    now = utcnow()
+    ticket = Ticket(category=category, reporter_id=None, source="patrol",
+                    description=description.strip(), lat=lat, lng=lng, address=address.strip(),
+                    place=cell, place_code=cell.code, is_private=category.is_private,
+                    state=State.accepted.value, created_at=now)
+    db.session.add(ticket)
+    db.session.flush()
+    _enter(ticket, State.accepted, now)
+    event = _event(ticket, worker, "grid_worker", "transition", None, State.accepted.value,
+                   data={"place_code": cell.code, "patrol": True})
+    attach_photos(ticket, worker, photo_ids, "report", event)
+    maybe_auto_dispatch(ticket)
+    return ticket
+
+
+# --- residents -------------------------------------------------------------------------
+
+def nearby(category_id: int, lat: float, lng: float, viewer: Optional[User] = None,
+           radius_m: float = NEARBY_RADIUS_M, days: int = NEARBY_DAYS, limit: int = 20):
+    """Open public tickets of one 小类 within ``radius_m``, from the last ``days``."""
+    category = leaf_category(category_id)
+    if category.is_private:
+        return []
+    import math
+
+    dlat = radius_m * _DEG_PER_M
+    dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
+    since = utcnow() - timedelta(days=days)
+    rows = db.session.execute(
+        sa.select(Ticket).where(
+            Ticket.category_id == category.id,
+            Ticket.lat.between(lat - dlat, lat + dlat),
+            Ticket.lng.between(lng - dlng, lng + dlng),
+            Ticket.state.in_([s.value for s in OPEN_STATES]),
+            Ticket.is_private.is_(False),
+            Ticket.created_at >= since,
+        ).limit(500)
+    ).scalars().all()
+    hits = []
+    for ticket in rows:
+        distance = haversine_m(lng, lat, ticket.lng, ticket.lat)
+        if distance <= radius_m:
+            hits.append((ticket, distance))
+    hits.sort(key=lambda pair: pair[1])
+    return hits[:limit]
+
+
+def follow(user: User, ticket: Ticket) -> bool:
+    """我也遇到. Returns False when the user already followed it (nothing changes)."""
+    if ticket.reporter_id == user.id:
+        raise ApiError(409, "cannot_follow_own", code="cannot_follow_own")
+    if not permissions.can_follow_ticket(user, ticket) or ticket.state not in \
+            [s.value for s in OPEN_STATES]:
+        raise ApiError(409, "not_followable", code="not_followable")
+    exists = db.session.get(TicketFollower, (ticket.id, user.id))
+    if exists is not None:
+        return False
+    db.session.add(TicketFollower(ticket_id=ticket.id, user_id=user.id))
+    db.session.flush()
+    db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id).values(
+        follower_count=Ticket.follower_count + 1).execution_options(synchronize_session=False))
+    _event(ticket, user, "resident", "follow")
+    db.session.refresh(ticket)
+    return True
+
+
+def unfollow(user: User, ticket: Ticket) -> None:
+    deleted = db.session.execute(sa.delete(TicketFollower).where(
+        TicketFollower.ticket_id == ticket.id, TicketFollower.user_id == user.id)).rowcount
+    if deleted:
+        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id).values(
+            follower_count=Ticket.follower_count - 1).execution_options(
+                synchronize_session=False))
+        db.session.refresh(ticket)
+
+
+def is_following(user: User, ticket: Ticket) -> bool:
+    return db.session.get(TicketFollower, (ticket.id, user.id)) is not None
+
+
+def add_supplement(user: User, ticket: Ticket, note: str, photo_ids: Iterable[int]) -> TicketEvent:
+    if "reporter" not in permissions.ticket_actor_kinds(user, ticket):
+        raise ApiError(403, "forbidden")
+    if ticket.state in (State.closed.value, State.rejected.value, State.merged.value):
+        raise ApiError(409, "ticket_closed_for_supplements", code="transition_refused")
+    event = _event(ticket, user, "reporter", "supplement", note=note.strip())
+    attach_photos(ticket, user, photo_ids, "supplement", event)
+    return event
+
+
+def rate(user: User, ticket: Ticket, rating: str, comment: str = "",
+         expected_version: Optional[int] = None) -> Ticket:
+    """The reporter confirms and rates; 不满意 within 7 days of closing reopens the case."""
+    if "reporter" not in permissions.ticket_actor_kinds(user, ticket):
+        raise ApiError(403, "forbidden")
+    check_version(ticket, expected_version)
+    now = utcnow()
+    if ticket.state == State.resolved.value:
+        _move(ticket, State.closed, user, note="居民确认办结", kinds={"reporter"})
+    elif ticket.state == State.closed.value:
+        if ticket.closed_at and now - ticket.closed_at > timedelta(days=REOPEN_DAYS):
+            raise ApiError(409, "rating_window_closed", code="rating_window_closed")
+        if ticket.rated_at and ticket.closed_at and ticket.rated_at >= ticket.closed_at:
+            raise ApiError(409, "already_rated", code="already_rated")
+    else:
+        raise ApiError(409, "transition_refused", code="transition_refused", state=ticket.state)
+    # the latest round's rating; every rating stays in the timeline
+    ticket.rating = rating
+    ticket.rating_comment = comment.strip() or None
+    ticket.rated_at = utcnow()  # after the closing just above, never before it
+    _event(ticket, user, "reporter", "rating", note=comment.strip(), data={"rating": rating})
+    if rating == Rating.unsatisfied.value:
+        _move(ticket, State.accepted, user, note=comment.strip() or "居民不满意，重新办理",
+              kinds={"reporter"}, reopen=True)
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    db.session.flush()
+    return ticket
+
+
+# --- staff -----------------------------------------------------------------------------
+
+def _cell(place_id: int, staff: User) -> Place:
+    cell = db.session.get(Place, place_id) if 0 < place_id < 2**31 else None
+    if cell is None:
+        raise field_error("place_id", "place_not_found")
+    if cell.level not in ("community", "grid2", "grid3", "grid4"):
+        raise field_error("place_id", "cell_required")
+    if not permissions.can_manage_place(staff, cell):
+        raise field_error("place_id", "place_outside_scope", status=403)
+    return cell
+
+
+def accept(staff: User, ticket: Ticket, place_id: Optional[int] = None, note: str = "",
+           expected_version: Optional[int] = None) -> Ticket:
+    """立案: in the suggested cell, or the one staff choose."""
+    _require_state(ticket, State.submitted)
+    if place_id is not None:
+        if "staff" not in permissions.ticket_actor_kinds(staff, ticket):
+            raise ApiError(403, "forbidden")
+        cell = _cell(place_id, staff)
+        if cell.id != ticket.place_id:
+            ticket.place_id = cell.id
+            ticket.place = cell
+            ticket.place_code = cell.code
+            ticket.needs_triage = False
+    if ticket.place_id is None:
+        raise field_error("place_id", "cell_required_to_accept")
+    _move(ticket, State.accepted, staff, note, expected_version=expected_version,
+          data={"place_code": ticket.place_code})
+    maybe_auto_dispatch(ticket)
+    return ticket
+
+
+def reject(staff: User, ticket: Ticket, reason: str,
+           expected_version: Optional[int] = None) -> Ticket:
+    _move(ticket, State.rejected, staff, reason, expected_version=expected_version)
+    return ticket
+
+
+def workers_of_cell(place_code: str) -> list[User]:
+    """Active grid workers owning this cell or a cell above it."""
+    return list(db.session.execute(
+        sa.select(User).join(worker_cells, worker_cells.c.user_id == User.id)
+        .join(Place, Place.id == worker_cells.c.place_id)
+        .where(User.role == Role.grid_worker.value, User.is_active.is_(True),
+               sa.literal(place_code).startswith(Place.code))
+        .order_by(User.id)
+    ).scalars().unique().all())
+
+
+def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] = None,
+             department_id: Optional[int] = None, note: str = "",
+             expected_version: Optional[int] = None, system: bool = False) -> Ticket:
+    if (assignee_id is None) == (department_id is None):
+        raise field_error("assignee_id", "assignee_or_department")
+    target = State.dispatched
+    data: dict = {}
+    if assignee_id is not None:
+        worker = db.session.get(User, assignee_id) if 0 < assignee_id < 2**31 else None
+        if worker is None or ticket.place_code is None or worker not in \
+                workers_of_cell(ticket.place_code):
+            raise field_error("assignee_id", "assignee_not_in_cell")
+        data = {"assignee_id": worker.id, "assignee_name": worker.display_name}
+    else:
+        department = db.session.get(Department, department_id) if 0 < department_id < 2**31 \
+            else None
+        if department is None or not department.is_active:
+            raise field_error("department_id", "department_not_found")
+        data = {"department_id": department.id, "department_name": department.name}
+    kinds = {"system"} if system else None
+    rework = ticket.state == State.resolved.value
+    _move(ticket, target, staff, note, data, kinds=kinds, expected_version=expected_version)
+    ticket.assignee_id = assignee_id
+    ticket.department_id = department_id
+    if rework:  # 返工: a new resolution deadline from now
+        ticket.resolve_due_at = _due(utcnow(), ticket.category.resolve_hours, ticket.category)
+        ticket.resolved_on_time = None
+        ticket.resolved_at = None
+        ticket.due_at = ticket.resolve_due_at
+    db.session.flush()
+    return ticket
+
+
+def open_task_counts(worker_ids: list[int]) -> dict[int, int]:
+    rows = db.session.execute(
+        sa.select(Ticket.assignee_id, sa.func.count())
+        .where(Ticket.assignee_id.in_(worker_ids),
+               Ticket.state.in_([State.dispatched.value, State.in_progress.value]))
+        .group_by(Ticket.assignee_id)).all()
+    return {wid: count for wid, count in rows}
+
+
+def _community_code(place_code: str) -> str:
+    return place_code[:12]
+
+
+def auto_dispatch_enabled(ticket: Ticket) -> bool:
+    if ticket.place_code is None or len(ticket.place_code) < 12:
+        return False
+    community = db.session.execute(
+        sa.select(Place.id).where(Place.code == _community_code(ticket.place_code))
+    ).scalar_one_or_none()
+    if community is None:
+        return False
+    settings = db.session.get(CommunitySettings, community)
+    return bool(settings and settings.auto_dispatch)
+
+
+def maybe_auto_dispatch(ticket: Ticket) -> bool:
+    """Auto-dispatch (on per community): the cell's worker with the fewest open tasks, or
+    the category's department. Leaves the ticket accepted when nobody fits."""
+    if ticket.state != State.accepted.value or not auto_dispatch_enabled(ticket):
+        return False
+    return _auto_dispatch(ticket)
+
+
+def auto_dispatch_now(staff: User, ticket: Ticket) -> bool:
+    """Staff ask for the automatic choice on an accepted ticket (bulk), whatever the
+    community's switch says."""
+    if "staff" not in permissions.ticket_actor_kinds(staff, ticket):
+        raise ApiError(403, "forbidden")
+    if ticket.state == State.submitted.value:
+        accept(staff, ticket)
+    if ticket.state != State.accepted.value:
+        return ticket.state == State.dispatched.value
+    return _auto_dispatch(ticket, staff)
+
+
+def _auto_dispatch(ticket: Ticket, actor: Optional[User] = None) -> bool:
+    category = ticket.category
+    system = actor is None
+    if category.default_handler == "department" and category.department_id:
+        dispatch(actor, ticket, department_id=category.department_id, note="自动派遣",
+                 system=system)
+        return True
+    workers = workers_of_cell(ticket.place_code) if ticket.place_code else []
+    if not workers:
+        return False
+    counts = open_task_counts([w.id for w in workers])
+    chosen = min(workers, key=lambda w: (counts.get(w.id, 0), w.id))
+    dispatch(actor, ticket, assignee_id=chosen.id, note="自动派遣", system=system)
+    return True
+
+
+def merge(staff: User, ticket: Ticket, target_id: int, note: str = "",
+          expected_version: Optional[int] = None) -> Ticket:
+    """A duplicate goes into ``target``; its reporter and followers now follow the target."""
+    target = db.session.get(Ticket, target_id) if 0 < target_id < 2**31 else None
+    if (target is None or target.id == ticket.id
+            or not permissions.can_view_ticket(staff, target)
+            or target.state not in [s.value for s in OPEN_STATES]
+            or target.merged_into_id is not None):
+        raise field_error("target_id", "merge_target_invalid")
+    _move(ticket, State.merged, staff, note, {"target_id": target.id},
+          expected_version=expected_version)
+    ticket.merged_into_id = target.id
+    movers = set(db.session.execute(
+        sa.select(TicketFollower.user_id).where(TicketFollower.ticket_id == ticket.id)
+    ).scalars())
+    if ticket.reporter_id:
+        movers.add(ticket.reporter_id)
+    movers.discard(target.reporter_id)
+    already = set(db.session.execute(
+        sa.select(TicketFollower.user_id).where(TicketFollower.ticket_id == target.id)
+    ).scalars())
+    added = 0
+    for user_id in sorted(movers - already):
+        db.session.add(TicketFollower(ticket_id=target.id, user_id=user_id))
+        added += 1
+    db.session.flush()
+    target.follower_count = (target.follower_count or 0) + added
+    _event(target, staff, "staff", "merge", note=note,
+           data={"merged_ticket_id": ticket.id, "followers_added": added})
+    return ticket
+
+
+def close(staff: User, ticket: Ticket, note: str = "",
+          expected_version: Optional[int] = None) -> Ticket:
+    """核查 passed: the case is closed."""
+    _move(ticket, State.closed, staff, note, kinds=permissions.ticket_actor_kinds(staff, ticket)
+          - {"reporter"}, expected_version=expected_version)
+    return ticket
+
+
+def rework(staff: User, ticket: Ticket, reason: str, assignee_id: Optional[int] = None,
+           expected_version: Optional[int] = None) -> Ticket:
+    """核查 failed: back to the same handler (or another) with a new deadline."""
+    if ticket.state != State.resolved.value:
+        raise ApiError(409, "transition_refused", code="transition_refused", state=ticket.state)
+    if assignee_id is None and ticket.department_id is None:
+        assignee_id = ticket.assignee_id
+    return dispatch(staff, ticket, assignee_id=assignee_id,
+                    department_id=None if assignee_id else ticket.department_id,
+                    note=reason, expected_version=expected_version)
+
+
+# --- grid workers ----------------------------------------------------------------------
+
+def start_work(user: User, ticket: Ticket, expected_version: Optional[int] = None) -> Ticket:
+    _move(ticket, State.in_progress, user, "接单", expected_version=expected_version)
+    return ticket
+
+
+def check_in(user: User, ticket: Ticket, lat: float, lng: float) -> float:
+    """到达: the position is recorded with its distance to the ticket's pin."""
+    if "assignee" not in permissions.ticket_actor_kinds(user, ticket):
+        raise ApiError(403, "forbidden")
+    if ticket.state not in (State.dispatched.value, State.in_progress.value):
+        raise ApiError(409, "transition_refused", code="transition_refused", state=ticket.state)
+    distance = round(haversine_m(lng, lat, ticket.lng, ticket.lat), 1)
+    data = {"lat": lat, "lng": lng, "distance_m": distance}
+    if ticket.state == State.dispatched.value:
+        _move(ticket, State.in_progress, user, "到达现场", data)
+    _event(ticket, user, "assignee", "checkin", note="到达现场", data=data)
+    return distance
+
+
+def resolve(user: User, ticket: Ticket, note: str, photo_ids: Iterable[int],
+            expected_version: Optional[int] = None) -> Ticket:
+    if ticket.state == State.dispatched.value and \
+            "assignee" in permissions.ticket_actor_kinds(user, ticket):
+        start_work(user, ticket, expected_version)  # fixed on the spot: taking is implied
+        expected_version = None
+    event = _move(ticket, State.resolved, user, note, expected_version=expected_version)
+    attach_photos(ticket, user, photo_ids, "after", event)
+    return ticket
+
+
+def hand_back(user: User, ticket: Ticket, reason: str,
+              expected_version: Optional[int] = None) -> Ticket:
+    """退回 (a worker: not my job) or recall (staff): back to accepted, with a reason."""
+    _require_state(ticket, State.dispatched, State.in_progress)
+    _move(ticket, State.accepted, user, reason, expected_version=expected_version)
+    return ticket

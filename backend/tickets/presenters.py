@@ -1,0 +1,221 @@
+"""Turn tickets into the dicts the per-audience schemas dump."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+
+from backend.accounts.models import User
+from backend.core import permissions
+from backend.core.errors import field_error
+from backend.core.models import utcnow
+from backend.extensions import db
+from backend.places import operations as places
+from backend.tickets import workflow
+from backend.tickets.models import State, Ticket, TicketEvent
+from backend.tickets.operations import REOPEN_DAYS, ticket_photos
+from backend.uploads.operations import signed_url
+
+# Rounding the public location to 3 decimals: about 110 m north–south, 95 m east–west here.
+PUBLIC_DECIMALS = 3
+
+ACTIONS: dict[str, tuple[tuple[State, ...], State]] = {
+    "accept": ((State.submitted,), State.accepted),
+    "reject": ((State.submitted, State.accepted), State.rejected),
+    "dispatch": ((State.accepted, State.dispatched, State.in_progress), State.dispatched),
+    "merge": ((State.submitted, State.accepted, State.dispatched), State.merged),
+    "start": ((State.dispatched,), State.in_progress),
+    "check_in": ((State.dispatched,), State.in_progress),
+    "resolve": ((State.in_progress,), State.resolved),
+    "hand_back": ((State.dispatched, State.in_progress), State.accepted),
+    "close": ((State.resolved,), State.closed),
+    "rework": ((State.resolved,), State.dispatched),
+}
+
+
+def available_actions(user: User, ticket: Ticket) -> list[str]:
+    kinds = permissions.ticket_actor_kinds(user, ticket)
+    state = ticket.state_enum
+    out = []
+    for name, (sources, target) in ACTIONS.items():
+        if state not in sources:
+            continue
+        usable = kinds - {"reporter"} if name == "close" else kinds
+        if name == "resolve" and state is State.dispatched:
+            continue
+        if workflow.pick_kind(state, target, usable):
+            out.append(name)
+    if "assignee" in kinds and state is State.dispatched:
+        out.append("resolve")  # fixing on the spot implies taking it
+    if "reporter" in kinds:
+        if can_rate(ticket):
+            out.append("rate")
+        if state not in (State.closed, State.rejected, State.merged):
+            out.append("supplement")
+    return out
+
+
+def can_rate(ticket: Ticket) -> bool:
+    if ticket.state == State.resolved.value:
+        return True
+    if ticket.state == State.closed.value and ticket.closed_at:
+        if (utcnow() - ticket.closed_at).days >= REOPEN_DAYS:
+            return False
+        return not (ticket.rated_at and ticket.rated_at >= ticket.closed_at)
+    return False
+
+
+def photo_dicts(rows) -> list[dict]:
+    return [{"id": upload.id, "phase": link.phase, "url": signed_url(upload, "display"),
+             "thumb_url": signed_url(upload, "thumb")} for link, upload in rows]
+
+
+def handler(ticket: Ticket) -> Optional[dict]:
+    if ticket.department_id and ticket.department:
+        return {"kind": "department", "name": ticket.department.name}
+    if ticket.assignee_id and ticket.assignee:
+        return {"kind": "grid_worker", "name": ticket.assignee.display_name}
+    return None
+
+
+def events(ticket: Ticket, staff_view: bool = False) -> list[dict]:
+    rows = db.session.execute(
+        sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.id)).scalars().all()
+    photos_by_event: dict[int, list] = defaultdict(list)
+    for link, upload in ticket_photos(ticket):
+        if link.event_id:
+            photos_by_event[link.event_id].append((link, upload))
+    out = []
+    for event in rows:
+        if not staff_view and event.kind == "follow":
+            continue  # who follows a ticket is nobody else's business
+        item = {"id": event.id, "kind": event.kind, "from_state": event.from_state,
+                "to_state": event.to_state, "actor_role": event.actor_role,
+                "note": event.note, "created_at": event.created_at,
+                "photos": photo_dicts(photos_by_event.get(event.id, []))}
+        if staff_view:
+            item["actor_name"] = event.actor.display_name if event.actor else None
+            item["data"] = event.data
+        out.append(item)
+    return out
+
+
+def person(user: Optional[User]) -> Optional[dict]:
+    if user is None:
+        return None
+    return {"id": user.id, "display_name": user.display_name, "phone": user.phone}
+
+
+def resident_view(ticket: Ticket, user: User) -> dict:
+    data = _common(ticket)
+    data.update(lat=ticket.lat, lng=ticket.lng, address=ticket.address,
+                building=ticket.building, unit=ticket.unit, place=ticket.place,
+                version=ticket.version, is_private=ticket.is_private,
+                rating=ticket.rating, rating_comment=ticket.rating_comment,
+                can_rate="reporter" in permissions.ticket_actor_kinds(user, ticket)
+                and can_rate(ticket),
+                photos=photo_dicts(ticket_photos(ticket)), events=events(ticket))
+    return data
+
+
+def _common(ticket: Ticket) -> dict:
+    return {"id": ticket.id, "category": ticket.category, "description": ticket.description,
+            "state": ticket.state, "follower_count": ticket.follower_count,
+            "created_at": ticket.created_at, "updated_at": ticket.updated_at,
+            "due_at": ticket.due_at, "handler": handler(ticket)}
+
+
+def public_view(ticket: Ticket) -> dict:
+    data = _common(ticket)
+    data.update(approx_lat=round(ticket.lat, PUBLIC_DECIMALS),
+                approx_lng=round(ticket.lng, PUBLIC_DECIMALS),
+                place_name=ticket.place.name if ticket.place else None,
+                photos=photo_dicts(ticket_photos(ticket, phases=("report", "after"))))
+    return data
+
+
+def staff_row(ticket: Ticket, now: Optional[datetime] = None) -> dict:
+    return {"id": ticket.id, "version": ticket.version, "category": ticket.category,
+            "description": ticket.description, "address": ticket.address,
+            "lat": ticket.lat, "lng": ticket.lng, "place": ticket.place,
+            "needs_triage": ticket.needs_triage, "state": ticket.state,
+            "source": ticket.source, "is_private": ticket.is_private,
+            "assignee": person(ticket.assignee), "department": ticket.department,
+            "accept_due_at": ticket.accept_due_at, "resolve_due_at": ticket.resolve_due_at,
+            "due_at": ticket.due_at, "overdue": ticket.is_overdue(now),
+            "follower_count": ticket.follower_count, "created_at": ticket.created_at,
+            "updated_at": ticket.updated_at}
+
+
+def staff_view(ticket: Ticket, user: User) -> dict:
+    data = staff_row(ticket)
+    data.update(building=ticket.building, unit=ticket.unit, reporter=person(ticket.reporter),
+                ancestors=places.ancestors(ticket.place) if ticket.place else [],
+                merged_into_id=ticket.merged_into_id, rating=ticket.rating,
+                rating_comment=ticket.rating_comment,
+                photos=photo_dicts(ticket_photos(ticket)),
+                events=events(ticket, staff_view=True),
+                actions=available_actions(user, ticket))
+    return data
+
+
+def task_row(ticket: Ticket, distance: Optional[float] = None) -> dict:
+    data = staff_row(ticket)
+    data.update(building=ticket.building, unit=ticket.unit, reporter=person(ticket.reporter),
+                distance_m=round(distance) if distance is not None else None)
+    return data
+
+
+def task_view(ticket: Ticket, user: User, distance: Optional[float] = None) -> dict:
+    data = task_row(ticket, distance)
+    data.update(photos=photo_dicts(ticket_photos(ticket)), events=events(ticket),
+                actions=available_actions(user, ticket))
+    return data
+
+
+def detail_for(user: User, ticket: Ticket) -> dict:
+    kinds = permissions.ticket_actor_kinds(user, ticket)
+    if "staff" in kinds:
+        return staff_view(ticket, user)
+    if "assignee" in kinds:
+        return task_view(ticket, user)
+    return resident_view(ticket, user)
+
+
+# --- keyset cursors ----------------------------------------------------------------------
+
+def encode_cursor(*values) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: tuple[str, ...]) -> list:
+    """kinds: "dt" (datetime or None) or "int" per position."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(kinds):
+            raise ValueError
+        out = []
+        for value, kind in zip(values, kinds):
+            if kind == "int":
+                if not isinstance(value, int) or not 0 <= value < 2**31:
+                    raise ValueError
+                out.append(value)
+            elif value is None:
+                out.append(None)
+            else:
+                parsed = datetime.fromisoformat(value)
+                if parsed.tzinfo is None:
+                    raise ValueError
+                out.append(parsed)
+        return out
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise field_error("cursor", "cursor_invalid") from None
+

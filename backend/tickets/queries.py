@@ -1,0 +1,156 @@
+"""Lists: the staff queue (keyset by deadline), my tickets, worker tasks, the public list."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+
+from backend.accounts.models import User
+from backend.core import permissions
+from backend.core.errors import ApiError, field_error
+from backend.core.geo import haversine_m
+from backend.core.models import utcnow
+from backend.core.workcalendar import SHANGHAI
+from backend.extensions import db
+from backend.places.models import Place
+from backend.tickets.models import State, Ticket, TicketFollower
+from backend.tickets.presenters import decode_cursor, encode_cursor
+
+TASK_STATES = (State.dispatched.value, State.in_progress.value)
+
+
+def _day_start_utc(day) -> datetime:
+    """Midnight of a business day (Asia/Shanghai)."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
+
+
+def staff_scope_filter(user: User):
+    """The tickets a staff member may see: their subtree; admins everything."""
+    if permissions.is_admin(user):
+        return sa.true()
+    scope = user.scope_place
+    if scope is None:
+        return sa.false()
+    inside = Ticket.place_code.startswith(scope.code, autoescape=True)
+    if len(scope.code) <= permissions.TRIAGE_SCOPE_MAX_CODE:
+        return sa.or_(inside, Ticket.place_code.is_(None))
+    return inside
+
+
+def queue_filters(user: User, args: dict) -> list:
+    conditions = [staff_scope_filter(user)]
+    if args.get("state"):
+        conditions.append(Ticket.state.in_(args["state"]))
+    if args.get("category_id"):
+        conditions.append(Ticket.category_id == args["category_id"])
+    if args.get("place_id"):
+        place = db.session.get(Place, args["place_id"])
+        if place is None or not permissions.can_manage_place(user, place):
+            raise field_error("place_id", "place_outside_scope", status=403)
+        conditions.append(Ticket.place_code.startswith(place.code, autoescape=True))
+    if args.get("assignee_id"):
+        conditions.append(Ticket.assignee_id == args["assignee_id"])
+    if args.get("needs_triage") is not None:
+        conditions.append(Ticket.needs_triage.is_(args["needs_triage"]))
+    now = utcnow()
+    if args.get("overdue") is True:
+        conditions.append(Ticket.due_at < now)
+    elif args.get("overdue") is False:
+        conditions.append(sa.or_(Ticket.due_at.is_(None), Ticket.due_at >= now))
+    created_from, created_to = args.get("created_from"), args.get("created_to")
+    if created_from and created_to and created_from > created_to:
+        raise field_error("created_from", "date_range_invalid")
+    if created_from:
+        conditions.append(Ticket.created_at >= _day_start_utc(created_from))
+    if created_to:
+        conditions.append(Ticket.created_at < _day_start_utc(created_to + timedelta(days=1)))
+    if args.get("q"):
+        pattern = f"%{args['q']}%"
+        conditions.append(sa.or_(Ticket.description.ilike(pattern, escape="\\"),
+                                 Ticket.address.ilike(pattern, escape="\\")))
+    return conditions
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def queue(user: User, args: dict, with_total: bool = True):
+    """Sorted by deadline (none last), then id; keyset pagination on (due_at, id)."""
+    if args.get("q"):
+        args = dict(args, q=_escape_like(args["q"]))
+    conditions = queue_filters(user, args)
+    query = sa.select(Ticket).where(*conditions)
+    if args.get("cursor"):
+        due, last_id = decode_cursor(args["cursor"], ("dt", "int"))
+        if due is None:
+            query = query.where(Ticket.due_at.is_(None), Ticket.id > last_id)
+        else:
+            query = query.where(sa.or_(
+                Ticket.due_at > due,
+                sa.and_(Ticket.due_at == due, Ticket.id > last_id),
+                Ticket.due_at.is_(None)))
+    limit = args["limit"]
+    rows = db.session.execute(
+        query.order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id.asc()).limit(limit + 1)
+    ).scalars().all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].due_at, rows[-1].id)
+    total = None
+    if with_total:
+        total = db.session.execute(
+            sa.select(sa.func.count()).select_from(Ticket).where(*conditions)).scalar_one()
+    return rows, next_cursor, total
+
+
+def my_tickets(user: User, relation: str, cursor: Optional[str], limit: int):
+    """Newest first, keyset on id."""
+    if relation == "following":
+        query = (sa.select(Ticket).join(TicketFollower, TicketFollower.ticket_id == Ticket.id)
+                 .where(TicketFollower.user_id == user.id))
+    else:
+        query = sa.select(Ticket).where(Ticket.reporter_id == user.id)
+    if cursor:
+        (last_id,) = decode_cursor(cursor, ("int",))
+        query = query.where(Ticket.id < last_id)
+    rows = db.session.execute(query.order_by(Ticket.id.desc()).limit(limit + 1)).scalars().all()
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def worker_tasks(user: User, lat: Optional[float], lng: Optional[float], limit: int):
+    """Open tasks dispatched to this worker: nearest first with a location, else overdue
+    first then by deadline. A worker holds tens of tasks, not thousands: capped at 500."""
+    rows = db.session.execute(
+        sa.select(Ticket).where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
+                                Ticket.department_id.is_(None))
+        .order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id).limit(500)
+    ).scalars().all()
+    if lat is not None and lng is not None:
+        pairs = [(t, haversine_m(lng, lat, t.lng, t.lat)) for t in rows]
+        pairs.sort(key=lambda pair: (pair[1], pair[0].id))
+    else:
+        pairs = [(t, None) for t in rows]  # due_at order puts the overdue first
+    return pairs[:limit]
+
+
+def public_list(args: dict):
+    query = sa.select(Ticket).where(Ticket.is_private.is_(False),
+                                    Ticket.state != State.rejected.value)
+    if args.get("category_id"):
+        query = query.where(Ticket.category_id == args["category_id"])
+    if args.get("place_id"):
+        place = db.session.get(Place, args["place_id"])
+        if place is None:
+            raise ApiError(404, "not_found")
+        query = query.where(Ticket.place_code.startswith(place.code, autoescape=True))
+    if args.get("cursor"):
+        (last_id,) = decode_cursor(args["cursor"], ("int",))
+        query = query.where(Ticket.id < last_id)
+    limit = args["limit"]
+    rows = db.session.execute(query.order_by(Ticket.id.desc()).limit(limit + 1)).scalars().all()
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor

@@ -1,0 +1,407 @@
+"""Ticket schemas: input (…Args) and output per audience (resident, public, staff, worker).
+
+The public schema has no reporter, no contact and a rounded location; residents see their
+own ticket in full but never the staff's internal notes about people; staff and the
+assigned worker see the reporter's name and phone to contact them.
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+from webargs.fields import DelimitedList
+
+from backend.accounts.schemas import PlaceRefSchema
+from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
+
+ID = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+LAT = dict(allow_nan=False, validate=validate.Range(min=-90, max=90))
+LNG = dict(allow_nan=False, validate=validate.Range(min=-180, max=180))
+PHOTO_IDS = dict(load_default=list, validate=validate.Length(max=9))
+STATES = ["submitted", "accepted", "rejected", "dispatched", "in_progress", "resolved",
+          "closed", "merged"]
+
+
+def _ids(**kwargs):
+    return ma.fields.List(ma.fields.Integer(strict=True, validate=validate.Range(
+        min=1, max=2**31 - 1)), **kwargs)
+
+
+# --- input -----------------------------------------------------------------------------
+
+class TicketCreateArgs(ArgsSchema):
+    category_id = ma.fields.Integer(required=True, strict=True,
+                                    validate=validate.Range(min=1, max=2**31 - 1))
+    description = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
+    lat = ma.fields.Float(required=True, **LAT)
+    lng = ma.fields.Float(required=True, **LNG)
+    address = ma.fields.String(load_default="", validate=validate.Length(max=200))
+    building = ma.fields.String(load_default="", validate=validate.Length(max=50))
+    unit = ma.fields.String(load_default="", validate=validate.Length(max=50))
+    photo_ids = _ids(**PHOTO_IDS)
+
+
+class PatrolReportArgs(ArgsSchema):
+    category_id = ma.fields.Integer(required=True, strict=True,
+                                    validate=validate.Range(min=1, max=2**31 - 1))
+    description = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
+    lat = ma.fields.Float(required=True, **LAT)
+    lng = ma.fields.Float(required=True, **LNG)
+    address = ma.fields.String(load_default="", validate=validate.Length(max=200))
+    photo_ids = _ids(**PHOTO_IDS)
+
+
+class NearbyArgs(QueryArgsSchema):
+    category = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    lat = ma.fields.Float(required=True, **LAT)
+    lng = ma.fields.Float(required=True, **LNG)
+
+
+class VersionArgs(ArgsSchema):
+    version = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+                                metadata={"description": "The version you saw; or If-Match"})
+
+
+class SupplementArgs(ArgsSchema):
+    note = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    photo_ids = _ids(**PHOTO_IDS)
+
+
+class RatingArgs(VersionArgs):
+    rating = ma.fields.String(required=True, validate=validate.OneOf(
+        ["satisfied", "basically_satisfied", "unsatisfied"]))
+    comment = ma.fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class AcceptArgs(VersionArgs):
+    place_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class ReasonArgs(VersionArgs):
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class NoteArgs(VersionArgs):
+    note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class DispatchArgs(VersionArgs):
+    assignee_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    department_id = ma.fields.Integer(strict=True,
+                                      validate=validate.Range(min=1, max=2**31 - 1))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class ReworkArgs(ReasonArgs):
+    assignee_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class MergeArgs(VersionArgs):
+    target_id = ma.fields.Integer(required=True, strict=True,
+                                  validate=validate.Range(min=1, max=2**31 - 1))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class ResolveArgs(VersionArgs):
+    note = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    photo_ids = _ids(**PHOTO_IDS)
+
+
+class CheckInArgs(ArgsSchema):
+    lat = ma.fields.Float(required=True, **LAT)
+    lng = ma.fields.Float(required=True, **LNG)
+
+
+class BulkArgs(ArgsSchema):
+    ticket_ids = _ids(required=True, validate=validate.Length(min=1, max=100))
+    action = ma.fields.String(required=True, validate=validate.OneOf(["accept", "dispatch",
+                                                                       "auto_dispatch"]))
+    assignee_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    department_id = ma.fields.Integer(strict=True,
+                                      validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class PageArgs(QueryArgsSchema):
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = ma.fields.String(validate=validate.Length(max=200))
+
+
+class MyTicketsArgs(PageArgs):
+    relation = ma.fields.String(load_default="reported",
+                                validate=validate.OneOf(["reported", "following"]))
+
+
+class QueueArgs(PageArgs):
+    state = DelimitedList(ma.fields.String(validate=validate.OneOf(STATES)))
+    category_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    overdue = ma.fields.Boolean()
+    needs_triage = ma.fields.Boolean()
+    assignee_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    created_from = ma.fields.Date()
+    created_to = ma.fields.Date()
+    q = ma.fields.String(validate=validate.Length(min=1, max=100))
+
+
+class ExportArgs(QueueArgs):
+    limit = ma.fields.Integer(load_default=10000, validate=validate.Range(min=1, max=50000))
+
+
+class TaskArgs(PageArgs):
+    lat = ma.fields.Float(**LAT)
+    lng = ma.fields.Float(**LNG)
+
+
+class PublicListArgs(PageArgs):
+    category_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class StatsArgs(QueryArgsSchema):
+    date_from = ma.fields.Date(data_key="from", required=True)
+    date_to = ma.fields.Date(data_key="to", required=True)
+    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+
+
+# --- output ----------------------------------------------------------------------------
+
+class CategoryRefSchema(OutSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    parent_name = ma.fields.String(attribute="parent.name", allow_none=True)
+
+
+class SubCategorySchema(OutSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String()
+    is_private = ma.fields.Boolean()
+    accept_hours = ma.fields.Float()
+    resolve_hours = ma.fields.Float()
+    deadline_mode = ma.fields.String()
+
+
+class CategoryTreeSchema(OutSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String()
+    children = ma.fields.List(ma.fields.Nested(SubCategorySchema))
+
+
+class PhotoSchema(OutSchema):
+    id = ma.fields.Integer()
+    phase = ma.fields.String()
+    url = ma.fields.String()
+    thumb_url = ma.fields.String()
+
+
+class EventSchema(OutSchema):
+    """A timeline entry as the reporter and the public see it: roles, not names."""
+
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    from_state = ma.fields.String(allow_none=True)
+    to_state = ma.fields.String(allow_none=True)
+    actor_role = ma.fields.String()
+    note = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+
+
+class StaffEventSchema(EventSchema):
+    actor_name = ma.fields.String(allow_none=True)
+    data = ma.fields.Dict(allow_none=True)
+
+
+class PersonSchema(OutSchema):
+    id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+
+
+class HandlerSchema(OutSchema):
+    """Who has the case, as a resident sees it: a name, never a phone number."""
+
+    kind = ma.fields.String()
+    name = ma.fields.String()
+
+
+class TicketPublicSchema(OutSchema):
+    id = ma.fields.Integer()
+    category = ma.fields.Nested(CategoryRefSchema)
+    description = ma.fields.String()
+    approx_lat = ma.fields.Float()
+    approx_lng = ma.fields.Float()
+    place_name = ma.fields.String(allow_none=True)
+    state = ma.fields.String()
+    follower_count = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    due_at = ma.fields.DateTime(allow_none=True)
+    handler = ma.fields.Nested(HandlerSchema, allow_none=True)
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+
+
+class NearbySchema(OutSchema):
+    id = ma.fields.Integer()
+    description = ma.fields.String()
+    state = ma.fields.String()
+    distance_m = ma.fields.Integer()
+    follower_count = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    following = ma.fields.Boolean()
+
+
+class TicketResidentSchema(OutSchema):
+    """The reporter's own ticket (or a follower's view of it, through the public schema)."""
+
+    id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    category = ma.fields.Nested(CategoryRefSchema)
+    description = ma.fields.String()
+    lat = ma.fields.Float()
+    lng = ma.fields.Float()
+    address = ma.fields.String()
+    building = ma.fields.String()
+    unit = ma.fields.String()
+    place = ma.fields.Nested(PlaceRefSchema, allow_none=True)
+    state = ma.fields.String()
+    is_private = ma.fields.Boolean()
+    follower_count = ma.fields.Integer()
+    handler = ma.fields.Nested(HandlerSchema, allow_none=True)
+    due_at = ma.fields.DateTime(allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    rating = ma.fields.String(allow_none=True)
+    rating_comment = ma.fields.String(allow_none=True)
+    can_rate = ma.fields.Boolean()
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+    events = ma.fields.List(ma.fields.Nested(EventSchema))
+
+
+class TicketSummarySchema(OutSchema):
+    """A row of the reporter's list."""
+
+    id = ma.fields.Integer()
+    category = ma.fields.Nested(CategoryRefSchema)
+    description = ma.fields.String()
+    state = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    due_at = ma.fields.DateTime(allow_none=True)
+    follower_count = ma.fields.Integer()
+
+
+class TicketStaffRowSchema(OutSchema):
+    """A row of the staff queue."""
+
+    id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    category = ma.fields.Nested(CategoryRefSchema)
+    description = ma.fields.String()
+    address = ma.fields.String()
+    lat = ma.fields.Float()
+    lng = ma.fields.Float()
+    place = ma.fields.Nested(PlaceRefSchema, allow_none=True)
+    needs_triage = ma.fields.Boolean()
+    state = ma.fields.String()
+    source = ma.fields.String()
+    is_private = ma.fields.Boolean()
+    assignee = ma.fields.Nested(PersonSchema, allow_none=True)
+    department_name = ma.fields.String(attribute="department.name", allow_none=True)
+    accept_due_at = ma.fields.DateTime(allow_none=True)
+    resolve_due_at = ma.fields.DateTime(allow_none=True)
+    due_at = ma.fields.DateTime(allow_none=True)
+    overdue = ma.fields.Boolean()
+    follower_count = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class TicketStaffSchema(TicketStaffRowSchema):
+    building = ma.fields.String()
+    unit = ma.fields.String()
+    reporter = ma.fields.Nested(PersonSchema, allow_none=True)
+    ancestors = ma.fields.List(ma.fields.Nested(PlaceRefSchema))
+    merged_into_id = ma.fields.Integer(allow_none=True)
+    rating = ma.fields.String(allow_none=True)
+    rating_comment = ma.fields.String(allow_none=True)
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+    events = ma.fields.List(ma.fields.Nested(StaffEventSchema))
+    actions = ma.fields.List(ma.fields.String(),
+                             metadata={"description": "What this user may do now"})
+
+
+class TaskSchema(TicketStaffRowSchema):
+    """A grid worker's task: the reporter's name and phone to reach them on site."""
+
+    building = ma.fields.String()
+    unit = ma.fields.String()
+    reporter = ma.fields.Nested(PersonSchema, allow_none=True)
+    distance_m = ma.fields.Integer(allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+    events = ma.fields.List(ma.fields.Nested(EventSchema))
+    actions = ma.fields.List(ma.fields.String())
+
+
+def page_schema(item_schema, name: str):
+    return ma.Schema.from_dict({
+        "items": ma.fields.List(ma.fields.Nested(item_schema)),
+        "next_cursor": ma.fields.String(allow_none=True),
+        "total": ma.fields.Integer(allow_none=True),
+    }, name=name)
+
+
+class CheckInSchema(OutSchema):
+    distance_m = ma.fields.Float()
+    state = ma.fields.String()
+    version = ma.fields.Integer()
+
+
+class BulkResultSchema(OutSchema):
+    done = ma.fields.List(ma.fields.Integer())
+    failed = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class RateSchema(OutSchema):
+    name = ma.fields.String()
+    numerator = ma.fields.Integer()
+    denominator = ma.fields.Integer()
+    rate = ma.fields.Float(allow_none=True)
+
+
+class StatsSchema(OutSchema):
+    period = ma.fields.Dict()
+    place = ma.fields.Nested(PlaceRefSchema, allow_none=True)
+    total = ma.fields.Integer()
+    by_state = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    by_category = ma.fields.List(ma.fields.Dict())
+    by_cell = ma.fields.List(ma.fields.Dict())
+    by_worker = ma.fields.List(ma.fields.Dict())
+    response_rate = ma.fields.Nested(RateSchema)
+    resolution_rate = ma.fields.Nested(RateSchema)
+    satisfaction_rate = ma.fields.Nested(RateSchema)
+    avg_hours_to_accept = ma.fields.Float(allow_none=True)
+    avg_hours_to_resolve = ma.fields.Float(allow_none=True)
+    overdue = ma.fields.List(ma.fields.Nested(TicketStaffRowSchema))
+
+
+class DepartmentSchema(OutSchema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+
+
+class CommunitySettingsArgs(ArgsSchema):
+    auto_dispatch = ma.fields.Boolean(required=True)
+
+
+class CommunitySettingsSchema(OutSchema):
+    place_id = ma.fields.Integer()
+    auto_dispatch = ma.fields.Boolean()

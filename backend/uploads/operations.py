@@ -1,0 +1,246 @@
+"""Photo uploads: the rules. Operations flush, the request (or the CLI command) commits.
+
+Files are written before the row that points at them, so a row never names a missing
+file. The reverse, files without a row, is avoided where it can be: a failed save removes
+what it wrote, a rolled-back transaction removes the files of the uploads it created, and
+``sweep_orphan_files`` (run by ``flask uploads cleanup``) catches what a crash left.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from typing import BinaryIO, Union
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
+
+from backend.core.errors import ApiError
+from backend.core.i18n import t
+from backend.core.models import utcnow
+from backend.extensions import db
+from backend.uploads.images import PhotoError, process_photo
+from backend.uploads.models import Upload
+from backend.uploads.storage import MediaStorage, StorageError
+
+log = logging.getLogger(__name__)
+
+VARIANTS = ("display", "thumb")
+_NEW_FILES = "linli_uploads_new_files"  # key in Session.info
+
+
+def storage() -> MediaStorage:
+    return MediaStorage(current_app.config["MEDIA_ROOT"])
+
+
+# ---------------------------------------------------------------------------- uploading
+
+def _photo_error(exc: PhotoError) -> ApiError:
+    config = current_app.config
+    if exc.kind == "too_large":
+        limit = f"{config['MAX_PHOTO_MB']} MB"
+        return ApiError(413, "photo_too_large", code="payload_too_large",
+                        fields={"file": [t("photo_too_large", limit=limit)]}, limit=limit)
+    params: dict = {}
+    if exc.kind == "unsupported_format":
+        params["format"] = exc.detail or "?"
+    if exc.kind == "too_many_pixels":
+        pixels = config["MAX_PHOTO_PIXELS"]
+        params.update(wan=pixels // 10_000, mp=round(pixels / 1_000_000))
+    key = f"photo_{exc.kind}"
+    # 400, not 413, for too many pixels: 413 is about the size of the request body,
+    # which was fine; the content is what cannot be used.
+    return ApiError(400, key, code="invalid_photo", fields={"file": [t(key, **params)]},
+                    **params)
+
+
+def store_photo(owner, photo: Union[bytes, BinaryIO], *, purpose: str | None = None) -> Upload:
+    """Re-encode ``photo``, store both copies and record the upload. Flushes only.
+
+    ``ApiError``: 413 over ``MAX_PHOTO_MB``; 400 ``invalid_photo`` for anything that is
+    not a usable JPEG, PNG or WebP; 503 ``storage_unavailable`` when the files cannot be
+    written (nothing is recorded then).
+    """
+    config = current_app.config
+    try:
+        processed = process_photo(photo, max_bytes=config["MAX_PHOTO_MB"] * 1024 * 1024,
+                                  max_pixels=config["MAX_PHOTO_PIXELS"])
+    except PhotoError as exc:
+        log.info("photo refused: %s (from user %s)", exc.kind, owner.id)
+        raise _photo_error(exc) from None
+
+    store = storage()
+    try:
+        display_key, thumb_key = store.save_all([processed.display, processed.thumb])
+    except StorageError:
+        raise ApiError(503, "storage_unavailable") from None
+
+    upload = Upload(
+        owner_id=owner.id, display_key=display_key, thumb_key=thumb_key,
+        width=processed.width, height=processed.height,
+        thumb_width=processed.thumb_width, thumb_height=processed.thumb_height,
+        display_bytes=len(processed.display), thumb_bytes=len(processed.thumb),
+        content_type="image/jpeg", purpose=purpose,
+    )
+    try:
+        db.session.add(upload)
+        db.session.flush()
+    except Exception:
+        store.delete_all([display_key, thumb_key])
+        raise
+    # Until the transaction commits, these files belong to a row that may never exist.
+    db.session.info.setdefault(_NEW_FILES, []).extend(
+        [store.path(display_key), store.path(thumb_key)])
+    return upload
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _keep_new_files(session) -> None:
+    session.info.pop(_NEW_FILES, None)
+
+
+@sa.event.listens_for(db.session, "after_rollback")
+def _remove_new_files(session) -> None:
+    paths = session.info.pop(_NEW_FILES, None)
+    for path in paths or ():
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.warning("cannot delete photo file %s", path, exc_info=True)
+    if paths:
+        log.info("transaction rolled back: removed %d new photo files", len(paths))
+
+
+# ---------------------------------------------------------------------------- signed URLs
+
+def _signing_key() -> bytes:
+    # Derived, so a media signature can never be mistaken for any other use of SECRET_KEY.
+    secret = current_app.config["SECRET_KEY"]
+    if isinstance(secret, str):
+        secret = secret.encode("utf-8")
+    return hmac.new(secret, b"linli/media-url/v1", hashlib.sha256).digest()
+
+
+def _signature(upload_id: int, variant: str, exp: int) -> str:
+    message = f"{upload_id}|{variant}|{exp}".encode("ascii")
+    digest = hmac.new(_signing_key(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def url_expiry(now: float | None = None) -> int:
+    """The expiry (unix seconds) for URLs signed now: at least MEDIA_URL_TTL_SECONDS away.
+
+    Rounded up to a sixth of the lifetime, so the same photo keeps the same URL for a
+    while (10 minutes for the default hour) and the client's image cache can work.
+    """
+    ttl = int(current_app.config["MEDIA_URL_TTL_SECONDS"])
+    step = max(60, ttl // 6)
+    now = time.time() if now is None else now
+    return -(-(int(now) + ttl) // step) * step
+
+
+def signed_url(upload: Upload, variant: str = "display", *, exp: int | None = None) -> str:
+    """A URL that serves ``variant`` ("display" or "thumb") of ``upload`` until ``exp``.
+
+    A path on the API host (``/media/<id>/<variant>?exp=…&sig=…``), for the
+    mini-program's ``<image>``, which cannot send the bearer token. Anyone holding the URL
+    can fetch the photo until it expires: hand it only to those allowed to see the photo.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}")
+    exp = url_expiry() if exp is None else exp
+    sig = _signature(upload.id, variant, exp)
+    if has_request_context():
+        return url_for("uploads.media", upload_id=upload.id, variant=variant, exp=exp, sig=sig)
+    return f"/media/{upload.id}/{variant}?exp={exp}&sig={sig}"
+
+
+def urls(upload: Upload) -> dict:
+    """``url``, ``thumb_url`` and their common ``expires_at``, for output schemas."""
+    exp = url_expiry()
+    return {"url": signed_url(upload, "display", exp=exp),
+            "thumb_url": signed_url(upload, "thumb", exp=exp),
+            "expires_at": datetime.fromtimestamp(exp, timezone.utc)}
+
+
+def check_signature(upload_id: int, variant: str, exp: str | None, sig: str | None) -> int:
+    """Seconds the URL has left; 403 ``media_link_invalid`` if it is forged or expired."""
+    refused = ApiError(403, "media_link_invalid")
+    if not exp or not sig or not exp.isdigit() or len(exp) > 12 or len(sig) > 64:
+        raise refused
+    expected = _signature(upload_id, variant, int(exp))
+    if not hmac.compare_digest(expected.encode("ascii"), sig.encode("ascii", "replace")):
+        raise refused
+    remaining = int(exp) - int(time.time())
+    if remaining <= 0:
+        raise refused
+    return remaining
+
+
+def media_file(upload_id: int, variant: str):
+    """(path, upload) of a variant's file, or 404."""
+    upload = db.session.get(Upload, upload_id) if 0 < upload_id < 2**31 else None
+    if upload is None:
+        raise ApiError(404, "not_found")
+    key = upload.display_key if variant == "display" else upload.thumb_key
+    path = storage().path(key)
+    if not path.is_file():
+        log.error("photo file missing: upload %s %s", upload.id, variant)
+        raise ApiError(404, "not_found")
+    return path, upload
+
+
+# ---------------------------------------------------------------------------- cleanup
+
+def cleanup_unattached(older_than: timedelta) -> tuple[int, list[str]]:
+    """Delete the rows of uploads never attached and older than ``older_than``.
+
+    Returns (rows deleted, their file keys). Flushes only: the caller commits, then
+    deletes the files, so a failed commit leaves every file in place.
+    """
+    cutoff = utcnow() - older_than
+    uploads = db.session.execute(
+        sa.select(Upload).where(Upload.attached_at.is_(None), Upload.created_at < cutoff)
+    ).scalars().all()
+    keys: list[str] = []
+    for upload in uploads:
+        keys.extend([upload.display_key, upload.thumb_key])
+        db.session.delete(upload)
+    db.session.flush()
+    return len(uploads), keys
+
+
+def sweep_orphan_files(older_than: timedelta, batch: int = 500) -> int:
+    """Remove photo files no upload row names, and temporary files left by a crash,
+    last written more than ``older_than`` ago. Returns how many files went."""
+    store = storage()
+    removed = 0
+    pending: list[tuple[str, object]] = []
+
+    def flush_batch() -> int:
+        keys = [k for k, _ in pending]
+        known = set(db.session.execute(
+            sa.select(Upload.display_key).where(Upload.display_key.in_(keys))).scalars())
+        known |= set(db.session.execute(
+            sa.select(Upload.thumb_key).where(Upload.thumb_key.in_(keys))).scalars())
+        gone = store.delete_all([k for k in keys if k not in known])
+        pending.clear()
+        return gone
+
+    for key, path in store.stale_files(older_than.total_seconds()):
+        if key is None:
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                log.warning("cannot delete temporary file %s", path, exc_info=True)
+            continue
+        pending.append((key, path))
+        if len(pending) >= batch:
+            removed += flush_batch()
+    if pending:
+        removed += flush_batch()
+    return removed
