@@ -118,6 +118,14 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
             "the development login would let anyone act as any resident"
         )
 
+    office_hours = env.get("OFFICE_HOURS", "09:00-12:00,13:30-18:00")
+    try:
+        from backend.core.workcalendar import OfficeHours
+
+        OfficeHours.parse(office_hours)
+    except ValueError as exc:
+        problems.append(f"OFFICE_HOURS is not valid ({exc})")
+
     redis_url = env.get("REDIS_URL", "").strip() or None
     max_upload_mb = _int(env, "MAX_UPLOAD_MB", 10, problems, minimum=1)
 
@@ -134,6 +142,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "RESIDENT_TOKEN_TTL_HOURS": _int(env, "RESIDENT_TOKEN_TTL_HOURS", 24 * 30, problems, 1),
         "STAFF_TOKEN_TTL_HOURS": _int(env, "STAFF_TOKEN_TTL_HOURS", 12, problems, 1),
         "BINDING_CODE_TTL_HOURS": _int(env, "BINDING_CODE_TTL_HOURS", 72, problems, 1),
+        "OFFICE_HOURS": office_hours,
         "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
