@@ -16,7 +16,8 @@ def seed_command() -> None:
     db.session.commit()
     click.echo(f"demo: {counts['places_created']} places created, "
                f"{counts['places_updated']} updated, {counts['accounts_created']} accounts created, "
-               f"{counts['categories_created']} categories and departments created")
+               f"{counts['categories_created']} categories and departments created, "
+               f"{counts['tickets_created']} tickets created")
 
 
 @demo_cli.command("accounts")

@@ -11,6 +11,7 @@ from backend.demo.grid import COMMUNITY, STREET, demo_feature_collection
 from backend.extensions import db
 from backend.places import operations as places
 from backend.places.models import Place
+from backend.demo.tickets import seed_tickets
 from backend.tickets.seed import seed_categories
 
 
@@ -50,7 +51,7 @@ RESIDENTS = (
 )
 
 
-def seed() -> dict:
+def seed(with_tickets: bool = True) -> dict:
     result = places.import_features(demo_feature_collection(), crs="gcj02")
     if not result.ok:  # the demo grid is generated; a problem here is a bug
         raise RuntimeError("; ".join(str(p) for p in result.problems))
@@ -77,5 +78,6 @@ def seed() -> dict:
         created += 1
     db.session.flush()
     categories = seed_categories()
-    return {"places_created": result.created, "places_updated": result.updated,
+    tickets = seed_tickets() if with_tickets else 0
+    return {"tickets_created": tickets, "places_created": result.created, "places_updated": result.updated,
             "accounts_created": created, "categories_created": categories}
