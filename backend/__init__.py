@@ -83,6 +83,7 @@ def _import_models() -> None:
     """Every model module, so the metadata (and migrations) know every table."""
     import backend.accounts.models  # noqa: F401
     import backend.core.idempotency  # noqa: F401
+    import backend.notify.models  # noqa: F401
     import backend.places.models  # noqa: F401
     import backend.tickets.models  # noqa: F401
     import backend.uploads.models  # noqa: F401
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.core.health import bp as health_bp
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
+    from backend.tickets.reports_api import blp as ticket_reports_blp
     from backend.uploads.api import blp as uploads_blp
 
     from backend.console.views import bp as console_bp
@@ -103,7 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
-    for blp in (accounts_blp, places_blp, tickets_blp, uploads_blp):
+    for blp in (accounts_blp, places_blp, tickets_blp, ticket_reports_blp, uploads_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

@@ -26,6 +26,7 @@ from backend.places import operations as places
 from backend.places.models import Place
 from backend.tickets import messages  # noqa: F401 - registers the feature's messages
 from backend.tickets import workflow
+from backend.tickets.notices import notify_transition
 from backend.tickets.models import (
     OPEN_STATES, Category, CommunitySettings, Department, Rating, State, Ticket, TicketEvent,
     TicketFollower, TicketPhoto,
@@ -195,6 +196,8 @@ def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
     _enter(ticket, to, now, reopen=reopen)
     event = _event(ticket, actor, kind, "transition", current.value, to.value, note, data)
     db.session.flush()  # the version check runs here: a concurrent change raises StaleData
+    if to not in (State.dispatched, State.merged):  # those notify once their fields are set
+        notify_transition(ticket, current.value, to.value, note)
     return event
 
 
@@ -431,12 +434,15 @@ def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] =
     _move(ticket, target, staff, note, data, kinds=kinds, expected_version=expected_version)
     ticket.assignee_id = assignee_id
     ticket.department_id = department_id
+    db.session.flush()
+    db.session.refresh(ticket, ["assignee", "department"])
     if rework:  # 返工: a new resolution deadline from now
         ticket.resolve_due_at = _due(utcnow(), ticket.category.resolve_hours, ticket.category)
         ticket.resolved_on_time = None
         ticket.resolved_at = None
         ticket.due_at = ticket.resolve_due_at
     db.session.flush()
+    notify_transition(ticket, None, State.dispatched.value, note)
     return ticket
 
 
@@ -513,6 +519,7 @@ def merge(staff: User, ticket: Ticket, target_id: int, note: str = "",
     _move(ticket, State.merged, staff, note, {"target_id": target.id},
           expected_version=expected_version)
     ticket.merged_into_id = target.id
+    notify_transition(ticket, None, State.merged.value, note)
     movers = set(db.session.execute(
         sa.select(TicketFollower.user_id).where(TicketFollower.ticket_id == ticket.id)
     ).scalars())
