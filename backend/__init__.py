@@ -92,6 +92,7 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from backend.accounts.api import blp as accounts_blp
     from backend.core.health import bp as health_bp
+    from backend.notify.api import blp as notify_blp
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
@@ -105,7 +106,8 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
-    for blp in (accounts_blp, places_blp, tickets_blp, ticket_reports_blp, uploads_blp):
+    for blp in (accounts_blp, notify_blp, places_blp, tickets_blp, ticket_reports_blp,
+                uploads_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle
@@ -121,6 +123,9 @@ def _register_cli(app: Flask) -> None:
     from backend.places.cli import places_cli
     from backend.uploads.cli import uploads_cli
 
+    from backend.notify.cli import worker_command
+
+    app.cli.add_command(worker_command)
     for group in (accounts_cli, demo_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
 

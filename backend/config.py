@@ -126,6 +126,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
     except ValueError as exc:
         problems.append(f"OFFICE_HOURS is not valid ({exc})")
 
+    if env.get("WECHAT_TOKEN_STORE", "file") not in ("file", "memory"):
+        problems.append("WECHAT_TOKEN_STORE must be file or memory")
     redis_url = env.get("REDIS_URL", "").strip() or None
     max_upload_mb = _int(env, "MAX_UPLOAD_MB", 10, problems, minimum=1)
 
@@ -138,6 +140,11 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "WECHAT_SECRET": wechat_secret,
         "WECHAT_API_BASE": wechat_base,
         "WECHAT_TIMEOUT": _float(env, "WECHAT_TIMEOUT", 5.0, problems),
+        "WECHAT_TOKEN_STORE": env.get("WECHAT_TOKEN_STORE", "file"),
+        "WECHAT_TEMPLATE_TICKET": env.get("WECHAT_TEMPLATE_TICKET", "").strip(),
+        "WECHAT_TEMPLATE_TASK": env.get("WECHAT_TEMPLATE_TASK", "").strip(),
+        "WECHAT_TEMPLATE_BOOKING": env.get("WECHAT_TEMPLATE_BOOKING", "").strip(),
+        "WECHAT_TEMPLATE_VOLUNTEER": env.get("WECHAT_TEMPLATE_VOLUNTEER", "").strip(),
         "DEV_LOGIN": dev_login,
         "RESIDENT_TOKEN_TTL_HOURS": _int(env, "RESIDENT_TOKEN_TTL_HOURS", 24 * 30, problems, 1),
         "STAFF_TOKEN_TTL_HOURS": _int(env, "STAFF_TOKEN_TTL_HOURS", 12, problems, 1),

@@ -54,7 +54,13 @@ def wechat_server() -> Iterator[FakeWeChatServer]:
 
 @pytest.fixture
 def fake_wechat(wechat_server):
+    from wechatpy.session.memorystorage import MemoryStorage
+
+    from backend.core import wechat
+
     wechat_server.fake.reset()
+    # the fake forgot its tokens: so must the process's token store
+    wechat._token_storage = MemoryStorage()
     return wechat_server.fake
 
 
@@ -80,6 +86,11 @@ def make_test_app(database_url: str, engine_options: dict, wechat_base: str, **o
         "WECHAT_SECRET": "test-secret",
         "WECHAT_API_BASE": wechat_base,
         "WECHAT_TIMEOUT": 1.0,
+        "WECHAT_TOKEN_STORE": "memory",
+        "WECHAT_TEMPLATE_TICKET": "tmpl-ticket",
+        "WECHAT_TEMPLATE_TASK": "tmpl-task",
+        "WECHAT_TEMPLATE_BOOKING": "tmpl-booking",
+        "WECHAT_TEMPLATE_VOLUNTEER": "tmpl-volunteer",
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
     }

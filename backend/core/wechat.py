@@ -8,6 +8,7 @@ clear statuses.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Optional
 
@@ -108,17 +109,26 @@ _token_storage = MemoryStorage()
 
 
 def _storage():
-    """Access tokens shared by every process when Redis is configured."""
+    """Access tokens shared by every process: Redis when configured (every server),
+    otherwise a locked file in the instance folder (every process of this machine).
+    Tests may set WECHAT_TOKEN_STORE=memory."""
     url = current_app.config.get("REDIS_URL")
+    ext = current_app.extensions.setdefault("linli_wechat_storage", {})
     if url:
         from redis import Redis
         from wechatpy.session.redisstorage import RedisStorage
 
-        ext = current_app.extensions.setdefault("linli_wechat_redis", {})
         if url not in ext:
             ext[url] = RedisStorage(Redis.from_url(url), prefix="linli:wechat")
         return ext[url]
-    return _token_storage
+    if current_app.config.get("WECHAT_TOKEN_STORE") == "memory":
+        return _token_storage
+    from backend.core.tokenstore import FileTokenStorage
+
+    if "file" not in ext:
+        ext["file"] = FileTokenStorage(os.path.join(current_app.instance_path,
+                                                    "wechat-token.json"))
+    return ext["file"]
 
 
 def get_client() -> LinliWeChatClient:

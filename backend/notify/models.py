@@ -44,6 +44,9 @@ class OutboxMessage(db.Model):
     not_before: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     attempts: so.Mapped[int] = so.mapped_column(default=0)
     lease_until: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    leased_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
+    # the WeChat channel: pending, sent, skipped (no subscription / not configured), failed
+    wechat_status: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")
     last_error: so.Mapped[Optional[str]] = so.mapped_column(sa.String(300))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     sent_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
@@ -65,3 +68,17 @@ class Notification(db.Model):
     page: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     read_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+
+
+class SubscriptionGrant(db.Model):
+    """What the user accepted in ``wx.requestSubscribeMessage``: each one-time acceptance
+    lets one message of that template through."""
+
+    __tablename__ = "subscription_grants"
+
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    template_id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    remaining: so.Mapped[int] = so.mapped_column(default=0)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
+                                                       onupdate=utcnow)

@@ -1,8 +1,8 @@
-"""notifications: the outbox and the in-app inbox
+"""notifications: the outbox, the in-app inbox and WeChat subscription grants
 
 Revision ID: 0003_outbox
 Revises: 0002_uploads_tickets
-Create Date: 2026-11-22 02:55:05.444224
+Create Date: 2026-11-22 02:57:25.281176
 
 """
 from alembic import op
@@ -30,6 +30,8 @@ def upgrade():
     sa.Column('not_before', sa.DateTime(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_until', sa.DateTime(), nullable=True),
+    sa.Column('leased_by', sa.String(length=64), nullable=True),
+    sa.Column('wechat_status', sa.String(length=10), nullable=False),
     sa.Column('last_error', sa.String(length=300), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
@@ -42,6 +44,14 @@ def upgrade():
         batch_op.create_index('ix_outbox_due', ['status', 'not_before', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_user_id'), ['user_id'], unique=False)
 
+    op.create_table('subscription_grants',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.String(length=64), nullable=False),
+    sa.Column('remaining', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_subscription_grants_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'template_id', name=op.f('pk_subscription_grants'))
+    )
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -67,6 +77,7 @@ def downgrade():
         batch_op.drop_index('ix_notifications_user')
 
     op.drop_table('notifications')
+    op.drop_table('subscription_grants')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_user_id'))
         batch_op.drop_index('ix_outbox_due')

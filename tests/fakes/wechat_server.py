@@ -41,6 +41,15 @@ class FakeWeChat:
     token_errors_left: int = 0          # answer 40001 this many times, then succeed
     login_limit: int = LOGIN_LIMIT_PER_MINUTE
     session_keys: list[str] = field(default_factory=list)  # every session_key handed out
+    # subscribe messages received (touser, template_id, page, data), and scripted answers:
+    # errcodes to answer, in order, before succeeding (e.g. [43101] or [-1, -1])
+    sent_messages: list[dict] = field(default_factory=list)
+    send_errors: list[int] = field(default_factory=list)
+    refused_openids: set[str] = field(default_factory=set)   # 43101 for these users
+    # content security: text containing one of these words is risky; these are "review"
+    risky_words: tuple[str, ...] = ("赌博", "发票代开")
+    review_words: tuple[str, ...] = ("微信号",)
+    risky_image_marker: bytes = b"RISKY-IMAGE"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def issue_code(self, openid: str | None = None, unionid: str | None = None) -> str:
@@ -69,6 +78,9 @@ class FakeWeChat:
             self.always_token_error = None
             self.token_errors_left = 0
             self.login_limit = LOGIN_LIMIT_PER_MINUTE
+            self.sent_messages.clear()
+            self.send_errors.clear()
+            self.refused_openids.clear()
             self.session_keys.clear()
 
     def count(self, path: str) -> int:
@@ -109,7 +121,72 @@ class FakeWeChat:
             return self._token(request)
         if request.path == "/sns/jscode2session":
             return self._jscode2session(request)
+        if request.path == "/cgi-bin/message/subscribe/send":
+            return self._subscribe_send(request)
+        if request.path == "/wxa/msg_sec_check":
+            return self._msg_sec_check(request)
+        if request.path == "/wxa/img_sec_check":
+            return self._img_sec_check(request)
         return Response("not found", status=404)
+
+    def _body(self, request: Request) -> dict:
+        try:
+            data = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            data = None
+        return data if isinstance(data, dict) else {}
+
+    def _subscribe_send(self, request: Request) -> Response:
+        problem = self._check_token(request)
+        if problem is not None:
+            return problem
+        body = self._body(request)
+        if self.send_errors:
+            code = self.send_errors.pop(0)
+            return self._error(code, f"scripted error {code}")
+        touser = body.get("touser", "")
+        if not touser or touser.startswith("bad-"):
+            return self._error(40003, "invalid openid")
+        if touser in self.refused_openids:
+            return self._error(43101, "user refuse to accept the msg")
+        if not str(body.get("template_id", "")).startswith("tmpl-"):
+            return self._error(40037, "invalid template_id")
+        for key, value in (body.get("data") or {}).items():
+            text = str((value or {}).get("value", ""))
+            if (key.startswith("thing") and len(text) > 20) or \
+                    (key.startswith("phrase") and len(text) > 5):
+                return self._error(47003, f"argument invalid! data.{key}.value")
+        self.sent_messages.append(body)
+        return self._json({"errcode": 0, "errmsg": "ok", "msgid": len(self.sent_messages)})
+
+    def _msg_sec_check(self, request: Request) -> Response:
+        problem = self._check_token(request)
+        if problem is not None:
+            return problem
+        body = self._body(request)
+        if body.get("version") != 2:
+            return self._error(40097, "invalid args: version")
+        content = str(body.get("content", ""))
+        suggest, label = "pass", 100
+        if any(word in content for word in self.risky_words):
+            suggest, label = "risky", 20001
+        elif any(word in content for word in self.review_words):
+            suggest, label = "review", 20002
+        return self._json({"errcode": 0, "errmsg": "ok",
+                           "result": {"suggest": suggest, "label": label},
+                           "detail": [{"strategy": "content_model", "errcode": 0,
+                                       "suggest": suggest, "label": label}]})
+
+    def _img_sec_check(self, request: Request) -> Response:
+        problem = self._check_token(request)
+        if problem is not None:
+            return problem
+        media = request.files.get("media")
+        if media is None:
+            return self._error(41005, "media data missing")
+        if self.risky_image_marker in media.read():
+            return self._error(87014, "risky content")
+        return self._json({"errcode": 0, "errmsg": "ok"})
 
     def _token(self, request: Request) -> Response:
         args = request.args

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import socket
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from backend.extensions import db
+from backend.notify.delivery import run_batch
+
+log = logging.getLogger(__name__)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@click.option("--batch", "batch_size", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--lease", "lease_seconds", default=120, show_default=True,
+              type=click.IntRange(10, 3600), help="Seconds a claimed row stays this worker's.")
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 600),
+              help="Seconds to sleep when nothing is due.")
+@with_appcontext
+def worker_command(once: bool, batch_size: int, lease_seconds: int, interval: float) -> None:
+    """Deliver the outbox: the in-app inbox and WeChat subscribe messages."""
+    worker_id = f"{socket.gethostname()}-{secrets.token_hex(4)}"
+    if db.engine.dialect.name == "sqlite":
+        click.echo("SQLite: run one worker (claims are serialised by SQLite's single write "
+                   "lock; more workers add nothing).")
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    click.echo(f"worker {worker_id}: delivering (batch {batch_size}, lease {lease_seconds}s)")
+    while not stopping:
+        result = run_batch(worker_id, batch_size, lease_seconds)
+        if result.claimed:
+            click.echo(f"delivered {result.claimed}: {result.sent} by WeChat, "
+                       f"{result.inbox_only} inbox only, {result.retried} to retry, "
+                       f"{result.failed} failed")
+        db.session.remove()
+        if once and result.claimed < batch_size:
+            break
+        if not result.claimed:
+            if once:
+                break
+            time.sleep(interval)
+    current_app.logger.info("worker %s stopped", worker_id)

@@ -1,0 +1,74 @@
+"""WeChat subscribe-message templates: which template a kind of notification uses, and
+its fields, shortened to WeChat's limits (a ``thing`` holds 20 characters, a ``phrase``
+5) instead of being refused with 47003."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from flask import current_app
+
+from backend.core.workcalendar import SHANGHAI
+from backend.notify.models import OutboxMessage
+
+# notification kind → template key (the template ids are settings)
+TEMPLATE_OF_KIND = {
+    "ticket_accepted": "ticket", "ticket_rejected": "ticket", "ticket_dispatched": "ticket",
+    "ticket_resolved": "ticket", "ticket_closed": "ticket", "ticket_merged": "ticket",
+    "task_dispatched": "task", "ticket_reopened": "task", "ticket_handed_back": "task",
+    "booking_reminder": "booking", "booking_changed": "booking",
+    "hours_approved": "volunteer", "waitlist_promoted": "volunteer",
+}
+SETTING_OF_TEMPLATE = {"ticket": "WECHAT_TEMPLATE_TICKET", "task": "WECHAT_TEMPLATE_TASK",
+                       "booking": "WECHAT_TEMPLATE_BOOKING",
+                       "volunteer": "WECHAT_TEMPLATE_VOLUNTEER"}
+STATE_PHRASE = {"ticket_accepted": "已立案", "ticket_rejected": "不予立案",
+                "ticket_dispatched": "已派遣", "ticket_resolved": "已处置",
+                "ticket_closed": "已结案", "ticket_merged": "已合并"}
+LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10}
+
+
+def shorten(value: str, limit: int) -> str:
+    value = " ".join(str(value).split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _fit(fields: dict[str, str]) -> dict[str, dict[str, str]]:
+    out = {}
+    for key, value in fields.items():
+        kind = key.rstrip("0123456789")
+        limit = LIMITS.get(kind)
+        out[key] = {"value": shorten(value, limit) if limit else str(value)}
+    return out
+
+
+def template_ids() -> dict[str, str]:
+    """Template key → template id, for the ones configured."""
+    cfg = current_app.config
+    return {key: cfg.get(setting) for key, setting in SETTING_OF_TEMPLATE.items()
+            if cfg.get(setting)}
+
+
+def template_for(kind: str) -> Optional[str]:
+    key = TEMPLATE_OF_KIND.get(kind)
+    return template_ids().get(key) if key else None
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
+
+
+def message_data(row: OutboxMessage) -> dict[str, dict[str, str]]:
+    key = TEMPLATE_OF_KIND.get(row.kind)
+    data = row.data or {}
+    if key == "ticket":
+        return _fit({"thing1": row.title, "phrase2": STATE_PHRASE.get(row.kind, "有更新"),
+                     "thing3": row.body or row.title, "time4": _time(row.created_at)})
+    if key == "task":
+        return _fit({"thing1": row.title, "thing2": row.body or row.title,
+                     "time3": _time(row.created_at)})
+    if key == "booking":
+        return _fit({"thing1": data.get("item", row.title), "time2": data.get("time", ""),
+                     "character_string3": data.get("code", ""), "thing4": row.body})
+    return _fit({"thing1": row.title, "thing2": row.body or row.title,
+                 "time3": _time(row.created_at)})
