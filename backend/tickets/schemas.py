@@ -6,6 +6,8 @@ assigned worker see the reporter's name and phone to contact them.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
@@ -17,6 +19,8 @@ ID = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1
 LAT = dict(allow_nan=False, validate=validate.Range(min=-90, max=90))
 LNG = dict(allow_nan=False, validate=validate.Range(min=-180, max=180))
 PHOTO_IDS = dict(load_default=list, validate=validate.Length(max=9))
+# business days the app can count with (a far date overflows the day-boundary arithmetic)
+DAY = dict(validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)))
 STATES = ["submitted", "accepted", "rejected", "dispatched", "in_progress", "resolved",
           "closed", "merged"]
 
@@ -138,13 +142,19 @@ class QueueArgs(PageArgs):
     overdue = ma.fields.Boolean()
     needs_triage = ma.fields.Boolean()
     assignee_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    created_from = ma.fields.Date()
-    created_to = ma.fields.Date()
+    created_from = ma.fields.Date(**DAY)
+    created_to = ma.fields.Date(**DAY)
     q = ma.fields.String(validate=validate.Length(min=1, max=100))
 
 
 class ExportArgs(QueueArgs):
-    limit = ma.fields.Integer(load_default=10000, validate=validate.Range(min=1, max=50000))
+    """The staff queue's filters; no cursor: the file holds the first ``limit`` rows."""
+
+    class Meta(QueueArgs.Meta):
+        exclude = ("cursor",)
+
+    limit = ma.fields.Integer(load_default=10000, validate=validate.Range(min=1, max=50000),
+                              metadata={"description": "At most this many rows (≤ 50 000)"})
 
 
 class TaskArgs(PageArgs):
@@ -158,8 +168,10 @@ class PublicListArgs(PageArgs):
 
 
 class StatsArgs(QueryArgsSchema):
-    date_from = ma.fields.Date(data_key="from", required=True)
-    date_to = ma.fields.Date(data_key="to", required=True)
+    """A period of business days (Asia/Shanghai), both ends included, at most 366 days."""
+
+    date_from = ma.fields.Date(data_key="from", required=True, **DAY)
+    date_to = ma.fields.Date(data_key="to", required=True, **DAY)
     place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
@@ -370,26 +382,78 @@ class BulkResultSchema(OutSchema):
 
 
 class RateSchema(OutSchema):
-    name = ma.fields.String()
     numerator = ma.fields.Integer()
     denominator = ma.fields.Integer()
-    rate = ma.fields.Float(allow_none=True)
+    rate = ma.fields.Float(allow_none=True, metadata={
+        "description": "numerator / denominator, 0..1 rounded to 4 places; null when "
+                       "the denominator is 0"})
 
 
-class StatsSchema(OutSchema):
-    period = ma.fields.Dict()
-    place = ma.fields.Nested(PlaceRefSchema, allow_none=True)
-    total = ma.fields.Integer()
-    by_state = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
-    by_category = ma.fields.List(ma.fields.Dict())
-    by_cell = ma.fields.List(ma.fields.Dict())
-    by_worker = ma.fields.List(ma.fields.Dict())
-    response_rate = ma.fields.Nested(RateSchema)
-    resolution_rate = ma.fields.Nested(RateSchema)
-    satisfaction_rate = ma.fields.Nested(RateSchema)
-    avg_hours_to_accept = ma.fields.Float(allow_none=True)
-    avg_hours_to_resolve = ma.fields.Float(allow_none=True)
-    overdue = ma.fields.List(ma.fields.Nested(TicketStaffRowSchema))
+class StatsFiguresSchema(OutSchema):
+    """What is counted for the whole area and for each category, cell and worker."""
+
+    total = ma.fields.Integer(metadata={"description": "Tickets created in the period"})
+    open = ma.fields.Integer(metadata={
+        "description": "Of those, not handled yet (submitted, accepted, dispatched, "
+                       "in_progress)"})
+    resolved = ma.fields.Integer(metadata={
+        "description": "Of those, handled (resolved or closed)"})
+    overdue = ma.fields.Integer(metadata={
+        "description": "Of those, open with their deadline passed now"})
+    response_rate = ma.fields.Nested(RateSchema, metadata={
+        "description": "Accepted on time / accepted, of tickets accepted in the period"})
+    resolution_rate = ma.fields.Nested(RateSchema, metadata={
+        "description": "Resolved on time / resolved, of tickets resolved in the period"})
+    satisfaction_rate = ma.fields.Nested(RateSchema, metadata={
+        "description": "满意 + 基本满意 / rated, of tickets rated in the period"})
+
+
+class CategoryStatsSchema(StatsFiguresSchema):
+    category_id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String(metadata={"description": "小类"})
+    parent_name = ma.fields.String(allow_none=True, metadata={"description": "大类"})
+
+
+class CellStatsSchema(StatsFiguresSchema):
+    place_id = ma.fields.Integer(allow_none=True)
+    code = ma.fields.String(allow_none=True)
+    name = ma.fields.String(metadata={"description": "未定位 for tickets outside every cell"})
+    level = ma.fields.String(allow_none=True)
+
+
+class WorkerStatsSchema(StatsFiguresSchema):
+    worker_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+
+
+class StatsPeriodSchema(OutSchema):
+    date_from = ma.fields.Date(data_key="from")
+    date_to = ma.fields.Date(data_key="to")
+    days = ma.fields.Integer()
+    timezone = ma.fields.String()
+
+
+class StatsSchema(StatsFiguresSchema):
+    period = ma.fields.Nested(StatsPeriodSchema)
+    place = ma.fields.Nested(PlaceRefSchema, allow_none=True,
+                             metadata={"description": "The area counted: place_id or my own"})
+    by_state = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                              metadata={"description": "Tickets created in the period"})
+    by_category = ma.fields.List(ma.fields.Nested(CategoryStatsSchema))
+    by_cell = ma.fields.List(ma.fields.Nested(CellStatsSchema))
+    by_worker = ma.fields.List(ma.fields.Nested(WorkerStatsSchema, metadata={
+        "description": "By the current assignee (grid worker)"}))
+    avg_hours_to_accept = ma.fields.Float(allow_none=True, metadata={
+        "description": "Mean office hours from report to 立案, of tickets accepted in the "
+                       "period"})
+    avg_hours_to_resolve = ma.fields.Float(allow_none=True, metadata={
+        "description": "Mean office hours from 立案 to 处置, of tickets resolved in the "
+                       "period"})
+    overdue_now = ma.fields.Integer(metadata={
+        "description": "Open tickets of the area past their deadline now, any period"})
+    overdue_tickets = ma.fields.List(ma.fields.Nested(TicketStaffRowSchema), metadata={
+        "description": "督办: the first 100 of them, oldest deadline first"})
 
 
 class DepartmentSchema(OutSchema):
