@@ -237,6 +237,7 @@ def test_a_killed_worker_loses_nothing(app, ctx, fake_wechat, database):
         _grant(user)
         _message(user)
     fake_wechat.delay_seconds = 2.0  # each message takes a while: the worker dies mid-batch
+    db.session.rollback()
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "backend", "worker", "--batch", "6",
          "--lease", "10"], env=_server_env(app, database),
@@ -245,9 +246,10 @@ def test_a_killed_worker_loses_nothing(app, ctx, fake_wechat, database):
     try:
         deadline = time.monotonic() + 90  # a loaded machine starts Python slowly
         while time.monotonic() < deadline and worker.poll() is None:
-            db.session.rollback()
-            if db.session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.leased_by.is_not(None))).scalar_one() == 6:
+            leased = db.session.execute(sa.select(sa.func.count()).select_from(
+                OutboxMessage).where(OutboxMessage.leased_by.is_not(None))).scalar_one()
+            db.session.rollback()  # hold no SQLite lock while the worker runs
+            if leased == 6:
                 claimed = True
                 break
             time.sleep(0.1)
