@@ -82,6 +82,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
 def _import_models() -> None:
     """Every model module, so the metadata (and migrations) know every table."""
     import backend.accounts.models  # noqa: F401
+    import backend.bookings.models  # noqa: F401
     import backend.core.idempotency  # noqa: F401
     import backend.notify.models  # noqa: F401
     import backend.places.models  # noqa: F401
@@ -91,6 +92,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from backend.accounts.api import blp as accounts_blp
+    from backend.bookings.api import blp as bookings_blp
     from backend.core.health import bp as health_bp
     from backend.notify.api import blp as notify_blp
     from backend.places.api import blp as places_blp
@@ -106,8 +108,8 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
-    for blp in (accounts_blp, notify_blp, places_blp, tickets_blp, ticket_reports_blp,
-                uploads_blp):
+    for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
+                ticket_reports_blp, uploads_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

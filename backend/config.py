@@ -87,6 +87,28 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+# Service-window booking rules (DESIGN.md §4): name → (default, minimum, maximum)
+BOOKING_SETTINGS = {
+    "BOOKING_MIN_NOTICE_MINUTES": (30, 0, 7 * 24 * 60),
+    "BOOKING_MAX_ADVANCE_DAYS": (14, 1, 90),
+    "BOOKING_MAX_ACTIVE": (2, 1, 50),
+    "BOOKING_CANCEL_CUTOFF_HOURS": (2, 0, 7 * 24),
+    "BOOKING_NO_SHOW_LIMIT": (3, 1, 100),
+    "BOOKING_NO_SHOW_WINDOW_DAYS": (90, 1, 3660),
+    "BOOKING_PAUSE_DAYS": (30, 1, 3660),
+}
+
+
+def _booking_settings(env: Mapping[str, str], problems: list[str]) -> dict[str, int]:
+    values = {}
+    for name, (default, minimum, maximum) in BOOKING_SETTINGS.items():
+        value = _int(env, name, default, problems, minimum)
+        if value > maximum:
+            problems.append(f"{name} must be at most {maximum}, got {value}")
+        values[name] = value
+    return values
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     problems: list[str] = []
@@ -150,6 +172,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "STAFF_TOKEN_TTL_HOURS": _int(env, "STAFF_TOKEN_TTL_HOURS", 12, problems, 1),
         "BINDING_CODE_TTL_HOURS": _int(env, "BINDING_CODE_TTL_HOURS", 72, problems, 1),
         "OFFICE_HOURS": office_hours,
+        **_booking_settings(env, problems),
         "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,

@@ -94,3 +94,29 @@ def test_every_revision_has_a_readable_message():
     for revision in revisions:
         assert revision.doc and len(revision.doc) > 10, revision.revision
     assert len(script.get_heads()) == 1
+
+
+def test_stepping_down_one_revision_keeps_the_data_of_other_tables(fresh_app):
+    """SQLite rebuilds a table to drop a column; that must not cascade into child tables."""
+    from alembic.config import Config as AlembicConfig  # noqa: F401 - readability
+    from alembic.script import ScriptDirectory
+
+    from backend.extensions import db
+
+    with fresh_app.app_context():
+        flask_migrate.upgrade()
+        from backend.demo import operations as demo
+
+        demo.seed()
+        db.session.commit()
+        counts = {name: db.session.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
+                  for name in ("ticket_events", "ticket_followers", "users", "tickets")}
+        assert counts["ticket_events"] > 0
+        db.session.remove()
+        head = ScriptDirectory.from_config(
+            fresh_app.extensions["migrate"].migrate.get_config()).get_current_head()
+        flask_migrate.downgrade(revision="-1")
+        flask_migrate.upgrade()
+        after = {name: db.session.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar()
+                 for name in counts}
+        assert after == counts, head

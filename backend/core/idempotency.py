@@ -56,8 +56,8 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _replay(record: IdempotencyRecord) -> Response:
-    response = make_response(record.response_body or "", record.status_code)
+def _replay(status_code: int, body: Optional[str]) -> Response:
+    response = make_response(body or "", status_code)
     response.headers["Content-Type"] = "application/json"
     response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -82,14 +82,20 @@ def _claim(user_id: int, key: str, fingerprint: str) -> Optional[Response]:
         except IntegrityError:
             db.session.rollback()
         record = _load(user_id, key)
-        db.session.commit()  # end the read transaction; the next try starts a new one
-        if record is None:
+        seen = None if record is None else (record.fingerprint, record.status_code,
+                                            record.response_body)
+        # End the read transaction before waiting. Only plain values are used below: an
+        # expired ORM object would start a new transaction (on SQLite: the write lock)
+        # and hold it through the sleep, starving the request we are waiting for.
+        db.session.commit()
+        if seen is None:
             continue  # the first attempt failed and freed the key: claim it now
-        if record.fingerprint != fingerprint:
+        seen_fingerprint, status_code, body = seen
+        if seen_fingerprint != fingerprint:
             raise ApiError(422, "validation_error", code="idempotency_key_reused",
                            fields={HEADER: [t("idempotency_key_reused")]})
-        if record.status_code is not None:
-            return _replay(record)
+        if status_code is not None:
+            return _replay(status_code, body)
         if time.monotonic() > deadline:
             raise ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
                            headers={"Retry-After": "2"})

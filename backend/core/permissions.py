@@ -112,8 +112,10 @@ def can_view_ticket(user: Optional[User], ticket) -> bool:
 
 
 def can_view_ticket_publicly(ticket) -> bool:
-    """The public view: never private categories, never rejected reports."""
-    return not ticket.is_private and ticket.state != "rejected"
+    """The public view: never private categories, never rejected reports, never content
+    held for review (WeChat's check said review, or could not be asked)."""
+    return (not ticket.is_private and ticket.state != "rejected"
+            and ticket.content_status == "pass")
 
 
 def can_follow_ticket(user: Optional[User], ticket) -> bool:
@@ -128,3 +130,43 @@ def can_report_patrol(user: Optional[User], cell: Place) -> bool:
 def can_report(user: Optional[User]) -> bool:
     """Residents report problems; grid workers file patrol reports instead."""
     return _active(user) and user.role == Role.resident.value
+
+
+# --- bookings (service windows) -------------------------------------------------------
+
+def can_manage_service_items(user: Optional[User]) -> bool:
+    """The catalogue of service items is shared by every centre: admins keep it."""
+    return is_admin(user)
+
+
+def can_manage_centre(user: Optional[User], centre) -> bool:
+    """Staff run the centres of communities in their subtree (day list, check-in, counters,
+    opening rules, closures, bookings on behalf); admins every centre."""
+    if is_admin(user):
+        return True
+    return (is_staff(user) and centre.place is not None
+            and in_subtree(user.scope_place, centre.place))
+
+
+def can_book_online(user: Optional[User]) -> bool:
+    """Residents book for themselves; staff book on a resident's behalf instead."""
+    return _active(user) and user.role == Role.resident.value
+
+
+def can_manage_booking(user: Optional[User], booking) -> bool:
+    """Staff of the booking's centre: cancel or move at any time, check in, mark."""
+    return can_manage_centre(user, booking.centre)
+
+
+def can_view_booking(user: Optional[User], booking) -> bool:
+    """The resident it belongs to, and the staff of its centre."""
+    if not _active(user):
+        return False
+    if user.role == Role.resident.value and booking.resident_id == user.id:
+        return True
+    return can_manage_booking(user, booking)
+
+
+def can_lift_booking_pause(user: Optional[User]) -> bool:
+    """Residents belong to no community: only admins lift a no-show pause."""
+    return is_admin(user)

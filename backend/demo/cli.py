@@ -17,7 +17,9 @@ def seed_command() -> None:
     click.echo(f"demo: {counts['places_created']} places created, "
                f"{counts['places_updated']} updated, {counts['accounts_created']} accounts created, "
                f"{counts['categories_created']} categories and departments created, "
-               f"{counts['tickets_created']} tickets created")
+               f"{counts['tickets_created']} tickets created, "
+               f"{counts['service_rows_created']} service items, centres, counters and "
+               f"opening hours created, {counts['bookings_created']} bookings created")
 
 
 @demo_cli.command("accounts")

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
+from backend.bookings.seed import seed_demo as seed_service_centre
 from backend.demo.grid import COMMUNITY, STREET, demo_feature_collection
 from backend.extensions import db
 from backend.places import operations as places
@@ -79,5 +80,8 @@ def seed(with_tickets: bool = True) -> dict:
     db.session.flush()
     categories = seed_categories()
     tickets = seed_tickets() if with_tickets else 0
+    service = seed_service_centre(by_code[C], "成都市武侯区晋阳路 88 号", "028-85000100")
     return {"tickets_created": tickets, "places_created": result.created, "places_updated": result.updated,
-            "accounts_created": created, "categories_created": categories}
+            "accounts_created": created, "categories_created": categories,
+            "service_rows_created": service["service_rows"],
+            "bookings_created": service["bookings"]}

@@ -104,6 +104,11 @@ class Ticket(TimestampMixin, db.Model):
             name="rating_known"),
         # the staff queue: by state, then deadline, then id (keyset)
         sa.Index("ix_tickets_queue", "state", "due_at", "id"),
+        # the queue's first range: tickets with a deadline, in (due_at, id) order; partial,
+        # so it holds the open tickets only (bench/queue.py, migration 0004_queue_deadline_index)
+        sa.Index("ix_tickets_deadline", "due_at", "id",
+                 sqlite_where=sa.text("due_at IS NOT NULL"),
+                 postgresql_where=sa.text("due_at IS NOT NULL")),
         sa.Index("ix_tickets_place_state", "place_code", "state"),
         sa.Index("ix_tickets_reporter", "reporter_id", "id"),
         sa.Index("ix_tickets_assignee_state", "assignee_id", "state"),
@@ -151,6 +156,10 @@ class Ticket(TimestampMixin, db.Model):
     rating: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
     rating_comment: so.Mapped[Optional[str]] = so.mapped_column(sa.String(500))
     rated_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    # WeChat's content check of the description and photos: pass, or review (held from the
+    # public and other residents until staff release it)
+    content_status: so.Mapped[str] = so.mapped_column(sa.String(8), default="pass",
+                                                      server_default="pass")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -184,6 +193,8 @@ class TicketEvent(db.Model):
     to_state: so.Mapped[Optional[str]] = so.mapped_column(sa.String(12))
     note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     data: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    content_status: so.Mapped[str] = so.mapped_column(sa.String(8), default="pass",
+                                                      server_default="pass")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
     actor = so.relationship("User")

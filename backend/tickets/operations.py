@@ -17,6 +17,7 @@ from flask import current_app
 
 from backend.accounts.models import Role, User, worker_cells
 from backend.core import permissions
+from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError, field_error
 from backend.core.geo import haversine_m
 from backend.core.models import utcnow
@@ -209,7 +210,7 @@ def _place_for(lng: float, lat: float) -> Optional[Place]:
 
 def create_ticket(reporter: User, category_id: int, description: str, lat: float, lng: float,
                   address: str = "", building: str = "", unit: str = "",
-                  photo_ids: Iterable[int] = ()) -> Ticket:
+                  photo_ids: Iterable[int] = (), text_status: str = PASS) -> Ticket:
     """A resident's report: placed in its cell at once, or marked for manual triage."""
     category = leaf_category(category_id)
     if not permissions.can_report(reporter):
@@ -228,12 +229,14 @@ def create_ticket(reporter: User, category_id: int, description: str, lat: float
     db.session.flush()
     event = _event(ticket, reporter, "resident", "transition", None, State.submitted.value,
                    data={"place_code": ticket.place_code})
-    attach_photos(ticket, reporter, photo_ids, "report", event)
+    photos = attach_photos(ticket, reporter, photo_ids, "report", event)
+    ticket.content_status = combine(text_status, *(p.content_status for p in photos))
     return ticket
 
 
 def create_patrol_report(worker: User, category_id: int, description: str, lat: float,
-                         lng: float, address: str = "", photo_ids: Iterable[int] = ()) -> Ticket:
+                         lng: float, address: str = "", photo_ids: Iterable[int] = (),
+                         text_status: str = PASS) -> Ticket:
     """巡查上报: a grid worker's own finding, accepted at once in their own cell."""
     category = leaf_category(category_id)
     cell = _place_for(lng, lat)
@@ -249,7 +252,8 @@ def create_patrol_report(worker: User, category_id: int, description: str, lat: 
     _enter(ticket, State.accepted, now)
     event = _event(ticket, worker, "grid_worker", "transition", None, State.accepted.value,
                    data={"place_code": cell.code, "patrol": True})
-    attach_photos(ticket, worker, photo_ids, "report", event)
+    photos = attach_photos(ticket, worker, photo_ids, "report", event)
+    ticket.content_status = combine(text_status, *(p.content_status for p in photos))
     maybe_auto_dispatch(ticket)
     return ticket
 
@@ -274,6 +278,7 @@ def nearby(category_id: int, lat: float, lng: float, viewer: Optional[User] = No
             Ticket.lng.between(lng - dlng, lng + dlng),
             Ticket.state.in_([s.value for s in OPEN_STATES]),
             Ticket.is_private.is_(False),
+            Ticket.content_status == PASS,
             Ticket.created_at >= since,
         ).limit(500)
     ).scalars().all()
@@ -319,14 +324,30 @@ def is_following(user: User, ticket: Ticket) -> bool:
     return db.session.get(TicketFollower, (ticket.id, user.id)) is not None
 
 
-def add_supplement(user: User, ticket: Ticket, note: str, photo_ids: Iterable[int]) -> TicketEvent:
+def add_supplement(user: User, ticket: Ticket, note: str, photo_ids: Iterable[int],
+                   text_status: str = PASS) -> TicketEvent:
     if "reporter" not in permissions.ticket_actor_kinds(user, ticket):
         raise ApiError(403, "forbidden")
     if ticket.state in (State.closed.value, State.rejected.value, State.merged.value):
         raise ApiError(409, "ticket_closed_for_supplements", code="transition_refused")
     event = _event(ticket, user, "reporter", "supplement", note=note.strip())
-    attach_photos(ticket, user, photo_ids, "supplement", event)
+    photos = attach_photos(ticket, user, photo_ids, "supplement", event)
+    event.content_status = combine(text_status, *(p.content_status for p in photos))
     return event
+
+
+def release_content(staff: User, ticket: Ticket, note: str = "") -> Ticket:
+    """A person looked at content WeChat held for review (or could not check): publish."""
+    if "staff" not in permissions.ticket_actor_kinds(staff, ticket):
+        raise ApiError(403, "forbidden")
+    ticket.content_status = PASS
+    db.session.execute(sa.update(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                       .values(content_status=PASS).execution_options(synchronize_session=False))
+    upload_ids = sa.select(TicketPhoto.upload_id).where(TicketPhoto.ticket_id == ticket.id)
+    db.session.execute(sa.update(Upload).where(Upload.id.in_(upload_ids))
+                       .values(content_status=PASS).execution_options(synchronize_session=False))
+    _event(ticket, staff, "staff", "moderation", note=note or "内容已人工审核")
+    return ticket
 
 
 def rate(user: User, ticket: Ticket, rating: str, comment: str = "",

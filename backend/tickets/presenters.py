@@ -52,6 +52,8 @@ def available_actions(user: User, ticket: Ticket) -> list[str]:
             out.append(name)
     if "assignee" in kinds and state is State.dispatched:
         out.append("resolve")  # fixing on the spot implies taking it
+    if "staff" in kinds and ticket.content_status != "pass":
+        out.append("release")
     if "reporter" in kinds:
         if can_rate(ticket):
             out.append("rate")
@@ -117,6 +119,7 @@ def resident_view(ticket: Ticket, user: User) -> dict:
     data.update(lat=ticket.lat, lng=ticket.lng, address=ticket.address,
                 building=ticket.building, unit=ticket.unit, place=ticket.place,
                 version=ticket.version, is_private=ticket.is_private,
+                content_status=ticket.content_status,
                 rating=ticket.rating, rating_comment=ticket.rating_comment,
                 can_rate="reporter" in permissions.ticket_actor_kinds(user, ticket)
                 and can_rate(ticket),
@@ -150,7 +153,7 @@ def staff_row(ticket: Ticket, now: Optional[datetime] = None) -> dict:
             "accept_due_at": ticket.accept_due_at, "resolve_due_at": ticket.resolve_due_at,
             "due_at": ticket.due_at, "overdue": ticket.is_overdue(now),
             "follower_count": ticket.follower_count, "created_at": ticket.created_at,
-            "updated_at": ticket.updated_at}
+            "updated_at": ticket.updated_at, "content_status": ticket.content_status}
 
 
 def staff_view(ticket: Ticket, user: User) -> dict:

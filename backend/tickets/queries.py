@@ -51,6 +51,8 @@ def queue_filters(user: User, args: dict) -> list:
         conditions.append(Ticket.place_code.startswith(place.code, autoescape=True))
     if args.get("assignee_id"):
         conditions.append(Ticket.assignee_id == args["assignee_id"])
+    if args.get("content_status"):
+        conditions.append(Ticket.content_status == args["content_status"])
     if args.get("needs_triage") is not None:
         conditions.append(Ticket.needs_triage.is_(args["needs_triage"]))
     now = utcnow()
@@ -77,24 +79,32 @@ def _escape_like(text: str) -> str:
 
 
 def queue(user: User, args: dict, with_total: bool = True):
-    """Sorted by deadline (none last), then id; keyset pagination on (due_at, id)."""
+    """Sorted by deadline (none last), then id; keyset pagination on (due_at, id).
+
+    Read as two keyset ranges, each in the order of an index so that a page costs the
+    same whatever the table's size: the tickets with a deadline by (due_at, id), then
+    those without one by id (``_queue_range``). A single ``ORDER BY due_at NULLS LAST``
+    sorted every ticket in scope on every page on SQLite (no index is read in that
+    order), and its cursor's OR kept PostgreSQL from starting at the cursor
+    (bench/queue.py).
+    """
     if args.get("q"):
         args = dict(args, q=_escape_like(args["q"]))
     conditions = queue_filters(user, args)
-    query = sa.select(Ticket).where(*conditions)
+    limit = args["limit"]
+    due = last_id = None
     if args.get("cursor"):
         due, last_id = decode_cursor(args["cursor"], ("dt", "int"))
-        if due is None:
-            query = query.where(Ticket.due_at.is_(None), Ticket.id > last_id)
-        else:
-            query = query.where(sa.or_(
-                Ticket.due_at > due,
-                sa.and_(Ticket.due_at == due, Ticket.id > last_id),
-                Ticket.due_at.is_(None)))
-    limit = args["limit"]
-    rows = db.session.execute(
-        query.order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id.asc()).limit(limit + 1)
-    ).scalars().all()
+    states = args.get("state")
+    rows: list[Ticket] = []
+    if last_id is None or due is not None:
+        rows = _queue_range(conditions, states, True,
+                            None if last_id is None else (due, last_id), limit + 1)
+    # overdue=true: every match has a deadline, and the second range would be a long scan
+    # for nothing
+    if len(rows) <= limit and args.get("overdue") is not True:
+        rows += _queue_range(conditions, states, False,
+                             last_id if due is None else None, limit + 1 - len(rows))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -104,6 +114,39 @@ def queue(user: User, args: dict, with_total: bool = True):
         total = db.session.execute(
             sa.select(sa.func.count()).select_from(Ticket).where(*conditions)).scalar_one()
     return rows, next_cursor, total
+
+
+def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, after,
+                 n: int) -> list[Ticket]:
+    """At most ``n`` tickets of one of the queue's ranges, after the cursor ``after``:
+    with a deadline, by (due_at, id), read from the partial index ``ix_tickets_deadline``;
+    without one, by id.
+
+    With a state filter, one state at a time in the order of ``ix_tickets_queue`` (state,
+    due_at, id), merged here: each reads a page from that index. With the states together
+    the databases sorted the whole backlog of those states, or walked the table by id for
+    rows that mostly do not exist (tickets in open states carry a deadline)."""
+    if with_deadline:
+        query = sa.select(Ticket).where(*conditions, Ticket.due_at.is_not(None))
+        if after is not None:
+            due, last_id = after
+            query = query.where(sa.tuple_(Ticket.due_at, Ticket.id) > sa.tuple_(
+                sa.literal(due, Ticket.due_at.type), sa.literal(last_id, Ticket.id.type)))
+        order, key = (Ticket.due_at, Ticket.id), (lambda t: (t.due_at, t.id))
+    else:
+        query = sa.select(Ticket).where(*conditions, Ticket.due_at.is_(None))
+        if after is not None:
+            query = query.where(Ticket.id > after)
+        order, key = (Ticket.id,), (lambda t: t.id)
+    if not states:
+        return list(db.session.execute(query.order_by(*order).limit(n)).scalars())
+    rows: list[Ticket] = []
+    for state in dict.fromkeys(states):
+        rows += db.session.execute(
+            query.where(Ticket.state == state)
+            .order_by(Ticket.state, Ticket.due_at, Ticket.id).limit(n)).scalars()
+    rows.sort(key=key)
+    return rows[:n]
 
 
 def my_tickets(user: User, relation: str, cursor: Optional[str], limit: int):
@@ -139,7 +182,8 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float], limit: 
 
 def public_list(args: dict):
     query = sa.select(Ticket).where(Ticket.is_private.is_(False),
-                                    Ticket.state != State.rejected.value)
+                                    Ticket.state != State.rejected.value,
+                                    Ticket.content_status == "pass")
     if args.get("category_id"):
         query = query.where(Ticket.category_id == args["category_id"])
     if args.get("place_id"):

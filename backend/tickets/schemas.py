@@ -141,6 +141,8 @@ class QueueArgs(PageArgs):
     place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     overdue = ma.fields.Boolean()
     needs_triage = ma.fields.Boolean()
+    content_status = ma.fields.String(validate=validate.OneOf(["pass", "review"]),
+                                      metadata={"description": "review: the moderation queue"})
     assignee_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     created_from = ma.fields.Date(**DAY)
     created_to = ma.fields.Date(**DAY)
@@ -282,6 +284,7 @@ class TicketResidentSchema(OutSchema):
     place = ma.fields.Nested(PlaceRefSchema, allow_none=True)
     state = ma.fields.String()
     is_private = ma.fields.Boolean()
+    content_status = ma.fields.String()
     follower_count = ma.fields.Integer()
     handler = ma.fields.Nested(HandlerSchema, allow_none=True)
     due_at = ma.fields.DateTime(allow_none=True)
@@ -331,6 +334,8 @@ class TicketStaffRowSchema(OutSchema):
     follower_count = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
+    content_status = ma.fields.String(metadata={
+        "description": "pass, or review: held from others until staff release it"})
 
 
 class TicketStaffSchema(TicketStaffRowSchema):

@@ -39,6 +39,9 @@ class Upload(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow,
                                                        index=True)
     attached_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    # WeChat's image check: pass, or review (held from others until staff release it)
+    content_status: so.Mapped[str] = so.mapped_column(sa.String(8), default="pass",
+                                                      server_default="pass")
 
     def __repr__(self) -> str:
         return f"<Upload {self.id} owner={self.owner_id}>"

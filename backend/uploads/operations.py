@@ -18,6 +18,7 @@ from typing import BinaryIO, Union
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
+from backend.core.content_check import RISKY, check_image
 from backend.core.errors import ApiError
 from backend.core.i18n import t
 from backend.core.models import utcnow
@@ -72,6 +73,13 @@ def store_photo(owner, photo: Union[bytes, BinaryIO], *, purpose: str | None = N
         log.info("photo refused: %s (from user %s)", exc.kind, owner.id)
         raise _photo_error(exc) from None
 
+    # WeChat's image check (when configured), on the thumbnail: it is within the check's
+    # size limit and shows what others would see. Risky: refused, nothing stored.
+    verdict = check_image(processed.thumb)
+    if verdict == RISKY:
+        raise ApiError(422, "validation_error", code="content_risky",
+                       fields={"file": [t("photo_risky")]})
+
     store = storage()
     try:
         display_key, thumb_key = store.save_all([processed.display, processed.thumb])
@@ -83,7 +91,7 @@ def store_photo(owner, photo: Union[bytes, BinaryIO], *, purpose: str | None = N
         width=processed.width, height=processed.height,
         thumb_width=processed.thumb_width, thumb_height=processed.thumb_height,
         display_bytes=len(processed.display), thumb_bytes=len(processed.thumb),
-        content_type="image/jpeg", purpose=purpose,
+        content_type="image/jpeg", purpose=purpose, content_status=verdict,
     )
     try:
         db.session.add(upload)

@@ -49,7 +49,8 @@ class FakeWeChat:
     # content security: text containing one of these words is risky; these are "review"
     risky_words: tuple[str, ...] = ("赌博", "发票代开")
     review_words: tuple[str, ...] = ("微信号",)
-    risky_image_marker: bytes = b"RISKY-IMAGE"
+    # an image whose top-left pixel is this colour (±40) is risky; review never happens
+    risky_image_colour: tuple[int, int, int] = (255, 0, 255)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def issue_code(self, openid: str | None = None, unionid: str | None = None) -> str:
@@ -184,7 +185,15 @@ class FakeWeChat:
         media = request.files.get("media")
         if media is None:
             return self._error(41005, "media data missing")
-        if self.risky_image_marker in media.read():
+        try:
+            import io
+
+            from PIL import Image
+
+            pixel = Image.open(io.BytesIO(media.read())).convert("RGB").getpixel((0, 0))
+        except Exception:
+            return self._error(40006, "invalid media size")
+        if all(abs(a - b) <= 40 for a, b in zip(pixel, self.risky_image_colour)):
             return self._error(87014, "risky content")
         return self._json({"errcode": 0, "errmsg": "ok"})
 

@@ -1,0 +1,100 @@
+"""What residents hear about their bookings, written to the outbox in the same transaction
+as the change (``backend.notify``): reminders the evening before (20:00 Shanghai) and one
+hour before, and a notice when staff book, move or cancel for them or a pause begins.
+
+Reminder keys are ``booking:<id>:<reschedule_count>:eve`` and ``…:1h``: a moved booking
+gets new keys (the outbox keeps one row per user and key), and
+``notify.cancel("booking:<id>:")`` cancels whatever is still pending. Messages are written
+in Chinese whatever language the staff member's console uses: they go to residents.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from backend.bookings.models import Booking, BookingPause
+from backend.core.i18n import MESSAGES
+from backend.core.workcalendar import SHANGHAI
+from backend.notify import operations as notify
+
+EVENING = time(20, 0)
+HOUR_BEFORE = timedelta(hours=1)
+PAGE = "pages/bookings/detail?id={id}"
+
+
+def zh(key: str, **params) -> str:
+    return MESSAGES[key]["zh"].format(**params)
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(SHANGHAI)
+    return f"{local.year}年{local.month:02d}月{local.day:02d}日 {local:%H:%M}"
+
+
+def _data(booking: Booking) -> dict:
+    return {"booking_id": booking.id, "item": booking.item.name, "code": booking.code,
+            "time": _when(booking.start_at), "centre": booking.centre.name,
+            "start_at": booking.start_at.isoformat()}
+
+
+def reminder_times(booking: Booking) -> dict[str, datetime]:
+    """When the reminders of ``booking`` are due (UTC): the evening before, an hour before."""
+    local_day = booking.start_at.astimezone(SHANGHAI).date()
+    evening = datetime.combine(local_day - timedelta(days=1), EVENING, tzinfo=SHANGHAI)
+    return {"eve": evening.astimezone(booking.start_at.tzinfo),
+            "1h": booking.start_at - HOUR_BEFORE}
+
+
+def dedupe_prefix(booking: Booking) -> str:
+    return f"booking:{booking.id}:"
+
+
+def write_reminders(booking: Booking, now: datetime) -> int:
+    """The reminders still ahead (one booked late in the evening gets only the hour one)."""
+    if booking.resident_id is None:
+        return 0  # a walk-in without an account: staff call them if need be
+    local = booking.start_at.astimezone(SHANGHAI)
+    body = zh("booking_reminder_body", item=booking.item.name, centre=booking.centre.name,
+              code=booking.code, materials="、".join(booking.item.materials or []) or "—")
+    titles = {"eve": zh("booking_reminder_eve_title", time=f"{local:%H:%M}"),
+              "1h": zh("booking_reminder_hour_title", time=f"{local:%H:%M}")}
+    written = 0
+    for name, due in reminder_times(booking).items():
+        if due <= now:
+            continue
+        written += len(notify.enqueue(
+            [booking.resident_id], "booking_reminder", titles[name], body,
+            PAGE.format(id=booking.id), _data(booking), not_before=due,
+            dedupe_key=f"{dedupe_prefix(booking)}{booking.reschedule_count}:{name}"))
+    return written
+
+
+def cancel_reminders(booking: Booking) -> int:
+    return notify.cancel(dedupe_prefix(booking))
+
+
+def _changed(booking: Booking, body: str) -> None:
+    if booking.resident_id is not None:
+        notify.enqueue([booking.resident_id], "booking_changed", zh("booking_changed_title"),
+                       body, PAGE.format(id=booking.id), _data(booking))
+
+
+def cancelled(booking: Booking) -> None:
+    _changed(booking, zh("booking_cancelled_body", time=_when(booking.start_at),
+                         item=booking.item.name, reason=booking.cancel_reason or "—"))
+
+
+def booked_for_you(booking: Booking) -> None:
+    _changed(booking, zh("booking_made_for_you_body", time=_when(booking.start_at),
+                         item=booking.item.name, centre=booking.centre.name,
+                         code=booking.code))
+
+
+def moved(booking: Booking) -> None:
+    booked_for_you(booking)
+
+
+def paused(pause: BookingPause) -> None:
+    notify.enqueue([pause.user_id], "booking_changed", zh("booking_changed_title"),
+                   zh("booking_paused_body", window=pause.window_days,
+                      count=pause.no_show_count, until=_when(pause.ends_at)),
+                   "pages/bookings/index")

@@ -1,0 +1,456 @@
+"""Booking schemas: input (…Args) and output per audience (resident, staff, admin).
+
+Every time in and out is Asia/Shanghai with its offset (``2026-10-08T18:30:00+08:00``); a
+time sent without an offset is read as Shanghai time. Residents never see who else booked;
+staff see the person's name and phone to call them.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
+from backend.core.workcalendar import SHANGHAI
+
+ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+# days the calendar can count with; a far date would overflow the arithmetic
+DAY_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
+MOMENT_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=timezone.utc),
+                              max=datetime(2099, 12, 31, tzinfo=timezone.utc))
+PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$", error="不是有效的电话号码。")
+CODE_RE = re.compile(r"^[0-9A-Za-z]{4,6}$")
+
+
+def _id(**kwargs):
+    return ma.fields.Integer(strict=True, validate=ID_RANGE, **kwargs)
+
+
+def _ids(**kwargs):
+    return ma.fields.List(ma.fields.Integer(strict=True, validate=ID_RANGE), **kwargs)
+
+
+class LocalDateTime(ma.fields.AwareDateTime):
+    """Read: ISO 8601, with an offset or as Shanghai time; written: Shanghai time."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", MOMENT_RANGE)
+        super().__init__(default_timezone=SHANGHAI, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+
+
+class HourMinute(ma.fields.Time):
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
+# --- input: residents ------------------------------------------------------------------
+
+class ItemListArgs(QueryArgsSchema):
+    centre_id = ma.fields.Integer(validate=ID_RANGE, metadata={
+        "description": "Only the items this centre handles"})
+    include_inactive = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Staff and admins: deactivated items too"})
+
+
+class CentreListArgs(QueryArgsSchema):
+    item_id = ma.fields.Integer(validate=ID_RANGE, metadata={
+        "description": "Only the centres that handle this item"})
+
+
+class SlotArgs(QueryArgsSchema):
+    item = ma.fields.Integer(required=True, validate=ID_RANGE,
+                             metadata={"description": "The service item"})
+    date_from = ma.fields.Date(data_key="from", validate=DAY_RANGE,
+                               metadata={"description": "First day (Shanghai); default today"})
+    date_to = ma.fields.Date(data_key="to", validate=DAY_RANGE, metadata={
+        "description": "Last day, included; default the last bookable day"})
+
+
+class BookingCreateArgs(ArgsSchema):
+    centre_id = _id(required=True)
+    item_id = _id(required=True)
+    start_at = LocalDateTime(required=True, metadata={
+        "description": "A free slot's start, as the slots list gives it"})
+
+
+class RescheduleArgs(ArgsSchema):
+    start_at = LocalDateTime(required=True, metadata={"description": "The new slot's start"})
+
+
+class CancelArgs(ArgsSchema):
+    reason = ma.fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class MyBookingsArgs(QueryArgsSchema):
+    scope = ma.fields.String(load_default="upcoming",
+                             validate=validate.OneOf(["upcoming", "past"]))
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = ma.fields.String(validate=validate.Length(max=40))
+
+
+# --- input: staff ----------------------------------------------------------------------
+
+class StaffBookingArgs(ArgsSchema):
+    """Book for a resident who phones or walks in: by account (``resident_id``) or phone.
+    A phone without an account records the person by ``name`` and ``phone``."""
+
+    item_id = _id(required=True)
+    start_at = LocalDateTime(required=True)
+    resident_id = _id()
+    phone = ma.fields.String(validate=PHONE)
+    name = ma.fields.String(validate=validate.Length(min=1, max=50))
+    note = ma.fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class DayArgs(QueryArgsSchema):
+    date = ma.fields.Date(validate=DAY_RANGE, metadata={"description": "Default today"})
+    counter_id = ma.fields.Integer(validate=ID_RANGE, metadata={
+        "description": "Only bookings this counter can serve (or served)"})
+    include_cancelled = ma.fields.Boolean(load_default=False)
+
+
+class BookingCheckInArgs(ArgsSchema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=20))
+    counter_id = _id(metadata={"description": "The counter that serves the resident"})
+
+
+# --- input: administration -------------------------------------------------------------
+
+class ItemArgs(ArgsSchema):
+    code = ma.fields.String(required=True, validate=[
+        validate.Length(min=1, max=20), validate.Regexp(r"^[0-9A-Za-z_.-]+$")])
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name_en = ma.fields.String(load_default="", validate=validate.Length(max=150))
+    department = ma.fields.String(load_default="", validate=validate.Length(max=100))
+    materials = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
+                               load_default=list, validate=validate.Length(max=30))
+    notes = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    duration_minutes = ma.fields.Integer(load_default=20, strict=True,
+                                         validate=validate.Range(min=5, max=240))
+    bookable_online = ma.fields.Boolean(load_default=True)
+    sort_order = ma.fields.Integer(load_default=0, strict=True,
+                                   validate=validate.Range(min=0, max=2**31 - 1))
+
+
+class ItemPatchArgs(ArgsSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=100))
+    name_en = ma.fields.String(validate=validate.Length(max=150))
+    department = ma.fields.String(validate=validate.Length(max=100))
+    materials = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
+                               validate=validate.Length(max=30))
+    notes = ma.fields.String(validate=validate.Length(max=500))
+    duration_minutes = ma.fields.Integer(strict=True, validate=validate.Range(min=5, max=240))
+    bookable_online = ma.fields.Boolean()
+    sort_order = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=2**31 - 1))
+    is_active = ma.fields.Boolean()
+
+
+class CentreArgs(ArgsSchema):
+    place_id = _id(required=True, metadata={"description": "The community (level 1)"})
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    address = ma.fields.String(load_default="", validate=validate.Length(max=200))
+    phone = ma.fields.String(load_default="", validate=validate.Length(max=30))
+    closed_on_holidays = ma.fields.Boolean(load_default=True)
+
+
+class CentrePatchArgs(ArgsSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=100))
+    address = ma.fields.String(validate=validate.Length(max=200))
+    phone = ma.fields.String(validate=validate.Length(max=30))
+    closed_on_holidays = ma.fields.Boolean()
+    is_active = ma.fields.Boolean()
+
+
+class CounterArgs(ArgsSchema):
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    item_ids = _ids(load_default=list, validate=validate.Length(max=200))
+    sort_order = ma.fields.Integer(load_default=0, strict=True,
+                                   validate=validate.Range(min=0, max=2**31 - 1))
+
+
+class CounterPatchArgs(ArgsSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=50))
+    item_ids = _ids(validate=validate.Length(max=200))
+    sort_order = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=2**31 - 1))
+    is_active = ma.fields.Boolean()
+
+
+class OpeningRuleArgs(ArgsSchema):
+    weekday = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=6),
+                                metadata={"description": "0 = Monday … 6 = Sunday"})
+    start = HourMinute(required=True, metadata={"description": "HH:MM, Shanghai"})
+    end = HourMinute(required=True, metadata={"description": "HH:MM, Shanghai"})
+    kind = ma.fields.String(load_default="regular",
+                            validate=validate.OneOf(["regular", "extended"]))
+    valid_from = ma.fields.Date(allow_none=True, load_default=None, validate=DAY_RANGE)
+    valid_to = ma.fields.Date(allow_none=True, load_default=None, validate=DAY_RANGE)
+    counter_ids = _ids(load_default=list, validate=validate.Length(max=50), metadata={
+        "description": "Counters staffed in this period; empty = every counter"})
+
+
+class ClosureArgs(ArgsSchema):
+    date = ma.fields.Date(required=True, validate=DAY_RANGE)
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    cancel_bookings = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Cancel that day's bookings (their residents are told)"})
+
+
+class ClosureListArgs(QueryArgsSchema):
+    date_from = ma.fields.Date(data_key="from", validate=DAY_RANGE)
+    date_to = ma.fields.Date(data_key="to", validate=DAY_RANGE)
+
+
+# --- output ----------------------------------------------------------------------------
+
+class ServiceItemSchema(OutSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    name_en = ma.fields.String()
+    department = ma.fields.String()
+    materials = ma.fields.List(ma.fields.String())
+    notes = ma.fields.String()
+    duration_minutes = ma.fields.Integer()
+    bookable_online = ma.fields.Boolean()
+
+
+class ServiceItemAdminSchema(ServiceItemSchema):
+    is_active = ma.fields.Boolean()
+    sort_order = ma.fields.Integer()
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+
+
+class ItemRefSchema(OutSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    department = ma.fields.String()
+    duration_minutes = ma.fields.Integer()
+
+
+class PlaceBriefSchema(OutSchema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class HoursSchema(OutSchema):
+    weekday = ma.fields.Integer()
+    start = HourMinute(attribute="start_time")
+    end = HourMinute(attribute="end_time")
+    kind = ma.fields.String()
+    valid_from = ma.fields.Date(allow_none=True)
+    valid_to = ma.fields.Date(allow_none=True)
+
+
+class CentreSchema(OutSchema):
+    """A centre as residents see it."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    address = ma.fields.String()
+    phone = ma.fields.String()
+    place = ma.fields.Nested(PlaceBriefSchema)
+    closed_on_holidays = ma.fields.Boolean()
+
+
+class CentreDetailSchema(CentreSchema):
+    hours = ma.fields.List(ma.fields.Nested(HoursSchema))
+    items = ma.fields.List(ma.fields.Nested(ItemRefSchema))
+
+
+class CentreAdminSchema(CentreSchema):
+    is_active = ma.fields.Boolean()
+    created_at = LocalDateTime()
+
+
+class CounterSchema(OutSchema):
+    id = ma.fields.Integer()
+    centre_id = ma.fields.Integer()
+    name = ma.fields.String()
+    is_active = ma.fields.Boolean()
+    sort_order = ma.fields.Integer()
+    items = ma.fields.List(ma.fields.Nested(ItemRefSchema))
+
+
+class CounterRefSchema(OutSchema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class OpeningRuleSchema(HoursSchema):
+    id = ma.fields.Integer()
+    centre_id = ma.fields.Integer()
+    is_active = ma.fields.Boolean()
+    counters = ma.fields.List(ma.fields.Nested(CounterRefSchema))
+
+
+class ClosureSchema(OutSchema):
+    id = ma.fields.Integer()
+    centre_id = ma.fields.Integer()
+    date = ma.fields.Date(attribute="day")
+    reason = ma.fields.String()
+    created_at = LocalDateTime()
+    cancelled_bookings = ma.fields.Integer(dump_default=0)
+
+
+class SlotSchema(OutSchema):
+    start = LocalDateTime()
+    end = LocalDateTime()
+    kind = ma.fields.String(metadata={"description": "regular, or extended (after-hours)"})
+    capacity = ma.fields.Integer()
+    free = ma.fields.Integer()
+
+
+def _local_iso(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+class SlotList(ma.fields.List):
+    """A list of SlotSchema, dumped by hand: a 14-day answer holds hundreds of slots and
+    marshmallow's per-field machinery would be most of the request's time. Documented (and
+    shaped) exactly as ``List(Nested(SlotSchema))``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(ma.fields.Nested(SlotSchema), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return [{"start": _local_iso(s["start"]), "end": _local_iso(s["end"]),
+                 "kind": s["kind"], "capacity": s["capacity"], "free": s["free"]}
+                for s in value]
+
+
+class SlotDaySchema(OutSchema):
+    date = ma.fields.Date()
+    weekday = ma.fields.Integer()
+    open = ma.fields.Boolean()
+    day_kind = ma.fields.String(metadata={
+        "description": "workday, weekend, makeup (调休 working day), holiday, closure"})
+    note = ma.fields.String(allow_none=True, metadata={
+        "description": "Why the day is special: a holiday's name, a closure's reason, 调休"})
+    slots = SlotList()
+
+
+class SlotsSchema(OutSchema):
+    centre_id = ma.fields.Integer()
+    item = ma.fields.Nested(ItemRefSchema)
+    date_from = ma.fields.Date(data_key="from")
+    date_to = ma.fields.Date(data_key="to")
+    earliest = LocalDateTime(metadata={"description": "The earliest start bookable now"})
+    last_day = ma.fields.Date(metadata={"description": "The last bookable day"})
+    days = ma.fields.List(ma.fields.Nested(SlotDaySchema))
+
+
+class CentreRefSchema(OutSchema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    address = ma.fields.String()
+    phone = ma.fields.String()
+
+
+class BookingResidentSchema(OutSchema):
+    """A booking as its resident sees it: the code to show at the counter."""
+
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    status = ma.fields.String()
+    status_text = ma.fields.String()
+    item = ma.fields.Nested(ServiceItemSchema)
+    centre = ma.fields.Nested(CentreRefSchema)
+    start_at = LocalDateTime()
+    end_at = LocalDateTime()
+    slot_kind = ma.fields.String()
+    source = ma.fields.String()
+    can_cancel = ma.fields.Boolean()
+    cancel_until = LocalDateTime()
+    cancelled_at = LocalDateTime(allow_none=True)
+    cancel_reason = ma.fields.String()
+    checked_in_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+    reschedule_count = ma.fields.Integer()
+    created_at = LocalDateTime()
+
+
+class BookingPersonSchema(OutSchema):
+    id = ma.fields.Integer(allow_none=True)
+    name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+    has_account = ma.fields.Boolean()
+
+
+class BookingStaffSchema(OutSchema):
+    """A booking as staff see it: who, what, when, where it stands."""
+
+    id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    code = ma.fields.String()
+    status = ma.fields.String()
+    status_text = ma.fields.String()
+    person = ma.fields.Nested(BookingPersonSchema)
+    item = ma.fields.Nested(ItemRefSchema)
+    centre_id = ma.fields.Integer()
+    counter = ma.fields.Nested(CounterRefSchema, allow_none=True)
+    start_at = LocalDateTime()
+    end_at = LocalDateTime()
+    slot_kind = ma.fields.String()
+    source = ma.fields.String()
+    note = ma.fields.String()
+    created_by = ma.fields.String(allow_none=True)
+    handled_by = ma.fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    cancelled_at = LocalDateTime(allow_none=True)
+    cancel_reason = ma.fields.String()
+    checked_in_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+    no_show_at = LocalDateTime(allow_none=True)
+    reschedule_count = ma.fields.Integer()
+
+
+class BookingPageSchema(OutSchema):
+    items = ma.fields.List(ma.fields.Nested(BookingResidentSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class DayCounterSchema(CounterRefSchema):
+    item_ids = ma.fields.List(ma.fields.Integer())
+
+
+class DayListSchema(OutSchema):
+    centre_id = ma.fields.Integer()
+    date = ma.fields.Date()
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    counters = ma.fields.List(ma.fields.Nested(DayCounterSchema))
+    bookings = ma.fields.List(ma.fields.Nested(BookingStaffSchema))
+
+
+class BookingStatusSchema(OutSchema):
+    """Where the resident stands: open bookings, the cap, a pause and why."""
+
+    active = ma.fields.Integer()
+    max_active = ma.fields.Integer()
+    paused = ma.fields.Boolean()
+    paused_until = LocalDateTime(allow_none=True)
+    pause_reason = ma.fields.String(allow_none=True)
+    recent_no_shows = ma.fields.Integer()
+    no_show_limit = ma.fields.Integer()
+    no_show_window_days = ma.fields.Integer()
+
+
+class PauseSchema(OutSchema):
+    user_id = ma.fields.Integer()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    lifted_at = LocalDateTime(allow_none=True)
