@@ -37,7 +37,7 @@ run: seed
 	DEV_LOGIN=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Every suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
-test: install-test test-sqlite test-postgresql
+test: install-test test-sqlite test-postgresql test-miniprogram
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q
@@ -50,8 +50,19 @@ test-postgresql:
 		echo "TEST_DATABASE_URL is not set: the PostgreSQL run is skipped (.ci/run sets it)."; \
 	fi
 
+.PHONY: test-miniprogram
+# The mini-program (jest + miniprogram-simulate); its contract test starts the API from the venv.
+test-miniprogram: install-test
+	cd miniprogram_stub && npm ci --no-audit --no-fund && npx jest --ci
+
+# Bounded (a few minutes): the queue at 100,000 tickets (bench/queue.py without --quick
+# for 1,000,000), creation for 5 s per load; PostgreSQL too when TEST_DATABASE_URL is set.
+BENCH_DB = $(if $(TEST_DATABASE_URL),--db both --pg-url $(TEST_DATABASE_URL),--db sqlite)
+
 bench: install-test
 	$(BIN)/python bench/locate.py
+	$(BIN)/python bench/queue.py --quick $(BENCH_DB)
+	$(BIN)/python bench/create.py --seconds 5 $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
