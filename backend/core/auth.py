@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Callable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 from flask import g, request
 from flask_smorest import Blueprint
 
@@ -52,7 +53,8 @@ def resolve_token(raw: str):
     from backend.accounts.models import AuthToken
 
     token = db.session.execute(
-        sa.select(AuthToken).where(AuthToken.token_hash == hash_token(raw))
+        sa.select(AuthToken).options(so.joinedload(AuthToken.user))
+        .where(AuthToken.token_hash == hash_token(raw))
     ).scalar_one_or_none()
     if token is None or token.revoked_at is not None:
         raise ApiError(401, "token_invalid", code="token_invalid",

@@ -135,10 +135,12 @@ def idempotent(view: Callable) -> Callable:
         if response.status_code >= 400:
             _release(user_id, key)
             return response
-        record = _load(user_id, key)
-        record.status_code = response.status_code
-        record.response_body = response.get_data(as_text=True)
-        db.session.flush()
+        db.session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            .values(status_code=response.status_code,
+                    response_body=response.get_data(as_text=True))
+            .execution_options(synchronize_session=False))
         return response
 
     return wrapper

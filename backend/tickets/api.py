@@ -11,7 +11,9 @@ from flask_smorest import Blueprint
 from backend.accounts.models import Role
 from backend.core import permissions
 from backend.core.auth import current_user, login_required
-from backend.core.content_check import RISKY, SCENE_COMMENT, SCENE_POST, check_text
+from backend.core.content_check import (
+    PASS, RISKY, SCENE_COMMENT, SCENE_POST, check_text, content_checks_on,
+)
 from backend.core.errors import ApiError
 from backend.core.i18n import t
 from backend.core.idempotency import idempotent
@@ -56,6 +58,8 @@ def expected_version(args: dict) -> Optional[int]:
 def checked_text(text: str, field: str, scene: int = SCENE_POST) -> str:
     """WeChat's text check, asked with no transaction open (on SQLite an open one would
     hold the write lock through WeChat's answer). Risky text is a 422 on ``field``."""
+    if not content_checks_on():
+        return PASS
     openid = current_user().openid
     db.session.commit()
     verdict = check_text(text, openid, scene)

@@ -85,12 +85,13 @@ def handler(ticket: Ticket) -> Optional[dict]:
     return None
 
 
-def events(ticket: Ticket, staff_view: bool = False) -> list[dict]:
+def events(ticket: Ticket, staff_view: bool = False, photos=None) -> list[dict]:
+    """The timeline; ``photos`` are the ticket's (link, upload) rows when already loaded."""
     rows = db.session.execute(
         sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
         .order_by(TicketEvent.id)).scalars().all()
     photos_by_event: dict[int, list] = defaultdict(list)
-    for link, upload in ticket_photos(ticket):
+    for link, upload in (ticket_photos(ticket) if photos is None else photos):
         if link.event_id:
             photos_by_event[link.event_id].append((link, upload))
     out = []
@@ -122,8 +123,9 @@ def resident_view(ticket: Ticket, user: User) -> dict:
                 content_status=ticket.content_status,
                 rating=ticket.rating, rating_comment=ticket.rating_comment,
                 can_rate="reporter" in permissions.ticket_actor_kinds(user, ticket)
-                and can_rate(ticket),
-                photos=photo_dicts(ticket_photos(ticket)), events=events(ticket))
+                and can_rate(ticket))
+    photos = ticket_photos(ticket)
+    data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos))
     return data
 
 
