@@ -37,7 +37,7 @@ run: seed
 	DEV_LOGIN=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Every suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
-test: install-test test-sqlite test-postgresql
+test: install-test test-sqlite test-postgresql test-miniprogram
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q

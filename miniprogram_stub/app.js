@@ -1,0 +1,10 @@
+const boot = require('./utils/boot')
+
+App({
+  onLaunch() {
+    boot.launch()
+  },
+  onShow() {
+    boot.show()
+  },
+})

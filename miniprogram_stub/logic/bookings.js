@@ -1,0 +1,104 @@
+// 办事预约: service items, days and free slots, bookings, as the pages show them.
+const format = require('../utils/format')
+const i18n = require('../utils/i18n')
+
+const SHANGHAI_MS = 8 * 3600 * 1000
+const pad = (n) => String(n).padStart(2, '0')
+
+function shanghai(iso) {
+  const ms = Date.parse(iso)
+  return Number.isNaN(ms) ? null : new Date(ms + SHANGHAI_MS)
+}
+
+function clock(iso) {
+  const d = shanghai(iso)
+  return d ? `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}` : ''
+}
+
+// "10-08 周三" from a date ("2026-10-08") or a time ("2026-10-08T18:30:00+08:00")
+function dayLabel(value) {
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : shanghai(value)
+  if (!d) return ''
+  return i18n.t('day_label', { date: `${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`, weekday: i18n.t(`wd_${d.getUTCDay()}`) })
+}
+
+function itemName(item) {
+  if (!item) return ''
+  return i18n.getLang() === 'en' && item.name_en ? item.name_en : item.name
+}
+
+function itemView(item) {
+  return {
+    id: item.id,
+    name: itemName(item),
+    department: item.department || '',
+    duration: i18n.t('item_duration', { n: item.duration_minutes }),
+    materials: item.materials || [],
+    notes: item.notes || '',
+    online: item.bookable_online !== false,
+  }
+}
+
+function dayTabs(days) {
+  return (days || []).map((d) => {
+    const free = (d.slots || []).filter((s) => s.free > 0).length
+    return {
+      date: d.date,
+      label: dayLabel(d.date),
+      open: Boolean(d.open) && free > 0,
+      note: d.note || (!d.open ? i18n.t('slots_closed') : (free ? '' : i18n.t('slots_full'))),
+      extended: (d.slots || []).some((s) => s.kind === 'extended'),
+    }
+  })
+}
+
+function slotRows(day) {
+  return ((day && day.slots) || []).map((s) => ({
+    start: s.start,
+    time: `${clock(s.start)}–${clock(s.end)}`,
+    extended: s.kind === 'extended',
+    free: s.free,
+    full: !(s.free > 0),
+  }))
+}
+
+// The first day with a free slot: what the page opens on.
+function firstOpenDay(days) {
+  const i = (days || []).findIndex((d) => d.open && (d.slots || []).some((s) => s.free > 0))
+  return i < 0 ? 0 : i
+}
+
+function bookingView(b) {
+  const centre = b.centre || {}
+  return {
+    id: b.id,
+    code: b.code,
+    status: b.status,
+    statusText: b.status_text || b.status,
+    item: itemName(b.item),
+    itemId: b.item ? b.item.id : null,
+    materials: (b.item && b.item.materials) || [],
+    centre: centre.name || '',
+    address: centre.address || '',
+    phone: centre.phone || '',
+    day: dayLabel(b.start_at),
+    when: `${dayLabel(b.start_at)} ${clock(b.start_at)}–${clock(b.end_at)}`,
+    extended: b.slot_kind === 'extended',
+    canCancel: Boolean(b.can_cancel),
+    cancelUntil: b.cancel_until ? format.time(b.cancel_until) : '',
+  }
+}
+
+// "已预约 1/2" or why online booking is paused and until when.
+function statusBanner(s) {
+  if (!s) return { paused: false, text: '' }
+  if (s.paused) {
+    return {
+      paused: true,
+      text: i18n.t('booking_paused', { until: s.paused_until ? format.time(s.paused_until) : '', reason: s.pause_reason || '' }).trim(),
+    }
+  }
+  return { paused: false, full: s.active >= s.max_active, text: i18n.t('booking_quota', { active: s.active, max: s.max_active }) }
+}
+
+module.exports = { clock, dayLabel, itemName, itemView, dayTabs, slotRows, firstOpenDay, bookingView, statusBanner }

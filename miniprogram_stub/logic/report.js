@@ -1,0 +1,88 @@
+// The report form (resident) and the patrol form (grid worker): checks, request bodies and
+// the "附近已有…" prompt, apart from the page so they can be tested plainly.
+const format = require('../utils/format')
+const i18n = require('../utils/i18n')
+
+const MAX_PHOTOS = 9
+
+function emptyForm() {
+  return {
+    categoryId: null,
+    categoryName: '',
+    description: '',
+    lat: null,
+    lng: null,
+    address: '',
+    building: '',
+    unit: '',
+    photos: [],
+  }
+}
+
+// {field: message} in the API's field names, so server field errors land in the same place.
+function validate(form) {
+  const errors = {}
+  if (!form.categoryId) errors.category_id = i18n.t('report_need_category')
+  if (String(form.description || '').trim().length < 2) errors.description = i18n.t('report_need_description')
+  if (form.lat === null || form.lat === undefined || form.lng === null || form.lng === undefined) {
+    errors.lat = i18n.t('report_need_location')
+  }
+  if ((form.photos || []).length > MAX_PHOTOS) errors.photo_ids = i18n.t('photos_max', { n: MAX_PHOTOS })
+  return errors
+}
+
+function ticketBody(form) {
+  return {
+    category_id: form.categoryId,
+    description: String(form.description).trim(),
+    lat: form.lat,
+    lng: form.lng,
+    address: String(form.address || '').trim(),
+    building: String(form.building || '').trim(),
+    unit: String(form.unit || '').trim(),
+  }
+}
+
+function patrolBody(form) {
+  return {
+    category_id: form.categoryId,
+    description: String(form.description).trim(),
+    lat: form.lat,
+    lng: form.lng,
+    address: String(form.address || '').trim(),
+  }
+}
+
+// "附近已有 1 条相同问题（2 天前）": the newest of them gives the age.
+function nearbyNotice(items, now = Date.now()) {
+  if (!items || !items.length) return ''
+  const newest = items.reduce((a, b) => (Date.parse(a.created_at) >= Date.parse(b.created_at) ? a : b))
+  return i18n.t('nearby_found', { count: items.length, ago: format.ago(newest.created_at, now) })
+}
+
+function nearbyRows(items, now = Date.now()) {
+  return (items || []).map((n) => ({
+    id: n.id,
+    description: format.shorten(n.description, 60),
+    state: format.stateLabel(n.state),
+    distance: format.distance(n.distance_m),
+    ago: format.ago(n.created_at, now),
+    followers: n.follower_count || 0,
+    following: Boolean(n.following),
+  }))
+}
+
+// A short text for the waiting list on 我的.
+function label(form) {
+  return `${form.categoryName || ''} ${format.shorten(form.description, 24)}`.trim()
+}
+
+function progressText(p) {
+  if (!p) return ''
+  if (p.phase === 'submit') return i18n.t('progress_submitting')
+  return i18n.t('progress_photo', { n: p.index + 1, total: p.total, percent: Math.round(p.percent || 0) })
+}
+
+module.exports = {
+  MAX_PHOTOS, emptyForm, validate, ticketBody, patrolBody, nearbyNotice, nearbyRows, label, progressText,
+}

@@ -1,0 +1,79 @@
+// A ticket's detail and timeline as the resident (or the grid worker) reads them.
+const categories = require('./categories')
+const format = require('../utils/format')
+const i18n = require('../utils/i18n')
+
+const RATINGS = ['satisfied', 'basically_satisfied', 'unsatisfied']
+
+function eventTitle(event) {
+  if (event.kind === 'transition' && event.to_state) return format.stateLabel(event.to_state)
+  return i18n.t(`event_${event.kind}`)
+}
+
+// Oldest first, as it happened; follows are not shown (they are nobody else's business).
+function timeline(events, now = Date.now()) {
+  return (events || [])
+    .filter((e) => e.kind !== 'follow')
+    .map((e) => ({
+      id: e.id,
+      title: eventTitle(e),
+      note: e.note || '',
+      time: format.time(e.created_at, now),
+      actor: e.actor_role ? i18n.t(`actor_${e.actor_role}`) : '',
+      photos: format.photoUrls(e.photos),
+    }))
+}
+
+function handlerText(handler) {
+  if (!handler) return ''
+  return handler.kind === 'department'
+    ? i18n.t('handler_department', { name: handler.name })
+    : i18n.t('handler_worker', { name: handler.name })
+}
+
+function view(ticket, now = Date.now()) {
+  const photos = format.photoUrls(ticket.photos)
+  return {
+    id: ticket.id,
+    version: ticket.version || null,
+    category: categories.nameOf(ticket.category),
+    description: ticket.description || '',
+    state: ticket.state,
+    stateLabel: format.stateLabel(ticket.state),
+    open: format.isOpen(ticket.state),
+    address: [ticket.address, ticket.building, ticket.unit].filter(Boolean).join(' '),
+    place: ticket.place ? ticket.place.name : (ticket.place_name || ''),
+    handler: handlerText(ticket.handler),
+    due: ticket.due_at ? format.time(ticket.due_at, now) : '',
+    created: format.time(ticket.created_at, now),
+    followers: ticket.follower_count || 0,
+    photos: photos.filter((p) => p.phase !== 'after'),
+    afterPhotos: photos.filter((p) => p.phase === 'after'),
+    canRate: Boolean(ticket.can_rate),
+    rating: format.ratingLabel(ticket.rating),
+    ratingComment: ticket.rating_comment || '',
+    // only the reporter's view (TicketResident) carries can_rate; followers get the public view
+    canSupplement: ticket.can_rate !== undefined && ['closed', 'rejected', 'merged'].indexOf(ticket.state) < 0,
+    timeline: timeline(ticket.events, now),
+  }
+}
+
+function ratingButtons() {
+  return RATINGS.map((r) => ({ value: r, label: format.ratingLabel(r) }))
+}
+
+// A summary row of /me/tickets.
+function row(item, now = Date.now()) {
+  return {
+    id: item.id,
+    category: categories.nameOf(item.category),
+    description: format.shorten(item.description, 50),
+    state: item.state,
+    stateLabel: format.stateLabel(item.state),
+    time: format.time(item.created_at, now),
+    due: item.due_at ? format.time(item.due_at, now) : '',
+    followers: item.follower_count || 0,
+  }
+}
+
+module.exports = { RATINGS, timeline, view, ratingButtons, row, handlerText }

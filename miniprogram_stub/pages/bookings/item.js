@@ -1,0 +1,119 @@
+// 预约办理: one service item — the materials to bring, then a day and a free slot (延时
+// marks the after-hours window) — and 预约. Also used to move a booking (?reschedule=id).
+const api = require('../../utils/api')
+const bookings = require('../../logic/bookings')
+const subscribe = require('../../utils/subscribe')
+const wxp = require('../../utils/wxp')
+const { ApiError } = require('../../utils/errors')
+const { newKey } = require('../../utils/idempotency')
+const { page } = require('../../utils/behaviors')
+
+Component({
+  behaviors: [page],
+  data: {
+    id: null,
+    rescheduleId: null,
+    item: null,
+    centres: [],
+    centreNames: [],
+    centreIndex: 0,
+    days: [],
+    dayIndex: 0,
+    slots: [],
+    selected: '',
+    status: { paused: false, text: '' },
+    loading: true,
+    busy: false,
+  },
+  methods: {
+    onLoad(query) {
+      this.setTitle('nav_service_item')
+      subscribe.prefetch()
+      this.setData({
+        id: Number(query && query.id),
+        rescheduleId: query && query.reschedule ? Number(query.reschedule) : null,
+      })
+      return this.load()
+    },
+    onLangChange() {
+      return this.load()
+    },
+    async load() {
+      this.clearError()
+      try {
+        const [item, centres, status] = await Promise.all([
+          api.serviceItem(this.data.id), api.centres(this.data.id), api.bookingStatus(),
+        ])
+        this.setData({
+          item: bookings.itemView(item),
+          centres,
+          centreNames: centres.map((c) => c.name),
+          status: bookings.statusBanner(status),
+        })
+        if (centres.length) await this.loadSlots()
+      } catch (err) {
+        this.showError(err)
+      } finally {
+        this.setData({ loading: false })
+      }
+    },
+    async loadSlots() {
+      const centre = this.data.centres[this.data.centreIndex]
+      try {
+        const answer = await api.slots(centre.id, this.data.id)
+        this._days = answer.days || []
+        const dayIndex = bookings.firstOpenDay(this._days)
+        this.setData({ days: bookings.dayTabs(this._days), dayIndex, slots: bookings.slotRows(this._days[dayIndex]), selected: '' })
+      } catch (err) {
+        this.showError(err)
+      }
+    },
+    onCentre(e) {
+      this.setData({ centreIndex: Number(e.detail.value) })
+      return this.loadSlots()
+    },
+    pickDay(e) {
+      const dayIndex = Number(e.currentTarget.dataset.index)
+      this.setData({ dayIndex, slots: bookings.slotRows(this._days[dayIndex]), selected: '' })
+    },
+    pickSlot(e) {
+      const { start, full } = e.currentTarget.dataset
+      if (full) return
+      this.setData({ selected: start })
+    },
+    book() {
+      if (!this.data.selected || this.data.busy || this.data.status.paused) return null
+      const consent = subscribe.ask(['booking']) // the reminders: asked inside the tap
+      return this.send(consent)
+    },
+    async send(consent) {
+      this.setData({ busy: true, error: '' })
+      await consent
+      const centre = this.data.centres[this.data.centreIndex]
+      const choice = { centreId: centre.id, itemId: this.data.id, startAt: this.data.selected }
+      // one key per chosen slot: tapping again after a timeout books it once
+      const signature = JSON.stringify(choice)
+      if (this._signature !== signature) {
+        this._signature = signature
+        this._key = newKey()
+      }
+      try {
+        const booking = this.data.rescheduleId
+          ? await api.reschedule(this.data.rescheduleId, choice.startAt)
+          : await api.book(choice, this._key)
+        this.toast(this.data.rescheduleId ? 'booking_moved' : 'booking_done')
+        wxp.quietly('redirectTo', { url: `/pages/bookings/detail?id=${booking.id}` })
+        return booking
+      } catch (err) {
+        this.showError(err)
+        if (err instanceof ApiError && !err.retryable) {
+          this._signature = null // a refusal: the next tap is a new request
+          if (err.status === 409) await this.loadSlots() // taken meanwhile: show what is left
+        }
+        return null
+      } finally {
+        this.setData({ busy: false })
+      }
+    },
+  },
+})

@@ -1,0 +1,110 @@
+// 首页: residents get the report button, their open cases and the unread notices; grid
+// workers their task counts (overdue too) and 巡查上报.
+const api = require('../../utils/api')
+const categories = require('../../logic/categories')
+const format = require('../../utils/format')
+const queue = require('../../utils/queue')
+const tabbar = require('../../utils/tabbar')
+const tasks = require('../../logic/tasks')
+const ticket = require('../../logic/ticket')
+const wxp = require('../../utils/wxp')
+const { page } = require('../../utils/behaviors')
+
+const OPEN_SHOWN = 5
+
+Component({
+  behaviors: [page],
+  data: {
+    loading: true,
+    name: '',
+    worker: false,
+    openTickets: [],
+    openCount: 0,
+    unread: 0,
+    waiting: 0,
+    taskTotal: 0,
+    taskOverdue: 0,
+  },
+  lifetimes: {
+    attached() {
+      this._offQueue = queue.onChange(() => this.setData({ waiting: queue.pendingCount() }))
+    },
+    detached() {
+      if (this._offQueue) this._offQueue()
+    },
+  },
+  methods: {
+    onLoad() {
+      return this.refresh()
+    },
+    onShow() {
+      this.setTitle('nav_home') // here, not in onLoad: the language may have changed meanwhile
+      tabbar.sync(this, 'home')
+      this.setData({ waiting: queue.pendingCount() })
+      if (this._loaded) return this.refresh()
+      return null
+    },
+    onPullDownRefresh() {
+      return this.refresh().then(() => wxp.quietly('stopPullDownRefresh'))
+    },
+    onLangChange() {
+      return this.refresh()
+    },
+    async refresh() {
+      this.clearError()
+      try {
+        const user = await api.me()
+        const worker = user.role === 'grid_worker'
+        const [tree, notices, mine, myTasks] = await Promise.all([
+          api.categories(),
+          api.notifications({ limit: 1 }),
+          worker ? null : api.myTickets({ relation: 'reported', limit: 50 }),
+          worker ? api.tasks({}) : null,
+        ])
+        categories.index(tree)
+        const data = {
+          name: user.display_name || '',
+          worker,
+          unread: notices.unread_count || 0,
+          waiting: queue.pendingCount(),
+        }
+        if (worker) {
+          const s = tasks.summary(myTasks.items)
+          data.taskTotal = s.total
+          data.taskOverdue = s.overdue
+        } else {
+          const open = mine.items.filter((i) => format.isOpen(i.state))
+          data.openCount = open.length
+          data.openTickets = open.slice(0, OPEN_SHOWN).map((i) => ticket.row(i))
+        }
+        this.setData(data)
+      } catch (err) {
+        this.showError(err)
+      } finally {
+        this._loaded = true
+        this.setData({ loading: false })
+      }
+    },
+    goReport() {
+      return wxp.quietly('switchTab', { url: '/pages/report/report' })
+    },
+    goTasks() {
+      return wxp.quietly('switchTab', { url: '/pages/tasks/tasks' })
+    },
+    goPatrol() {
+      return wxp.quietly('navigateTo', { url: '/pages/patrol/patrol' })
+    },
+    goTickets() {
+      return wxp.quietly('navigateTo', { url: '/pages/tickets/tickets?relation=reported' })
+    },
+    goTicket(e) {
+      return wxp.quietly('navigateTo', { url: `/pages/ticket/ticket?id=${e.currentTarget.dataset.id}` })
+    },
+    goNotices() {
+      return wxp.quietly('navigateTo', { url: '/pages/notices/notices' })
+    },
+    goMe() {
+      return wxp.quietly('switchTab', { url: '/pages/me/me' })
+    },
+  },
+})

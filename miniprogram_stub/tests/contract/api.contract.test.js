@@ -1,0 +1,274 @@
+/**
+ * @jest-environment node
+ */
+// The contract test: the mini-program's own modules (api, upload, queue) against the real
+// Flask app, started by this test on 127.0.0.1 (tests/contract/server.py, with the fake
+// WeChat server of the Python tests), so that the two cannot drift apart.
+const fs = require('fs')
+const path = require('path')
+const { spawn } = require('child_process')
+const { createFakeWx } = require('../helpers/fake-wx')
+const { send, realHttp } = require('../helpers/real-http')
+
+const ROOT = path.resolve(__dirname, '../..')
+const REPO = path.resolve(ROOT, '..')
+const PYTHON = process.env.LINLI_PYTHON || path.join(REPO, '.venv/bin/python')
+const mod = (p) => require(path.join(ROOT, p))
+
+let server
+let info
+const phones = {}
+const state = {}
+
+function startServer() {
+  if (!fs.existsSync(PYTHON)) {
+    throw new Error(`${PYTHON} is missing: run \`make install-test\` in ${REPO} (or set LINLI_PYTHON)`)
+  }
+  return new Promise((resolve, reject) => {
+    server = spawn(PYTHON, [path.join(__dirname, 'server.py')], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    server.stdout.on('data', (d) => {
+      out += d
+      const line = out.split('\n')[0]
+      if (out.includes('\n')) resolve(JSON.parse(line))
+    })
+    server.stderr.on('data', (d) => { err += d })
+    server.once('exit', (code) => reject(new Error(`server.py exited ${code}: ${err.slice(-2000)}`)))
+  })
+}
+
+async function control(pathAndQuery) {
+  const res = await send('GET', info.control + pathAndQuery, {})
+  return JSON.parse(res.body.toString())
+}
+
+async function staff(method, apiPath, body) {
+  const res = await send(method, `${info.api}/api/v1${apiPath}`, {
+    Authorization: `Bearer ${info.staff_token}`,
+    'Content-Type': 'application/json',
+  }, body ? Buffer.from(JSON.stringify(body)) : Buffer.from('{}'))
+  const data = JSON.parse(res.body.toString() || 'null')
+  if (res.status >= 400) throw new Error(`${apiPath}: ${res.status} ${JSON.stringify(data)}`)
+  return data
+}
+
+// A phone with its own WeChat user (openid), storage and network.
+function phone(openid, options = {}) {
+  const p = createFakeWx(realHttp(options), {
+    loginCode: () => control(`/code?openid=${encodeURIComponent(openid)}`).then((r) => r.code),
+  })
+  p.use = () => { global.wx = p.wx }
+  return p
+}
+
+beforeAll(async () => {
+  info = await startServer()
+  let lose = null
+  phones.wang = phone('o-wang', { lose: (e) => Boolean(lose && lose(e) && !(lose = null)) })
+  phones.wang.loseNext = (fn) => { lose = fn }
+  phones.neighbour = phone('o-neighbour')
+  phones.li = phone('o-li')
+  phones.wang.use()
+  mod('utils/settings').override({ apiBase: info.api })
+}, 90000)
+
+afterAll(() => new Promise((resolve) => {
+  if (!server || server.exitCode !== null) { resolve(); return }
+  const timer = setTimeout(() => server.kill(), 5000)
+  server.on('exit', () => { clearTimeout(timer); resolve() })
+  server.stdin.end() // server.py stops serving when its standard input closes
+}), 10000)
+
+const ticketBody = (description) => ({
+  category_id: info.category_id, description, lat: info.lat, lng: info.lng,
+  address: '晋阳路 5 号', building: '5栋', unit: '2单元3楼',
+})
+
+test('a resident logs in with wx.login and reports with a photo', async () => {
+  phones.wang.use()
+  const api = mod('utils/api')
+  const me = await api.me()
+  expect(me.role).toBe('resident')
+  expect(phones.wang.state.loginCount).toBe(1)
+
+  const tree = await api.categories()
+  const sub = tree.flatMap((top) => top.children).find((c) => c.id === info.category_id)
+  expect(sub).toMatchObject({ name: '楼道灯损坏', name_en: expect.any(String) })
+
+  const outcome = await mod('utils/queue').submit({
+    kind: 'ticket', path: '/tickets', body: ticketBody('5栋2单元3楼楼道灯不亮'), photos: [info.photo], purpose: 'report',
+  })
+  expect(outcome.sent).toBe(true)
+  const ticket = outcome.result
+  expect(ticket).toMatchObject({ state: 'submitted', building: '5栋', can_rate: false })
+  expect(ticket.photos).toHaveLength(1)
+  expect(ticket.photos[0].url).toMatch(/^\/media\//) // relative: the page prefixes the API origin
+  const photo = await send('GET', mod('utils/settings').absoluteUrl(ticket.photos[0].thumb_url), {})
+  expect(photo.status).toBe(200)
+  expect(photo.headers['content-type']).toBe('image/jpeg')
+  state.first = ticket
+})
+
+test('an answer lost on the way back: the retry with the same key files nothing new', async () => {
+  phones.wang.use()
+  const queue = mod('utils/queue')
+  phones.wang.loseNext((e) => e.method === 'POST' && e.url.endsWith('/api/v1/tickets'))
+  const first = await queue.submit({ kind: 'ticket', path: '/tickets', body: ticketBody('3楼楼道灯也坏了'), photos: [info.photo], purpose: 'report' })
+  expect(first.queued).toBe(true)
+  const out = await queue.flush()
+  expect(out).toEqual({ sent: 1, failed: 0, left: 0 })
+  const mine = await mod('utils/api').myTickets({ relation: 'reported' })
+  expect(mine.items.map((t) => t.description)).toEqual(['3楼楼道灯也坏了', '5栋2单元3楼楼道灯不亮'])
+  state.second = mine.items[0]
+})
+
+test('a neighbour sees it nearby and follows it (我也遇到)', async () => {
+  phones.neighbour.use()
+  const api = mod('utils/api')
+  const nearby = await api.nearby({ category: info.category_id, lat: info.lat, lng: info.lng })
+  expect(nearby.map((n) => n.id)).toEqual(expect.arrayContaining([state.first.id]))
+  expect(nearby[0]).toEqual(expect.objectContaining({ distance_m: expect.any(Number), following: false, created_at: expect.any(String) }))
+  const followed = await api.follow(state.first.id)
+  expect(followed.follower_count).toBeGreaterThanOrEqual(1)
+  const following = await api.myTickets({ relation: 'following' })
+  expect(following.items.map((t) => t.id)).toEqual([state.first.id])
+})
+
+test('a token the server no longer knows: one new wx.login, then the request goes through', async () => {
+  phones.wang.use()
+  const session = mod('utils/session')
+  session.save(Object.assign({}, session.get(), { token: 'revoked-token' }))
+  const before = phones.wang.state.loginCount
+  const me = await mod('utils/api').me()
+  expect(me.role).toBe('resident')
+  expect(phones.wang.state.loginCount).toBe(before + 1)
+})
+
+test('errors come in the one shape, in the language the user chose', async () => {
+  phones.wang.use()
+  const api = mod('utils/api')
+  const i18n = mod('utils/i18n')
+  const { fieldMessages } = mod('utils/errors')
+  const bad = { category_id: info.category_id, description: 'x', lat: info.lat, lng: info.lng }
+  const zh = await api.post('/tickets', bad).catch((e) => e)
+  expect(zh.status).toBe(422)
+  expect(zh.code).toBe('validation_error')
+  expect(Object.keys(fieldMessages(zh))).toEqual(['description'])
+  expect(zh.message).toMatch(/[\u4e00-\u9fff]/)
+  i18n.setLang('en')
+  try {
+    const en = await api.post('/tickets', bad).catch((e) => e)
+    expect(en.code).toBe('validation_error')
+    expect(en.message).not.toMatch(/[\u4e00-\u9fff]/)
+  } finally {
+    i18n.setLang('zh')
+  }
+})
+
+test('a grid worker binds with the code from staff, checks in and resolves with a photo', async () => {
+  await staff('POST', `/tickets/${state.first.id}/accept`)
+  await staff('POST', `/tickets/${state.first.id}/dispatch`, { assignee_id: info.worker_id })
+  const { binding_code: code } = await staff('POST', `/workers/${info.worker_id}/binding-code`)
+
+  phones.li.use()
+  const api = mod('utils/api')
+  expect((await api.me()).role).toBe('resident') // a new WeChat user
+  const bound = await api.bind(code)
+  expect(bound.user.role).toBe('grid_worker')
+  expect(mod('utils/session').role()).toBe('grid_worker')
+
+  const tasks = await api.tasks({ lat: info.lat, lng: info.lng })
+  const task = tasks.items.find((t) => t.id === state.first.id)
+  expect(task).toMatchObject({ state: 'dispatched', overdue: expect.any(Boolean), distance_m: expect.any(Number) })
+  const detail = await api.ticket(task.id)
+  expect(detail.actions).toEqual(expect.arrayContaining(['resolve', 'hand_back']))
+
+  const checkIn = await api.checkIn(task.id, { lat: info.lat + 0.0003, lng: info.lng })
+  expect(checkIn.state).toBe('in_progress')
+  expect(checkIn.distance_m).toBeGreaterThan(20)
+  expect(checkIn.distance_m).toBeLessThan(50)
+
+  const outcome = await mod('utils/queue').submit({
+    kind: 'resolve', path: `/tickets/${task.id}/resolve`, body: { note: '已更换灯泡', version: checkIn.version },
+    photos: [info.photo], purpose: 'after', ref: task.id,
+  })
+  expect(outcome.sent).toBe(true)
+  expect(outcome.result.state).toBe('resolved')
+  expect(outcome.result.photos.filter((p) => p.phase === 'after')).toHaveLength(1)
+})
+
+test('patrol report (accepted at once) and hand back', async () => {
+  phones.li.use()
+  const api = mod('utils/api')
+  const patrol = await mod('utils/queue').submit({
+    kind: 'patrol', path: '/worker/patrol-reports', photos: [info.photo],
+    body: { category_id: info.patrol_category_id, description: '大门旁堆放垃圾', lat: info.lat, lng: info.lng, address: '大门' },
+  })
+  expect(patrol.result).toMatchObject({ state: 'accepted', source: expect.any(String) })
+
+  await staff('POST', `/tickets/${state.second.id}/accept`)
+  const dispatched = await staff('POST', `/tickets/${state.second.id}/dispatch`, { assignee_id: info.worker_id })
+  const back = await api.handBack(state.second.id, { reason: '不是本网格的问题', version: dispatched.version })
+  expect(back.state).toBe('accepted')
+})
+
+test('the reporter sees the timeline and rates', async () => {
+  phones.wang.use()
+  const api = mod('utils/api')
+  const ticket = await api.ticket(state.first.id)
+  expect(ticket.can_rate).toBe(true)
+  expect(ticket.events.map((e) => e.to_state)).toEqual(expect.arrayContaining(['submitted', 'dispatched', 'resolved']))
+  const view = mod('logic/ticket').view(ticket)
+  expect(view.afterPhotos[0].url).toMatch(new RegExp(`^${info.api}/media/`))
+  const rated = await api.rate(ticket.id, { rating: 'satisfied', comment: '很快', version: ticket.version })
+  expect(rated).toMatchObject({ rating: 'satisfied', can_rate: false })
+})
+
+test('notices, templates and subscriptions', async () => {
+  phones.wang.use()
+  const api = mod('utils/api')
+  const { templates } = await api.templates()
+  expect(templates.ticket).toBe('tmpl-ticket')
+  const grants = await api.reportSubscriptions({ [templates.ticket]: 'accept' })
+  expect(grants).toEqual([expect.objectContaining({ template_id: 'tmpl-ticket', remaining: expect.any(Number) })])
+  const notices = await api.notifications()
+  expect(notices).toEqual(expect.objectContaining({ items: expect.any(Array), unread_count: expect.any(Number) }))
+  const all = await api.readAll()
+  expect(all.unread_count).toBe(0)
+})
+
+test('办事预约: materials, free slots, a booking with its code (a lost answer books once), cancel', async () => {
+  phones.neighbour.use()
+  const api = mod('utils/api')
+  const items = await api.serviceItems()
+  const item = items.find((i) => i.id === info.service_item_id)
+  expect(item).toMatchObject({ materials: ['居民身份证原件', '户口簿'], bookable_online: true, duration_minutes: 30 })
+  const centres = await api.centres(item.id)
+  expect(centres.map((c) => c.id)).toEqual([info.centre_id])
+
+  const answer = await api.slots(info.centre_id, item.id)
+  const bookings = mod('logic/bookings')
+  const day = answer.days[bookings.firstOpenDay(answer.days)]
+  const slot = day.slots.find((s) => s.free > 0)
+  expect(slot).toBeDefined() // 14 days ahead always hold a working day
+  expect(bookings.slotRows(day)[0].time).toMatch(/^\d\d:\d\d–\d\d:\d\d$/)
+
+  const key = mod('utils/idempotency').newKey()
+  const choice = { centreId: info.centre_id, itemId: item.id, startAt: slot.start }
+  const lost = phone('o-neighbour', { lose: (e) => e.method === 'POST' && e.url.endsWith('/api/v1/bookings') })
+  lost.wx.setStorageSync('linli.session', phones.neighbour.wx.getStorageSync('linli.session'))
+  lost.use()
+  await expect(api.book(choice, key)).rejects.toMatchObject({ timeout: true })
+  phones.neighbour.use()
+  const booked = await api.book(choice, key) // the retry: the first answer
+  expect(booked).toMatchObject({ status: 'booked', can_cancel: true, code: expect.stringMatching(/^[0-9A-Z]{4,8}$/) })
+  const mine = await api.myBookings({ scope: 'upcoming' })
+  expect(mine.items.map((b) => b.id)).toEqual([booked.id])
+  expect(bookings.bookingView(mine.items[0]).code).toBe(booked.code)
+  expect((await api.bookingStatus()).active).toBe(1)
+
+  const cancelled = await api.cancelBooking(booked.id)
+  expect(cancelled.status).toBe('cancelled')
+  expect((await api.bookingStatus()).active).toBe(0)
+})

@@ -1,0 +1,175 @@
+// The Linli API as the mini-program uses it: WeChat login, Bearer token, one new login on
+// 401, Accept-Language from the language switch, Idempotency-Key on creating POSTs.
+const http = require('./http')
+const i18n = require('./i18n')
+const session = require('./session')
+const settings = require('./settings')
+const wxp = require('./wxp')
+const { ApiError } = require('./errors')
+
+let loggingIn = null
+
+function baseHeader(extra) {
+  return Object.assign({
+    'Accept-Language': i18n.acceptLanguage(),
+    'Content-Type': 'application/json',
+  }, extra)
+}
+
+// A request without the token (the logins themselves).
+async function anonymous(method, path, data) {
+  const res = await http.send({
+    method,
+    url: settings.apiUrl(path),
+    data,
+    header: baseHeader(),
+    timeout: settings.get().requestTimeout,
+  })
+  if (res.statusCode >= 400) throw new ApiError(res.statusCode, res.data)
+  return res.data
+}
+
+async function doLogin() {
+  const cfg = settings.get()
+  let answer
+  if (cfg.devLoginOpenid) {
+    answer = await anonymous('POST', '/auth/dev-login', { openid: cfg.devLoginOpenid })
+  } else {
+    const { code } = await wxp.call('login', {})
+    answer = await anonymous('POST', '/auth/wechat', { code })
+  }
+  session.save(answer)
+  return answer
+}
+
+// wx.login → POST /auth/wechat → the token in storage. Pages that start together share
+// one login instead of spending one wx.login code each.
+function login() {
+  if (!loggingIn) {
+    loggingIn = doLogin().then(
+      (answer) => { loggingIn = null; return answer },
+      (err) => { loggingIn = null; throw err },
+    )
+  }
+  return loggingIn
+}
+
+async function currentToken() {
+  return session.token() || (await login()).token
+}
+
+// Send once; on 401 (token expired or revoked) log in again and send once more, with the
+// same Idempotency-Key so a replayed creation is recognised.
+async function request(method, path, options = {}) {
+  const { data, query, idempotencyKey, ifMatch } = options
+  let token = await currentToken()
+  for (let attempt = 0; ; attempt += 1) {
+    const extra = { Authorization: `Bearer ${token}` }
+    if (idempotencyKey) extra['Idempotency-Key'] = idempotencyKey
+    if (ifMatch !== undefined && ifMatch !== null) extra['If-Match'] = `"${ifMatch}"`
+    const res = await http.send({
+      method,
+      url: settings.apiUrl(path) + http.query(query),
+      data,
+      header: baseHeader(extra),
+      timeout: settings.get().requestTimeout,
+    })
+    if (res.statusCode === 401 && attempt === 0) {
+      session.clear()
+      token = (await login()).token
+      continue
+    }
+    if (res.statusCode >= 400) throw new ApiError(res.statusCode, res.data)
+    return res.data
+  }
+}
+
+const get = (path, query) => request('GET', path, { query })
+const post = (path, data, options) => request('POST', path, Object.assign({}, options, { data: data || {} }))
+const del = (path) => request('DELETE', path)
+
+// --- who am I ---------------------------------------------------------------------------
+
+async function me() {
+  const user = await get('/me')
+  session.setUser(user)
+  return user
+}
+
+// A grid worker types the code staff gave them; the answer is a new token for the worker
+// account (the resident token used for the call is revoked).
+async function bind(bindingCode) {
+  const answer = await post('/auth/bind', { binding_code: String(bindingCode).trim() })
+  session.save(answer)
+  return answer
+}
+
+// --- residents ----------------------------------------------------------------------------
+
+let categoryCache = null
+
+async function categories(refresh = false) {
+  if (!categoryCache || refresh) categoryCache = await get('/categories')
+  return categoryCache
+}
+
+const nearby = ({ category, lat, lng }) => get('/tickets/nearby', { category, lat, lng })
+const follow = (id) => post(`/tickets/${id}/follow`)
+const unfollow = (id) => del(`/tickets/${id}/follow`)
+const myTickets = ({ relation = 'reported', cursor, limit } = {}) =>
+  get('/me/tickets', { relation, cursor, limit })
+const ticket = (id) => get(`/tickets/${id}`)
+const rate = (id, { rating, comment = '', version }) => {
+  const body = { rating, comment }
+  if (version) body.version = version
+  return post(`/tickets/${id}/rating`, body)
+}
+
+// --- notifications ------------------------------------------------------------------------
+
+const notifications = ({ cursor, unread, limit } = {}) =>
+  get('/me/notifications', { cursor, unread, limit })
+const markRead = (id) => post(`/me/notifications/${id}/read`)
+const readAll = () => post('/me/notifications/read-all')
+const templates = () => get('/notifications/templates')
+const reportSubscriptions = (results) => post('/me/subscriptions', { results })
+
+// --- grid workers -------------------------------------------------------------------------
+
+const tasks = ({ lat, lng, limit } = {}) => get('/worker/tasks', { lat, lng, limit })
+const withVersion = (body, version) => (version ? Object.assign(body, { version }) : body)
+const start = (id, version) => post(`/tickets/${id}/start`, withVersion({}, version))
+const checkIn = (id, { lat, lng }) => post(`/tickets/${id}/check-in`, { lat, lng })
+const handBack = (id, { reason, version }) =>
+  post(`/tickets/${id}/hand-back`, withVersion({ reason }, version))
+
+// --- services (办事预约) ----------------------------------------------------------------------
+
+const serviceItems = () => get('/service-items')
+const serviceItem = (id) => get(`/service-items/${id}`)
+const centres = (itemId) => get('/service-centres', { item_id: itemId })
+const slots = (centreId, itemId, { from, to } = {}) =>
+  get(`/service-centres/${centreId}/slots`, { item: itemId, from, to })
+// A booking needs an answer at once (the slot may go), so it is not queued offline; the
+// page keeps one key per chosen slot, so a retry after a timeout books it once.
+const book = ({ centreId, itemId, startAt }, idempotencyKey) =>
+  post('/bookings', { centre_id: centreId, item_id: itemId, start_at: startAt }, { idempotencyKey })
+const myBookings = ({ scope = 'upcoming', cursor, limit } = {}) => get('/me/bookings', { scope, cursor, limit })
+const bookingStatus = () => get('/me/booking-status')
+const booking = (id) => get(`/bookings/${id}`)
+const cancelBooking = (id, reason = '') => post(`/bookings/${id}/cancel`, { reason })
+const reschedule = (id, startAt) => post(`/bookings/${id}/reschedule`, { start_at: startAt })
+
+function resetCaches() {
+  categoryCache = null
+}
+
+module.exports = {
+  login, request, get, post, del, me, bind,
+  categories, nearby, follow, unfollow, myTickets, ticket, rate,
+  notifications, markRead, readAll, templates, reportSubscriptions,
+  tasks, start, checkIn, handBack,
+  serviceItems, serviceItem, centres, slots, book, myBookings, bookingStatus, booking,
+  cancelBooking, reschedule,
+  resetCaches,
+}
