@@ -311,3 +311,26 @@ def test_the_worker_command_says_one_worker_on_sqlite(app):
     with app.app_context():
         if _db.engine.dialect.name == "sqlite":
             assert "SQLite: run one worker" in result.output
+
+
+def test_with_redis_every_server_shares_one_access_token(app, ctx, fake_wechat, monkeypatch):
+    """REDIS_URL set: the token lives in Redis (wechatpy's RedisStorage), so app servers on
+    different machines fetch it once between them."""
+    import redis
+    from wechatpy.session.redisstorage import RedisStorage
+
+    from backend.core import wechat
+
+    url = "redis://127.0.0.1:6379/15"
+    redis.Redis.from_url(url).flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    app.extensions.pop("linli_wechat_storage", None)
+    first = wechat.get_client()
+    assert isinstance(first.session, RedisStorage)
+    first.fetch_access_token()
+    app.extensions.pop("linli_wechat_storage", None)  # another server's process
+    second = wechat.get_client()
+    assert second.access_token == first.access_token
+    assert fake_wechat.count("/cgi-bin/token") == 1
+    app.extensions.pop("linli_wechat_storage", None)
+    redis.Redis.from_url(url).flushdb()
