@@ -109,6 +109,27 @@ def _booking_settings(env: Mapping[str, str], problems: list[str]) -> dict[str, 
     return values
 
 
+def _star_hours(env: Mapping[str, str], problems: list[str]) -> list[int]:
+    raw = env.get("VOLUNTEER_STAR_HOURS", "100,300,600,1000,1500")
+    try:
+        values = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < 1 for v in values) or values != sorted(set(values)):
+        problems.append("VOLUNTEER_STAR_HOURS must be increasing whole hours, e.g. "
+                        f"100,300,600,1000,1500, got {raw!r}")
+        return [100, 300, 600, 1000, 1500]
+    return values
+
+
+def _volunteer_step(env: Mapping[str, str], problems: list[str]) -> int:
+    value = _int(env, "VOLUNTEER_HOURS_STEP_MINUTES", 30, problems, minimum=1)
+    if value > 60 or 60 % value:
+        problems.append(f"VOLUNTEER_HOURS_STEP_MINUTES must divide 60, got {value}")
+        return 30
+    return value
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     problems: list[str] = []
@@ -173,6 +194,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "BINDING_CODE_TTL_HOURS": _int(env, "BINDING_CODE_TTL_HOURS", 72, problems, 1),
         "OFFICE_HOURS": office_hours,
         **_booking_settings(env, problems),
+        "VOLUNTEER_STAR_HOURS": _star_hours(env, problems),
+        "VOLUNTEER_HOURS_STEP_MINUTES": _volunteer_step(env, problems),
         "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,

@@ -19,7 +19,9 @@ def seed_command() -> None:
                f"{counts['categories_created']} categories and departments created, "
                f"{counts['tickets_created']} tickets created, "
                f"{counts['service_rows_created']} service items, centres, counters and "
-               f"opening hours created, {counts['bookings_created']} bookings created")
+               f"opening hours created, {counts['bookings_created']} bookings created, "
+               f"{counts['volunteer_rows_created']} volunteer teams, members and activities "
+               f"created")
 
 
 @demo_cli.command("accounts")

@@ -81,7 +81,11 @@ def seed(with_tickets: bool = True) -> dict:
     categories = seed_categories()
     tickets = seed_tickets() if with_tickets else 0
     service = seed_service_centre(by_code[C], "成都市武侯区晋阳路 88 号", "028-85000100")
+    from backend.volunteers.seed import seed_demo as seed_volunteers
+
+    volunteers = seed_volunteers(by_code[C])
     return {"tickets_created": tickets, "places_created": result.created, "places_updated": result.updated,
             "accounts_created": created, "categories_created": categories,
             "service_rows_created": service["service_rows"],
-            "bookings_created": service["bookings"]}
+            "bookings_created": service["bookings"],
+            "volunteer_rows_created": volunteers}

@@ -33,7 +33,7 @@ HEADER = ("编号", "大类", "小类", "描述", "地址", "楼栋", "单元", 
           "按时立案", "按时处置", "关注人数", "评价", "评价内容")
 RATING_NAMES_ZH = {Rating.satisfied.value: "满意", Rating.basically.value: "基本满意",
                    Rating.unsatisfied.value: "不满意"}
-SOURCE_NAMES_ZH = {"resident": "居民上报", "patrol": "巡查上报"}
+SOURCE_NAMES_ZH = {"resident": "居民上报", "patrol": "巡查上报", "open311": "Open311 接入"}
 # A cell starting with one of these is a formula (or becomes one) in Excel and LibreOffice.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,0 +1,420 @@
+"""Volunteers API (志愿服务): teams, profiles, activities, sign-ups, check-in, hours.
+Views are thin: parse, check permission, call an operation, present."""
+from __future__ import annotations
+
+from flask import Response, jsonify, render_template_string
+from flask_smorest import Blueprint
+
+from backend.core import permissions
+from backend.core.auth import current_user, login_required
+from backend.core.errors import ApiError
+from backend.core.idempotency import idempotent
+from backend.volunteers import operations as ops
+from backend.volunteers import presenters
+from backend.volunteers.record_html import RECORD_TEMPLATE
+from backend.volunteers.schemas import (
+    ActivityArgs, ActivityListArgs, ActivityPatchArgs, ActivitySchema, AmendArgs,
+    CheckinCodeSchema, CodeArgs, HandRecordArgs, LeaderArgs, MemberSchema, MembershipSchema,
+    VolunteerOptionalReasonArgs, ProfileArgs, ProfileSchema, VolunteerReasonArgs, RecordDetailSchema,
+    RecordSchema, RosterArgs, SignupListArgs, SignupRosterSchema, SignupSchema, SummarySchema,
+    TeamArgs, TeamListArgs, TeamPatchArgs, TeamSchema,
+)
+
+blp = Blueprint("volunteers", __name__, url_prefix="/api/v1",
+                description="Volunteers (志愿服务): teams, activities, check-in, hours")
+
+
+def _answer(body, status: int = 200):
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _team_to_lead(team_id: int):
+    user = current_user()
+    team = ops.get_team(team_id, active_only=False)
+    if not permissions.can_lead_team(user, team):
+        raise ApiError(403, "forbidden")
+    return team
+
+
+def _activity_to_run(activity_id: int):
+    user = current_user()
+    activity = ops.visible_activity(user, activity_id)
+    if not permissions.can_manage_activity(user, activity):
+        raise ApiError(403, "forbidden")
+    return activity
+
+
+def _record_to_decide(record_id: int):
+    user = current_user()
+    record = ops.get_record(record_id)
+    if not permissions.can_view_service_record(user, record):
+        raise ApiError(404, "record_not_found", code="not_found")
+    if not permissions.can_decide_service_record(user, record):
+        raise ApiError(403, "forbidden")
+    return record
+
+
+# --- teams -----------------------------------------------------------------------------
+
+@blp.route("/volunteer-teams", methods=["GET"])
+@login_required()
+@blp.arguments(TeamListArgs, location="query")
+@blp.response(200, TeamSchema(many=True))
+def teams(args):
+    """Volunteer teams (`place_id`: those of one community)."""
+    user = current_user()
+    return [presenters.team(user, t) for t in ops.list_teams(args.get("place_id"))]
+
+
+@blp.route("/volunteer-teams", methods=["POST"])
+@login_required()
+@idempotent
+@blp.arguments(TeamArgs)
+@blp.response(201, TeamSchema)
+def create_team(args):
+    """Create a team in a community of my area (staff), naming its leaders."""
+    user = current_user()
+    if not permissions.is_staff(user):
+        raise ApiError(403, "forbidden")
+    return presenters.team(user, ops.create_team(user, args))
+
+
+@blp.route("/volunteer-teams/<int:team_id>", methods=["GET"])
+@login_required()
+@blp.response(200, TeamSchema)
+def team(team_id):
+    """One team, with my membership."""
+    return presenters.team(current_user(), ops.get_team(team_id))
+
+
+@blp.route("/volunteer-teams/<int:team_id>", methods=["PATCH"])
+@login_required()
+@blp.arguments(TeamPatchArgs)
+@blp.response(200, TeamSchema)
+def update_team(args, team_id):
+    """Change a team (its leaders or the community's staff)."""
+    team = _team_to_lead(team_id)
+    return presenters.team(current_user(), ops.update_team(team, args))
+
+
+@blp.route("/volunteer-teams/<int:team_id>/join", methods=["POST"])
+@login_required()
+@blp.response(200, MembershipSchema)
+def join(team_id):
+    """Join (open teams) or ask to join (a leader approves). Needs a volunteer profile."""
+    return presenters.membership(ops.join_team(current_user(), ops.get_team(team_id)))
+
+
+@blp.route("/volunteer-teams/<int:team_id>/leave", methods=["POST"])
+@login_required()
+@blp.response(200, MembershipSchema)
+def leave(team_id):
+    """Leave a team (or withdraw a request to join)."""
+    return presenters.membership(ops.leave_team(current_user(), ops.get_team(team_id,
+                                                                           active_only=False)))
+
+
+@blp.route("/volunteer-teams/<int:team_id>/members", methods=["GET"])
+@login_required()
+@blp.arguments(RosterArgs, location="query")
+@blp.response(200, MemberSchema(many=True))
+def members(args, team_id):
+    """The roster: members see it with phones masked; leaders see the phones."""
+    user = current_user()
+    team = ops.get_team(team_id, active_only=False)
+    if not permissions.can_view_team_roster(user, team):
+        raise ApiError(403, "forbidden")
+    status = args.get("status")
+    if not permissions.can_lead_team(user, team):
+        status = "active"
+    return [presenters.member(user, m) for m in ops.roster(team, status)]
+
+
+@blp.route("/volunteer-teams/<int:team_id>/members/<int:user_id>/approve", methods=["POST"])
+@login_required()
+@blp.response(200, MemberSchema)
+def approve_member(team_id, user_id):
+    """Approve a request to join (leaders, the community's staff)."""
+    team = _team_to_lead(team_id)
+    return presenters.member(current_user(), ops.approve_member(current_user(), team, user_id))
+
+
+@blp.route("/volunteer-teams/<int:team_id>/members/<int:user_id>/remove", methods=["POST"])
+@login_required()
+@blp.arguments(VolunteerReasonArgs)
+@blp.response(200, MemberSchema)
+def remove_member(args, team_id, user_id):
+    """Refuse a request to join, or remove a member, with a reason."""
+    team = _team_to_lead(team_id)
+    m = ops.remove_member(current_user(), team, user_id, args["reason"])
+    return presenters.member(current_user(), m)
+
+
+@blp.route("/volunteer-teams/<int:team_id>/members/<int:user_id>/leader", methods=["POST"])
+@login_required()
+@blp.arguments(LeaderArgs)
+@blp.response(200, MemberSchema)
+def set_leader(args, team_id, user_id):
+    """Name or un-name a leader (the community's staff)."""
+    user = current_user()
+    team = ops.get_team(team_id, active_only=False)
+    if not permissions.can_manage_volunteer_team(user, team):
+        raise ApiError(403, "forbidden")
+    return presenters.member(user, ops.set_leader(user, team, user_id, args["is_leader"]))
+
+
+@blp.route("/volunteer-teams/<int:team_id>/pending-records", methods=["GET"])
+@login_required()
+@blp.response(200, RecordSchema(many=True))
+def pending_records(team_id):
+    """Hours waiting for approval."""
+    team = _team_to_lead(team_id)
+    return [presenters.record(r) for r in ops.pending_records(team)]
+
+
+@blp.route("/volunteer-teams/<int:team_id>/overdue-activities", methods=["GET"])
+@login_required()
+@blp.response(200, ActivitySchema(many=True))
+def overdue_activities(team_id):
+    """Activities still missing records (or approvals) 10 working days after they ended."""
+    team = _team_to_lead(team_id)
+    user = current_user()
+    return [presenters.activity(user, a) for a in ops.overdue_activities(team)]
+
+
+# --- profile ---------------------------------------------------------------------------
+
+@blp.route("/me/volunteer-profile", methods=["GET"])
+@login_required()
+@blp.response(200, ProfileSchema)
+def my_profile():
+    """My volunteer profile (the ID number only as its last 4 characters)."""
+    profile = ops.get_profile(current_user().id)
+    if profile is None:
+        raise ApiError(404, "profile_required", code="not_found")
+    return presenters.profile(profile)
+
+
+@blp.route("/me/volunteer-profile", methods=["PUT"])
+@login_required()
+@blp.arguments(ProfileArgs)
+@blp.response(200, ProfileSchema)
+def save_profile(args):
+    """Create or replace my volunteer profile; `consent: true` is required each time."""
+    user = current_user()
+    if not permissions.can_join_team(user):
+        raise ApiError(403, "forbidden")
+    profile, created = ops.save_profile(user, args)
+    return _answer(ProfileSchema().dump(presenters.profile(profile)), 201 if created else 200)
+
+
+@blp.route("/me/volunteer-teams", methods=["GET"])
+@login_required()
+@blp.response(200, MembershipSchema(many=True))
+def my_teams():
+    """The teams I belong to, lead or asked to join."""
+    return [presenters.membership(m) for m in ops.my_teams(current_user())]
+
+
+# --- activities ------------------------------------------------------------------------
+
+@blp.route("/volunteer-activities", methods=["GET"])
+@login_required()
+@blp.arguments(ActivityListArgs, location="query")
+@blp.response(200, ActivitySchema(many=True))
+def activities(args):
+    """Activities (drafts only for those who run the team)."""
+    user = current_user()
+    rows = ops.list_activities(user, args.get("team_id"), args.get("place_id"), True)
+    return [presenters.activity(user, a) for a in rows]
+
+
+@blp.route("/volunteer-teams/<int:team_id>/activities", methods=["POST"])
+@login_required()
+@idempotent
+@blp.arguments(ActivityArgs)
+@blp.response(201, ActivitySchema)
+def create_activity(args, team_id):
+    """Plan an activity (leaders, the community's staff)."""
+    team = _team_to_lead(team_id)
+    return presenters.activity(current_user(), ops.create_activity(current_user(), team, args))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>", methods=["GET"])
+@login_required()
+@blp.response(200, ActivitySchema)
+def activity(activity_id):
+    """One activity, with my sign-up."""
+    user = current_user()
+    return presenters.activity(user, ops.visible_activity(user, activity_id))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>", methods=["PATCH"])
+@login_required()
+@blp.arguments(ActivityPatchArgs)
+@blp.response(200, ActivitySchema)
+def update_activity(args, activity_id):
+    """Change, publish, cancel or finish an activity."""
+    row = _activity_to_run(activity_id)
+    return presenters.activity(current_user(), ops.update_activity(current_user(), row, args))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/signup", methods=["POST"])
+@login_required()
+@idempotent
+@blp.response(201, SignupSchema)
+def sign_up(activity_id):
+    """Sign up: a place if one is free, otherwise the waitlist (`status`, `waitlist_position`).
+    Signing up again returns the same sign-up (200)."""
+    user = current_user()
+    row, created = ops.sign_up(user, ops.visible_activity(user, activity_id))
+    return _answer(SignupSchema().dump(presenters.signup(row)), 201 if created else 200)
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/withdraw", methods=["POST"])
+@login_required()
+@blp.response(200, SignupSchema)
+def withdraw(activity_id):
+    """Withdraw; the first person waiting moves up and is told."""
+    user = current_user()
+    return presenters.signup(ops.withdraw(user, ops.visible_activity(user, activity_id)))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/signups", methods=["GET"])
+@login_required()
+@blp.arguments(SignupListArgs, location="query")
+@blp.response(200, SignupRosterSchema(many=True))
+def activity_signups(args, activity_id):
+    """Sign-ups and the waitlist in order (leaders, the community's staff)."""
+    row = _activity_to_run(activity_id)
+    user = current_user()
+    return [presenters.signup_roster(user, s) for s in ops.signups(row, args.get("status"))]
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/check-in-code", methods=["GET"])
+@login_required()
+@blp.response(200, CheckinCodeSchema)
+def check_in_code(activity_id):
+    """The code the leader shows: it changes every 60 seconds, only in the activity's
+    window (30 minutes either side)."""
+    return ops.current_code(_activity_to_run(activity_id))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/check-in", methods=["POST"])
+@login_required()
+@blp.arguments(CodeArgs)
+@blp.response(200, RecordSchema)
+def check_in(args, activity_id):
+    """Check in with the code on the leader's phone."""
+    user = current_user()
+    row = ops.visible_activity(user, activity_id)
+    return presenters.record(ops.check_in(user, row, args["code"]))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/check-out", methods=["POST"])
+@login_required()
+@blp.arguments(CodeArgs)
+@blp.response(200, RecordSchema)
+def check_out(args, activity_id):
+    """Check out with the code on the leader's phone; the hours wait for approval."""
+    user = current_user()
+    row = ops.visible_activity(user, activity_id)
+    return presenters.record(ops.check_out(user, row, args["code"]))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/records", methods=["GET"])
+@login_required()
+@blp.response(200, RecordSchema(many=True))
+def activity_records(activity_id):
+    """The activity's service records (leaders, the community's staff)."""
+    return [presenters.record(r) for r in ops.activity_records(_activity_to_run(activity_id))]
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/records", methods=["POST"])
+@login_required()
+@idempotent
+@blp.arguments(HandRecordArgs)
+@blp.response(201, RecordDetailSchema)
+def record_by_hand(args, activity_id):
+    """The leader records a volunteer's attendance by hand."""
+    row = _activity_to_run(activity_id)
+    user = current_user()
+    if args["user_id"] == user.id and not permissions.can_manage_volunteer_team(user, row.team):
+        raise ApiError(403, "forbidden")
+    return presenters.record_detail(ops.record_by_hand(user, row, args))
+
+
+# --- records ---------------------------------------------------------------------------
+
+@blp.route("/service-records/<int:record_id>", methods=["GET"])
+@login_required()
+@blp.response(200, RecordDetailSchema)
+def record(record_id):
+    """A record with its full history."""
+    user = current_user()
+    row = ops.get_record(record_id)
+    if not permissions.can_view_service_record(user, row):
+        raise ApiError(404, "record_not_found", code="not_found")
+    return presenters.record_detail(row)
+
+
+@blp.route("/service-records/<int:record_id>", methods=["PATCH"])
+@login_required()
+@blp.arguments(AmendArgs)
+@blp.response(200, RecordDetailSchema)
+def amend_record(args, record_id):
+    """Amend the times with a reason; the record goes back for approval, its history kept."""
+    row = _record_to_decide(record_id)
+    return presenters.record_detail(ops.amend(current_user(), row, args))
+
+
+@blp.route("/service-records/<int:record_id>/approve", methods=["POST"])
+@login_required()
+@blp.arguments(VolunteerOptionalReasonArgs)
+@blp.response(200, RecordDetailSchema)
+def approve_record(args, record_id):
+    """Approve the hours; the volunteer is told."""
+    row = _record_to_decide(record_id)
+    return presenters.record_detail(ops.approve(current_user(), row, args["reason"]))
+
+
+@blp.route("/service-records/<int:record_id>/reject", methods=["POST"])
+@login_required()
+@blp.arguments(VolunteerReasonArgs)
+@blp.response(200, RecordDetailSchema)
+def reject_record(args, record_id):
+    """Reject the hours with a reason."""
+    row = _record_to_decide(record_id)
+    return presenters.record_detail(ops.reject(current_user(), row, args["reason"]))
+
+
+@blp.route("/me/service-records", methods=["GET"])
+@login_required()
+@blp.response(200, RecordSchema(many=True))
+def my_records():
+    """My service records, newest first."""
+    return [presenters.record(r) for r in ops.my_records(current_user().id)]
+
+
+@blp.route("/me/volunteer-summary", methods=["GET"])
+@login_required()
+@blp.response(200, SummarySchema)
+def my_summary():
+    """Cumulative approved hours and the star level."""
+    return ops.summary(current_user().id)
+
+
+@blp.route("/me/volunteer-record.html", methods=["GET"])
+@login_required()
+@blp.response(200, content_type="text/html")
+def my_record_html():
+    """A printable record of service (approved hours only), marked as this platform's."""
+    user = current_user()
+    profile = ops.get_profile(user.id)
+    rows = [r for r in ops.my_records(user.id) if r.status == "approved"]
+    html = render_template_string(
+        RECORD_TEMPLATE, profile=profile, user=user, rows=rows, local=ops._local,
+        summary=ops.summary(user.id), now=ops._local(ops.utcnow()))
+    return Response(html, mimetype="text/html")

@@ -1,0 +1,99 @@
+"""Volunteer objects as each audience may see them (plain dicts for the out-schemas)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+
+from backend.core import permissions
+from backend.extensions import db
+from backend.volunteers import operations as ops
+from backend.volunteers.models import (
+    ActivitySignup, ServiceRecord, TeamMembership, VolunteerActivity, VolunteerProfile,
+    VolunteerTeam,
+)
+
+
+def team(user, row: VolunteerTeam) -> dict:
+    m = ops.membership_of(user.id, row.id) if user else None
+    return {"id": row.id, "place_id": row.place_id,
+            "place_name": row.place.name if row.place else "", "name": row.name,
+            "description": row.description, "join_policy": row.join_policy,
+            "member_limit": row.member_limit, "members": row.members,
+            "is_active": row.is_active, "my_status": m.status if m else None,
+            "i_lead": bool(m and m.status == "active" and m.is_leader)}
+
+
+def membership(m: TeamMembership) -> dict:
+    return {"team_id": m.team_id, "team_name": m.team.name, "user_id": m.user_id,
+            "status": m.status, "is_leader": m.is_leader, "joined_at": m.joined_at,
+            "reason": m.reason}
+
+
+def _contact(viewer, user_id: int, team_row: Optional[VolunteerTeam]) -> tuple[str, str, list]:
+    profile = db.session.get(VolunteerProfile, user_id)
+    user = profile.user if profile else db.session.get(ops.User, user_id)
+    name = profile.real_name if profile else (user.display_name if user else "")
+    phone = profile.phone if profile else (user.phone if user else None)
+    if not permissions.can_see_volunteer_contact(viewer, user_id, team_row):
+        phone = ops.mask_phone(phone)
+    return name, phone, (profile.skills if profile else [])
+
+
+def member(viewer, m: TeamMembership) -> dict:
+    body = membership(m)
+    body["name"], body["phone"], body["skills"] = _contact(viewer, m.user_id, m.team)
+    return body
+
+
+def profile(p: VolunteerProfile) -> dict:
+    return {"user_id": p.user_id, "real_name": p.real_name, "phone": p.phone,
+            "skills": p.skills or [], "service_categories": p.service_categories or [],
+            "id_number_last4": p.id_number_last4, "consented_at": p.consented_at,
+            "consent_version": p.consent_version}
+
+
+def activity(user, a: VolunteerActivity) -> dict:
+    waiting = db.session.execute(
+        sa.select(sa.func.count()).select_from(ActivitySignup).where(
+            ActivitySignup.activity_id == a.id, ActivitySignup.status == "waitlisted")
+    ).scalar_one()
+    mine = ops.signup_of(user.id, a.id) if user else None
+    return {"id": a.id, "team_id": a.team_id, "team_name": a.team.name, "title": a.title,
+            "content": a.content, "start_at": a.start_at, "end_at": a.end_at,
+            "place_name": a.place_name, "lat": a.lat, "lng": a.lng, "capacity": a.capacity,
+            "signed": a.signed, "waiting": waiting, "signup_deadline": a.signup_deadline,
+            "status": a.status, "my_signup": mine.status if mine else None}
+
+
+def signup(s: ActivitySignup) -> dict:
+    return {"id": s.id, "activity_id": s.activity_id, "user_id": s.user_id,
+            "status": s.status, "queued_at": s.queued_at, "promoted_at": s.promoted_at,
+            "waitlist_position": ops.waitlist_position(s)}
+
+
+def signup_roster(viewer, s: ActivitySignup) -> dict:
+    body = signup(s)
+    body["name"], body["phone"], _ = _contact(viewer, s.user_id, s.activity.team)
+    return body
+
+
+def record(r: ServiceRecord) -> dict:
+    a = r.activity
+    profile_row = db.session.get(VolunteerProfile, r.user_id)
+    name = profile_row.real_name if profile_row else (r.user.display_name if r.user else "")
+    return {"id": r.id, "activity_id": a.id, "activity_title": a.title,
+            "team_name": a.team.name, "place_name": a.place_name, "user_id": r.user_id,
+            "name": name, "check_in_at": r.check_in_at, "check_out_at": r.check_out_at,
+            "hours": r.minutes / 60, "status": r.status, "source": r.source,
+            "reason": r.reason, "decided_at": r.decided_at, "revision": r.revision}
+
+
+def record_detail(r: ServiceRecord) -> dict:
+    body = record(r)
+    db.session.expire(r, ["revisions"])
+    body["history"] = [{"action": v.action, "check_in_at": v.check_in_at,
+                        "check_out_at": v.check_out_at, "hours": v.minutes / 60,
+                        "status": v.status, "reason": v.reason, "actor_id": v.actor_id,
+                        "created_at": v.created_at} for v in r.revisions]
+    return body

@@ -1,0 +1,76 @@
+"""Capacity is decided by the database: 20 members at once for an activity of 10 places
+get exactly 10 places, the other 10 a waitlist in one order; two withdrawals at once
+promote two different people (SQLite and PostgreSQL, real threads, the real request path)."""
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from backend.extensions import db
+from backend.notify.models import OutboxMessage
+from backend.volunteers.models import ActivitySignup, VolunteerActivity
+from tests import volunteers_world as vw
+from tests.volunteers_world import build_world
+
+
+def _run(threads):
+    # end this thread's transaction: on SQLite an open one would hold the write lock
+    db.session.commit()
+    barrier = threading.Barrier(len(threads))
+    workers = [threading.Thread(target=t, args=(barrier,)) for t in threads]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert not any(w.is_alive() for w in workers)
+    db.session.expire_all()
+
+
+def _post(app, url, headers, answers, lock):
+    def run(barrier):
+        with app.test_client() as c:
+            barrier.wait()
+            r = c.post(url, headers=headers)
+            with lock:
+                answers.append((r.status_code, r.get_json()))
+    return run
+
+
+def test_twenty_members_race_for_ten_places(app, ctx, monkeypatch):
+    world = build_world(monkeypatch, residents=20)
+    act = vw.activity(world, capacity=10)
+    aid = act.id
+    who = [f"r{i:02d}" for i in range(20)]
+    answers: list = []
+    lock = threading.Lock()
+    url = f"/api/v1/volunteer-activities/{aid}/signup"
+    _run([_post(app, url, world.h(w), answers, lock) for w in who])
+    assert sorted(s for s, _ in answers) == [201] * 20, answers
+    statuses = [body["status"] for _, body in answers]
+    assert statuses.count("signed") == 10 and statuses.count("waitlisted") == 10
+    assert sorted(body["waitlist_position"] for _, body in answers
+                  if body["status"] == "waitlisted") == list(range(1, 11))
+    row = db.session.get(VolunteerActivity, aid)
+    assert row.signed == 10
+    assert db.session.execute(sa.select(sa.func.count()).select_from(ActivitySignup).where(
+        ActivitySignup.status == "signed")).scalar_one() == 10
+
+    # two signed members withdraw at once: the first two waiting move up, each once
+    queue = db.session.execute(
+        sa.select(ActivitySignup.user_id).where(ActivitySignup.status == "waitlisted")
+        .order_by(ActivitySignup.queued_at, ActivitySignup.id)).scalars().all()
+    signed = db.session.execute(sa.select(ActivitySignup.user_id).where(
+        ActivitySignup.status == "signed").order_by(ActivitySignup.id)).scalars().all()
+    by_id = {u.id: name for name, u in world.people.items()}
+    answers.clear()
+    url = f"/api/v1/volunteer-activities/{aid}/withdraw"
+    _run([_post(app, url, world.h(by_id[u]), answers, lock) for u in signed[:2]])
+    assert sorted(s for s, _ in answers) == [200, 200], answers
+    promoted = set(db.session.execute(sa.select(ActivitySignup.user_id).where(
+        ActivitySignup.promoted_at.is_not(None))).scalars())
+    assert promoted == set(queue[:2])
+    assert db.session.get(VolunteerActivity, aid).signed == 10
+    told = db.session.execute(sa.select(OutboxMessage.user_id).where(
+        OutboxMessage.kind == "waitlist_promoted")).scalars().all()
+    assert sorted(told) == sorted(queue[:2])
