@@ -85,9 +85,11 @@ def _import_models() -> None:
     import backend.bookings.models  # noqa: F401
     import backend.core.idempotency  # noqa: F401
     import backend.notify.models  # noqa: F401
+    import backend.open311.models  # noqa: F401
     import backend.places.models  # noqa: F401
     import backend.tickets.models  # noqa: F401
     import backend.uploads.models  # noqa: F401
+    import backend.volunteers.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -95,21 +97,24 @@ def _register_blueprints(app: Flask) -> None:
     from backend.bookings.api import blp as bookings_blp
     from backend.core.health import bp as health_bp
     from backend.notify.api import blp as notify_blp
+    from backend.open311.api import bp as open311_bp
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
     from backend.uploads.api import blp as uploads_blp
+    from backend.volunteers.api import blp as volunteers_blp
 
     from backend.console.views import bp as console_bp
 
     app.register_blueprint(health_bp)
+    app.register_blueprint(open311_bp)
     app.register_blueprint(console_bp)
 
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
-                ticket_reports_blp, uploads_blp):
+                ticket_reports_blp, uploads_blp, volunteers_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle
@@ -122,13 +127,14 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from backend.accounts.cli import accounts_cli
     from backend.demo.cli import demo_cli
+    from backend.open311.cli import open311_cli
     from backend.places.cli import places_cli
     from backend.uploads.cli import uploads_cli
 
     from backend.notify.cli import worker_command
 
     app.cli.add_command(worker_command)
-    for group in (accounts_cli, demo_cli, places_cli, uploads_cli):
+    for group in (accounts_cli, demo_cli, open311_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
 
 

@@ -1,1 +1,15 @@
-"""The staff web console: cookie session, CSRF on every form, Chinese pages."""
+"""The staff web console: server-rendered pages (Jinja, a little vanilla JS, ECharts
+vendored under static/vendor), a cookie session holding a revocable token, CSRF on every
+form.
+
+Pages: login/logout and home (views.py); the triage queue, the ticket page with its
+actions, bulk actions and the CSV export (tickets.py); the grid map (maps.py); the
+dashboard (dashboard.py); the service window: day list, check-in by code, 办结/未到,
+opening hours and closures (service.py); grid workers and binding codes (workers.py);
+categories and deadlines, the places import, staff accounts and service items for
+admins (admin.py).
+
+GAP (issue 7): volunteer hour approvals are not built: backend/volunteers was not
+committed when these pages were written. Add volunteers.py here on that feature's
+operations and permissions when it lands.
+"""

@@ -1,18 +1,39 @@
-"""Login, logout and the console home page."""
+"""The console blueprint: its guards (session, CSRF, who may see a page), its error pages,
+login, logout and the home page. The pages live in their own modules (tickets, maps,
+dashboard, admin, workers), imported at the bottom so their routes join this blueprint.
+"""
 from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import (
+    Blueprint, current_app, g, redirect, render_template, request, url_for,
+)
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
 
 from backend.accounts import operations as accounts
+from backend.console import format as fmt
 from backend.console import session as console_session
+from backend.core import permissions
 from backend.core.errors import ApiError
+from backend.core.models import utcnow
 from backend.extensions import csrf, db, limiter
+from backend.tickets import queries
+from backend.tickets.models import State, Ticket
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static", static_url_path="/static")
+
+# Scripts and styles come from this server only (ECharts is vendored): an injected
+# <script> would not run even if a template forgot to escape. ECharts' tooltips set
+# inline styles, hence 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'")
 
 
 @bp.before_request
@@ -22,22 +43,81 @@ def _protect_forms():
         csrf.protect()
 
 
+@bp.after_request
+def _headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.app_template_filter("local_time")
+def _local_time(value, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return fmt.local_time(value, pattern)
+
+
+@bp.context_processor
+def _template_globals():
+    return {"user": g.get("console_user"), "state_name": fmt.state_name,
+            "due_text": fmt.due_text, "nav": fmt.nav_items(g.get("console_user"))}
+
+
+# --- error pages ---------------------------------------------------------------------
+
+def error_page(message: str, status: int):
+    console_session.current_console_user()  # the header shows who is logged in, if anyone
+    return render_template("console/error.html", message=message, status=status), status
+
+
 @bp.errorhandler(CSRFError)
 def _csrf_refused(error):
-    return render_template("console/error.html",
-                           message="表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"), 400
+    db.session.rollback()
+    return error_page("表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。", 400)
 
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    db.session.rollback()
+    return error_page(fmt.api_error_message(error), error.status)
+
+
+@bp.errorhandler(StaleDataError)
+def _stale(error):
+    db.session.rollback()
+    return error_page(fmt.STALE_MESSAGE, 409)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    db.session.rollback()
+    status = error.code or 500
+    messages = {403: "您没有权限查看此页面。", 404: "找不到该页面或内容。",
+                405: "不支持此请求方法。", 413: "上传的文件过大。",
+                429: "操作过于频繁，请稍后再试。"}
+    return error_page(messages.get(status, "请求无法完成。"), status)
+
+
+# --- guards --------------------------------------------------------------------------
 
 def staff_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if console_session.current_console_user() is None:
             expired = g.get("console_session_expired", False)
-            return redirect(url_for("console.login", next=request.path,
+            return redirect(url_for("console.login", next=request.full_path.rstrip("?")
+                                    if request.method == "GET" else request.path,
                                     expired=1 if expired else None))
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def allowed_or_403(allowed: bool) -> None:
+    """A page the user may not see: 403 (the rule itself lives in core.permissions)."""
+    if not allowed:
+        raise ApiError(403, "forbidden")
 
 
 def _login_limit() -> str:
@@ -45,10 +125,13 @@ def _login_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/console") and not target.startswith("//"):
+    if target and target.startswith("/console") and not target.startswith("//") \
+            and "\\" not in target:
         return target
     return url_for("console.home")
 
+
+# --- login, logout, home -------------------------------------------------------------
 
 @bp.route("/login", methods=["GET"])
 def login():
@@ -74,7 +157,7 @@ def login_post():
             db.session.rollback()
             error = "用户名或密码错误。" if exc.key == "bad_credentials" else "账号已停用。"
         else:
-            if user.role not in ("staff", "admin"):
+            if not permissions.is_staff(user):
                 db.session.rollback()
                 error = "只有社区工作人员和管理员可以登录管理后台。"
             else:
@@ -97,4 +180,19 @@ def logout():
 @bp.route("/", methods=["GET"])
 @staff_required
 def home():
-    return render_template("console/home.html", user=g.console_user)
+    user = g.console_user
+    scope = queries.staff_scope_filter(user)
+    now = utcnow()
+    counts = dict(db.session.execute(
+        sa.select(Ticket.state, sa.func.count()).where(scope).group_by(Ticket.state)).all())
+    open_states = [State.submitted.value, State.accepted.value, State.dispatched.value,
+                   State.in_progress.value, State.resolved.value]
+    overdue = db.session.execute(
+        sa.select(sa.func.count()).select_from(Ticket)
+        .where(scope, Ticket.state.in_(open_states), Ticket.due_at < now)).scalar_one()
+    return render_template("console/home.html", counts=counts, overdue=overdue,
+                           open_states=open_states)
+
+
+# The pages: importing them registers their routes on ``bp``.
+from backend.console import admin, dashboard, maps, service, tickets, workers  # noqa: E402,F401

@@ -1,0 +1,183 @@
+"""Admin pages: categories and their deadlines, the places import, staff accounts.
+Who may open each is a rule of ``core.permissions``."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import sqlalchemy as sa
+from flask import flash, g, redirect, render_template, request, url_for
+
+from backend.accounts import operations as accounts
+from backend.accounts.models import Role, User
+from backend.console import forms, lookups
+from backend.console import format as fmt
+from backend.console import operations as console_ops
+from backend.console.views import allowed_or_403, bp, staff_required
+from backend.core import permissions
+from backend.core.errors import ApiError
+from backend.extensions import db
+from backend.places import operations as places_ops
+from backend.places.models import LEVEL_NAMES_ZH, Place, PlaceLevel
+from backend.tickets.models import Category
+
+# --- categories and deadlines --------------------------------------------------------
+
+
+def _categories_page(error: str | None = None, status: int = 200):
+    return render_template("console/admin_categories.html",
+                           groups=lookups.grouped_categories(), error=error), status
+
+
+@bp.route("/admin/categories", methods=["GET"])
+@staff_required
+def admin_categories():
+    allowed_or_403(permissions.is_admin(g.console_user))
+    return _categories_page()
+
+
+@bp.route("/admin/categories/<int:category_id>", methods=["POST"])
+@staff_required
+def admin_category_update(category_id: int):
+    user = g.console_user
+    allowed_or_403(permissions.is_admin(user))
+    category = db.session.get(Category, category_id) if category_id < 2**31 else None
+    if category is None:
+        raise ApiError(404, "not_found")
+    try:
+        args = forms.parse(forms.CategoryForm(), request.form)
+        console_ops.update_category(user, category, args["accept_hours"],
+                                    args["resolve_hours"], args["deadline_mode"],
+                                    args["is_private"])
+    except ApiError as exc:
+        db.session.rollback()
+        return _categories_page(f"{category.name}：{fmt.api_error_message(exc)}", exc.status)
+    flash(f"已保存“{category.name}”的期限设置（只影响之后上报的事件）。", "ok")
+    return redirect(url_for("console.admin_categories") + f"#category-{category.id}", 303)
+
+
+# --- places import -------------------------------------------------------------------
+
+def _level_counts() -> list[tuple[str, int]]:
+    counts = Counter(dict(db.session.execute(
+        sa.select(Place.level, sa.func.count()).group_by(Place.level)).all()))
+    return [(LEVEL_NAMES_ZH[level], counts.get(level.value, 0)) for level in PlaceLevel]
+
+
+def _places_page(problems=None, error: str | None = None, status: int = 200,
+                 crs: str = "gcj02"):
+    return render_template("console/admin_places.html", problems=problems or [],
+                           error=error, levels=_level_counts(), crs=crs), status
+
+
+@bp.route("/admin/places", methods=["GET"])
+@staff_required
+def admin_places():
+    allowed_or_403(permissions.can_import_places(g.console_user))
+    return _places_page()
+
+
+@bp.route("/admin/places", methods=["POST"])
+@staff_required
+def admin_places_import():
+    """A GeoJSON FeatureCollection: every feature is checked, then all are written, or
+    none (the per-feature problems are listed)."""
+    allowed_or_403(permissions.can_import_places(g.console_user))
+    try:
+        crs = forms.parse(forms.PlacesImportForm(), request.form)["crs"]
+    except ApiError as exc:
+        return _places_page(error=fmt.api_error_message(exc), status=422)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _places_page(error="请选择一个 GeoJSON 文件。", status=422, crs=crs)
+    try:
+        data = json.loads(upload.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return _places_page(error="文件不是有效的 JSON（UTF-8）。", status=422, crs=crs)
+    result = places_ops.import_features(data, crs=crs)
+    if not result.ok:
+        db.session.rollback()
+        return _places_page(problems=result.problems, status=422, crs=crs,
+                            error=f"发现 {len(result.problems)} 处问题，没有导入任何要素。")
+    flash(f"导入成功：新增 {result.created} 个、更新 {result.updated} 个地点"
+          f"（{'WGS-84 已转换为 GCJ-02' if crs == 'wgs84' else 'GCJ-02'}）。", "ok")
+    return redirect(url_for("console.admin_places"), 303)
+
+
+# --- staff accounts ------------------------------------------------------------------
+
+def _staff_page(error: str | None = None, status: int = 200, form: dict | None = None):
+    rows = db.session.execute(
+        sa.select(User).where(User.role.in_([Role.staff.value, Role.admin.value]))
+        .order_by(User.id)).scalars().all()
+    scopes = lookups.place_options(lookups.places_in_scope(
+        g.console_user, ("district", "street", "community")))
+    return render_template("console/admin_staff.html", rows=rows, scopes=scopes,
+                           error=error, form=form or {}), status
+
+
+@bp.route("/admin/staff", methods=["GET"])
+@staff_required
+def admin_staff():
+    allowed_or_403(permissions.can_manage_staff(g.console_user))
+    return _staff_page()
+
+
+@bp.route("/admin/staff", methods=["POST"])
+@staff_required
+def admin_staff_create():
+    user = g.console_user
+    allowed_or_403(permissions.can_manage_staff(user))
+    kept = {k: request.form.get(k, "") for k in ("username", "display_name", "role",
+                                                 "scope_place_id")}
+    try:
+        args = forms.parse(forms.StaffForm(), request.form)
+        created = accounts.create_staff(user, args["username"], args["password"],
+                                        args["display_name"], args["role"],
+                                        args.get("scope_place_id"))
+    except ApiError as exc:
+        db.session.rollback()
+        return _staff_page(fmt.api_error_message(exc), exc.status, kept)
+    flash(f"已创建账号 {created.username}（{created.display_name}）。", "ok")
+    return redirect(url_for("console.admin_staff"), 303)
+
+
+# --- service items (the catalogue every centre shares) ---------------------------------
+
+def _items_page(error: str | None = None, status: int = 200, form: dict | None = None):
+    from backend.bookings import operations as booking_ops
+
+    return render_template("console/admin_service_items.html",
+                           items=booking_ops.list_items(include_inactive=True), error=error,
+                           form=form or {}), status
+
+
+@bp.route("/admin/service-items", methods=["GET"])
+@staff_required
+def admin_service_items():
+    allowed_or_403(permissions.can_manage_service_items(g.console_user))
+    return _items_page()
+
+
+@bp.route("/admin/service-items", methods=["POST"])
+@bp.route("/admin/service-items/<int:item_id>", methods=["POST"])
+@staff_required
+def admin_service_item_save(item_id: int | None = None):
+    from backend.bookings import operations as booking_ops
+
+    allowed_or_403(permissions.can_manage_service_items(g.console_user))
+    item = booking_ops.get_item(item_id, active_only=False) if item_id else None
+    try:
+        schema = forms.ServiceItemEditForm() if item else forms.ServiceItemForm()
+        args = forms.parse(schema, request.form)
+        args["materials"] = forms.materials(args["materials"])
+        if item is None:
+            item = booking_ops.create_item(args)
+        else:
+            booking_ops.update_item(item, args)
+    except ApiError as exc:
+        db.session.rollback()
+        return _items_page(fmt.api_error_message(exc), exc.status,
+                           form={} if item_id else request.form.to_dict())
+    flash(f"已保存事项“{item.name}”。", "ok")
+    return redirect(url_for("console.admin_service_items") + f"#item-{item.id}", 303)

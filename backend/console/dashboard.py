@@ -1,0 +1,64 @@
+"""The dashboard: the 三率, counts by category and cell, the trend of the period (30 days by
+default), the overdue list (督办). Figures from ``tickets.stats``; charts drawn by the
+vendored ECharts from a JSON block, with the same numbers in tables beside them."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import g, render_template, request
+
+from backend.console import forms, lookups
+from backend.console import format as fmt
+from backend.console import operations as console_ops
+from backend.console.views import bp, staff_required
+from backend.core.models import utcnow
+from backend.core.workcalendar import SHANGHAI
+from backend.tickets import stats
+from backend.tickets.models import State
+
+TREND_DAYS = 30
+
+
+def _rate(figure: dict) -> float | None:
+    return None if figure["rate"] is None else round(figure["rate"] * 100, 1)
+
+
+def chart_data(figures: dict, trend: list[dict]) -> dict:
+    """What the charts draw: plain lists, dumped into the page as JSON."""
+    categories = sorted(figures["by_category"], key=lambda c: -c["total"])[:15]
+    cells = sorted(figures["by_cell"], key=lambda c: -c["total"])[:15]
+    return {
+        "trend": {"days": [d["day"][5:] for d in trend],
+                  "created": [d["created"] for d in trend],
+                  "resolved": [d["resolved"] for d in trend]},
+        "categories": {"names": [f"{c['parent_name'] or ''}›{c['name']}" for c in categories],
+                       "total": [c["total"] for c in categories],
+                       "overdue": [c["overdue"] for c in categories],
+                       "resolution": [_rate(c["resolution_rate"]) for c in categories]},
+        "cells": {"names": [c["name"] for c in cells], "total": [c["total"] for c in cells],
+                  "open": [c["open"] for c in cells]},
+        "states": [{"name": fmt.state_name(s.value), "value": figures["by_state"][s.value],
+                    "colour": fmt.STATE_COLOURS[s.value]}
+                   for s in State if figures["by_state"].get(s.value)],
+    }
+
+
+@bp.route("/dashboard", methods=["GET"])
+@staff_required
+def dashboard():
+    user = g.console_user
+    args = forms.parse(forms.PeriodForm(), request.args)
+    today = utcnow().astimezone(SHANGHAI).date()
+    date_to = args.get("date_to") or today
+    date_from = args.get("date_from") or date_to - timedelta(days=TREND_DAYS - 1)
+    place_id = args.get("place_id")
+    figures = stats.ticket_stats(user, date_from, date_to, place_id)
+    trend = console_ops.daily_counts(user, date_from, date_to, place_id)
+    rates = [("响应率", "按时立案 / 已立案", figures["response_rate"]),
+             ("解决率", "按时处置 / 已处置", figures["resolution_rate"]),
+             ("满意率", "满意与基本满意 / 已评价", figures["satisfaction_rate"])]
+    return render_template(
+        "console/dashboard.html", f=figures, rates=rates, trend=trend,
+        charts=chart_data(figures, trend), date_from=date_from, date_to=date_to,
+        place_id=place_id, now=utcnow(),
+        places=lookups.place_options(lookups.places_in_scope(user)))

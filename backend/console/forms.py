@@ -1,0 +1,264 @@
+"""Input schemas of the console's forms and query strings.
+
+Browsers send every value as text, empty fields as "", a checked box as "on" and nothing
+for an unchecked one; the API's schemas want JSON types and refuse unknown fields (the
+CSRF token is one). These take form data; ``parse`` drops empty values so defaults apply,
+and turns a validation error into an ``ApiError`` the page shows.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Mapping
+
+import marshmallow as ma
+from marshmallow import validate
+from werkzeug.datastructures import MultiDict
+
+from backend.core.errors import ApiError
+from backend.core.i18n import translate_marshmallow
+from backend.tickets.schemas import STATES
+
+ID = dict(validate=validate.Range(min=1, max=2**31 - 1))
+DAY = dict(validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)))
+NOTE = dict(load_default="", validate=validate.Length(max=1000))
+REASON = dict(required=True, validate=validate.Length(min=1, max=1000))
+
+FIELD_LABELS = {
+    "state": "状态", "category_id": "类别", "place_id": "网格", "overdue": "超期",
+    "created_from": "开始日期", "created_to": "结束日期", "q": "关键词", "cursor": "分页",
+    "limit": "每页条数", "version": "版本", "note": "备注", "reason": "原因",
+    "target": "派遣对象", "target_id": "目标工单编号", "assignee_id": "网格员",
+    "ticket_ids": "工单", "action": "操作", "department_id": "部门",
+    "accept_hours": "立案时限", "resolve_hours": "处置时限", "deadline_mode": "计时方式",
+    "username": "用户名", "password": "密码", "display_name": "姓名", "role": "角色",
+    "scope_place_id": "管辖范围", "cell_ids": "网格", "phone": "电话", "crs": "坐标系",
+    "date_from": "开始日期", "date_to": "结束日期", "code": "编码", "date": "日期",
+    "weekday": "星期", "start": "开始时间", "end": "结束时间", "kind": "类型",
+    "valid_from": "生效日期", "valid_to": "截止日期", "counter_ids": "窗口",
+    "cancel_bookings": "取消预约", "name": "名称", "department": "部门", "materials": "材料",
+    "notes": "说明", "duration_minutes": "办理时长", "bookable_online": "可在线预约",
+    "is_active": "启用",
+}
+
+
+class FormSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+
+def parse(schema: ma.Schema, data: MultiDict | Mapping) -> dict:
+    """Load form or query data; list fields take every value of their name."""
+    cleaned: dict = {}
+    keys = data.keys() if hasattr(data, "keys") else []
+    for key in keys:
+        field = schema.fields.get(key)
+        if field is not None and isinstance(field, ma.fields.List):
+            values = [v.strip() for v in data.getlist(key) if v.strip()] \
+                if hasattr(data, "getlist") else data[key]
+            if values:
+                cleaned[key] = values
+            continue
+        value = data.get(key)
+        if isinstance(value, str):
+            value = value.strip()
+            if value == "":
+                continue
+        cleaned[key] = value
+    try:
+        return schema.load(cleaned)
+    except ma.ValidationError as exc:
+        fields = {}
+        for name, messages in exc.normalized_messages().items():
+            texts = messages if isinstance(messages, list) else [str(messages)]
+            fields[name] = [f"{FIELD_LABELS.get(name, name)}：{translate_marshmallow(str(m))}"
+                            for m in texts if isinstance(m, str)] or \
+                [f"{FIELD_LABELS.get(name, name)}：输入不正确。"]
+        raise ApiError(422, "validation_error", fields=fields) from None
+
+
+# --- the queue -----------------------------------------------------------------------
+
+class QueueForm(FormSchema):
+    """The filters of the queue API (GET /api/v1/tickets), from the query string."""
+
+    state = ma.fields.List(ma.fields.String(validate=validate.OneOf(STATES)))
+    category_id = ma.fields.Integer(**ID)
+    place_id = ma.fields.Integer(**ID)
+    overdue = ma.fields.Boolean()
+    created_from = ma.fields.Date(**DAY)
+    created_to = ma.fields.Date(**DAY)
+    q = ma.fields.String(validate=validate.Length(min=1, max=100))
+    cursor = ma.fields.String(validate=validate.Length(max=200))
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class ExportForm(QueueForm):
+    class Meta(QueueForm.Meta):
+        exclude = ("cursor",)
+
+    limit = ma.fields.Integer(load_default=10000, validate=validate.Range(min=1, max=50000))
+
+
+class BulkForm(FormSchema):
+    ticket_ids = ma.fields.List(ma.fields.Integer(**ID), required=True,
+                                validate=validate.Length(min=1, max=100))
+    action = ma.fields.String(required=True, validate=validate.OneOf(
+        ["accept", "auto_dispatch", "dispatch"]))
+    target = ma.fields.String(validate=validate.Regexp(r"^(worker|department):\d{1,10}$"))
+    back = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+# --- ticket actions ------------------------------------------------------------------
+
+class VersionForm(FormSchema):
+    version = ma.fields.Integer(required=True, **ID)
+
+
+class AcceptForm(VersionForm):
+    place_id = ma.fields.Integer(**ID)
+    note = ma.fields.String(**NOTE)
+
+
+class ReasonForm(VersionForm):
+    reason = ma.fields.String(**REASON)
+
+
+class NoteForm(VersionForm):
+    note = ma.fields.String(**NOTE)
+
+
+class DispatchForm(VersionForm):
+    target = ma.fields.String(required=True,
+                              validate=validate.Regexp(r"^(worker|department):\d{1,10}$"))
+    note = ma.fields.String(**NOTE)
+
+
+class MergeForm(VersionForm):
+    target_id = ma.fields.Integer(required=True, **ID)
+    note = ma.fields.String(**NOTE)
+
+
+class ReworkForm(ReasonForm):
+    assignee_id = ma.fields.Integer(**ID)
+
+
+class ResolveForm(VersionForm):
+    note = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+def split_target(target: str) -> tuple[int | None, int | None]:
+    """"worker:12" → (12, None); "department:3" → (None, 3)."""
+    kind, _, number = target.partition(":")
+    value = int(number)
+    if not 0 < value < 2**31:
+        raise ApiError(422, "validation_error", fields={"target": ["派遣对象不正确。"]})
+    return (value, None) if kind == "worker" else (None, value)
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+class PeriodForm(FormSchema):
+    date_from = ma.fields.Date(data_key="from", **DAY)
+    date_to = ma.fields.Date(data_key="to", **DAY)
+    place_id = ma.fields.Integer(**ID)
+
+
+class MapForm(FormSchema):
+    place_id = ma.fields.Integer(**ID)
+
+
+# --- the service window --------------------------------------------------------------
+
+class DayForm(FormSchema):
+    date = ma.fields.Date(**DAY)
+    counter_id = ma.fields.Integer(**ID)
+    include_cancelled = ma.fields.Boolean(load_default=False)
+
+
+class CheckInForm(FormSchema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=20))
+    counter_id = ma.fields.Integer(**ID)
+
+
+class BookingOutcomeForm(FormSchema):
+    back = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class OpeningRuleForm(FormSchema):
+    """The bookings API's OpeningRuleArgs, from a form."""
+
+    weekday = ma.fields.Integer(required=True, validate=validate.Range(min=0, max=6))
+    start = ma.fields.Time(required=True, format="%H:%M")
+    end = ma.fields.Time(required=True, format="%H:%M")
+    kind = ma.fields.String(load_default="regular",
+                            validate=validate.OneOf(["regular", "extended"]))
+    valid_from = ma.fields.Date(load_default=None, **DAY)
+    valid_to = ma.fields.Date(load_default=None, **DAY)
+    counter_ids = ma.fields.List(ma.fields.Integer(**ID), load_default=list,
+                                 validate=validate.Length(max=50))
+
+
+class ClosureForm(FormSchema):
+    date = ma.fields.Date(required=True, **DAY)
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    cancel_bookings = ma.fields.Boolean(load_default=False)
+
+
+class ServiceItemForm(FormSchema):
+    """The bookings API's ItemArgs, from a form: materials one per line."""
+
+    code = ma.fields.String(required=True, validate=[
+        validate.Length(min=1, max=20), validate.Regexp(r"^[0-9A-Za-z_.-]+$")])
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    department = ma.fields.String(load_default="", validate=validate.Length(max=100))
+    materials = ma.fields.String(load_default="", validate=validate.Length(max=6000))
+    notes = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    duration_minutes = ma.fields.Integer(load_default=20, validate=validate.Range(min=5, max=240))
+    bookable_online = ma.fields.Boolean(load_default=False)
+    is_active = ma.fields.Boolean(load_default=False)
+
+
+class ServiceItemEditForm(ServiceItemForm):
+    class Meta(ServiceItemForm.Meta):
+        exclude = ("code",)
+
+
+def materials(text: str) -> list[str]:
+    """One document per line, blank lines dropped."""
+    lines = [line.strip()[:200] for line in text.splitlines() if line.strip()]
+    if len(lines) > 30:
+        raise ApiError(422, "validation_error", fields={"materials": ["材料最多 30 项。"]})
+    return lines
+
+
+# --- admin ---------------------------------------------------------------------------
+
+class CategoryForm(FormSchema):
+    accept_hours = ma.fields.Float(required=True, allow_nan=False,
+                                   validate=validate.Range(min=0.5, max=720))
+    resolve_hours = ma.fields.Float(required=True, allow_nan=False,
+                                    validate=validate.Range(min=0.5, max=2160))
+    deadline_mode = ma.fields.String(required=True,
+                                     validate=validate.OneOf(["working", "natural"]))
+    is_private = ma.fields.Boolean(load_default=False)
+
+
+class PlacesImportForm(FormSchema):
+    crs = ma.fields.String(required=True, validate=validate.OneOf(["gcj02", "wgs84"]))
+
+
+class StaffForm(FormSchema):
+    username = ma.fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_.-]{3,50}$", error="只能使用 3–50 个字母、数字、点、横线或下划线。"))
+    password = ma.fields.String(required=True, validate=validate.Length(max=200))
+    display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    role = ma.fields.String(required=True, validate=validate.OneOf(["staff", "admin"]))
+    scope_place_id = ma.fields.Integer(**ID)
+
+
+class WorkerForm(FormSchema):
+    display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    phone = ma.fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$",
+                                                      error="电话号码格式不正确。"))
+    cell_ids = ma.fields.List(ma.fields.Integer(**ID), required=True,
+                              validate=validate.Length(min=1, max=100))

@@ -1,0 +1,335 @@
+"""The triage queue, the ticket page, its actions, bulk actions and the CSV export.
+
+Every rule is the tickets feature's own: the queue is ``queries.queue`` (the scope, the
+filters, the keyset), a ticket is shown when ``permissions`` make this user its staff, the
+page offers ``presenters.available_actions`` and nothing else, and every action is the
+operation the API calls. An action's error is shown on the page, never as a 500.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from flask import (
+    Response, flash, g, redirect, render_template, request, stream_with_context, url_for,
+)
+from sqlalchemy.orm.exc import StaleDataError
+
+from backend.console import forms, lookups
+from backend.console import format as fmt
+from backend.console import geometry
+from backend.console.views import bp, staff_required
+from backend.core import permissions
+from backend.core.errors import ApiError
+from backend.core.models import utcnow
+from backend.extensions import db
+from backend.places.models import Place
+from backend.tickets import export, presenters, queries
+from backend.tickets import operations as ops
+from backend.tickets.models import State, Ticket
+
+QUEUE_STATES = [(s.value, fmt.state_name(s.value)) for s in State]
+# Actions a console form exists for; the worker's own check-in is the mini-program's.
+CONSOLE_ACTIONS = ("accept", "dispatch", "merge", "reject", "hand_back", "start", "resolve",
+                   "close", "rework")
+
+
+def staff_ticket(user, ticket_id: int) -> Ticket:
+    """The ticket if this user is its staff; 404 otherwise (nothing is revealed)."""
+    ticket = ops.visible_ticket(user, ticket_id)
+    if "staff" not in permissions.ticket_actor_kinds(user, ticket):
+        raise ApiError(404, "ticket_not_found", code="not_found")
+    return ticket
+
+
+def offered_actions(user, ticket: Ticket) -> list[str]:
+    offered = presenters.available_actions(user, ticket)
+    return [name for name in CONSOLE_ACTIONS if name in offered]
+
+
+# --- the queue -----------------------------------------------------------------------
+
+def _filter_params(args: dict) -> dict:
+    """The query string of the current filters (no cursor), for links."""
+    out: dict = {}
+    for key in ("state", "category_id", "place_id", "created_from", "created_to", "q"):
+        if args.get(key):
+            out[key] = args[key]
+    if args.get("overdue") is not None:
+        out["overdue"] = "true" if args["overdue"] else "false"
+    return out
+
+
+@bp.route("/tickets", methods=["GET"])
+@staff_required
+def queue():
+    user = g.console_user
+    args = forms.parse(forms.QueueForm(), request.args)
+    rows, next_cursor, total = queries.queue(user, args)
+    overdue_total = export.count(export.conditions(user, dict(args, overdue=True)))
+    now = utcnow()
+    params = _filter_params(args)
+    place = db.session.get(Place, args["place_id"]) if args.get("place_id") else None
+    return render_template(
+        "console/queue.html", rows=[presenters.staff_row(t, now) for t in rows],
+        total=total, overdue_total=overdue_total, args=args, params=params, place=place,
+        next_url=url_for("console.queue", cursor=next_cursor, **params)
+        if next_cursor else None,
+        first_url=url_for("console.queue", **params) if args.get("cursor") else None,
+        export_url=url_for("console.export_csv", **params),
+        states=QUEUE_STATES, categories=lookups.grouped_categories(),
+        places=lookups.place_options(lookups.places_in_scope(user)),
+        departments=lookups.departments(), workers=lookups.workers_in_scope(user), now=now)
+
+
+@bp.route("/tickets/export.csv", methods=["GET"])
+@staff_required
+def export_csv():
+    """The CSV file of what the queue shows, as GET /api/v1/tickets/export.csv does."""
+    args = forms.parse(forms.ExportForm(), request.args)
+    where = export.conditions(g.console_user, args)
+    total = export.count(where)
+    now = utcnow()
+    rows = export.stream(where, args["limit"], args.get("overdue") is True, now)
+    response = Response(stream_with_context(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(now)}"'
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _back(target: str) -> str:
+    if target.startswith("/console/tickets") and not target.startswith("//") \
+            and "\\" not in target:
+        return target
+    return url_for("console.queue")
+
+
+@bp.route("/tickets/bulk", methods=["POST"])
+@staff_required
+def bulk():
+    """Accept or dispatch many tickets; each succeeds or fails on its own (savepoints)."""
+    user = g.console_user
+    back = _back(request.form.get("back", ""))
+    try:
+        args = forms.parse(forms.BulkForm(), request.form)
+        assignee_id = department_id = None
+        if args["action"] == "dispatch":
+            if not args.get("target"):
+                raise ApiError(422, "validation_error", fields={"target": ["请选择派遣对象。"]})
+            assignee_id, department_id = forms.split_target(args["target"])
+    except ApiError as exc:
+        if "ticket_ids" in (exc.fields or {}):
+            flash("请先勾选要处理的工单。", "error")
+        else:
+            flash(fmt.api_error_message(exc), "error")
+        return redirect(back, 303)
+    done, failed = [], {}
+    for ticket_id in dict.fromkeys(args["ticket_ids"]):
+        savepoint = db.session.begin_nested()
+        try:
+            ticket = staff_ticket(user, ticket_id)
+            if args["action"] == "accept":
+                ops.accept(user, ticket)
+            elif args["action"] == "auto_dispatch":
+                if not ops.auto_dispatch_now(user, ticket):
+                    raise ApiError(409, "no_worker_for_cell", code="no_worker_for_cell")
+            else:
+                ops.dispatch(user, ticket, assignee_id, department_id)
+            savepoint.commit()
+            done.append(ticket_id)
+        except ApiError as exc:
+            savepoint.rollback()
+            failed[ticket_id] = fmt.api_error_message(exc)
+        except StaleDataError:
+            savepoint.rollback()
+            failed[ticket_id] = fmt.STALE_MESSAGE
+    names = {"accept": "立案", "auto_dispatch": "自动派遣", "dispatch": "派遣"}
+    if done:
+        flash(f"已{names[args['action']]} {len(done)} 件：" +
+              "、".join(f"#{i}" for i in done), "ok")
+    for ticket_id, message in failed.items():
+        flash(f"#{ticket_id} 未能{names[args['action']]}：{message}", "error")
+    return redirect(back, 303)
+
+
+# --- one ticket ----------------------------------------------------------------------
+
+def _cell_svg(ticket: Ticket) -> Optional[dict]:
+    """The ticket's cell with its pin, as SVG parts."""
+    place = ticket.place
+    if place is None or not place.geometry:
+        return None
+    bounds = geometry.bounds_of(place.geometry)
+    if bounds is None:
+        return None
+    # a little of the neighbouring cells around the cell, for context
+    pad_x, pad_y = (bounds[2] - bounds[0]) * 0.2, (bounds[3] - bounds[1]) * 0.2
+    context = (bounds[0] - pad_x, bounds[1] - pad_y, bounds[2] + pad_x, bounds[3] + pad_y)
+    pin_box = (ticket.lng, ticket.lat, ticket.lng, ticket.lat)
+    f = geometry.frame([context, pin_box], width=320, margin=0, max_height=280)
+    if f is None:
+        return None
+    neighbours = []
+    if place.parent is not None:
+        siblings = [p for p in lookups.places_in_scope(
+            g.console_user, (place.level,), under=place.parent) if p.id != place.id]
+        neighbours = [geometry.path_data(p.geometry, f) for p in siblings if p.geometry]
+    x, y = f.xy(ticket.lng, ticket.lat)
+    return {"view_box": f.view_box, "cell": geometry.path_data(place.geometry, f),
+            "neighbours": neighbours, "pin": (x, y), "width": f.width, "height": f.height}
+
+
+def _worker_choices(ticket: Ticket) -> list[dict]:
+    if not ticket.place_code:
+        return []
+    workers = ops.workers_of_cell(ticket.place_code)
+    counts = ops.open_task_counts([w.id for w in workers]) if workers else {}
+    return [{"id": w.id, "name": w.display_name, "open": counts.get(w.id, 0),
+             "cells": "、".join(c.name for c in w.cells)} for w in workers]
+
+
+def _default_target(ticket: Ticket, workers: list[dict]) -> str:
+    category = ticket.category
+    if category.default_handler == "department" and category.department_id:
+        return f"department:{category.department_id}"
+    if workers:  # the least busy, as auto-dispatch would choose
+        return "worker:" + str(min(workers, key=lambda w: (w["open"], w["id"]))["id"])
+    return ""
+
+
+def _accept_cells(user, ticket: Ticket) -> list[tuple[int, str]]:
+    under = None
+    if ticket.place is not None:
+        community = ticket.place_code[:12]
+        under = db.session.query(Place).filter(Place.code == community).one_or_none()
+    return lookups.place_options(lookups.places_in_scope(user, under=under))
+
+
+def _merge_candidates(user, ticket: Ticket) -> list[Ticket]:
+    if ticket.state not in (State.submitted.value, State.accepted.value,
+                            State.dispatched.value):
+        return []
+    try:
+        hits = ops.nearby(ticket.category_id, ticket.lat, ticket.lng, viewer=user)
+    except ApiError:  # a category switched off since: no suggestions, the form still works
+        return []
+    return [t for t, _d in hits if t.id != ticket.id and permissions.can_view_ticket(user, t)
+            and t.merged_into_id is None][:5]
+
+
+def render_ticket(ticket: Ticket, error: Optional[str] = None, status: int = 200):
+    user = g.console_user
+    data = presenters.staff_view(ticket, user)
+    actions = offered_actions(user, ticket)
+    workers = _worker_choices(ticket) if {"dispatch", "rework"} & set(actions) else []
+    context = dict(
+        t=data, ticket=ticket, actions=actions, error=error, now=utcnow(),
+        svg=_cell_svg(ticket), workers=workers, departments=lookups.departments(),
+        default_target=_default_target(ticket, workers),
+        accept_cells=_accept_cells(user, ticket) if "accept" in actions else [],
+        merge_candidates=_merge_candidates(user, ticket) if "merge" in actions else [],
+        action_names=fmt.ACTION_NAMES, role_names=fmt.ROLE_NAMES,
+        state_colours=fmt.STATE_COLOURS)
+    return render_template("console/ticket.html", **context), status
+
+
+@bp.route("/tickets/<int:ticket_id>", methods=["GET"])
+@staff_required
+def ticket_page(ticket_id: int):
+    return render_ticket(staff_ticket(g.console_user, ticket_id))
+
+
+def _accept(user, ticket, a):
+    ops.accept(user, ticket, a.get("place_id"), a["note"], a["version"])
+    if ticket.state == State.dispatched.value:
+        return "已立案，并已自动派遣。"
+    return "已立案。"
+
+
+def _dispatch(user, ticket, a):
+    assignee_id, department_id = forms.split_target(a["target"])
+    ops.dispatch(user, ticket, assignee_id, department_id, a["note"], a["version"])
+    handler = presenters.handler(ticket)
+    return f"已派遣给{handler['name']}。" if handler else "已派遣。"
+
+
+def _merge(user, ticket, a):
+    ops.merge(user, ticket, a["target_id"], a["note"], a["version"])
+    return f"已合并到 #{a['target_id']}，上报人与关注者已转为关注该工单。"
+
+
+def _reject(user, ticket, a):
+    ops.reject(user, ticket, a["reason"], a["version"])
+    return "已不予立案，居民将看到您填写的原因。"
+
+
+def _hand_back(user, ticket, a):
+    ops.hand_back(user, ticket, a["reason"], a["version"])
+    return "已撤回派遣，工单回到已立案。"
+
+
+def _start(user, ticket, a):
+    ops.start_work(user, ticket, a["version"])
+    return "已开始处置。"
+
+
+def _resolve(user, ticket, a):
+    ops.resolve(user, ticket, a["note"], [], a["version"])
+    return "已记录处置结果，等待核查。"
+
+
+def _close(user, ticket, a):
+    ops.close(user, ticket, a["note"], a["version"])
+    return "核查通过，已结案。"
+
+
+def _rework(user, ticket, a):
+    ops.rework(user, ticket, a["reason"], a.get("assignee_id"), a["version"])
+    return "已返工，重新派遣并计算新的处置期限。"
+
+
+HANDLERS: dict[str, tuple[type, Callable]] = {
+    "accept": (forms.AcceptForm, _accept),
+    "dispatch": (forms.DispatchForm, _dispatch),
+    "merge": (forms.MergeForm, _merge),
+    "reject": (forms.ReasonForm, _reject),
+    "hand_back": (forms.ReasonForm, _hand_back),
+    "start": (forms.VersionForm, _start),
+    "resolve": (forms.ResolveForm, _resolve),
+    "close": (forms.NoteForm, _close),
+    "rework": (forms.ReworkForm, _rework),
+}
+
+
+def _reloaded(ticket_id: int) -> Ticket:
+    db.session.rollback()  # nothing of the failed action stays in the session
+    return staff_ticket(g.console_user, ticket_id)
+
+
+@bp.route("/tickets/<int:ticket_id>/<action>", methods=["POST"])
+@staff_required
+def ticket_action(ticket_id: int, action: str):
+    user = g.console_user
+    if action not in HANDLERS:
+        raise ApiError(404, "not_found")
+    ticket = staff_ticket(user, ticket_id)
+    schema, handler = HANDLERS[action]
+    try:
+        args = forms.parse(schema(), request.form)
+        if args["version"] != ticket.version:
+            raise ApiError(409, "stale_version", code="stale_version")
+        if action not in offered_actions(user, ticket):
+            sources = presenters.ACTIONS[action][0]
+            state_allows = ticket.state_enum in sources
+            raise ApiError(403 if state_allows else 409, "console_action_not_offered",
+                           action=fmt.ACTION_NAMES[action],
+                           state=fmt.state_name(ticket.state))
+        message = handler(user, ticket, args)
+        db.session.flush()
+    except ApiError as exc:
+        return render_ticket(_reloaded(ticket_id), fmt.api_error_message(exc), exc.status)
+    except StaleDataError:
+        return render_ticket(_reloaded(ticket_id), fmt.STALE_MESSAGE, 409)
+    flash(message, "ok")
+    return redirect(url_for("console.ticket_page", ticket_id=ticket_id), 303)
+

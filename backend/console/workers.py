@@ -1,0 +1,65 @@
+"""Grid workers: the list, a new record with its cells, and a one-time binding code shown
+once. Staff manage the workers of their own area (``permissions.can_manage_worker``)."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from backend.accounts import operations as accounts
+from backend.accounts.models import Role, User
+from backend.console import forms, lookups
+from backend.console import format as fmt
+from backend.console.views import bp, staff_required
+from backend.core import permissions
+from backend.core.errors import ApiError
+from backend.extensions import db
+from backend.tickets import operations as ticket_ops
+
+CELL_LEVELS = ("grid2", "grid3", "grid4")
+
+
+def _workers_page(error: str | None = None, status: int = 200, form: dict | None = None):
+    user = g.console_user
+    workers = lookups.workers_in_scope(user)
+    counts = ticket_ops.open_task_counts([w.id for w in workers]) if workers else {}
+    cells = lookups.places_in_scope(user, CELL_LEVELS)
+    return render_template("console/workers.html", workers=workers, counts=counts,
+                           cells=lookups.place_options(cells), error=error,
+                           form=form or {}), status
+
+
+@bp.route("/workers", methods=["GET"])
+@staff_required
+def workers():
+    return _workers_page()
+
+
+@bp.route("/workers", methods=["POST"])
+@staff_required
+def worker_create():
+    user = g.console_user
+    kept = {"display_name": request.form.get("display_name", ""),
+            "phone": request.form.get("phone", ""),
+            "cell_ids": request.form.getlist("cell_ids")}
+    try:
+        args = forms.parse(forms.WorkerForm(), request.form)
+        worker = accounts.create_worker(user, args["display_name"], args["cell_ids"],
+                                        phone=args.get("phone"))
+    except ApiError as exc:
+        db.session.rollback()
+        return _workers_page(fmt.api_error_message(exc), exc.status, kept)
+    flash(f"已添加网格员 {worker.display_name}。请为其生成绑定码，让其在小程序中绑定微信。", "ok")
+    return redirect(url_for("console.workers") + f"#worker-{worker.id}", 303)
+
+
+@bp.route("/workers/<int:worker_id>/binding-code", methods=["POST"])
+@staff_required
+def worker_binding_code(worker_id: int):
+    """The code is shown on this answer only: it is stored hashed, never shown again."""
+    user = g.console_user
+    worker = db.session.get(User, worker_id) if worker_id < 2**31 else None
+    if worker is None or worker.role != Role.grid_worker.value \
+            or not permissions.can_manage_worker(user, worker):
+        raise ApiError(404, "not_found")
+    code, binding = accounts.issue_binding_code(user, worker)
+    return render_template("console/worker_code.html", worker=worker, code=code,
+                           expires_at=binding.expires_at)
