@@ -33,12 +33,7 @@ CONSOLE_ACTIONS = ("accept", "dispatch", "merge", "reject", "hand_back", "start"
                    "close", "rework")
 
 
-def staff_ticket(user, ticket_id: int) -> Ticket:
-    """The ticket if this user is its staff; 404 otherwise (nothing is revealed)."""
-    ticket = ops.visible_ticket(user, ticket_id)
-    if "staff" not in permissions.ticket_actor_kinds(user, ticket):
-        raise ApiError(404, "ticket_not_found", code="not_found")
-    return ticket
+staff_ticket = ops.staff_ticket
 
 
 def offered_actions(user, ticket: Ticket) -> list[str]:
@@ -123,26 +118,11 @@ def bulk():
         else:
             flash(fmt.api_error_message(exc), "error")
         return redirect(back, 303)
-    done, failed = [], {}
-    for ticket_id in dict.fromkeys(args["ticket_ids"]):
-        savepoint = db.session.begin_nested()
-        try:
-            ticket = staff_ticket(user, ticket_id)
-            if args["action"] == "accept":
-                ops.accept(user, ticket)
-            elif args["action"] == "auto_dispatch":
-                if not ops.auto_dispatch_now(user, ticket):
-                    raise ApiError(409, "no_worker_for_cell", code="no_worker_for_cell")
-            else:
-                ops.dispatch(user, ticket, assignee_id, department_id)
-            savepoint.commit()
-            done.append(ticket_id)
-        except ApiError as exc:
-            savepoint.rollback()
-            failed[ticket_id] = fmt.api_error_message(exc)
-        except StaleDataError:
-            savepoint.rollback()
-            failed[ticket_id] = fmt.STALE_MESSAGE
+    done, errors = ops.bulk_apply(user, args["ticket_ids"], args["action"], assignee_id,
+                                  department_id)
+    failed = {ticket_id: (fmt.STALE_MESSAGE if isinstance(exc, StaleDataError)
+                          else fmt.api_error_message(exc))
+              for ticket_id, exc in errors.items()}
     names = {"accept": "立案", "auto_dispatch": "自动派遣", "dispatch": "派遣"}
     if done:
         flash(f"已{names[args['action']]} {len(done)} 件：" +

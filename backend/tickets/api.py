@@ -241,11 +241,7 @@ def staff_queue(args):
 
 
 def _staff_ticket(ticket_id: int) -> Ticket:
-    user = current_user()
-    ticket = ops.visible_ticket(user, ticket_id)
-    if "staff" not in permissions.ticket_actor_kinds(user, ticket):
-        raise ApiError(403, "forbidden")
-    return ticket
+    return ops.staff_ticket(current_user(), ticket_id)
 
 
 @blp.route("/tickets/<int:ticket_id>/accept", methods=["POST"])
@@ -339,25 +335,11 @@ def release(args, ticket_id):
 @blp.response(200, BulkResultSchema)
 def bulk(args):
     """Accept or dispatch many tickets; each succeeds or fails on its own."""
-    user = current_user()
-    done, failed = [], {}
-    for ticket_id in dict.fromkeys(args["ticket_ids"]):
-        savepoint = db.session.begin_nested()
-        try:
-            ticket = _staff_ticket(ticket_id)
-            if args["action"] == "accept":
-                ops.accept(user, ticket)
-            elif args["action"] == "auto_dispatch":
-                if not ops.auto_dispatch_now(user, ticket):
-                    raise ApiError(409, "no_worker_for_cell", code="no_worker_for_cell")
-            else:
-                ops.dispatch(user, ticket, args.get("assignee_id"), args.get("department_id"))
-            savepoint.commit()
-            done.append(ticket_id)
-        except ApiError as exc:
-            savepoint.rollback()
-            failed[str(ticket_id)] = exc.code
-    return {"done": done, "failed": failed}
+    done, failed = ops.bulk_apply(current_user(), args["ticket_ids"], args["action"],
+                                  args.get("assignee_id"), args.get("department_id"))
+    return {"done": done,
+            "failed": {str(ticket_id): getattr(exc, "code", "stale_version")
+                       for ticket_id, exc in failed.items()}}
 
 
 # --- grid workers ----------------------------------------------------------------------

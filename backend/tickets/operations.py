@@ -74,6 +74,14 @@ def visible_ticket(user: User, ticket_id: int) -> Ticket:
     return ticket
 
 
+def staff_ticket(user: User, ticket_id: int) -> Ticket:
+    """The ticket if ``user`` is its staff; 404 otherwise (nothing is revealed)."""
+    ticket = visible_ticket(user, ticket_id)
+    if "staff" not in permissions.ticket_actor_kinds(user, ticket):
+        raise ApiError(404, "ticket_not_found", code="not_found")
+    return ticket
+
+
 def leaf_category(category_id: int) -> Category:
     category = db.session.get(Category, category_id) if 0 < category_id < 2**31 else None
     if category is None or not category.is_active:
@@ -619,3 +627,34 @@ def hand_back(user: User, ticket: Ticket, reason: str,
     _require_state(ticket, State.dispatched, State.in_progress)
     _move(ticket, State.accepted, user, reason, expected_version=expected_version)
     return ticket
+
+
+BULK_ACTIONS = ("accept", "dispatch", "auto_dispatch")
+
+
+def bulk_apply(staff: User, ticket_ids: Iterable[int], action: str,
+               assignee_id: Optional[int] = None, department_id: Optional[int] = None
+               ) -> tuple[list[int], dict[int, Exception]]:
+    """Accept or dispatch many tickets; each succeeds or fails on its own (a savepoint
+    each). Returns the ids done and, per failed id, the ApiError or StaleDataError."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    done: list[int] = []
+    failed: dict[int, Exception] = {}
+    for ticket_id in dict.fromkeys(ticket_ids):
+        savepoint = db.session.begin_nested()
+        try:
+            ticket = staff_ticket(staff, ticket_id)
+            if action == "accept":
+                accept(staff, ticket)
+            elif action == "auto_dispatch":
+                if not auto_dispatch_now(staff, ticket):
+                    raise ApiError(409, "no_worker_for_cell", code="no_worker_for_cell")
+            else:
+                dispatch(staff, ticket, assignee_id, department_id)
+            savepoint.commit()
+            done.append(ticket_id)
+        except (ApiError, StaleDataError) as exc:
+            savepoint.rollback()
+            failed[ticket_id] = exc
+    return done, failed
