@@ -679,3 +679,15 @@ def test_tickets_per_business_day_cut_at_shanghai_midnight(app, world):
         other = db.session.get(User, world.users["staff_b"])
         assert sum(d["created"] for d in daily_counts(other, date(2026, 1, 1),
                                                       date(2026, 1, 3))) == 0
+
+
+def test_content_held_for_review_is_released_from_the_ticket_page(app, zhang, world):
+    t1 = world.tickets["t1"]
+    with app.app_context():
+        db.session.get(Ticket, t1).content_status = "review"
+        db.session.commit()
+    body = page(zhang, f"/console/tickets/{t1}")
+    assert 'id="form-release"' in body
+    act(zhang, t1, "release", {"note": "已核实，无违规内容"}, app=app)
+    assert ticket(app, t1).content_status == "pass"
+    assert 'id="form-release"' not in page(zhang, f"/console/tickets/{t1}")

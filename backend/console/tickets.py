@@ -29,8 +29,8 @@ from backend.tickets.models import State, Ticket
 
 QUEUE_STATES = [(s.value, fmt.state_name(s.value)) for s in State]
 # Actions a console form exists for; the worker's own check-in is the mini-program's.
-CONSOLE_ACTIONS = ("accept", "dispatch", "merge", "reject", "hand_back", "start", "resolve",
-                   "close", "rework")
+CONSOLE_ACTIONS = ("release", "accept", "dispatch", "merge", "reject", "hand_back", "start",
+                   "resolve", "close", "rework")
 
 
 staff_ticket = ops.staff_ticket
@@ -268,7 +268,13 @@ def _rework(user, ticket, a):
     return "已返工，重新派遣并计算新的处置期限。"
 
 
+def _release(user, ticket, a):
+    ops.release_content(user, ticket, a["note"])
+    return "内容已人工审核并公开。"
+
+
 HANDLERS: dict[str, tuple[type, Callable]] = {
+    "release": (forms.NoteForm, _release),
     "accept": (forms.AcceptForm, _accept),
     "dispatch": (forms.DispatchForm, _dispatch),
     "merge": (forms.MergeForm, _merge),
