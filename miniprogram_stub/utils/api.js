@@ -160,6 +160,56 @@ const booking = (id) => get(`/bookings/${id}`)
 const cancelBooking = (id, reason = '') => post(`/bookings/${id}/cancel`, { reason })
 const reschedule = (id, startAt) => post(`/bookings/${id}/reschedule`, { start_at: startAt })
 
+// --- volunteers (志愿服务) -------------------------------------------------------------------
+
+// A list as {items, next_cursor}: the API answers either a plain array or a page with
+// `items` and (when there is more) `next_cursor`.
+function asPage(answer) {
+  if (Array.isArray(answer)) return { items: answer, next_cursor: null }
+  return { items: (answer && answer.items) || [], next_cursor: (answer && answer.next_cursor) || null }
+}
+
+const listPage = async (path, query) => asPage(await get(path, query))
+
+// Every page of a list, following next_cursor (at most `pages` requests).
+async function listAll(path, query = {}, pages = 20) {
+  let items = []
+  let cursor
+  for (let i = 0; i < pages; i += 1) {
+    const page = await listPage(path, Object.assign({}, query, { cursor }))
+    items = items.concat(page.items)
+    cursor = page.next_cursor
+    if (!cursor) break
+  }
+  return items
+}
+
+const volunteerTeams = ({ placeId, cursor } = {}) => listPage('/volunteer-teams', { place_id: placeId, cursor })
+const volunteerTeam = (id) => get(`/volunteer-teams/${id}`)
+const joinTeam = (id) => post(`/volunteer-teams/${id}/join`)
+const leaveTeam = (id) => post(`/volunteer-teams/${id}/leave`)
+const myVolunteerTeams = () => listAll('/me/volunteer-teams')
+// My profile, or null when I have none yet (the API answers 404 profile_required).
+const volunteerProfile = () => get('/me/volunteer-profile').catch((err) => {
+  if (err instanceof ApiError && err.status === 404) return null
+  throw err
+})
+const saveVolunteerProfile = (body) => request('PUT', '/me/volunteer-profile', { data: body })
+const volunteerActivities = ({ teamId, placeId, cursor } = {}) =>
+  listPage('/volunteer-activities', { team_id: teamId, place_id: placeId, cursor })
+const volunteerActivity = (id) => get(`/volunteer-activities/${id}`)
+// A place if one is free, otherwise the waitlist ({status, waitlist_position}); the page keeps
+// one key per activity, so a retry after a timeout signs up once.
+const signUp = (id, idempotencyKey) => post(`/volunteer-activities/${id}/signup`, {}, { idempotencyKey })
+const withdrawSignup = (id) => post(`/volunteer-activities/${id}/withdraw`)
+const activityCheckIn = (id, code) => post(`/volunteer-activities/${id}/check-in`, { code })
+const activityCheckOut = (id, code) => post(`/volunteer-activities/${id}/check-out`, { code })
+const myServiceRecords = () => listAll('/me/service-records')
+const volunteerSummary = () => get('/me/volunteer-summary')
+// The printable record of service: an HTML page that needs the Bearer token, so it is
+// fetched here and shown in-app (a web-view could not send the header).
+const volunteerRecordHtml = () => get('/me/volunteer-record.html')
+
 function resetCaches() {
   categoryCache = null
 }
@@ -171,5 +221,9 @@ module.exports = {
   tasks, start, checkIn, handBack,
   serviceItems, serviceItem, centres, slots, book, myBookings, bookingStatus, booking,
   cancelBooking, reschedule,
+  asPage, listPage, listAll,
+  volunteerTeams, volunteerTeam, joinTeam, leaveTeam, myVolunteerTeams, volunteerProfile,
+  saveVolunteerProfile, volunteerActivities, volunteerActivity, signUp, withdrawSignup,
+  activityCheckIn, activityCheckOut, myServiceRecords, volunteerSummary, volunteerRecordHtml,
   resetCaches,
 }

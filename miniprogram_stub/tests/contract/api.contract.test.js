@@ -272,3 +272,74 @@ test('办事预约: materials, free slots, a booking with its code (a lost answe
   expect(cancelled.status).toBe('cancelled')
   expect((await api.bookingStatus()).active).toBe(0)
 })
+
+test('志愿服务: profile, join, sign up → waitlist → moved up, check in and out with the leader\'s code, records', async () => {
+  const api = mod('utils/api')
+  const volunteers = mod('logic/volunteers')
+  const { newKey } = mod('utils/idempotency')
+  const inMinutes = (n) => new Date(Date.now() + n * 60000).toISOString()
+  // community A's staff run an open team and an activity with one place, starting soon
+  const team = await staff('POST', '/volunteer-teams', { place_id: info.place_id, name: '环境保护', join_policy: 'open' })
+  const activity = await staff('POST', `/volunteer-teams/${team.id}/activities`, {
+    title: '垃圾分类宣传', content: '在社区广场讲解垃圾分类。', start_at: inMinutes(10), end_at: inMinutes(120),
+    place_name: '晋阳社区广场', capacity: 1, status: 'published',
+  })
+
+  phones.neighbour.use()
+  await api.saveVolunteerProfile({ real_name: '李邻居', phone: '13900000301', consent: true })
+  expect((await api.joinTeam(team.id)).status).toBe('active')
+  expect((await api.signUp(activity.id, newKey())).status).toBe('signed')
+
+  phones.wang.use()
+  expect(await api.volunteerProfile()).toBeNull()
+  await expect(api.joinTeam(team.id)).rejects.toMatchObject({ status: 409, code: 'profile_required' })
+  const form = Object.assign(volunteers.profileForm(null), {
+    realName: '王阿姨', phone: '13900000201', skills: '急救、摄影', idNumber: '11010519491231002x', consent: true,
+  })
+  const profile = await api.saveVolunteerProfile(volunteers.profileBody(form))
+  expect(profile).toMatchObject({ real_name: '王阿姨', skills: ['急救', '摄影'], id_number_last4: '002X' })
+  expect(JSON.stringify(await api.volunteerProfile())).not.toContain('11010519491231002X')
+
+  const teams = await api.volunteerTeams({ placeId: info.place_id })
+  expect(teams.items.map((t) => t.id)).toEqual([team.id])
+  expect(volunteers.teamView(teams.items[0])).toMatchObject({ canJoin: true, policyText: '直接加入' })
+  expect((await api.joinTeam(team.id)).status).toBe('active')
+  expect((await api.myVolunteerTeams()).map((m) => [m.team_id, m.status])).toEqual([[team.id, 'active']])
+
+  const listed = await api.volunteerActivities({ teamId: team.id })
+  expect(listed.items.map((a) => a.id)).toEqual([activity.id])
+  const key = newKey()
+  const waiting = await api.signUp(activity.id, key)
+  expect(waiting).toMatchObject({ status: 'waitlisted', waitlist_position: 1 })
+  expect(await api.signUp(activity.id, key)).toEqual(waiting) // a retry with the key: the same answer
+  const seen = volunteers.activityView(await api.volunteerActivity(activity.id))
+  expect(seen).toMatchObject({ mySignup: 'waitlisted', signed: 1, capacity: 1, waiting: 1, canWithdraw: true })
+
+  phones.neighbour.use()
+  expect((await api.withdrawSignup(activity.id)).status).toBe('withdrawn')
+  phones.wang.use()
+  expect((await api.volunteerActivity(activity.id)).my_signup).toBe('signed') // moved up
+
+  // the leader's code (30 minutes before the start the window is open)
+  const { code } = await staff('GET', `/volunteer-activities/${activity.id}/check-in-code`)
+  const wrong = code === '000000' ? '111111' : '000000'
+  const refused = await api.activityCheckIn(activity.id, wrong).catch((e) => e)
+  expect(refused).toMatchObject({ status: 422, fields: { code: [expect.stringContaining('签到码无效')] } })
+  const open = await api.activityCheckIn(activity.id, code)
+  expect(open).toMatchObject({ activity_id: activity.id, status: 'open', check_out_at: null })
+  expect(volunteers.attendanceStep(open)).toBe('check_out')
+  const { code: again } = await staff('GET', `/volunteer-activities/${activity.id}/check-in-code`)
+  const closed = await api.activityCheckOut(activity.id, again)
+  expect(closed).toMatchObject({ status: 'pending', hours: expect.any(Number) })
+  expect(volunteers.attendanceStep(closed)).toBe('done')
+
+  const records = await api.myServiceRecords()
+  expect(records.map((r) => [r.activity_id, r.status])).toEqual([[activity.id, 'pending']])
+  expect(volunteers.recordView(records[0])).toMatchObject({ title: '垃圾分类宣传', statusText: '待认定' })
+  const summary = await api.volunteerSummary()
+  expect(summary).toMatchObject({ approved_hours: 0, star_level: 0, thresholds: [100, 300, 600, 1000, 1500] })
+  const html = volunteers.recordHtml(await api.volunteerRecordHtml())
+  expect(html).toContain('志愿服务记录')
+  expect(html).toContain('**************002X')
+  expect(html).not.toMatch(/<style|<head/)
+})

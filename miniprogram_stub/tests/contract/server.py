@@ -2,7 +2,7 @@
 
 Started by that test: the real Flask app on 127.0.0.1 with a fresh SQLite database, the fake
 WeChat server of the Python tests (so wx.login codes are exchanged over real HTTP), and the
-two-community world of the ticket tests, with a service centre (the booking tests' hours). Prints one JSON line with what the test needs, then
+two-community world of the ticket tests, with a service centre (the booking tests' hours); community A's id for volunteer teams. Prints one JSON line with what the test needs, then
 serves until its standard input is closed.
 """
 from __future__ import annotations
@@ -74,6 +74,7 @@ def main() -> None:
             "worker_id": world.worker_a.id,
             "service_item_id": items["SB"].id,
             "centre_id": centre.id,
+            "place_id": world.places["a"].id,  # community A: its staff run volunteer teams
         }
     photo = os.path.join(WORK, "photo.jpg")
     Image.new("RGB", (64, 48), (200, 180, 40)).save(photo, "JPEG")
