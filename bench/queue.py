@@ -462,7 +462,7 @@ def measure(db, world: World, repeat: int, deep: int) -> dict[str, tuple[float, 
                                   repeat)
         out[f"queue {label}: first page"] = (ms, f"{len(rows)} rows")
         ms, (_, _, total) = _timed(db, user_id, lambda u: queries.queue(u, args), repeat)
-        out[f"queue {label}: first page + total"] = (ms, f"total {total:,}")
+        out[f"queue {label}: first page + total"] = (ms, f"total {total.count:,}{'+' if total.capped else ''}")
         if deep:
             cursor, n = _walk(db, user_id, args, deep)
             if cursor:

@@ -268,6 +268,24 @@ def test_the_queue_is_scoped_sorted_by_deadline_and_paginated(client, ctx):
     assert bad.status_code == 422 and "cursor" in bad.get_json()["error"]["fields"]
 
 
+def test_queue_totals_stop_counting_at_the_cap_and_say_so(client, ctx, monkeypatch):
+    from backend.tickets import queries
+
+    world = build_world()
+    for _ in range(4):
+        report(client, world)
+    exact = client.get("/api/v1/tickets", headers=world.h("staff_a")).get_json()
+    assert (exact["total"], exact["total_capped"]) == (4, False)
+    monkeypatch.setattr(queries, "TOTAL_CAP", 4)  # exactly the cap: still exact
+    at_cap = client.get("/api/v1/tickets", headers=world.h("staff_a")).get_json()
+    assert (at_cap["total"], at_cap["total_capped"]) == (4, False)
+    monkeypatch.setattr(queries, "TOTAL_CAP", 3)
+    capped = client.get("/api/v1/tickets?limit=2", headers=world.h("staff_a")).get_json()
+    assert (capped["total"], capped["total_capped"]) == (3, True)
+    assert len(capped["items"]) == 2 and capped["next_cursor"]  # the pages are not capped
+    assert str(queries.Total(3, True)) == "3+" and str(queries.Total(4, False)) == "4"
+
+
 def test_queue_filters(client, ctx):
     world = build_world()
     a = report(client, world)["id"]

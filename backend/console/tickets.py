@@ -60,7 +60,7 @@ def queue():
     user = g.console_user
     args = forms.parse(forms.QueueForm(), request.args)
     rows, next_cursor, total = queries.queue(user, args)
-    overdue_total = export.count(export.conditions(user, dict(args, overdue=True)))
+    overdue_total = queries.capped_count(export.conditions(user, dict(args, overdue=True)))
     now = utcnow()
     params = _filter_params(args)
     place = db.session.get(Place, args["place_id"]) if args.get("place_id") else None

@@ -77,7 +77,7 @@ def _claim(user_id: int, key: str, fingerprint: str) -> Optional[Response]:
     while True:
         try:
             db.session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint))
-            db.session.commit()
+            _commit_keeping_loaded()
             return None
         except IntegrityError:
             db.session.rollback()
@@ -100,6 +100,18 @@ def _claim(user_id: int, key: str, fingerprint: str) -> Optional[Response]:
             raise ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
                            headers={"Retry-After": "2"})
         time.sleep(0.05)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit the claim without expiring what the request has loaded (the caller's token
+    and user): nothing else was written, so reloading them would only cost round trips."""
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _release(user_id: int, key: str) -> None:

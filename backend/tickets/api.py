@@ -237,7 +237,7 @@ def staff_queue(args):
     """The triage queue of my area: filters, sorted by deadline, cursor pagination, total."""
     rows, cursor, total = queries.queue(current_user(), args)
     return {"items": [presenters.staff_row(t) for t in rows], "next_cursor": cursor,
-            "total": total}
+            "total": total.count, "total_capped": total.capped}
 
 
 def _staff_ticket(ticket_id: int) -> Ticket:

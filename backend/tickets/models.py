@@ -169,6 +169,10 @@ class Ticket(TimestampMixin, db.Model):
     assignee = so.relationship("User", foreign_keys=[assignee_id])
     department: so.Mapped[Optional[Department]] = so.relationship()
 
+    # Not stored: set by operations.create_ticket on the ticket it returns, its timeline as
+    # just written ([event], [(photo link, upload)]), so the first answer reads nothing back.
+    fresh_timeline = None
+
     @property
     def state_enum(self) -> State:
         return State(self.state)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 from flask import current_app
 
 from backend.accounts.models import Role, User, worker_cells
@@ -83,7 +84,8 @@ def staff_ticket(user: User, ticket_id: int) -> Ticket:
 
 
 def leaf_category(category_id: int) -> Category:
-    category = db.session.get(Category, category_id) if 0 < category_id < 2**31 else None
+    category = (db.session.get(Category, category_id, options=[so.joinedload(Category.parent)])
+                if 0 < category_id < 2**31 else None)
     if category is None or not category.is_active:
         raise field_error("category_id", "category_not_found")
     if not category.is_leaf:
@@ -95,6 +97,12 @@ def leaf_category(category_id: int) -> Category:
 
 def attach_photos(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
                   event: Optional[TicketEvent] = None, field: str = "photo_ids") -> list[Upload]:
+    return [upload for _, upload in _attach(ticket, owner, photo_ids, phase, event, field)]
+
+
+def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
+            event: Optional[TicketEvent], field: str) -> list[tuple[TicketPhoto, Upload]]:
+    """Attach the owner's unattached uploads; the (link, upload) pairs in their order."""
     ids = list(dict.fromkeys(photo_ids))
     if not ids:
         return []
@@ -116,11 +124,14 @@ def attach_photos(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: 
     start = db.session.execute(
         sa.select(sa.func.count()).select_from(TicketPhoto)
         .where(TicketPhoto.ticket_id == ticket.id)).scalar_one()
-    for position, upload_id in enumerate(ids, start=start):
-        db.session.add(TicketPhoto(ticket_id=ticket.id, upload_id=upload_id, phase=phase,
-                                   event_id=event.id if event else None, position=position))
+    links = [TicketPhoto(ticket_id=ticket.id, upload_id=upload_id, phase=phase,
+                         event_id=event.id if event else None, position=position)
+             for position, upload_id in enumerate(ids, start=start)]
+    db.session.add_all(links)
     db.session.flush()
-    return db.session.execute(sa.select(Upload).where(Upload.id.in_(ids))).scalars().all()
+    uploads = {u.id: u for u in db.session.execute(
+        sa.select(Upload).where(Upload.id.in_(ids))).scalars()}
+    return [(link, uploads[link.upload_id]) for link in links]
 
 
 def ticket_photos(ticket: Ticket, phases: Optional[Iterable[str]] = None) -> list[tuple[TicketPhoto, Upload]]:
@@ -237,8 +248,9 @@ def create_ticket(reporter: User, category_id: int, description: str, lat: float
     db.session.flush()
     event = _event(ticket, reporter, "resident", "transition", None, State.submitted.value,
                    data={"place_code": ticket.place_code})
-    photos = attach_photos(ticket, reporter, photo_ids, "report", event)
-    ticket.content_status = combine(text_status, *(p.content_status for p in photos))
+    pairs = _attach(ticket, reporter, photo_ids, "report", event, "photo_ids")
+    ticket.content_status = combine(text_status, *(u.content_status for _, u in pairs))
+    ticket.fresh_timeline = ([event], pairs)
     return ticket
 
 

@@ -85,11 +85,13 @@ def handler(ticket: Ticket) -> Optional[dict]:
     return None
 
 
-def events(ticket: Ticket, staff_view: bool = False, photos=None) -> list[dict]:
-    """The timeline; ``photos`` are the ticket's (link, upload) rows when already loaded."""
-    rows = db.session.execute(
-        sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.id)).scalars().all()
+def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None) -> list[dict]:
+    """The timeline; ``photos`` (the ticket's (link, upload) pairs) and ``rows`` (its events
+    in order) when already at hand."""
+    if rows is None:
+        rows = db.session.execute(
+            sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.id)).scalars().all()
     photos_by_event: dict[int, list] = defaultdict(list)
     for link, upload in (ticket_photos(ticket) if photos is None else photos):
         if link.event_id:
@@ -124,8 +126,11 @@ def resident_view(ticket: Ticket, user: User) -> dict:
                 rating=ticket.rating, rating_comment=ticket.rating_comment,
                 can_rate="reporter" in permissions.ticket_actor_kinds(user, ticket)
                 and can_rate(ticket))
-    photos = ticket_photos(ticket)
-    data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos))
+    if ticket.fresh_timeline is not None:
+        rows, photos = ticket.fresh_timeline
+    else:
+        rows, photos = None, ticket_photos(ticket)
+    data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos, rows=rows))
     return data
 
 

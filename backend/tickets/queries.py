@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
 
@@ -109,11 +109,29 @@ def queue(user: User, args: dict, with_total: bool = True):
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].due_at, rows[-1].id)
-    total = None
-    if with_total:
-        total = db.session.execute(
-            sa.select(sa.func.count()).select_from(Ticket).where(*conditions)).scalar_one()
+    total = capped_count(conditions) if with_total else None
     return rows, next_cursor, total
+
+
+# Totals count at most this many matches: beyond it a count reads the whole filtered
+# history on every page (33–62 ms at 1,000,000 tickets, bench/queue.py) for a figure that
+# nobody reads exactly; the answer says "more than 10,000" instead.
+TOTAL_CAP = 10_000
+
+
+class Total(NamedTuple):
+    count: int
+    capped: bool  # more than ``count`` match
+
+    def __str__(self) -> str:
+        return f"{self.count}+" if self.capped else str(self.count)
+
+
+def capped_count(conditions: list, cap: Optional[int] = None) -> Total:
+    cap = TOTAL_CAP if cap is None else cap
+    matches = sa.select(Ticket.id).where(*conditions).limit(cap + 1).subquery()
+    n = db.session.execute(sa.select(sa.func.count()).select_from(matches)).scalar_one()
+    return Total(min(n, cap), n > cap)
 
 
 def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, after,

@@ -372,6 +372,9 @@ def page_schema(item_schema, name: str):
         "items": ma.fields.List(ma.fields.Nested(item_schema)),
         "next_cursor": ma.fields.String(allow_none=True),
         "total": ma.fields.Integer(allow_none=True),
+        "total_capped": ma.fields.Boolean(metadata={
+            "description": "true when more than `total` match: totals stop counting at "
+                           "10,000"}),
     }, name=name)
 
 
