@@ -7,6 +7,7 @@ PORT   ?= 5000
 export FLASK_APP := backend
 
 .PHONY: run test install install-test migrate seed serve test-sqlite test-postgresql bench clean
+.PHONY: bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,11 @@ bench: install-test
 	$(BIN)/python bench/locate.py
 	$(BIN)/python bench/queue.py --quick $(BENCH_DB)
 	$(BIN)/python bench/create.py --seconds 5 $(BENCH_DB)
+
+# The mixed load (bench/load.py): about 1.5 minutes per database; PostgreSQL too when
+# TEST_DATABASE_URL is set. Exits non-zero if a 2xx report is not in the database exactly once.
+bench-load: install-test
+	$(BIN)/python bench/load.py $(BENCH_DB)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -286,6 +286,34 @@ def test_queue_totals_stop_counting_at_the_cap_and_say_so(client, ctx, monkeypat
     assert str(queries.Total(3, True)) == "3+" and str(queries.Total(4, False)) == "4"
 
 
+def test_a_queue_page_costs_the_same_statements_whatever_its_length(client, ctx):
+    """What each row shows (category and its parent, cell, assignee, department) is loaded
+    for the page at once, not lazily per row."""
+    import sqlalchemy as sa
+
+    world = build_world()
+    kinds = ["楼道灯损坏", "下水道堵塞", "垃圾堆放", "噪音扰民"]
+    for i in range(8):
+        report(client, world, category=kinds[i % 4], where=IN_A3 if i % 2 else IN_A3B)
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    def page_cost(limit: int) -> int:
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = client.get(f"/api/v1/tickets?limit={limit}", headers=world.h("staff_a"))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert page.status_code == 200 and len(page.get_json()["items"]) == limit
+        assert {row["category"]["parent_name"] for row in page.get_json()["items"]}
+        return len(statements)
+
+    assert page_cost(7) == page_cost(2)  # both pages end before the last ticket
+
+
 def test_queue_filters(client, ctx):
     world = build_world()
     a = report(client, world)["id"]

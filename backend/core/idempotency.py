@@ -4,8 +4,10 @@ A phone on a bad network sends the same request again with the same key. The fir
 request claims the key (a row, unique per user and key) in its own short transaction;
 the view then runs and its answer is stored in the same transaction as what it created.
 A retry after that gets the stored answer (``Idempotent-Replayed: true``); a concurrent
-retry waits for the first to finish; a failed first attempt frees the key. The same key
-with a different body is refused (422), never silently answered with the wrong object.
+retry waits for the first to finish; a failed first attempt frees the key, and a claim
+left by an attempt that died (the database went away under it) is taken over by a retry
+after ``IDEMPOTENCY_STALE_SECONDS``. The same key with a different body is refused (422),
+never silently answered with the wrong object.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import hashlib
 import logging
 import time
 from datetime import datetime, timedelta
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import sqlalchemy as sa
 from flask import Response, current_app, make_response, request
@@ -30,6 +32,11 @@ log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 WAIT_SECONDS = 10.0
+# A claim still without an answer after this long belongs to an attempt that died (the
+# database restarted under it, its commit failed, its worker was killed): a retry takes
+# the key over. Safe even against an attempt that is only slow: it stores its answer (or
+# frees the key) only while the claim is still its own, else its transaction is rolled back.
+STALE_SECONDS = 60.0
 KEEP_HOURS = 48
 
 
@@ -70,32 +77,41 @@ def _load(user_id: int, key: str) -> Optional[IdempotencyRecord]:
     ).scalar_one_or_none()
 
 
-def _claim(user_id: int, key: str, fingerprint: str) -> Optional[Response]:
-    """Claim the key, or answer the retry. None means: go on and run the view."""
+def _claim(user_id: int, key: str, fingerprint: str) -> Union[Response, datetime]:
+    """Claim the key, or answer the retry. A datetime (the claim's stamp) means: the key
+    is ours, go on and run the view."""
     deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS",
                                                          WAIT_SECONDS)
     while True:
+        stamp = utcnow()
         try:
-            db.session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint))
+            db.session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint,
+                                             created_at=stamp))
             _commit_keeping_loaded()
-            return None
+            return stamp
         except IntegrityError:
             db.session.rollback()
         record = _load(user_id, key)
         seen = None if record is None else (record.fingerprint, record.status_code,
-                                            record.response_body)
+                                            record.response_body, record.created_at)
         # End the read transaction before waiting. Only plain values are used below: an
         # expired ORM object would start a new transaction (on SQLite: the write lock)
         # and hold it through the sleep, starving the request we are waiting for.
         db.session.commit()
         if seen is None:
             continue  # the first attempt failed and freed the key: claim it now
-        seen_fingerprint, status_code, body = seen
+        seen_fingerprint, status_code, body, claimed_at = seen
         if seen_fingerprint != fingerprint:
             raise ApiError(422, "validation_error", code="idempotency_key_reused",
                            fields={HEADER: [t("idempotency_key_reused")]})
         if status_code is not None:
             return _replay(status_code, body)
+        stale = timedelta(seconds=current_app.config.get("IDEMPOTENCY_STALE_SECONDS",
+                                                         STALE_SECONDS))
+        if claimed_at < stamp - stale and _take_over(user_id, key, claimed_at, stamp):
+            log.warning("idempotency key of user %s taken over from an attempt that died",
+                        user_id)
+            return stamp
         if time.monotonic() > deadline:
             raise ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
                            headers={"Retry-After": "2"})
@@ -114,10 +130,24 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = expire
 
 
-def _release(user_id: int, key: str) -> None:
+def _take_over(user_id: int, key: str, claimed_at: datetime, stamp: datetime) -> bool:
+    """Re-stamp a stale claim as ours; False when another retry or the attempt won."""
+    taken = db.session.execute(
+        sa.update(IdempotencyRecord)
+        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
+               IdempotencyRecord.status_code.is_(None),
+               IdempotencyRecord.created_at == claimed_at)
+        .values(created_at=stamp)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def _release(user_id: int, key: str, stamp: datetime) -> None:
     db.session.rollback()
     db.session.execute(sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key))
+        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
+        IdempotencyRecord.created_at == stamp))  # only a claim that is still ours
     db.session.commit()
 
 
@@ -136,23 +166,29 @@ def idempotent(view: Callable) -> Callable:
                            fields={HEADER: [t("idempotency_key_invalid")]})
         user = current_user()
         user_id = user.id
-        answer = _claim(user_id, key, _fingerprint())
-        if answer is not None:
-            return answer
+        stamp = _claim(user_id, key, _fingerprint())
+        if isinstance(stamp, Response):
+            return stamp
         try:
             response = make_response(view(*args, **kwargs))
         except BaseException:
-            _release(user_id, key)
+            _release(user_id, key, stamp)
             raise
         if response.status_code >= 400:
-            _release(user_id, key)
+            _release(user_id, key, stamp)
             return response
-        db.session.execute(
+        stored = db.session.execute(
             sa.update(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
+                   IdempotencyRecord.created_at == stamp)
             .values(status_code=response.status_code,
                     response_body=response.get_data(as_text=True))
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)).rowcount
+        if stored != 1:
+            # a retry took the key over while this attempt was too slow: this attempt's
+            # writes are rolled back (an error answer), the retry's stand
+            raise ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
+                           headers={"Retry-After": "2"})
         return response
 
     return wrapper

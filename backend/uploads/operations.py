@@ -84,7 +84,10 @@ def store_photo(owner, photo: Union[bytes, BinaryIO], *, purpose: str | None = N
     try:
         display_key, thumb_key = store.save_all([processed.display, processed.thumb])
     except StorageError:
-        raise ApiError(503, "storage_unavailable") from None
+        # 503, not 507: the client can do nothing but try again later, which is what 503
+        # and Retry-After say (the mini-program's offline queue keeps a 503 for a retry).
+        raise ApiError(503, "storage_unavailable", fields={"file": [t("storage_unavailable")]},
+                       headers={"Retry-After": "60"}) from None
 
     upload = Upload(
         owner_id=owner.id, display_key=display_key, thumb_key=thumb_key,
