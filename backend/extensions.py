@@ -5,11 +5,12 @@ from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from backend.core.models import Base
+from backend.core.parsing import LinliParser
 
 
 class LinliApi(Api):
@@ -23,6 +24,10 @@ class LinliApi(Api):
         from backend.core.errors import http_exception_response
 
         return http_exception_response(error)
+
+
+# every @blp.arguments parses with it (set before any api module is imported)
+Blueprint.ARGUMENTS_PARSER = LinliParser()
 
 
 def _rate_limit_key() -> str:

@@ -45,6 +45,11 @@ def test_permission_matrix(app, ctx, monkeypatch):
         == yes
     assert {k for k, v in _matrix(world, p.can_decide_service_record, own).items() if v} \
         == {"staff_a", "street", "admin"}
+    # text held for review: seen by those who run the team, released by its staff only
+    assert {k for k, v in _matrix(world, p.can_view_held_volunteer_text, team).items() if v} \
+        == yes
+    assert {k for k, v in _matrix(world, p.can_release_volunteer_text, team).items() if v} \
+        == {"staff_a", "street", "admin"}
     contact = {who: p.can_see_volunteer_contact(world.people[who], world.id("liu"), team)
                for who in WHO}
     assert {k for k, v in contact.items() if v} == {"liu", "leader"}
@@ -75,3 +80,18 @@ def test_leaders_of_another_team_do_not_lead_this_one(app, ctx, client, monkeypa
     r = client.patch(f"/api/v1/volunteer-teams/{world.teams['huzhu'].id}",
                      json={"description": "x"}, headers=world.h("chen"))
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("who,status", [
+    ("liu", 404), ("leader", 403), ("staff_a", 200), ("staff_b", 404), ("chen", 404),
+    ("street", 200), ("admin", 200), ("worker", 404),
+])
+def test_release_held_activity_over_http(app, ctx, client, monkeypatch, who, status):
+    world = build_world(monkeypatch)
+    act = vw.activity(world)
+    act.content_status = "review"
+    db.session.commit()
+    r = client.post(f"/api/v1/volunteer-activities/{act.id}/release", headers=world.h(who))
+    assert r.status_code == status, r.get_json()
+    db.session.expire_all()
+    assert act.content_status == ("pass" if status == 200 else "review")

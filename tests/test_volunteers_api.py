@@ -142,12 +142,26 @@ def test_phone_masked_except_to_self_and_leaders(app, ctx, client, monkeypatch):
     vw.member(world.teams["huzhu"], world.people["chen"])
     db.session.commit()
     assert liu_phone("chen") == "139****0203"
+
+    def liu_name(who):
+        rows = client.get(url, headers=world.h(who)).get_json()
+        return next(m["name"] for m in rows if m["user_id"] == world.id("liu"))
+
+    real = liu_name("liu")
+    assert len(real) >= 2 and liu_name("leader") == real and liu_name("staff_a") == real
+    assert liu_name("chen") == real[0] + "*" * (len(real) - 1)  # a teammate: 刘*
     for who in ("leader", "liu", "chen", "staff_a"):
         assert "11010519491231002X" not in client.get(url, headers=world.h(who)).get_data(
             as_text=True)
     me = client.get(f"{API}/me/volunteer-profile", headers=world.h("liu")).get_json()
     assert me["phone"] == "13900000203" and me["id_number_last4"] == "002X"
     assert "id_number" not in me and "id_number_hmac" not in me
+
+
+def test_mask_name():
+    assert ops.mask_name("刘小红") == "刘**"
+    assert ops.mask_name("王") == "王*"
+    assert ops.mask_name("") == "" and ops.mask_name(None) is None
 
 
 def test_mask_phone():
@@ -200,6 +214,11 @@ def test_leader_plans_activity_and_the_waitlist_moves_up(app, ctx, client, monke
     world.tick(minutes=1)
     r = client.post(f"{API}/volunteer-activities/{aid}/signup", headers=world.h("liu"))
     assert r.get_json()["status"] == "waitlisted" and r.get_json()["waitlist_position"] == 2
+    # the activity itself tells each volunteer their place (after a reload of the page too)
+    seen = {who: client.get(f"{API}/volunteer-activities/{aid}", headers=world.h(who))
+            .get_json() for who in ("liu", "r01", "r00")}
+    assert [(seen[w]["my_signup"], seen[w]["waitlist_position"]) for w in ("liu", "r01", "r00")] \
+        == [("waitlisted", 2), ("waitlisted", 1), ("signed", None)]
     # more places: the waitlist moves up in order
     r = client.patch(f"{API}/volunteer-activities/{aid}", json={"capacity": 2},
                      headers=world.h("leader"))
@@ -391,9 +410,10 @@ def test_approval_and_amendments_keep_history(app, ctx, client, monkeypatch):
     assert [h["action"] for h in history] == ["recorded", "rejected", "amended", "approved"]
     assert [h["hours"] for h in history] == [3.5, 3.5, 3.0, 3.0]
     assert history[1]["reason"] == "签退时间有误"
-    out = db.session.execute(sa.select(OutboxMessage)).scalars().all()
-    assert [(m.user_id, m.kind) for m in out] == [(world.id("liu"), "hours_approved")]
-    assert out[0].data["hours"] == 3.0
+    out = db.session.execute(sa.select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+    assert [(m.user_id, m.kind) for m in out] == [(world.id("liu"), "hours_rejected"),
+                                                  (world.id("liu"), "hours_approved")]
+    assert "签退时间有误" in out[0].body and out[1].data["hours"] == 3.0
     # the volunteer sees the record and its history; others do not
     assert client.get(url, headers=world.h("liu")).status_code == 200
     _error(client.get(url, headers=world.h("chen")), 404)

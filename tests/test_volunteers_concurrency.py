@@ -1,5 +1,6 @@
 """Capacity is decided by the database: 20 members at once for an activity of 10 places
-get exactly 10 places, the other 10 a waitlist in one order; two withdrawals at once
+get exactly 10 places, the other 10 a waitlist in one order, each told a different
+position (1 … 10) that matches the stored queue; two withdrawals at once
 promote two different people (SQLite and PostgreSQL, real threads sending real HTTP to a
 live server on 127.0.0.1)."""
 from __future__ import annotations
@@ -59,19 +60,19 @@ def test_twenty_members_race_for_ten_places(app, ctx, monkeypatch, live):
     assert sorted(s for s, _ in answers) == [201] * 20, answers
     statuses = [body["status"] for _, body in answers]
     assert statuses.count("signed") == 10 and statuses.count("waitlisted") == 10
-    # The stored queue is one strict order (queued_at, id) of the ten waiting. The position
-    # each answer reports is counted inside its own transaction: under READ COMMITTED two
-    # concurrent sign-ups can report the same number (seen on PostgreSQL with a live
-    # server). Known and open in issue 5: a per-activity sequence taken by an atomic
-    # UPDATE … RETURNING would make the reported positions strict too.
+    # each waiting member is told a different place in the queue: 1 … 10, none twice
     positions = [body["waitlist_position"] for _, body in answers
                  if body["status"] == "waitlisted"]
-    assert all(1 <= p <= 10 for p in positions), positions
+    assert sorted(positions) == list(range(1, 11)), positions
     waiting = db.session.execute(
         sa.select(ActivitySignup.id).where(ActivitySignup.activity_id == aid,
                                            ActivitySignup.status == "waitlisted")
-        .order_by(ActivitySignup.queued_at, ActivitySignup.id)).scalars().all()
+        .order_by(ActivitySignup.queue_no, ActivitySignup.id)).scalars().all()
     assert len(waiting) == len(set(waiting)) == 10
+    # … and the place each was told is its place in the stored queue
+    told = {body["id"]: body["waitlist_position"] for _, body in answers
+            if body["status"] == "waitlisted"}
+    assert told == {sid: i + 1 for i, sid in enumerate(waiting)}
     row = db.session.get(VolunteerActivity, aid)
     assert row.signed == 10
     assert db.session.execute(sa.select(sa.func.count()).select_from(ActivitySignup).where(
@@ -80,7 +81,7 @@ def test_twenty_members_race_for_ten_places(app, ctx, monkeypatch, live):
     # two signed members withdraw at once: the first two waiting move up, each once
     queue = db.session.execute(
         sa.select(ActivitySignup.user_id).where(ActivitySignup.status == "waitlisted")
-        .order_by(ActivitySignup.queued_at, ActivitySignup.id)).scalars().all()
+        .order_by(ActivitySignup.queue_no, ActivitySignup.id)).scalars().all()
     signed = db.session.execute(sa.select(ActivitySignup.user_id).where(
         ActivitySignup.status == "signed").order_by(ActivitySignup.id)).scalars().all()
     by_id = {u.id: name for name, u in world.people.items()}
@@ -95,3 +96,24 @@ def test_twenty_members_race_for_ten_places(app, ctx, monkeypatch, live):
     told = db.session.execute(sa.select(OutboxMessage.user_id).where(
         OutboxMessage.kind == "waitlist_promoted")).scalars().all()
     assert sorted(told) == sorted(queue[:2])
+
+
+def test_ten_residents_race_for_three_team_places(app, ctx, monkeypatch, live):
+    """An open team's member limit is held by the database too (a conditional update on
+    ``volunteer_teams.members``): 10 at once for 3 free places give exactly 3 members."""
+    from backend.volunteers.models import TeamMembership, VolunteerTeam
+
+    world = build_world(monkeypatch, residents=10)
+    team = world.teams["huanbao"]  # open
+    team.member_limit = 3
+    db.session.commit()
+    answers: list = []
+    lock = threading.Lock()
+    url = f"/api/v1/volunteer-teams/{team.id}/join"
+    _run([_post(live, url, world.h(f"r{i:02d}"), answers, lock) for i in range(10)])
+    codes = sorted(s for s, _ in answers)
+    assert codes == [200] * 3 + [409] * 7, answers
+    assert {body["error"]["code"] for s, body in answers if s == 409} == {"team_full"}
+    assert db.session.get(VolunteerTeam, team.id).members == 3
+    assert db.session.execute(sa.select(sa.func.count()).select_from(TeamMembership).where(
+        TeamMembership.team_id == team.id, TeamMembership.status == "active")).scalar_one() == 3

@@ -21,6 +21,7 @@ from backend.core import permissions
 from backend.core.auth import current_user, login_required
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
+from backend.core.schemas import audience_views
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
                 description="Service windows (延时预约服务): items, centres, slots, bookings")
@@ -59,7 +60,8 @@ def _booking_answer(booking, status: int = 200):
 @blp.route("/service-items", methods=["GET"])
 @login_required()
 @blp.arguments(ItemListArgs, location="query")
-@blp.response(200, ServiceItemSchema(many=True))
+@blp.response(200, audience_views(ServiceItemAdminSchema, ServiceItemSchema, many=True),
+              description="Staff get ServiceItemAdmin.")
 def items(args):
     """Service items with the materials to bring (`centre_id`: those a centre handles)."""
     user = current_user()
@@ -71,7 +73,8 @@ def items(args):
 
 @blp.route("/service-items/<int:item_id>", methods=["GET"])
 @login_required()
-@blp.response(200, ServiceItemSchema)
+@blp.response(200, audience_views(ServiceItemAdminSchema, ServiceItemSchema),
+              description="Staff get ServiceItemAdmin.")
 def item(item_id):
     """One service item."""
     user = current_user()
@@ -306,7 +309,7 @@ def my_booking_status():
 
 @blp.route("/bookings/<int:booking_id>", methods=["GET"])
 @login_required(RESIDENT, *STAFF)
-@blp.response(200, BookingResidentSchema, description=(
+@blp.response(200, audience_views(BookingStaffSchema, BookingResidentSchema), description=(
     "Staff of the booking's centre get BookingStaff; its resident BookingResident."))
 def get_booking(booking_id):
     """One booking."""
@@ -316,7 +319,8 @@ def get_booking(booking_id):
 @blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @login_required(RESIDENT, *STAFF)
 @blp.arguments(CancelArgs)
-@blp.response(200, BookingResidentSchema, description="Staff get BookingStaff.")
+@blp.response(200, audience_views(BookingStaffSchema, BookingResidentSchema),
+              description="Staff get BookingStaff.")
 def cancel(args, booking_id):
     """Cancel: the resident until the cut-off before the start; staff of the centre any
     time before it (the resident is told)."""
@@ -328,7 +332,8 @@ def cancel(args, booking_id):
 @blp.route("/bookings/<int:booking_id>/reschedule", methods=["POST"])
 @login_required(RESIDENT, *STAFF)
 @blp.arguments(RescheduleArgs)
-@blp.response(200, BookingResidentSchema, description="Staff get BookingStaff.")
+@blp.response(200, audience_views(BookingStaffSchema, BookingResidentSchema),
+              description="Staff get BookingStaff.")
 def reschedule(args, booking_id):
     """Move to another slot of the same item, atomically: if the new slot is full the
     booking stays where it was."""

@@ -9,7 +9,5 @@ opening hours and closures (service.py); grid workers and binding codes (workers
 categories and deadlines, the places import, staff accounts and service items for
 admins (admin.py).
 
-GAP (issue 7): volunteer hour approvals are not built: backend/volunteers was not
-committed when these pages were written. Add volunteers.py here on that feature's
-operations and permissions when it lands.
+志愿服务: teams, rosters, hour approvals, overdue activities, records (volunteers.py).
 """

@@ -170,6 +170,7 @@ _MARSHMALLOW_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Not a valid email address\.$"), "不是有效的邮箱地址。"),
     (re.compile(r"^Not a valid URL\.$"), "不是有效的网址。"),
     (re.compile(r"^String does not match expected pattern\.$"), "格式不正确。"),
+    (re.compile(r"^Contains a NUL character\.$"), "不能包含空字符（NUL）。"),
 ]
 
 

@@ -256,3 +256,16 @@ def can_decide_service_record(user: Optional[User], record) -> bool:
     if can_manage_volunteer_team(user, record.activity.team):
         return True
     return is_team_leader(user, record.activity.team) and record.user_id != user.id
+
+
+def can_view_held_volunteer_text(user: Optional[User], team) -> bool:
+    """Volunteer texts WeChat's check held for review (or could not check): only those who
+    run the team see them until they are released."""
+    return can_lead_team(user, team)
+
+
+def can_release_volunteer_text(user: Optional[User], team) -> bool:
+    """Staff of the team's community (or above) release held volunteer texts; leaders,
+    who wrote them, cannot."""
+    return can_manage_volunteer_team(user, team)
+

@@ -28,3 +28,10 @@ class ErrorDetailSchema(ma.Schema):
 
 class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
+def audience_views(*schemas, many: bool = False) -> dict:
+    """The documented answer of a view whose body depends on who asks (each audience is
+    dumped with its own schema): any one of ``schemas``, or a list of one of them."""
+    one = {"anyOf": list(schemas)}
+    return {"type": "array", "items": one} if many else one

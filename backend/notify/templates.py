@@ -18,6 +18,8 @@ TEMPLATE_OF_KIND = {
     "task_dispatched": "task", "ticket_reopened": "task", "ticket_handed_back": "task",
     "booking_reminder": "booking", "booking_changed": "booking",
     "hours_approved": "volunteer", "waitlist_promoted": "volunteer",
+    "hours_rejected": "volunteer", "activity_cancelled": "volunteer",
+    "team_join_approved": "volunteer", "team_join_declined": "volunteer",
 }
 SETTING_OF_TEMPLATE = {"ticket": "WECHAT_TEMPLATE_TICKET", "task": "WECHAT_TEMPLATE_TASK",
                        "booking": "WECHAT_TEMPLATE_BOOKING",

@@ -367,6 +367,10 @@ def _locate_address(text: str) -> tuple[float, float]:
 def create_request(key: Open311Key, form) -> tuple[Ticket, str]:
     """POST requests: a ticket filed by the key's client account. Returns the ticket and
     the service notice."""
+    for name in form:  # PostgreSQL cannot store NUL in text: refused, never a 500
+        values = form.getlist(name) if hasattr(form, "getlist") else [form[name]]
+        if any("\x00" in str(value) for value in values):
+            raise bad(f"{name} contains a NUL character")
     code = (form.get("service_code") or "").strip()
     if not code:
         raise bad("service_code was not provided")

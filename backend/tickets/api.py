@@ -17,6 +17,7 @@ from backend.core.content_check import (
 from backend.core.errors import ApiError
 from backend.core.i18n import t
 from backend.core.idempotency import idempotent
+from backend.core.schemas import audience_views
 from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets import operations as ops
@@ -132,7 +133,8 @@ def my_tickets(args):
 
 @blp.route("/tickets/<int:ticket_id>", methods=["GET"])
 @login_required()
-@blp.response(200, TicketStaffSchema, description=(
+@blp.response(200, audience_views(TicketStaffSchema, TaskDetailSchema, TicketResidentSchema,
+                                  TicketPublicSchema), description=(
     "The view depends on who asks: staff get TicketStaff, the assigned grid worker "
     "TaskDetail, the reporter TicketResident, anyone else TicketPublic (public tickets "
     "only)."))
@@ -176,7 +178,14 @@ def follow(ticket_id):
 @blp.response(204)
 def unfollow(ticket_id):
     """Stop following."""
-    ops.unfollow(current_user(), ops.get_ticket(ticket_id))
+    user = current_user()
+    ticket = ops.get_ticket(ticket_id)
+    # as for following: a ticket this resident may not see is not found (a follower may
+    # always leave, even once the ticket is no longer public)
+    if not permissions.can_view_ticket_publicly(ticket) and \
+            not permissions.can_view_ticket(user, ticket) and not ops.is_following(user, ticket):
+        raise ApiError(404, "ticket_not_found", code="not_found")
+    ops.unfollow(user, ticket)
 
 
 @blp.route("/tickets/<int:ticket_id>/supplements", methods=["POST"])

@@ -2,19 +2,24 @@
 Views are thin: parse, check permission, call an operation, present."""
 from __future__ import annotations
 
-from flask import Response, jsonify, render_template_string
+from typing import Optional
+
+from flask import Response, jsonify, render_template_string, request
 from flask_smorest import Blueprint
 
 from backend.core import permissions
 from backend.core.auth import current_user, login_required
+from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.volunteers import operations as ops
 from backend.volunteers import presenters
+from backend.tickets.api import checked_text
 from backend.volunteers.record_html import RECORD_TEMPLATE
 from backend.volunteers.schemas import (
     ActivityArgs, ActivityListArgs, ActivityPatchArgs, ActivitySchema, AmendArgs,
     CheckinCodeSchema, CodeArgs, HandRecordArgs, LeaderArgs, MemberSchema, MembershipSchema,
+    PageArgs,
     VolunteerOptionalReasonArgs, ProfileArgs, ProfileSchema, VolunteerReasonArgs, RecordDetailSchema,
     RecordSchema, RosterArgs, SignupListArgs, SignupRosterSchema, SignupSchema, SummarySchema,
     TeamArgs, TeamListArgs, TeamPatchArgs, TeamSchema,
@@ -28,6 +33,34 @@ def _answer(body, status: int = 200):
     response = jsonify(body)
     response.status_code = status
     return response
+
+
+NEXT_CURSOR = {"X-Next-Cursor": {
+    "description": "The cursor of the next page (absent on the last page)",
+    "schema": {"type": "string"}}}
+
+
+def _page(items: list, next_cursor: Optional[str]):
+    """A page: the list as before; the next page's cursor in ``X-Next-Cursor`` and a
+    ``Link: <…>; rel="next"`` (both absent on the last page)."""
+    headers = {}
+    if next_cursor:
+        query = request.args.to_dict()
+        query["cursor"] = next_cursor
+        from urllib.parse import urlencode
+
+        headers["X-Next-Cursor"] = next_cursor
+        headers["Link"] = f'<{request.path}?{urlencode(query)}>; rel="next"'
+    return items, 200, headers
+
+
+def _checked_texts(args: dict, fields: tuple[str, ...]) -> str:
+    """WeChat's text check of what a resident (a team leader) wrote for others to read:
+    risky → 422 on that field, nothing saved; review or WeChat unreachable → held. Staff
+    texts are not checked (staff have no WeChat openid to check them with)."""
+    if permissions.is_staff(current_user()):
+        return PASS
+    return combine(PASS, *[checked_text(args[f], f) for f in fields if args.get(f)])
 
 
 def _team_to_lead(team_id: int):
@@ -94,9 +127,23 @@ def team(team_id):
 @blp.arguments(TeamPatchArgs)
 @blp.response(200, TeamSchema)
 def update_team(args, team_id):
-    """Change a team (its leaders or the community's staff)."""
+    """Change a team (its leaders or the community's staff). A leader's name and
+    description pass WeChat's text check: risky → 422; review → held until staff release."""
     team = _team_to_lead(team_id)
-    return presenters.team(current_user(), ops.update_team(team, args))
+    verdict = _checked_texts(args, ("name", "description"))
+    return presenters.team(current_user(), ops.update_team(team, args, verdict))
+
+
+@blp.route("/volunteer-teams/<int:team_id>/release", methods=["POST"])
+@login_required()
+@blp.response(200, TeamSchema)
+def release_team(team_id):
+    """Publish a team's name and description held for review (staff of its community)."""
+    user = current_user()
+    team = ops.get_team(team_id, active_only=False)
+    if not permissions.can_release_volunteer_text(user, team):
+        raise ApiError(403, "forbidden")
+    return presenters.team(user, ops.release_team_text(team))
 
 
 @blp.route("/volunteer-teams/<int:team_id>/join", methods=["POST"])
@@ -104,7 +151,8 @@ def update_team(args, team_id):
 @blp.response(200, MembershipSchema)
 def join(team_id):
     """Join (open teams) or ask to join (a leader approves). Needs a volunteer profile."""
-    return presenters.membership(ops.join_team(current_user(), ops.get_team(team_id)))
+    user = current_user()
+    return presenters.membership(ops.join_team(user, ops.get_team(team_id)), user)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/leave", methods=["POST"])
@@ -112,14 +160,15 @@ def join(team_id):
 @blp.response(200, MembershipSchema)
 def leave(team_id):
     """Leave a team (or withdraw a request to join)."""
-    return presenters.membership(ops.leave_team(current_user(), ops.get_team(team_id,
-                                                                           active_only=False)))
+    user = current_user()
+    return presenters.membership(ops.leave_team(user, ops.get_team(team_id, active_only=False)),
+                                 user)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/members", methods=["GET"])
 @login_required()
 @blp.arguments(RosterArgs, location="query")
-@blp.response(200, MemberSchema(many=True))
+@blp.response(200, MemberSchema(many=True), headers=NEXT_CURSOR)
 def members(args, team_id):
     """The roster: members see it with phones masked; leaders see the phones."""
     user = current_user()
@@ -129,7 +178,8 @@ def members(args, team_id):
     status = args.get("status")
     if not permissions.can_lead_team(user, team):
         status = "active"
-    return [presenters.member(user, m) for m in ops.roster(team, status)]
+    rows, cursor = ops.roster_page(team, status, args.get("cursor"), args["limit"])
+    return _page([presenters.member(user, m) for m in rows], cursor)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/members/<int:user_id>/approve", methods=["POST"])
@@ -167,11 +217,13 @@ def set_leader(args, team_id, user_id):
 
 @blp.route("/volunteer-teams/<int:team_id>/pending-records", methods=["GET"])
 @login_required()
-@blp.response(200, RecordSchema(many=True))
-def pending_records(team_id):
-    """Hours waiting for approval."""
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, RecordSchema(many=True), headers=NEXT_CURSOR)
+def pending_records(args, team_id):
+    """Hours waiting for approval, oldest first."""
     team = _team_to_lead(team_id)
-    return [presenters.record(r) for r in ops.pending_records(team)]
+    rows, cursor = ops.pending_records_page(team, args.get("cursor"), args["limit"])
+    return _page([presenters.record(r, current_user()) for r in rows], cursor)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/overdue-activities", methods=["GET"])
@@ -215,7 +267,8 @@ def save_profile(args):
 @blp.response(200, MembershipSchema(many=True))
 def my_teams():
     """The teams I belong to, lead or asked to join."""
-    return [presenters.membership(m) for m in ops.my_teams(current_user())]
+    user = current_user()
+    return [presenters.membership(m, user) for m in ops.my_teams(user)]
 
 
 # --- activities ------------------------------------------------------------------------
@@ -223,12 +276,14 @@ def my_teams():
 @blp.route("/volunteer-activities", methods=["GET"])
 @login_required()
 @blp.arguments(ActivityListArgs, location="query")
-@blp.response(200, ActivitySchema(many=True))
+@blp.response(200, ActivitySchema(many=True), headers=NEXT_CURSOR)
 def activities(args):
-    """Activities (drafts only for those who run the team)."""
+    """Activities, latest start first (drafts and text held for review only for those who
+    run the team)."""
     user = current_user()
-    rows = ops.list_activities(user, args.get("team_id"), args.get("place_id"), True)
-    return [presenters.activity(user, a) for a in rows]
+    rows, cursor = ops.activities_page(user, args.get("team_id"), args.get("place_id"),
+                                       args.get("cursor"), args["limit"])
+    return _page([presenters.activity(user, a) for a in rows], cursor)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/activities", methods=["POST"])
@@ -237,9 +292,13 @@ def activities(args):
 @blp.arguments(ActivityArgs)
 @blp.response(201, ActivitySchema)
 def create_activity(args, team_id):
-    """Plan an activity (leaders, the community's staff)."""
+    """Plan an activity (leaders, the community's staff). A leader's title, content and
+    place name pass WeChat's text check: risky → 422, nothing saved; review (or WeChat
+    unreachable) → saved but held from residents until staff release it."""
     team = _team_to_lead(team_id)
-    return presenters.activity(current_user(), ops.create_activity(current_user(), team, args))
+    verdict = _checked_texts(args, ("title", "content", "place_name"))
+    return presenters.activity(current_user(),
+                               ops.create_activity(current_user(), team, args, verdict))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>", methods=["GET"])
@@ -256,9 +315,24 @@ def activity(activity_id):
 @blp.arguments(ActivityPatchArgs)
 @blp.response(200, ActivitySchema)
 def update_activity(args, activity_id):
-    """Change, publish, cancel or finish an activity."""
+    """Change, publish, cancel or finish an activity (cancelling tells everyone signed up
+    or waiting). A leader's new texts pass WeChat's text check, as on creation."""
     row = _activity_to_run(activity_id)
-    return presenters.activity(current_user(), ops.update_activity(current_user(), row, args))
+    verdict = _checked_texts(args, ("title", "content", "place_name"))
+    return presenters.activity(current_user(),
+                               ops.update_activity(current_user(), row, args, verdict))
+
+
+@blp.route("/volunteer-activities/<int:activity_id>/release", methods=["POST"])
+@login_required()
+@blp.response(200, ActivitySchema)
+def release_activity(activity_id):
+    """Publish an activity's text held for review (staff of the team's community)."""
+    user = current_user()
+    row = ops.visible_activity(user, activity_id)
+    if not permissions.can_release_volunteer_text(user, row.team):
+        raise ApiError(403, "forbidden")
+    return presenters.activity(user, ops.release_activity_text(row))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/signup", methods=["POST"])
@@ -285,12 +359,13 @@ def withdraw(activity_id):
 @blp.route("/volunteer-activities/<int:activity_id>/signups", methods=["GET"])
 @login_required()
 @blp.arguments(SignupListArgs, location="query")
-@blp.response(200, SignupRosterSchema(many=True))
+@blp.response(200, SignupRosterSchema(many=True), headers=NEXT_CURSOR)
 def activity_signups(args, activity_id):
-    """Sign-ups and the waitlist in order (leaders, the community's staff)."""
+    """Sign-ups and the waitlist in queue order (leaders, the community's staff)."""
     row = _activity_to_run(activity_id)
     user = current_user()
-    return [presenters.signup_roster(user, s) for s in ops.signups(row, args.get("status"))]
+    rows, cursor = ops.signups_page(row, args.get("status"), args.get("cursor"), args["limit"])
+    return _page([presenters.signup_roster(user, s) for s in rows], cursor)
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/check-in-code", methods=["GET"])
@@ -310,7 +385,7 @@ def check_in(args, activity_id):
     """Check in with the code on the leader's phone."""
     user = current_user()
     row = ops.visible_activity(user, activity_id)
-    return presenters.record(ops.check_in(user, row, args["code"]))
+    return presenters.record(ops.check_in(user, row, args["code"]), user)
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/check-out", methods=["POST"])
@@ -321,7 +396,7 @@ def check_out(args, activity_id):
     """Check out with the code on the leader's phone; the hours wait for approval."""
     user = current_user()
     row = ops.visible_activity(user, activity_id)
-    return presenters.record(ops.check_out(user, row, args["code"]))
+    return presenters.record(ops.check_out(user, row, args["code"]), user)
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/records", methods=["GET"])
@@ -329,7 +404,8 @@ def check_out(args, activity_id):
 @blp.response(200, RecordSchema(many=True))
 def activity_records(activity_id):
     """The activity's service records (leaders, the community's staff)."""
-    return [presenters.record(r) for r in ops.activity_records(_activity_to_run(activity_id))]
+    rows = ops.activity_records(_activity_to_run(activity_id))
+    return [presenters.record(r, current_user()) for r in rows]
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/records", methods=["POST"])
@@ -343,7 +419,7 @@ def record_by_hand(args, activity_id):
     user = current_user()
     if args["user_id"] == user.id and not permissions.can_manage_volunteer_team(user, row.team):
         raise ApiError(403, "forbidden")
-    return presenters.record_detail(ops.record_by_hand(user, row, args))
+    return presenters.record_detail(ops.record_by_hand(user, row, args), user)
 
 
 # --- records ---------------------------------------------------------------------------
@@ -357,7 +433,7 @@ def record(record_id):
     row = ops.get_record(record_id)
     if not permissions.can_view_service_record(user, row):
         raise ApiError(404, "record_not_found", code="not_found")
-    return presenters.record_detail(row)
+    return presenters.record_detail(row, user)
 
 
 @blp.route("/service-records/<int:record_id>", methods=["PATCH"])
@@ -367,7 +443,7 @@ def record(record_id):
 def amend_record(args, record_id):
     """Amend the times with a reason; the record goes back for approval, its history kept."""
     row = _record_to_decide(record_id)
-    return presenters.record_detail(ops.amend(current_user(), row, args))
+    return presenters.record_detail(ops.amend(current_user(), row, args), current_user())
 
 
 @blp.route("/service-records/<int:record_id>/approve", methods=["POST"])
@@ -377,7 +453,8 @@ def amend_record(args, record_id):
 def approve_record(args, record_id):
     """Approve the hours; the volunteer is told."""
     row = _record_to_decide(record_id)
-    return presenters.record_detail(ops.approve(current_user(), row, args["reason"]))
+    return presenters.record_detail(ops.approve(current_user(), row, args["reason"]),
+                                    current_user())
 
 
 @blp.route("/service-records/<int:record_id>/reject", methods=["POST"])
@@ -387,15 +464,19 @@ def approve_record(args, record_id):
 def reject_record(args, record_id):
     """Reject the hours with a reason."""
     row = _record_to_decide(record_id)
-    return presenters.record_detail(ops.reject(current_user(), row, args["reason"]))
+    return presenters.record_detail(ops.reject(current_user(), row, args["reason"]),
+                                    current_user())
 
 
 @blp.route("/me/service-records", methods=["GET"])
 @login_required()
-@blp.response(200, RecordSchema(many=True))
-def my_records():
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, RecordSchema(many=True), headers=NEXT_CURSOR)
+def my_records(args):
     """My service records, newest first."""
-    return [presenters.record(r) for r in ops.my_records(current_user().id)]
+    user = current_user()
+    rows, cursor = ops.my_records_page(user.id, args.get("cursor"), args["limit"])
+    return _page([presenters.record(r, user) for r in rows], cursor)
 
 
 @blp.route("/me/volunteer-summary", methods=["GET"])
@@ -416,5 +497,7 @@ def my_record_html():
     rows = [r for r in ops.my_records(user.id) if r.status == "approved"]
     html = render_template_string(
         RECORD_TEMPLATE, profile=profile, user=user, rows=rows, local=ops._local,
+        texts=lambda a: presenters.activity_texts(user, a),
+        team_name=lambda t: presenters.team_name(user, t),
         summary=ops.summary(user.id), now=ops._local(ops.utcnow()))
     return Response(html, mimetype="text/html")

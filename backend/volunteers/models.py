@@ -74,6 +74,10 @@ class VolunteerTeam(TimestampMixin, db.Model):
     is_active: so.Mapped[bool] = so.mapped_column(default=True)
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # WeChat's check of the name and description a leader wrote: pass, or review (held from
+    # everyone but those who run the team until staff release it)
+    content_status: so.Mapped[str] = so.mapped_column(sa.String(8), default="pass",
+                                                      server_default="pass")
 
     place = so.relationship("Place")
 
@@ -153,18 +157,28 @@ class VolunteerActivity(TimestampMixin, db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(10), default=ActivityStatus.draft.value)
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # the last queue number handed out: every sign-up takes the next one with one atomic
+    # ``UPDATE … SET waitlist_seq = waitlist_seq + 1 … RETURNING``, which also serialises
+    # the sign-ups of one activity (the row stays locked until the sign-up commits)
+    waitlist_seq: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # WeChat's check of the title and content: pass, or review (held from residents and
+    # volunteers until staff of the team's community release it)
+    content_status: so.Mapped[str] = so.mapped_column(sa.String(8), default="pass",
+                                                      server_default="pass")
 
     team: so.Mapped[VolunteerTeam] = so.relationship()
 
 
 class ActivitySignup(TimestampMixin, db.Model):
-    """One row per person and activity. The waitlist is ordered by ``queued_at``, id."""
+    """One row per person and activity. The waitlist is ordered by ``queue_no`` (taken from
+    the activity's counter at each sign-up), then id."""
 
     __tablename__ = "activity_signups"
     __table_args__ = (
         sa.UniqueConstraint("activity_id", "user_id", name="uq_activity_signups_activity_user"),
         sa.CheckConstraint("status IN ('signed','waitlisted','withdrawn')", name="status_known"),
         sa.Index("ix_activity_signups_queue", "activity_id", "status", "queued_at"),
+        sa.Index("ix_activity_signups_queue_no", "activity_id", "status", "queue_no"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -173,6 +187,8 @@ class ActivitySignup(TimestampMixin, db.Model):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     status: so.Mapped[str] = so.mapped_column(sa.String(10))
     queued_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # the activity's ``waitlist_seq`` at this sign-up: strict, one per sign-up
+    queue_no: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     promoted_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     withdrawn_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
 

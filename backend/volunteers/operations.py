@@ -15,11 +15,13 @@ from flask import current_app
 
 from backend.accounts.models import User
 from backend.core import permissions
+from backend.core.content_check import PASS
 from backend.core.errors import ApiError, field_error
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.notify.operations import enqueue
 from backend.places.models import Place, PlaceLevel
+from backend.tickets.presenters import decode_cursor, encode_cursor
 from backend.volunteers import messages  # noqa: F401  (registers the messages)
 from backend.volunteers.models import (
     ActivitySignup, ActivityStatus, JoinPolicy, MemberStatus, RecordStatus, ServiceRecord,
@@ -49,6 +51,13 @@ def _get(model, key: int):
     """A row by id; an id no column can hold (from a URL) finds nothing instead of an
     out-of-range error from PostgreSQL."""
     return db.session.get(model, key) if 0 < key <= MAX_INT else None
+
+
+def mask_name(name: Optional[str]) -> Optional[str]:
+    """王**: the first character, the rest hidden (a teammate's name outside the leaders)."""
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)
 
 
 def mask_phone(phone: Optional[str]) -> Optional[str]:
@@ -112,6 +121,30 @@ def recognised_minutes(activity: VolunteerActivity, check_in: Optional[datetime]
     minutes = int((end - start).total_seconds() // 60)
     step = step_minutes()
     return minutes - minutes % step
+
+
+# --- keyset pages ----------------------------------------------------------------------
+
+PAGE_DEFAULT = 100
+PAGE_MAX = 200
+
+
+def keyset_page(query, keys: tuple, kinds: tuple[str, ...], descending: bool,
+                cursor: Optional[str], limit: int) -> tuple[list, Optional[str]]:
+    """One page of ``query`` (a select of one entity) in the order of ``keys`` (all
+    ascending or all descending, the last one unique), after the row the opaque ``cursor``
+    names. Returns the rows and the cursor of the next page (None at the end)."""
+    key = sa.tuple_(*keys)
+    if cursor:
+        values = tuple(decode_cursor(cursor, kinds))
+        if None in values:
+            raise field_error("cursor", "cursor_invalid")
+        query = query.where(key < values if descending else key > values)
+    query = query.add_columns(*keys).order_by(
+        *[k.desc() if descending else k.asc() for k in keys]).limit(limit + 1)
+    rows = db.session.execute(query).all()
+    next_cursor = encode_cursor(*rows[limit - 1][1:]) if len(rows) > limit else None
+    return [r[0] for r in rows[:limit]], next_cursor
 
 
 # --- teams -----------------------------------------------------------------------------
@@ -183,7 +216,7 @@ def create_team(actor: User, args: dict) -> VolunteerTeam:
     return team
 
 
-def update_team(team: VolunteerTeam, args: dict) -> VolunteerTeam:
+def update_team(team: VolunteerTeam, args: dict, text_status: str = PASS) -> VolunteerTeam:
     if "name" in args and args["name"] != team.name and db.session.execute(
             sa.select(VolunteerTeam.id).where(VolunteerTeam.place_id == team.place_id,
                                               VolunteerTeam.name == args["name"])).first():
@@ -193,6 +226,15 @@ def update_team(team: VolunteerTeam, args: dict) -> VolunteerTeam:
     for key in ("name", "description", "join_policy", "member_limit", "is_active"):
         if key in args:
             setattr(team, key, args[key])
+    if text_status != PASS:
+        team.content_status = text_status
+    db.session.flush()
+    return team
+
+
+def release_team_text(team: VolunteerTeam) -> VolunteerTeam:
+    """A staff member looked at the team's held name and description: publish them."""
+    team.content_status = PASS
     db.session.flush()
     return team
 
@@ -259,6 +301,9 @@ def approve_member(actor: User, team: VolunteerTeam, user_id: int) -> TeamMember
     m.joined_at = m.decided_at = utcnow()
     m.decided_by_id = actor.id
     _refresh(team, "members")
+    enqueue([m.user_id], "team_join_approved", "入队申请已通过",
+            body=f"欢迎加入{_notice_team(team)}", page=f"pages/volunteers/team?id={team.id}",
+            data={"team_id": team.id}, dedupe_key=f"vol-join-approved:{m.id}:{_stamp()}")
     return m
 
 
@@ -267,6 +312,11 @@ def remove_member(actor: User, team: VolunteerTeam, user_id: int, reason: str) -
     m = _member(team, user_id)
     if m.status not in (MemberStatus.active.value, MemberStatus.pending.value):
         raise ApiError(409, "member_not_pending", code="not_member")
+    if m.status == MemberStatus.pending.value:
+        enqueue([m.user_id], "team_join_declined", "入队申请未通过",
+                body=f"{_notice_team(team)}：{reason}", page="pages/volunteers/index",
+                data={"team_id": team.id, "reason": reason},
+                dedupe_key=f"vol-join-declined:{m.id}:{_stamp()}")
     if m.status == MemberStatus.active.value:
         _release_member(team.id)
     m.status = MemberStatus.removed.value
@@ -301,11 +351,18 @@ def set_leader(actor: User, team: VolunteerTeam, user_id: int, is_leader: bool) 
 
 
 def roster(team: VolunteerTeam, status: Optional[str]) -> list[TeamMembership]:
+    return roster_page(team, status, None, 1000)[0]
+
+
+def roster_page(team: VolunteerTeam, status: Optional[str], cursor: Optional[str] = None,
+                limit: int = PAGE_DEFAULT) -> tuple[list[TeamMembership], Optional[str]]:
+    """The roster in pages: leaders first, then by id."""
     q = sa.select(TeamMembership).where(TeamMembership.team_id == team.id)
     if status:
         q = q.where(TeamMembership.status == status)
-    return list(db.session.execute(
-        q.order_by(TeamMembership.is_leader.desc(), TeamMembership.id).limit(1000)).scalars())
+    leaders_first = sa.case((TeamMembership.is_leader.is_(True), 0), else_=1)
+    return keyset_page(q, (leaders_first, TeamMembership.id), ("int", "int"), False,
+                       cursor, limit)
 
 
 def leaders_of(team: VolunteerTeam) -> list[int]:
@@ -364,7 +421,7 @@ def get_activity(activity_id: int) -> VolunteerActivity:
 
 def visible_activity(user: User, activity_id: int) -> VolunteerActivity:
     activity = get_activity(activity_id)
-    if not permissions.can_view_activity(user, activity):
+    if not _may_see(user, activity):
         raise ApiError(404, "activity_not_found", code="not_found")
     return activity
 
@@ -378,7 +435,8 @@ def _check_times(start: datetime, end: datetime, deadline: datetime) -> None:
         raise field_error("signup_deadline", "deadline_after_start")
 
 
-def create_activity(actor: User, team: VolunteerTeam, args: dict) -> VolunteerActivity:
+def create_activity(actor: User, team: VolunteerTeam, args: dict,
+                    text_status: str = PASS) -> VolunteerActivity:
     deadline = args.get("signup_deadline") or args["start_at"]
     _check_times(args["start_at"], args["end_at"], deadline)
     activity = VolunteerActivity(
@@ -386,7 +444,7 @@ def create_activity(actor: User, team: VolunteerTeam, args: dict) -> VolunteerAc
         start_at=args["start_at"], end_at=args["end_at"], place_name=args["place_name"],
         lat=args.get("lat"), lng=args.get("lng"), capacity=args["capacity"],
         signup_deadline=deadline, status=args.get("status", ActivityStatus.draft.value),
-        created_by_id=actor.id)
+        created_by_id=actor.id, content_status=text_status)
     if activity.status not in ("draft", "published"):
         raise field_error("status", "activity_status_change", old="-", new=activity.status)
     db.session.add(activity)
@@ -394,7 +452,8 @@ def create_activity(actor: User, team: VolunteerTeam, args: dict) -> VolunteerAc
     return activity
 
 
-def update_activity(actor: User, activity: VolunteerActivity, args: dict) -> VolunteerActivity:
+def update_activity(actor: User, activity: VolunteerActivity, args: dict,
+                    text_status: str = PASS) -> VolunteerActivity:
     if activity.status in ("cancelled", "finished"):
         raise ApiError(409, "activity_not_editable", code="not_editable")
     new_status = args.get("status")
@@ -408,28 +467,72 @@ def update_activity(actor: User, activity: VolunteerActivity, args: dict) -> Vol
     _check_times(start, end, deadline)
     if "capacity" in args and args["capacity"] < activity.signed:
         raise field_error("capacity", "capacity_below_signed", count=activity.signed)
+    was = activity.status
     for key in ("title", "content", "start_at", "end_at", "place_name", "lat", "lng",
                 "capacity", "signup_deadline", "status"):
         if key in args:
             setattr(activity, key, args[key])
+    if text_status != PASS:
+        activity.content_status = text_status  # a pass leaves other held text held
     db.session.flush()
+    if activity.status == ActivityStatus.cancelled.value and was != activity.status:
+        _tell_cancelled(activity)
     if activity.status == "published":
         _promote(activity)  # more places: the waitlist moves up
     return activity
 
 
-def list_activities(user: User, team_id: Optional[int], place_id: Optional[int],
-                    include_drafts: bool) -> list[VolunteerActivity]:
-    q = sa.select(VolunteerActivity).join(VolunteerTeam)
+def _runs_team_clause(user: User):
+    """SQL: the teams ``user`` runs (permissions.can_lead_team, as a WHERE clause)."""
+    if permissions.is_admin(user):
+        return sa.true()
+    led = VolunteerActivity.team_id.in_(
+        sa.select(TeamMembership.team_id).where(
+            TeamMembership.user_id == user.id, TeamMembership.is_leader.is_(True),
+            TeamMembership.status == MemberStatus.active.value))
+    if permissions.is_staff(user) and user.scope_place is not None:
+        return sa.or_(led, Place.code.startswith(user.scope_place.code, autoescape=True))
+    return led
+
+
+def activities_page(user: User, team_id: Optional[int], place_id: Optional[int],
+                    cursor: Optional[str] = None, limit: int = PAGE_DEFAULT
+                    ) -> tuple[list[VolunteerActivity], Optional[str]]:
+    """The activities ``user`` may see, latest start first: drafts and text held for
+    review only for those who run the team (permissions.can_view_activity and
+    can_view_held_volunteer_text, as SQL so that pages are full)."""
+    q = (sa.select(VolunteerActivity).join(VolunteerTeam, VolunteerActivity.team)
+         .join(Place, VolunteerTeam.place))
     if team_id is not None:
         q = q.where(VolunteerActivity.team_id == team_id)
     if place_id is not None:
         q = q.where(VolunteerTeam.place_id == place_id)
-    if not include_drafts:
-        q = q.where(VolunteerActivity.status != "draft")
-    rows = db.session.execute(q.order_by(VolunteerActivity.start_at.desc(),
-                                         VolunteerActivity.id.desc()).limit(200)).scalars()
-    return [a for a in rows if permissions.can_view_activity(user, a)]
+    q = q.where(sa.or_(sa.and_(VolunteerActivity.status != ActivityStatus.draft.value,
+                               VolunteerActivity.content_status == PASS),
+                       _runs_team_clause(user)))
+    rows, next_cursor = keyset_page(q, (VolunteerActivity.start_at, VolunteerActivity.id),
+                                    ("dt", "int"), True, cursor, limit)
+    return [a for a in rows if _may_see(user, a)], next_cursor
+
+
+def _may_see(user: User, activity: VolunteerActivity) -> bool:
+    return (permissions.can_view_activity(user, activity)
+            and (activity.content_status == PASS
+                 or permissions.can_view_held_volunteer_text(user, activity.team)))
+
+
+def release_activity_text(activity: VolunteerActivity) -> VolunteerActivity:
+    """A staff member looked at the activity's held text: residents see it from now on."""
+    activity.content_status = PASS
+    db.session.flush()
+    return activity
+
+
+def list_activities(user: User, team_id: Optional[int], place_id: Optional[int],
+                    include_drafts: bool) -> list[VolunteerActivity]:
+    """The first 200 of activities_page."""
+    rows = activities_page(user, team_id, place_id, None, 200)[0]
+    return rows if include_drafts else [a for a in rows if a.status != "draft"]
 
 
 # --- sign-up and waitlist --------------------------------------------------------------
@@ -452,6 +555,15 @@ def _release_place(activity_id: int) -> None:
         .execution_options(synchronize_session=False))
 
 
+def _next_queue_no(activity_id: int) -> int:
+    """The activity's next queue number, taken atomically (UPDATE … RETURNING)."""
+    return db.session.execute(
+        sa.update(VolunteerActivity).where(VolunteerActivity.id == activity_id)
+        .values(waitlist_seq=VolunteerActivity.waitlist_seq + 1)
+        .returning(VolunteerActivity.waitlist_seq)
+        .execution_options(synchronize_session=False)).scalar_one()
+
+
 def signup_of(user_id: int, activity_id: int) -> Optional[ActivitySignup]:
     return db.session.execute(sa.select(ActivitySignup).where(
         ActivitySignup.activity_id == activity_id, ActivitySignup.user_id == user_id)
@@ -463,7 +575,7 @@ def _first_waiting(activity_id: int) -> Optional[ActivitySignup]:
         sa.select(ActivitySignup)
         .where(ActivitySignup.activity_id == activity_id,
                ActivitySignup.status == SignupStatus.waitlisted.value)
-        .order_by(ActivitySignup.queued_at, ActivitySignup.id).limit(1)
+        .order_by(ActivitySignup.queue_no, ActivitySignup.id).limit(1)
     ).scalar_one_or_none()
 
 
@@ -474,8 +586,8 @@ def waitlist_position(signup: ActivitySignup) -> Optional[int]:
         sa.select(sa.func.count()).select_from(ActivitySignup).where(
             ActivitySignup.activity_id == signup.activity_id,
             ActivitySignup.status == SignupStatus.waitlisted.value,
-            sa.or_(ActivitySignup.queued_at < signup.queued_at,
-                   sa.and_(ActivitySignup.queued_at == signup.queued_at,
+            sa.or_(ActivitySignup.queue_no < signup.queue_no,
+                   sa.and_(ActivitySignup.queue_no == signup.queue_no,
                            ActivitySignup.id < signup.id)))).scalar_one()
     return ahead + 1
 
@@ -485,11 +597,15 @@ def sign_up(user: User, activity: VolunteerActivity) -> tuple[ActivitySignup, bo
     Signing up again while signed or waiting returns the same sign-up."""
     if not permissions.can_sign_up_for_activity(user, activity):
         raise ApiError(403, "team_not_member", code="forbidden")
-    if activity.status != ActivityStatus.published.value:
+    if activity.status != ActivityStatus.published.value or activity.content_status != PASS:
         raise ApiError(409, "activity_not_open", code="activity_not_open")
     now = utcnow()
     if now > activity.signup_deadline or now >= activity.start_at:
         raise ApiError(409, "signup_deadline_passed", code="signup_closed")
+    # first the queue number: the update locks the activity's row until this sign-up
+    # commits, so every read below sees the sign-ups before it (PostgreSQL's READ
+    # COMMITTED reads afresh per statement; SQLite has one writer anyway)
+    queue_no = _next_queue_no(activity.id)
     row = signup_of(user.id, activity.id)
     if row is not None and row.status != SignupStatus.withdrawn.value:
         return row, False
@@ -501,6 +617,7 @@ def sign_up(user: User, activity: VolunteerActivity) -> tuple[ActivitySignup, bo
         db.session.add(row)
     row.status = status
     row.queued_at = now
+    row.queue_no = queue_no
     row.withdrawn_at = None
     row.promoted_at = None
     _refresh(activity, "signed")
@@ -529,14 +646,28 @@ def _promote(activity: VolunteerActivity) -> list[ActivitySignup]:
             continue
         db.session.expire(candidate)
         enqueue([candidate.user_id], "waitlist_promoted", "候补成功：您已获得活动名额",
-                body=f"{activity.title}（{_local(activity.start_at)}，{activity.place_name}）",
-                page=f"pages/volunteer/activity?id={activity.id}",
-                data={"activity_id": activity.id, "title": activity.title,
-                      "start_at": _local(activity.start_at), "place": activity.place_name},
+                body=(f"{_notice_title(activity)}（{_local(activity.start_at)}"
+                      f"{_notice_place(activity)}）"),
+                page=f"pages/volunteers/activity?id={activity.id}",
+                data={"activity_id": activity.id, "title": _notice_title(activity),
+                      "start_at": _local(activity.start_at)},
                 dedupe_key=f"vol-promoted:{candidate.id}:{int(utcnow().timestamp())}")
         promoted.append(candidate)
     _refresh(activity, "signed")
     return promoted
+
+
+def _tell_cancelled(activity: VolunteerActivity) -> None:
+    """Everyone signed up or waiting hears that the activity is off."""
+    people = db.session.execute(sa.select(ActivitySignup.user_id).where(
+        ActivitySignup.activity_id == activity.id,
+        ActivitySignup.status.in_([SignupStatus.signed.value, SignupStatus.waitlisted.value]))
+        .order_by(ActivitySignup.id)).scalars().all()
+    enqueue(people, "activity_cancelled", "志愿活动已取消",
+            body=f"{_notice_title(activity)}（{_local(activity.start_at)}）已取消",
+            page=f"pages/volunteers/activity?id={activity.id}",
+            data={"activity_id": activity.id, "start_at": _local(activity.start_at)},
+            dedupe_key=f"vol-cancelled:{activity.id}")
 
 
 def withdraw(user: User, activity: VolunteerActivity) -> ActivitySignup:
@@ -557,11 +688,35 @@ def withdraw(user: User, activity: VolunteerActivity) -> ActivitySignup:
 
 
 def signups(activity: VolunteerActivity, status: Optional[str]) -> list[ActivitySignup]:
+    return signups_page(activity, status, None, 2000)[0]
+
+
+def _stamp() -> int:
+    return int(utcnow().timestamp())
+
+
+def _notice_title(activity: VolunteerActivity) -> str:
+    """An activity's title for a notice: never text still held for review."""
+    return activity.title if activity.content_status == PASS else "志愿活动"
+
+
+def _notice_place(activity: VolunteerActivity) -> str:
+    return f"，{activity.place_name}" if activity.content_status == PASS else ""
+
+
+def _notice_team(team: VolunteerTeam) -> str:
+    return team.name if team.content_status == PASS else "志愿服务队"
+
+
+def signups_page(activity: VolunteerActivity, status: Optional[str],
+                 cursor: Optional[str] = None, limit: int = PAGE_DEFAULT
+                 ) -> tuple[list[ActivitySignup], Optional[str]]:
+    """Sign-ups in queue order, in pages."""
     q = sa.select(ActivitySignup).where(ActivitySignup.activity_id == activity.id)
     if status:
         q = q.where(ActivitySignup.status == status)
-    return list(db.session.execute(
-        q.order_by(ActivitySignup.queued_at, ActivitySignup.id).limit(2000)).scalars())
+    return keyset_page(q, (ActivitySignup.queue_no, ActivitySignup.id), ("int", "int"), False,
+                       cursor, limit)
 
 
 def _local(moment: datetime) -> str:
@@ -736,9 +891,9 @@ def approve(actor: User, record: ServiceRecord, reason: str = "") -> ServiceReco
     hours = record.minutes / 60
     total = approved_hours(record.user_id)
     enqueue([record.user_id], "hours_approved", "志愿服务时长已认定",
-            body=f"{activity.title}：{hours:g} 小时，累计 {total:g} 小时",
-            page="pages/volunteer/records",
-            data={"activity_id": activity.id, "title": activity.title, "hours": hours,
+            body=f"{_notice_title(activity)}：{hours:g} 小时，累计 {total:g} 小时",
+            page="pages/volunteers/records",
+            data={"activity_id": activity.id, "title": _notice_title(activity), "hours": hours,
                   "total_hours": total, "date": _local(activity.start_at)[:10]},
             dedupe_key=f"vol-approved:{record.id}:{record.revision}")
     return record
@@ -752,6 +907,12 @@ def reject(actor: User, record: ServiceRecord, reason: str) -> ServiceRecord:
     record.decided_at = utcnow()
     db.session.flush()
     _revise(record, "rejected", actor, reason)
+    activity = record.activity
+    enqueue([record.user_id], "hours_rejected", "志愿服务时长未认定",
+            body=f"{_notice_title(activity)}：{reason}", page="pages/volunteers/records",
+            data={"activity_id": activity.id, "reason": reason,
+                  "date": _local(activity.start_at)[:10]},
+            dedupe_key=f"vol-rejected:{record.id}:{record.revision}")
     return record
 
 
@@ -762,11 +923,15 @@ def activity_records(activity: VolunteerActivity) -> list[ServiceRecord]:
 
 
 def pending_records(team: VolunteerTeam) -> list[ServiceRecord]:
-    return list(db.session.execute(
-        sa.select(ServiceRecord).join(VolunteerActivity)
-        .where(VolunteerActivity.team_id == team.id,
-               ServiceRecord.status == RecordStatus.pending.value)
-        .order_by(ServiceRecord.id).limit(1000)).scalars())
+    return pending_records_page(team, None, 1000)[0]
+
+
+def pending_records_page(team: VolunteerTeam, cursor: Optional[str] = None,
+                         limit: int = PAGE_DEFAULT) -> tuple[list[ServiceRecord], Optional[str]]:
+    q = (sa.select(ServiceRecord).join(VolunteerActivity)
+         .where(VolunteerActivity.team_id == team.id,
+                ServiceRecord.status == RecordStatus.pending.value))
+    return keyset_page(q, (ServiceRecord.id,), ("int",), False, cursor, limit)
 
 
 RECORD_WITHIN_WORKING_DAYS = 10
@@ -819,11 +984,15 @@ def overdue_activities(team: VolunteerTeam) -> list[VolunteerActivity]:
 # --- my records ------------------------------------------------------------------------
 
 def my_records(user_id: int) -> list[ServiceRecord]:
-    return list(db.session.execute(
-        sa.select(ServiceRecord).join(VolunteerActivity)
-        .where(ServiceRecord.user_id == user_id)
-        .order_by(VolunteerActivity.start_at.desc(), ServiceRecord.id.desc())
-        .limit(2000)).scalars())
+    return my_records_page(user_id, None, 2000)[0]
+
+
+def my_records_page(user_id: int, cursor: Optional[str] = None, limit: int = PAGE_DEFAULT
+                    ) -> tuple[list[ServiceRecord], Optional[str]]:
+    """My records, latest activity first, in pages."""
+    q = sa.select(ServiceRecord).join(VolunteerActivity).where(ServiceRecord.user_id == user_id)
+    return keyset_page(q, (VolunteerActivity.start_at, ServiceRecord.id), ("dt", "int"), True,
+                       cursor, limit)
 
 
 def approved_hours(user_id: int) -> float:

@@ -14,18 +14,41 @@ from backend.volunteers.models import (
 )
 
 
+# what residents see in place of text WeChat's check held for review
+HELD_TEXT = "（内容审核中）"
+
+
+def _held_from(viewer, row: VolunteerTeam | VolunteerActivity) -> bool:
+    team_row = row if isinstance(row, VolunteerTeam) else row.team
+    return row.content_status != "pass" and not (
+        viewer is not None and permissions.can_view_held_volunteer_text(viewer, team_row))
+
+
+def team_name(viewer, row: VolunteerTeam) -> str:
+    return HELD_TEXT if _held_from(viewer, row) else row.name
+
+
+def activity_texts(viewer, a: VolunteerActivity) -> dict:
+    """Title, content and place name, or placeholders while held from ``viewer``."""
+    if _held_from(viewer, a):
+        return {"title": HELD_TEXT, "content": "", "place_name": HELD_TEXT}
+    return {"title": a.title, "content": a.content, "place_name": a.place_name}
+
+
 def team(user, row: VolunteerTeam) -> dict:
     m = ops.membership_of(user.id, row.id) if user else None
+    held = _held_from(user, row)
     return {"id": row.id, "place_id": row.place_id,
-            "place_name": row.place.name if row.place else "", "name": row.name,
-            "description": row.description, "join_policy": row.join_policy,
+            "place_name": row.place.name if row.place else "", "name": team_name(user, row),
+            "description": "" if held else row.description, "join_policy": row.join_policy,
             "member_limit": row.member_limit, "members": row.members,
             "is_active": row.is_active, "my_status": m.status if m else None,
-            "i_lead": bool(m and m.status == "active" and m.is_leader)}
+            "i_lead": bool(m and m.status == "active" and m.is_leader),
+            "content_status": row.content_status}
 
 
-def membership(m: TeamMembership) -> dict:
-    return {"team_id": m.team_id, "team_name": m.team.name, "user_id": m.user_id,
+def membership(m: TeamMembership, viewer=None) -> dict:
+    return {"team_id": m.team_id, "team_name": team_name(viewer, m.team), "user_id": m.user_id,
             "status": m.status, "is_leader": m.is_leader, "joined_at": m.joined_at,
             "reason": m.reason}
 
@@ -37,11 +60,15 @@ def _contact(viewer, user_id: int, team_row: Optional[VolunteerTeam]) -> tuple[s
     phone = profile.phone if profile else (user.phone if user else None)
     if not permissions.can_see_volunteer_contact(viewer, user_id, team_row):
         phone = ops.mask_phone(phone)
+        # the real name: to the volunteer, the team's leaders and its staff; a teammate
+        # sees 王**
+        if team_row is None or not permissions.can_manage_volunteer_team(viewer, team_row):
+            name = ops.mask_name(name)
     return name, phone, (profile.skills if profile else [])
 
 
 def member(viewer, m: TeamMembership) -> dict:
-    body = membership(m)
+    body = membership(m, viewer)
     body["name"], body["phone"], body["skills"] = _contact(viewer, m.user_id, m.team)
     return body
 
@@ -59,11 +86,13 @@ def activity(user, a: VolunteerActivity) -> dict:
             ActivitySignup.activity_id == a.id, ActivitySignup.status == "waitlisted")
     ).scalar_one()
     mine = ops.signup_of(user.id, a.id) if user else None
-    return {"id": a.id, "team_id": a.team_id, "team_name": a.team.name, "title": a.title,
-            "content": a.content, "start_at": a.start_at, "end_at": a.end_at,
-            "place_name": a.place_name, "lat": a.lat, "lng": a.lng, "capacity": a.capacity,
+    return {"id": a.id, "team_id": a.team_id, "team_name": team_name(user, a.team),
+            **activity_texts(user, a), "start_at": a.start_at, "end_at": a.end_at,
+            "lat": a.lat, "lng": a.lng, "capacity": a.capacity,
             "signed": a.signed, "waiting": waiting, "signup_deadline": a.signup_deadline,
-            "status": a.status, "my_signup": mine.status if mine else None}
+            "status": a.status, "my_signup": mine.status if mine else None,
+            "waitlist_position": ops.waitlist_position(mine) if mine else None,
+            "content_status": a.content_status}
 
 
 def signup(s: ActivitySignup) -> dict:
@@ -78,19 +107,23 @@ def signup_roster(viewer, s: ActivitySignup) -> dict:
     return body
 
 
-def record(r: ServiceRecord) -> dict:
+def record(r: ServiceRecord, viewer=None) -> dict:
+    """A service record; text held for review shows as a placeholder unless ``viewer``
+    runs the team."""
     a = r.activity
+    texts = activity_texts(viewer, a)
     profile_row = db.session.get(VolunteerProfile, r.user_id)
     name = profile_row.real_name if profile_row else (r.user.display_name if r.user else "")
-    return {"id": r.id, "activity_id": a.id, "activity_title": a.title,
-            "team_name": a.team.name, "place_name": a.place_name, "user_id": r.user_id,
+    return {"id": r.id, "activity_id": a.id, "activity_title": texts["title"],
+            "team_name": team_name(viewer, a.team), "place_name": texts["place_name"],
+            "user_id": r.user_id,
             "name": name, "check_in_at": r.check_in_at, "check_out_at": r.check_out_at,
             "hours": r.minutes / 60, "status": r.status, "source": r.source,
             "reason": r.reason, "decided_at": r.decided_at, "revision": r.revision}
 
 
-def record_detail(r: ServiceRecord) -> dict:
-    body = record(r)
+def record_detail(r: ServiceRecord, viewer=None) -> dict:
+    body = record(r, viewer)
     db.session.expire(r, ["revisions"])
     body["history"] = [{"action": v.action, "check_in_at": v.check_in_at,
                         "check_out_at": v.check_out_at, "hours": v.minutes / 60,

@@ -15,9 +15,9 @@ table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:4p
 <p>累计认定服务时长：{{ '%g' % summary.approved_hours }} 小时{% if summary.star_name %}（{{ summary.star_name }}）{% endif %}</p>
 <table><thead><tr><th>活动</th><th>日期</th><th>地点</th><th>服务内容</th><th>时长（小时）</th><th>组织单位</th></tr></thead>
 <tbody>
-{% for r in rows %}<tr><td>{{ r.activity.title }}</td><td>{{ local(r.activity.start_at)[:10] }}</td>
-<td>{{ r.activity.place_name }}</td><td>{{ r.activity.content }}</td>
-<td>{{ '%g' % (r.minutes / 60) }}</td><td>{{ r.activity.team.name }}（{{ r.activity.team.place.name }}）</td></tr>
+{% for r in rows %}{% set a = texts(r.activity) %}<tr><td>{{ a.title }}</td><td>{{ local(r.activity.start_at)[:10] }}</td>
+<td>{{ a.place_name }}</td><td>{{ a.content }}</td>
+<td>{{ '%g' % (r.minutes / 60) }}</td><td>{{ team_name(r.activity.team) }}（{{ r.activity.team.place.name }}）</td></tr>
 {% else %}<tr><td colspan="6">暂无已认定的服务记录。</td></tr>{% endfor %}
 </tbody></table>
 <p class="note">本记录由“邻里”社区治理平台根据志愿服务组织认定的服务记录生成，仅为本平台记录，

@@ -26,6 +26,16 @@ def _tags():
 
 # --- input -----------------------------------------------------------------------------
 
+class PageArgs(QueryArgsSchema):
+    """Keyset pages: the next page's cursor comes in the ``X-Next-Cursor`` header (and a
+    ``Link: <…>; rel="next"``), absent on the last page."""
+
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=200),
+                              metadata={"description": "Rows per page (1–200, default 100)"})
+    cursor = ma.fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "The X-Next-Cursor of the previous page (opaque)"})
+
+
 class TeamListArgs(QueryArgsSchema):
     place_id = ma.fields.Integer(validate=ID_RANGE, metadata={
         "description": "Only the teams of this community"})
@@ -49,7 +59,7 @@ class TeamPatchArgs(ArgsSchema):
     is_active = ma.fields.Boolean()
 
 
-class RosterArgs(QueryArgsSchema):
+class RosterArgs(PageArgs):
     status = ma.fields.String(validate=validate.OneOf(["pending", "active", "left", "removed"]))
 
 
@@ -106,12 +116,12 @@ class ActivityPatchArgs(ArgsSchema):
         ["draft", "published", "cancelled", "finished"]))
 
 
-class ActivityListArgs(QueryArgsSchema):
+class ActivityListArgs(PageArgs):
     team_id = ma.fields.Integer(validate=ID_RANGE)
     place_id = ma.fields.Integer(validate=ID_RANGE)
 
 
-class SignupListArgs(QueryArgsSchema):
+class SignupListArgs(PageArgs):
     status = ma.fields.String(validate=validate.OneOf(["signed", "waitlisted", "withdrawn"]))
 
 
@@ -148,6 +158,8 @@ class TeamSchema(OutSchema):
     my_status = ma.fields.String(allow_none=True, metadata={
         "description": "The caller's membership: pending, active, left, removed or null"})
     i_lead = ma.fields.Boolean()
+    content_status = ma.fields.String(metadata={
+        "description": "pass, or review: name and description held until staff release them"})
 
 
 class MembershipSchema(OutSchema):
@@ -198,6 +210,10 @@ class ActivitySchema(OutSchema):
     signup_deadline = LocalDateTime()
     status = ma.fields.String()
     my_signup = ma.fields.String(allow_none=True)
+    waitlist_position = ma.fields.Integer(allow_none=True, metadata={
+        "description": "my place on the waitlist (1 = next), when I am waiting"})
+    content_status = ma.fields.String(metadata={
+        "description": "pass, or review: held from residents until staff release it"})
 
 
 class SignupSchema(OutSchema):

@@ -89,7 +89,8 @@ function volunteerApi(server) {
   server.route('GET', '/volunteer-activities', (req) => {
     const rows = Object.values(w.activities).filter((a) => !req.query.team_id || a.team_id === Number(req.query.team_id))
     if (req.query.team_id) return ok({ items: rows, next_cursor: null })
-    return req.query.cursor === 'p2' ? ok({ items: rows.slice(1), next_cursor: null }) : ok({ items: rows.slice(0, 1), next_cursor: 'p2' })
+    // as the API answers: the list itself, the next page's cursor in X-Next-Cursor
+    return req.query.cursor === 'p2' ? ok(rows.slice(1)) : Object.assign(ok(rows.slice(0, 1)), { header: { 'X-Next-Cursor': 'p2' } })
   })
   server.route('GET', /^\/volunteer-activities\/(\d+)$/, (req, m) => (activityOf(m) ? ok(activityOf(m)) : error(404, 'not_found', '找不到该志愿活动。')))
   server.route('POST', /^\/volunteer-activities\/(\d+)\/signup$/, (req, m) => server.idempotently(req, () => {

@@ -61,7 +61,7 @@ async function currentToken() {
 // Send once; on 401 (token expired or revoked) log in again and send once more, with the
 // same Idempotency-Key so a replayed creation is recognised.
 async function request(method, path, options = {}) {
-  const { data, query, idempotencyKey, ifMatch } = options
+  const { data, query, idempotencyKey, ifMatch, withHeader } = options
   let token = await currentToken()
   for (let attempt = 0; ; attempt += 1) {
     const extra = { Authorization: `Bearer ${token}` }
@@ -80,7 +80,7 @@ async function request(method, path, options = {}) {
       continue
     }
     if (res.statusCode >= 400) throw new ApiError(res.statusCode, res.data)
-    return res.data
+    return withHeader ? { data: res.data, header: res.header || {} } : res.data
   }
 }
 
@@ -169,7 +169,20 @@ function asPage(answer) {
   return { items: (answer && answer.items) || [], next_cursor: (answer && answer.next_cursor) || null }
 }
 
-const listPage = async (path, query) => asPage(await get(path, query))
+// A response header, whatever case the platform gives its name in.
+function headerValue(header, name) {
+  const key = Object.keys(header || {}).find((k) => k.toLowerCase() === name.toLowerCase())
+  return key ? header[key] : null
+}
+
+// Lists that stay plain arrays (the volunteer lists) give the next page's cursor in the
+// X-Next-Cursor header instead.
+async function listPage(path, query) {
+  const { data, header } = await request('GET', path, { query, withHeader: true })
+  const page = asPage(data)
+  if (!page.next_cursor) page.next_cursor = headerValue(header, 'X-Next-Cursor') || null
+  return page
+}
 
 // Every page of a list, following next_cursor (at most `pages` requests).
 async function listAll(path, query = {}, pages = 20) {

@@ -8,6 +8,7 @@ skipped, saying why; CI installs it (.ci/run).
 """
 from __future__ import annotations
 
+import atexit
 import shutil
 import threading
 from pathlib import Path
@@ -49,18 +50,39 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+# One Playwright and one chromium per test process. Every browser test module imports the
+# ``browser`` fixture, so each module has its own session-scoped copy of it; a second
+# ``sync_playwright()`` started while the first runs fails ("using Playwright Sync API
+# inside the asyncio loop"). They all share this one, closed when the process ends.
+_SHARED: dict = {}
+
+
+def _close_shared() -> None:
+    browser, playwright = _SHARED.pop("browser", None), _SHARED.pop("playwright", None)
+    if browser is not None:
+        browser.close()
+    if playwright is not None:
+        playwright.stop()
+
+
+def _shared_browser(executable: str):
+    if "browser" not in _SHARED:
+        from playwright.sync_api import sync_playwright
+
+        _SHARED["playwright"] = sync_playwright().start()
+        _SHARED["browser"] = _SHARED["playwright"].chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS)
+        atexit.register(_close_shared)
+    return _SHARED["browser"]
+
+
 @pytest.fixture(scope="session")
 def browser():
     executable = chromium_path()
     if executable is None:
         pytest.skip("chromium is not installed: apt-get install -y chromium "
                     "(.ci/run installs it; the browser tests need it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    yield _shared_browser(executable)
 
 
 @pytest.fixture
