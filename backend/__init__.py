@@ -86,6 +86,7 @@ def _import_models() -> None:
     import backend.core.idempotency  # noqa: F401
     import backend.notify.models  # noqa: F401
     import backend.open311.models  # noqa: F401
+    import backend.participation.models  # noqa: F401
     import backend.places.models  # noqa: F401
     import backend.tickets.models  # noqa: F401
     import backend.uploads.models  # noqa: F401
@@ -98,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.core.health import bp as health_bp
     from backend.notify.api import blp as notify_blp
     from backend.open311.api import bp as open311_bp
+    from backend.participation.api import blp as participation_blp
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
@@ -114,7 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     def index():
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
-                ticket_reports_blp, uploads_blp, volunteers_blp):
+                ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

@@ -188,6 +188,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "WECHAT_TEMPLATE_TASK": env.get("WECHAT_TEMPLATE_TASK", "").strip(),
         "WECHAT_TEMPLATE_BOOKING": env.get("WECHAT_TEMPLATE_BOOKING", "").strip(),
         "WECHAT_TEMPLATE_VOLUNTEER": env.get("WECHAT_TEMPLATE_VOLUNTEER", "").strip(),
+        "WECHAT_TEMPLATE_PARTICIPATION": env.get("WECHAT_TEMPLATE_PARTICIPATION", "").strip(),
         "DEV_LOGIN": dev_login,
         "RESIDENT_TOKEN_TTL_HOURS": _int(env, "RESIDENT_TOKEN_TTL_HOURS", 24 * 30, problems, 1),
         "STAFF_TOKEN_TTL_HOURS": _int(env, "STAFF_TOKEN_TTL_HOURS", 12, problems, 1),

@@ -93,6 +93,7 @@ def make_test_app(database_url: str, engine_options: dict, wechat_base: str, **o
         "WECHAT_TEMPLATE_TASK": "tmpl-task",
         "WECHAT_TEMPLATE_BOOKING": "tmpl-booking",
         "WECHAT_TEMPLATE_VOLUNTEER": "tmpl-volunteer",
+        "WECHAT_TEMPLATE_PARTICIPATION": "tmpl-participation",
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
     }

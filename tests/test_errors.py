@@ -145,3 +145,17 @@ def test_401_without_a_token(client, path):
 def test_403_in_the_shape(client, ctx):
     token = f.token_for(f.resident())
     assert_error_shape(client.get("/api/v1/workers", headers=f.auth(token)), 403, "forbidden")
+
+
+def test_a_message_key_is_registered_once_so_no_feature_replaces_anothers(app):
+    from backend.core.i18n import MESSAGES, register, t
+
+    register({"test_only_key": {"zh": "甲", "en": "A"}})
+    register({"test_only_key": {"zh": "甲", "en": "A"}})  # the same text again: harmless
+    with pytest.raises(ValueError, match="test_only_key"):
+        register({"test_only_key": {"zh": "乙", "en": "B"}})
+    MESSAGES.pop("test_only_key")
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        # participation once replaced these two (bookings' and tickets' texts)
+        assert t("community_required") == "服务中心只能设在社区一级。"
+        assert t("merge_target_invalid") == "只能合并到另一条未结案的事件。"

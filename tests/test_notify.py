@@ -55,6 +55,19 @@ def test_delivery_writes_the_inbox_and_sends_with_an_accepted_template(ctx, fake
     assert db.session.execute(sa.select(sa.func.count()).select_from(Notification)).scalar_one() == 1
 
 
+@pytest.mark.parametrize("kind,template", [
+    ("hours_rejected", "tmpl-volunteer"), ("activity_cancelled", "tmpl-volunteer"),
+    ("proposal_answered", "tmpl-participation"), ("objection_answered", "tmpl-participation"),
+    ("residency_confirmed", "tmpl-participation"),
+])
+def test_every_kind_goes_out_on_its_own_configured_template(ctx, fake_wechat, kind, template):
+    user = f.resident(openid="o-kind")
+    _grant(user, template=template)
+    _message(user, kind=kind, title="议题已答复", body="已采纳")
+    assert delivery.run_batch("w1").sent == 1
+    assert fake_wechat.sent_messages[0]["template_id"] == template
+
+
 def test_without_an_acceptance_only_the_inbox_gets_it(ctx, fake_wechat):
     user = f.resident(openid="o-chen")
     _message(user)

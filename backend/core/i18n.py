@@ -203,4 +203,8 @@ def register(messages: dict[str, dict[str, str]]) -> None:
     for key, entry in messages.items():
         if set(entry) != {"zh", "en"}:
             raise ValueError(f"message {key!r} needs exactly zh and en")
+        # one namespace for every feature: a second text under a key would silently replace
+        # the first feature's message
+        if key in MESSAGES and MESSAGES[key] != entry:
+            raise ValueError(f"message {key!r} is already registered with another text")
     MESSAGES.update(messages)

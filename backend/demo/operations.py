@@ -84,8 +84,12 @@ def seed(with_tickets: bool = True) -> dict:
     from backend.volunteers.seed import seed_demo as seed_volunteers
 
     volunteers = seed_volunteers(by_code[C])
+    from backend.participation.seed import seed_demo as seed_participation
+
+    participation = seed_participation(by_code[C])
     return {"tickets_created": tickets, "places_created": result.created, "places_updated": result.updated,
             "accounts_created": created, "categories_created": categories,
             "service_rows_created": service["service_rows"],
             "bookings_created": service["bookings"],
-            "volunteer_rows_created": volunteers}
+            "volunteer_rows_created": volunteers,
+            "participation_rows_created": participation}

@@ -20,10 +20,15 @@ TEMPLATE_OF_KIND = {
     "hours_approved": "volunteer", "waitlist_promoted": "volunteer",
     "hours_rejected": "volunteer", "activity_cancelled": "volunteer",
     "team_join_approved": "volunteer", "team_join_declined": "volunteer",
+    # participation (居民参与, issue 11)
+    "proposal_answered": "participation", "proposal_on_agenda": "participation",
+    "objection_answered": "participation", "residency_confirmed": "participation",
+    "residency_rejected": "participation",
 }
 SETTING_OF_TEMPLATE = {"ticket": "WECHAT_TEMPLATE_TICKET", "task": "WECHAT_TEMPLATE_TASK",
                        "booking": "WECHAT_TEMPLATE_BOOKING",
-                       "volunteer": "WECHAT_TEMPLATE_VOLUNTEER"}
+                       "volunteer": "WECHAT_TEMPLATE_VOLUNTEER",
+                       "participation": "WECHAT_TEMPLATE_PARTICIPATION"}
 STATE_PHRASE = {"ticket_accepted": "已立案", "ticket_rejected": "不予立案",
                 "ticket_dispatched": "已派遣", "ticket_resolved": "已处置",
                 "ticket_closed": "已结案", "ticket_merged": "已合并"}

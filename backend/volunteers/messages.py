@@ -52,7 +52,6 @@ register({
                           "en": "The record lacks a check-in or check-out; amend it first."},
     "record_already_decided": {"zh": "该记录已{state}，如需更改请修改记录。",
                                "en": "This record is already {state}; amend it instead."},
-    "reason_required": {"zh": "请填写原因。", "en": "A reason is required."},
     "volunteer_not_in_team": {"zh": "该用户不是本服务队成员。",
                               "en": "This person is not a member of the team."},
     "record_status_approved": {"zh": "认定", "en": "approved"},
