@@ -10,4 +10,5 @@ categories and deadlines, the places import, staff accounts and service items fo
 admins (admin.py).
 
 志愿服务: teams, rosters, hour approvals, overdue activities, records (volunteers.py).
+居民参与: residency confirmation and the household import, notices and objections, proposals, the fund and its ledger (participation.py).
 """

@@ -223,6 +223,33 @@ const volunteerSummary = () => get('/me/volunteer-summary')
 // fetched here and shown in-app (a web-view could not send the header).
 const volunteerRecordHtml = () => get('/me/volunteer-record.html')
 
+// --- residents' participation (居民参与) --------------------------------------------------
+
+// The paginated participation lists (flask-smorest pages): one page of up to 100 is what the
+// pages show.
+const PAGE = { page_size: 100 }
+const communities = () => get('/places', Object.assign({ level: 'community' }, PAGE))
+const myResidencies = () => get('/me/residencies')
+// Creating POSTs carry the page's Idempotency-Key, kept until the server answers.
+const declareResidency = (body, idempotencyKey) => post('/me/residencies', body, { idempotencyKey })
+const myNotices = () => get('/me/notices', PAGE)
+const communityNotice = (id) => get(`/notices/${id}`)
+const readNotice = (id) => post(`/notices/${id}/read`)
+const myObjections = (noticeId) => get(`/notices/${noticeId}/objections`)
+const objectToNotice = (noticeId, body, idempotencyKey) =>
+  post(`/notices/${noticeId}/objections`, { body }, { idempotencyKey })
+const proposals = ({ communityId, sort = 'new', mine } = {}) =>
+  get('/proposals', Object.assign({ community_id: communityId, sort, mine: mine ? 'true' : undefined }, PAGE))
+const proposal = (id) => get(`/proposals/${id}`)
+const supportProposal = (id) => post(`/proposals/${id}/support`)
+const propose = (body, idempotencyKey) => post('/proposals', body, { idempotencyKey })
+const communityFunds = (communityId) => get(`/communities/${communityId}/funds`)
+const fundLedger = (fundId) => get(`/funds/${fundId}/ledger`)
+const voteRounds = (fundId) => get(`/funds/${fundId}/vote-rounds`)
+const voteRound = (id) => get(`/vote-rounds/${id}`)
+const castBallot = (roundId, optionIds, idempotencyKey) =>
+  post(`/vote-rounds/${roundId}/ballots`, { option_ids: optionIds }, { idempotencyKey })
+
 function resetCaches() {
   categoryCache = null
 }
@@ -238,5 +265,8 @@ module.exports = {
   volunteerTeams, volunteerTeam, joinTeam, leaveTeam, myVolunteerTeams, volunteerProfile,
   saveVolunteerProfile, volunteerActivities, volunteerActivity, signUp, withdrawSignup,
   activityCheckIn, activityCheckOut, myServiceRecords, volunteerSummary, volunteerRecordHtml,
+  communities, myResidencies, declareResidency, myNotices, communityNotice, readNotice,
+  myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
+  fundLedger, voteRounds, voteRound, castBallot,
   resetCaches,
 }

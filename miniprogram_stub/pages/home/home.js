@@ -3,6 +3,7 @@
 const api = require('../../utils/api')
 const categories = require('../../logic/categories')
 const format = require('../../utils/format')
+const participation = require('../../logic/participation')
 const queue = require('../../utils/queue')
 const tabbar = require('../../utils/tabbar')
 const tasks = require('../../logic/tasks')
@@ -11,6 +12,7 @@ const wxp = require('../../utils/wxp')
 const { page } = require('../../utils/behaviors')
 
 const OPEN_SHOWN = 5
+const NOTICES_SHOWN = 3
 
 Component({
   behaviors: [page],
@@ -20,6 +22,7 @@ Component({
     worker: false,
     openTickets: [],
     openCount: 0,
+    communityNotices: [],
     unread: 0,
     waiting: 0,
     taskTotal: 0,
@@ -55,11 +58,14 @@ Component({
       try {
         const user = await api.me()
         const worker = user.role === 'grid_worker'
-        const [tree, notices, mine, myTasks] = await Promise.all([
+        const [tree, notices, mine, myTasks, board] = await Promise.all([
           api.categories(),
           api.notifications({ limit: 1 }),
           worker ? null : api.myTickets({ relation: 'reported', limit: 50 }),
           worker ? api.tasks({}) : null,
+          // the community notices of my homes: a part of the page that may be missing (no
+          // home declared, or an older server) without hiding the rest
+          worker ? [] : api.myNotices().catch(() => []),
         ])
         categories.index(tree)
         const data = {
@@ -76,6 +82,7 @@ Component({
           const open = mine.items.filter((i) => format.isOpen(i.state))
           data.openCount = open.length
           data.openTickets = open.slice(0, OPEN_SHOWN).map((i) => ticket.row(i))
+          data.communityNotices = board.slice(0, NOTICES_SHOWN).map((n) => participation.noticeView(n))
         }
         this.setData(data)
       } catch (err) {
@@ -102,6 +109,17 @@ Component({
     },
     goNotices() {
       return wxp.quietly('navigateTo', { url: '/pages/notices/notices' })
+    },
+    // A community notice: marked read here at once; the notice page reports the read.
+    goCommunityNotice(e) {
+      const id = Number(e.currentTarget.dataset.id)
+      this.setData({
+        communityNotices: this.data.communityNotices.map((n) => (n.id === id ? Object.assign({}, n, { read: true }) : n)),
+      })
+      return wxp.quietly('navigateTo', { url: `/pages/participation/notice?id=${id}` })
+    },
+    goParticipation() {
+      return wxp.quietly('navigateTo', { url: '/pages/participation/index' })
     },
     goMe() {
       return wxp.quietly('switchTab', { url: '/pages/me/me' })

@@ -343,3 +343,90 @@ test('志愿服务: profile, join, sign up → waitlist → moved up, check in a
   expect(html).toContain('**************002X')
   expect(html).not.toMatch(/<style|<head/)
 })
+
+test('居民参与: declare my home → staff confirm → a notice read and objected to → support a proposal → one ballot', async () => {
+  const api = mod('utils/api')
+  const participation = mod('logic/participation')
+  const queue = mod('utils/queue')
+  const { newKey } = mod('utils/idempotency')
+  const inMinutes = (n) => new Date(Date.now() + n * 60000).toISOString()
+  const community = info.place_id
+  expect((await api.communities()).map((c) => c.id)).toContain(community)
+
+  // two neighbours declare their homes; a lost answer retried with the key declares once
+  phones.neighbour.use()
+  const theirs = await api.declareResidency({ community_id: community, building: '5栋', unit: '1单元', room: '302', phone: '13900000301' }, newKey())
+  phones.wang.use()
+  const body = { community_id: community, building: '3栋', unit: '2单元', room: '501', name: '王阿姨', phone: '13900000201' }
+  const key = newKey()
+  const mine = await api.declareResidency(body, key)
+  expect(mine).toMatchObject({ status: 'pending', has_voice: false, room: '501' })
+  expect(await api.declareResidency(body, key)).toEqual(mine)
+  expect(participation.voteBlock(await api.myResidencies(), community)).toBe('您的住址正在等待社区确认，确认后才能投票。')
+  await expect(api.communityFunds(community)).rejects.toMatchObject({ status: 403 })
+
+  await staff('POST', `/residencies/${mine.id}/confirm`)
+  await staff('POST', `/residencies/${theirs.id}/confirm`)
+  const homes = await api.myResidencies()
+  expect(homes.map(participation.residencyView)).toEqual([expect.objectContaining({ id: mine.id, hasVoice: true, statusText: '已确认' })])
+  expect(participation.voteBlock(homes, community)).toBe('')
+
+  // a 公示 on the home page: unread, read once however often it is opened; an objection in its window
+  const published = await staff('POST', `/communities/${community}/notices`, {
+    kind: 'disclosure', title: '微项目预算公示', body: '楼道扶手 3000 元。', publish_until: inMinutes(7 * 24 * 60),
+  })
+  const board = (await api.myNotices()).map((n) => participation.noticeView(n))
+  expect(board.find((n) => n.id === published.id)).toMatchObject({ read: false, disclosure: true, windowOpen: true })
+  expect(await api.readNotice(published.id)).toMatchObject({ first_read: true, read_count: 1 })
+  expect(await api.readNotice(published.id)).toMatchObject({ first_read: false, read_count: 1 })
+  expect((await api.communityNotice(published.id)).read).toBe(true)
+  const objectionKey = newKey()
+  const objection = await api.objectToNotice(published.id, '请公开比价。', objectionKey)
+  expect(await api.objectToNotice(published.id, '请公开比价。', objectionKey)).toEqual(objection)
+  expect((await api.myObjections(published.id)).map(participation.objectionView))
+    .toEqual([expect.objectContaining({ body: '请公开比价。', answered: false })])
+
+  // the neighbour proposes with a photo (the submission queue: upload, then the POST with its key)
+  phones.neighbour.use()
+  const outcome = await queue.submit({
+    kind: 'proposal', path: '/proposals', purpose: 'proposal', photos: [info.photo],
+    body: participation.proposalBody({ title: '3 栋楼道加装扶手', problem: '老人上下楼不便。', action: '每层加装扶手。', cost: '3000' }, community, []),
+  })
+  expect(outcome.sent).toBe(true)
+  expect(outcome.result).toMatchObject({ state: 'open', estimated_cost: '3000.00', support_count: 0, mine: true })
+  expect(outcome.result.photos).toHaveLength(1)
+
+  phones.wang.use()
+  const listed = (await api.proposals({ communityId: community })).map(participation.proposalView)
+  expect(listed.find((p) => p.id === outcome.result.id)).toMatchObject({ canSupport: true, cost: '¥3000.00' })
+  const first = await api.supportProposal(outcome.result.id)
+  expect(first.new).toBe(true)
+  expect(participation.proposalView(first.proposal)).toMatchObject({ supported: true, canSupport: false, supportText: '附议 1/10' })
+  expect((await api.supportProposal(outcome.result.id)).new).toBe(false)
+  expect((await api.proposal(outcome.result.id)).support_count).toBe(1)
+
+  // the fund and a pick-1 vote, called by staff; one ballot, a replay answers the same, a second is 409
+  const fund = await staff('POST', `/communities/${community}/funds`, { year: 2026, amount: '50000' })
+  const round = await staff('POST', `/funds/${fund.id}/vote-rounds`, {
+    title: '2026 微项目投票', method: 'pick_n', pick_n: 1, opens_at: inMinutes(-1), closes_at: inMinutes(60),
+    options: [{ title: '楼道扶手', cost: '3000' }, { title: '小区路灯', cost: '12000' }],
+  })
+  const funds = await api.communityFunds(community)
+  expect(participation.fundView(funds[0])).toMatchObject({ year: 2026, amount: '¥50000.00', remaining: '¥50000.00' })
+  expect(participation.ledgerView(await api.fundLedger(fund.id))).toMatchObject({ balance: '¥0.00', balanced: true })
+  expect((await api.voteRounds(fund.id)).map((r) => r.id)).toEqual([round.id])
+  const seen = await api.voteRound(round.id)
+  expect(participation.roundView(seen)).toMatchObject({ isOpen: true, voted: false, rule: '最多选 1 项' })
+  const [a, b] = seen.options.map((o) => o.id)
+  const picked = participation.toggleChoice(seen, [], a)
+  expect(participation.toggleChoice(seen, picked.chosen, b).error).toBe('最多选择 1 项')
+  const ballotKey = newKey()
+  const ballot = await api.castBallot(round.id, picked.chosen, ballotKey)
+  expect(ballot).toMatchObject({ round_id: round.id, source: 'online', option_ids: [a] })
+  expect(await api.castBallot(round.id, picked.chosen, ballotKey)).toEqual(ballot)
+  await expect(api.castBallot(round.id, [b], newKey())).rejects.toMatchObject({
+    status: 409, code: 'already_voted', message: expect.stringContaining('每人每轮只能投一票'),
+  })
+  expect(participation.roundView(await api.voteRound(round.id))).toMatchObject({ voted: true })
+  expect((await api.voteRound(round.id)).my_choices).toEqual([a])
+})

@@ -1,0 +1,816 @@
+"""居民参与 for the community's staff: per community, the residency declarations waiting
+for confirmation and the household register import; notices (公告/公示) with their read
+counts and the objections to a 公示 with their answers; proposals (议题) by state, a
+proposal's page with its answer, agenda and release actions, and proposals filed on behalf
+of a yard meeting; the community fund per year with its budget lines, vote rounds, projects
+and the ledger with its running balance.
+
+Every rule is the participation feature's own: who manages a community
+(``permissions.can_manage_community`` and the rules beside it), and every change goes
+through its operations (``residency``, ``notices``, ``proposals``); presenters give the
+read counts, photos and ledger. A refused action is a flash or the error page.
+"""
+from __future__ import annotations
+
+import copy
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import flash, g, redirect, render_template, request, url_for
+from marshmallow import validate
+
+from backend.console import forms
+from backend.console import format as fmt
+from backend.console.views import allowed_or_403, bp, staff_required
+from backend.core import permissions
+from backend.core.errors import ApiError
+from backend.extensions import db
+from backend.participation import fund as fund_ops
+from backend.participation import notices as notice_ops
+from backend.participation import operations as common
+from backend.participation import presenters
+from backend.participation import projects as project_ops
+from backend.participation import proposals as proposal_ops
+from backend.participation import residency as residency_ops
+from backend.participation import council as council_ops
+from backend.participation.models import (
+    BudgetLine, CommunityFund, CommunityNotice, Meeting, Proposal, Residency, ResidencyStatus,
+    VoteRound,
+)
+from backend.participation.schemas import (
+    AcceptanceArgs, AgendaItemArgs, AnswerArgs, BudgetLineArgs, DecisionArgs, ExpenseArgs,
+    FundArgs, IncomeArgs, MeetingArgs, MeetingPatchArgs, MemberArgs, MemberPatchArgs,
+    NoticeArgs, OptionArgs, PaperBallotArgs, ProgressArgs, ProposalArgs, PublishArgs,
+    RoundArgs,
+)
+from backend.places.models import Place, PlaceLevel
+
+RESIDENCY_STATUS = {"pending": "待确认", "confirmed": "已确认", "rejected": "未通过",
+                    "ended": "已迁出"}
+NOTICE_KIND = {"notice": "公告", "disclosure": "公示"}
+PROPOSAL_STATE = {"open": "征集附议", "on_agenda": "已列入议程", "accepted": "已采纳",
+                  "rejected": "不予采纳", "merged": "已合并"}
+PROPOSAL_EVENT = {"filed": "提出", "on_agenda": "列入议程", "accepted": "采纳",
+                  "rejected": "不予采纳", "merged": "合并", "released": "放行"}
+ROUND_STATUS = {"open": "进行中", "closed": "已截止", "published": "已公示"}
+ROUND_METHOD = {"pick_n": "限选", "budget": "预算内自选"}
+LEDGER_KIND = {"income": "收入", "expense": "支出"}
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK
+
+forms.FIELD_LABELS.update({
+    "title": "标题", "body": "正文", "publish_from": "发布时间", "publish_until": "截止时间",
+    "pinned": "置顶", "csv": "户籍名单", "outcome": "答复", "merged_into_id": "合并到议题",
+    "problem": "问题", "estimated_cost": "预估费用", "meeting_note": "坝坝会",
+    "answer": "答复", "community_id": "社区",
+})
+
+
+# --- forms: the API's own schemas, taking form data -----------------------------------
+
+def _loose(field):
+    """A copy of an API field that takes form text: strict integers accept "12"."""
+    field = copy.copy(field)
+    if isinstance(field, ma.fields.List):
+        field.inner = _loose(field.inner)
+    elif isinstance(field, ma.fields.Integer):
+        field.strict = False
+    return field
+
+
+def form_for(args_schema, **fields):
+    """The API's input schema ``args_schema`` as a console form: unknown fields (the CSRF
+    token) ignored, integers read from text, ``fields`` added or replaced. The API's own
+    validation applies unchanged."""
+    form = type(args_schema.__name__.replace("Args", "Form"),
+                (forms.FormSchema, args_schema), dict(fields))
+    form._declared_fields = {name: f if name in fields else _loose(f)
+                             for name, f in form._declared_fields.items()}
+    return form
+
+
+# 发布公告/公示 (the window in Shanghai time, as datetime-local sends it)
+NoticeForm = form_for(NoticeArgs)
+# 采纳 / 不予采纳 / 合并, with the reason
+AnswerForm = form_for(AnswerArgs)
+# a proposal filed by staff for a yard meeting (坝坝会); photos come through the
+# mini-program's uploads, not the console
+ProposalForm = form_for(ProposalArgs, photo_ids=ma.fields.Constant([]))
+
+
+class ReasonForm(forms.FormSchema):
+    reason = ma.fields.String(**forms.REASON)
+
+
+class NoteForm(forms.FormSchema):
+    note = ma.fields.String(**forms.NOTE)
+
+
+class ObjectionAnswerForm(forms.FormSchema):
+    answer = ma.fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ProposalFilterForm(forms.FormSchema):
+    state = ma.fields.String(validate=validate.OneOf(list(PROPOSAL_STATE)))
+
+
+# --- what this user manages -------------------------------------------------------------
+
+def communities_of(user) -> list[Place]:
+    """The communities (社区) of this user's area: staff, those of their subtree; admins,
+    all."""
+    rows = db.session.execute(sa.select(Place).where(
+        Place.level == PlaceLevel.community.value).order_by(Place.code)).scalars()
+    return [p for p in rows if permissions.can_manage_community(user, p)]
+
+
+def community_to_manage(user, community_id: int) -> Place:
+    community = common.get_community(community_id)
+    allowed_or_403(permissions.can_manage_community(user, community))
+    return community
+
+
+def _to_manage(user, row, see, manage, missing: str):
+    """``row`` if this user may act on it: 404 when they may not even see it (another
+    community's), 403 when they see it but may not act."""
+    if not see(user, row):
+        raise ApiError(404, missing, code="not_found")
+    allowed_or_403(manage(user, row))
+    return row
+
+
+def residency_to_manage(user, residency_id: int) -> Residency:
+    return _to_manage(user, residency_ops.get_residency(residency_id),
+                      permissions.can_view_residency, permissions.can_manage_residency,
+                      "residency_not_found")
+
+
+def notice_to_manage(user, notice_id: int) -> CommunityNotice:
+    row = notice_ops.get_notice(notice_id)
+    allowed_or_403(permissions.can_manage_notice(user, row))
+    return row
+
+
+def proposal_to_answer(user, proposal_id: int) -> Proposal:
+    return _to_manage(user, proposal_ops.get_proposal(proposal_id),
+                      permissions.can_view_proposal, permissions.can_answer_proposal,
+                      "proposal_not_found")
+
+
+def fund_to_manage(user, fund_id: int) -> CommunityFund:
+    row = fund_ops.get_fund(fund_id)
+    allowed_or_403(permissions.can_manage_fund(user, row.community))
+    return row
+
+
+def _count(query) -> int:
+    return db.session.execute(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+
+
+def _labels() -> dict:
+    return {"residency_status": RESIDENCY_STATUS, "notice_kind": NOTICE_KIND,
+            "proposal_state": PROPOSAL_STATE, "proposal_event": PROPOSAL_EVENT,
+            "round_status": ROUND_STATUS, "round_method": ROUND_METHOD,
+            "ledger_kind": LEDGER_KIND}
+
+
+def _failed(what: str, exc: ApiError) -> None:
+    db.session.rollback()
+    flash(f"未能{what}：{fmt.api_error_message(exc)}", "error")
+
+
+def _act(what: str, back: str, call, done, then=None):
+    """Run ``call`` (parse the form and operate). Refused: the flash says why, nothing is
+    changed, back to ``back``. Done: ``done`` (a text, or made from the result) and on
+    to ``then(result)`` or ``back``."""
+    try:
+        result = call()
+    except ApiError as exc:
+        _failed(what, exc)
+        return redirect(back, 303)
+    flash(done(result) if callable(done) else done, "ok")
+    return redirect(then(result) if then else back, 303)
+
+
+@bp.app_template_filter("yuan")
+def _yuan(fen) -> str:
+    return fund_ops.yuan(int(fen or 0))
+
+
+# --- 居民参与 home ------------------------------------------------------------------------
+
+@bp.route("/participation", methods=["GET"])
+@staff_required
+def participation():
+    """The communities of my area with what waits for staff in each."""
+    user = g.console_user
+    rows = []
+    for community in communities_of(user):
+        rows.append({
+            "community": community,
+            "pending": _count(residency_ops.residency_query(None, community.id, "pending")),
+            "open": _count(proposal_ops.proposal_query(user, community.id, "open")),
+            "agenda": _count(proposal_ops.proposal_query(user, community.id, "on_agenda")),
+            "notices": _count(notice_ops.notice_query([community.id])),
+        })
+    return render_template("console/participation_home.html", rows=rows)
+
+
+def _community_page(community: Place, csv_text: str = "", import_errors=None,
+                    status: int = 200):
+    pending = list(db.session.execute(
+        residency_ops.residency_query(None, community.id, ResidencyStatus.pending.value)
+        .order_by(Residency.declared_at, Residency.id).limit(500)).scalars())
+    confirmed = _count(residency_ops.residency_query(None, community.id, "confirmed"))
+    households = _count(residency_ops.household_query(community))
+    return render_template(
+        "console/participation_community.html", community=community, pending=pending,
+        confirmed=confirmed, households=households, csv_text=csv_text,
+        import_errors=import_errors or [], columns=list(residency_ops.COLUMNS)[:6],
+        **_labels()), status
+
+
+@bp.route("/participation/communities/<int:community_id>", methods=["GET"])
+@staff_required
+def participation_community(community_id: int):
+    """A community: the declarations waiting for confirmation and the register import."""
+    return _community_page(community_to_manage(g.console_user, community_id))
+
+
+@bp.route("/participation/residencies/<int:residency_id>/<any(confirm, reject):action>",
+          methods=["POST"])
+@staff_required
+def participation_residency(residency_id: int, action: str):
+    """确认 or 驳回 (with a reason) one declaration."""
+    user = g.console_user
+    row = residency_to_manage(user, residency_id)
+    target = url_for("console.participation_community", community_id=row.community_id)
+    who = f"{row.name}（{row.building}{row.unit}{row.room}）"
+
+    def decide():
+        if action == "confirm":
+            return residency_ops.confirm(user, row)
+        return residency_ops.reject(user, row, forms.parse(ReasonForm(), request.form)["reason"])
+
+    return _act(f"处理 {who} 的居住登记", target, decide,
+                f"已{'确认' if action == 'confirm' else '驳回'}：{who}")
+
+
+def _uploaded_csv() -> str:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return request.form.get("csv", "")
+    data = upload.read()
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ApiError(422, "validation_error",
+                   fields={"csv": ["文件不是 UTF-8 或 GBK 编码的 CSV。"]})
+
+
+@bp.route("/participation/communities/<int:community_id>/households", methods=["POST"])
+@staff_required
+def participation_import(community_id: int):
+    """Import the household register (all or nothing); every problem line is shown."""
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    text = ""
+    try:
+        text = _uploaded_csv()
+        if not text.strip():
+            raise ApiError(422, "validation_error", fields={"csv": ["请上传文件或粘贴名单。"]})
+        result = residency_ops.import_households(user, community, text)
+    except ApiError as exc:
+        db.session.rollback()
+        problems = [m for ms in (exc.fields or {}).values()
+                    for m in (ms if isinstance(ms, list) else [ms])] or \
+            [fmt.api_error_message(exc)]
+        flash(f"名单未导入：{fmt.api_error_message(exc) if not exc.fields else '有问题的行如下，请改正后重新提交。'}",
+              "error")
+        return _community_page(community, text if len(text) < 200_000 else "", problems, 422)
+    flash(f"已导入 {result['rows']} 行（新增 {result['created']}，已有 {result['unchanged']}），"
+          f"据此确认了 {len(result['confirmed'])} 份居住登记。", "ok")
+    return redirect(url_for("console.participation_community", community_id=community.id), 303)
+
+
+# --- notices (公告/公示) ------------------------------------------------------------------
+
+@bp.route("/participation/communities/<int:community_id>/notices", methods=["GET"])
+@staff_required
+def participation_notices(community_id: int):
+    """Every notice of the community (scheduled, current, expired, withdrawn) with read
+    counts, and the form to publish one."""
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    rows = list(db.session.execute(notice_ops.notice_query([community.id], True)
+                                   .order_by(*notice_ops.NOTICE_ORDER).limit(200)).scalars())
+    notices = presenters.notices(user, rows)
+    now = common.utcnow()
+    for n in notices:
+        n["status_text"] = ("已撤回" if n["withdrawn_at"] else "公布中" if n["is_current"]
+                            else "未到公布时间" if n["publish_from"] > now else "已结束")
+    return render_template("console/participation_notices.html", community=community,
+                           notices=notices, **_labels())
+
+
+@bp.route("/participation/communities/<int:community_id>/notices", methods=["POST"])
+@staff_required
+def participation_publish(community_id: int):
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    return _act("发布", url_for("console.participation_notices", community_id=community.id),
+                lambda: notice_ops.create(user, community,
+                                          forms.parse(NoticeForm(), request.form)),
+                lambda row: f"已发布{NOTICE_KIND[row.kind]}：{row.title}")
+
+
+@bp.route("/participation/notices/<int:notice_id>", methods=["GET"])
+@staff_required
+def participation_notice(notice_id: int):
+    """A notice with its read count, and for a 公示 the objections with their answers."""
+    user = g.console_user
+    row = notice_to_manage(user, notice_id)
+    objections = list(db.session.execute(notice_ops.objection_query(row, None).limit(500))
+                      .scalars())
+    return render_template(
+        "console/participation_notice.html", notice=presenters.notice(user, row), row=row,
+        objections=objections, window_open=notice_ops.objection_window_open(row),
+        **_labels())
+
+
+@bp.route("/participation/notices/<int:notice_id>/withdraw", methods=["POST"])
+@staff_required
+def participation_withdraw(notice_id: int):
+    row = notice_to_manage(g.console_user, notice_id)
+    notice_ops.withdraw(row)
+    flash(f"已撤回：{row.title}", "ok")
+    return redirect(url_for("console.participation_notice", notice_id=row.id), 303)
+
+
+@bp.route("/participation/objections/<int:objection_id>/answer", methods=["POST"])
+@staff_required
+def participation_answer_objection(objection_id: int):
+    user = g.console_user
+    row = _to_manage(user, notice_ops.get_objection(objection_id),
+                     permissions.can_view_objection,
+                     lambda u, o: permissions.can_manage_notice(u, o.notice),
+                     "objection_not_found")
+    return _act(f"答复异议 #{objection_id}",
+                url_for("console.participation_notice", notice_id=row.notice_id),
+                lambda: notice_ops.answer_objection(
+                    user, row, forms.parse(ObjectionAnswerForm(), request.form)["answer"]),
+                f"已答复异议 #{objection_id}")
+
+
+# --- proposals (议题) ---------------------------------------------------------------------
+
+@bp.route("/participation/communities/<int:community_id>/proposals", methods=["GET"])
+@staff_required
+def participation_proposals(community_id: int):
+    """The community's proposals by state, and the form to file one for a yard meeting."""
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    state = forms.parse(ProposalFilterForm(), request.args).get("state")
+    rows = list(db.session.execute(
+        proposal_ops.proposal_query(user, community.id, state)
+        .order_by(*proposal_ops.SORTS["support"]).limit(200)).scalars())
+    counts = dict(db.session.execute(
+        sa.select(Proposal.state, sa.func.count()).where(Proposal.community_id == community.id)
+        .group_by(Proposal.state)).all())
+    return render_template(
+        "console/participation_proposals.html", community=community, state=state,
+        proposals=rows, counts=counts,
+        threshold=proposal_ops.support_threshold(community.id), **_labels())
+
+
+@bp.route("/participation/communities/<int:community_id>/proposals", methods=["POST"])
+@staff_required
+def participation_file(community_id: int):
+    """File a proposal on behalf of a yard meeting (the meeting is required)."""
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    data = request.form.to_dict()
+    data["community_id"] = str(community.id)
+    return _act("代为提出议题",
+                url_for("console.participation_proposals", community_id=community.id),
+                lambda: proposal_ops.file(user, forms.parse(ProposalForm(), data)),
+                lambda row: f"已代为提出议题 #{row.id}：{row.title}",
+                lambda row: url_for("console.participation_proposal", proposal_id=row.id))
+
+
+@bp.route("/participation/proposals/<int:proposal_id>", methods=["GET"])
+@staff_required
+def participation_proposal(proposal_id: int):
+    user = g.console_user
+    row = proposal_to_answer(user, proposal_id)
+    others = [p for p in db.session.execute(
+        proposal_ops.proposal_query(user, row.community_id, None)
+        .where(Proposal.state.in_(proposal_ops.ANSWERABLE), Proposal.id != row.id)
+        .order_by(Proposal.id.desc()).limit(200)).scalars()]
+    return render_template(
+        "console/participation_proposal.html", p=presenters.proposal(user, row, events=True),
+        row=row, others=others, answerable=row.state in proposal_ops.ANSWERABLE,
+        outcomes=proposal_ops.OUTCOME_ZH, **_labels())
+
+
+@bp.route("/participation/proposals/<int:proposal_id>/<any(agenda, answer, release):action>",
+          methods=["POST"])
+@staff_required
+def participation_proposal_action(proposal_id: int, action: str):
+    """列入议程, the official answer with its reason, or 放行 of content held for review."""
+    user = g.console_user
+    row = proposal_to_answer(user, proposal_id)
+    target = url_for("console.participation_proposal", proposal_id=row.id)
+    names = {"agenda": "列入议程", "answer": "答复", "release": "放行"}
+
+    def run():
+        if action == "answer":
+            args = forms.parse(AnswerForm(), request.form)
+            return proposal_ops.answer(user, row, args["outcome"], args["reason"],
+                                       args.get("merged_into_id"))
+        note = forms.parse(NoteForm(), request.form)["note"]
+        if action == "agenda":
+            return proposal_ops.put_on_agenda(user, row, note)
+        return proposal_ops.release(user, row, note)
+
+    return _act(names[action], target, run, lambda done: f"议题 #{done.id} " + (
+        proposal_ops.OUTCOME_ZH[done.state] if action == "answer" else names[action]))
+
+
+# --- the fund: budget, vote rounds, projects, ledger ------------------------------------
+
+@bp.route("/participation/communities/<int:community_id>/funds", methods=["GET"])
+@staff_required
+def participation_funds(community_id: int):
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    funds = list(db.session.execute(sa.select(CommunityFund).where(
+        CommunityFund.community_id == community.id).order_by(CommunityFund.year.desc()))
+        .scalars())
+    rows = [{"fund": f, "allocated": fund_ops.allocated(f),
+             "balance": project_ops.balance(f)} for f in funds]
+    return render_template("console/participation_funds.html", community=community,
+                           rows=rows, **_labels())
+
+
+@bp.route("/participation/funds/<int:fund_id>", methods=["GET"])
+@staff_required
+def participation_fund(fund_id: int):
+    """A year's fund: budget lines with what each has spent, vote rounds with the tally
+    and winners, and the ledger (income, each expense, the running balance)."""
+    user = g.console_user
+    row = fund_to_manage(user, fund_id)
+    entries, totals = project_ops.ledger(row)
+    lines = [{"line": b, "spent": project_ops.spent_on(b)} for b in fund_ops.budget_lines(row)]
+    rounds = [presenters.vote_round(user, r) for r in db.session.execute(
+        fund_ops.round_query(row).limit(100)).scalars()]
+    accepted = list(db.session.execute(
+        proposal_ops.proposal_query(user, row.community_id, "accepted")
+        .order_by(Proposal.id).limit(200)).scalars())
+    return render_template(
+        "console/participation_fund.html", fund=row, community=row.community,
+        ledger=presenters.ledger(row, entries, totals), lines=lines, rounds=rounds,
+        accepted=accepted, allocated=fund_ops.allocated(row), **_labels())
+
+
+# --- the council (议事会, 监督委员会) ------------------------------------------------------
+
+MemberForm = form_for(MemberArgs)
+MemberPatchForm = form_for(MemberPatchArgs)
+MeetingForm = form_for(MeetingArgs)
+MeetingPatchForm = form_for(MeetingPatchArgs)
+AgendaItemForm = form_for(AgendaItemArgs)
+DecisionForm = form_for(DecisionArgs)
+
+COUNCIL_BODY = {"council": "议事会", "supervisory": "监督委员会"}
+MEMBER_ROLE = {"chair": "主任", "member": "成员"}
+MEETING_KIND = {"council": "议事会会议", "yard": "坝坝会"}
+ITEM_RESULT = {"passed": "通过", "failed": "未通过"}
+
+
+def meeting_to_run(user, meeting_id: int) -> Meeting:
+    row = council_ops.get_meeting(meeting_id)
+    allowed_or_403(permissions.can_run_council(user, row.community))
+    return row
+
+
+def _council_labels() -> dict:
+    return {"council_body": COUNCIL_BODY, "member_role": MEMBER_ROLE,
+            "meeting_kind": MEETING_KIND, "item_result": ITEM_RESULT}
+
+
+@bp.route("/participation/communities/<int:community_id>/council", methods=["GET"])
+@staff_required
+def participation_council(community_id: int):
+    """Members of the council and the supervisory committee with their terms (in office
+    today or not), and the meetings."""
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    allowed_or_403(permissions.can_run_council(user, community))
+    today = council_ops.today()
+    members = list(db.session.execute(council_ops.member_query(community.id, None, None))
+                   .scalars())
+    meetings = list(db.session.execute(council_ops.meeting_query(community.id, None)
+                                       .order_by(Meeting.held_at.desc()).limit(200)).scalars())
+    return render_template("console/participation_council.html", community=community,
+                           members=members, meetings=meetings, today=today,
+                           **_council_labels(), **_labels())
+
+
+@bp.route("/participation/communities/<int:community_id>/council/members", methods=["POST"])
+@staff_required
+def participation_add_member(community_id: int):
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    allowed_or_403(permissions.can_run_council(user, community))
+    return _act("添加成员", url_for("console.participation_council", community_id=community.id),
+                lambda: council_ops.add_member(community, forms.parse(MemberForm(), request.form)),
+                "已添加成员")
+
+
+@bp.route("/participation/council-members/<int:member_id>", methods=["POST"])
+@staff_required
+def participation_update_member(member_id: int):
+    """A member's name, role or term (e.g. the term ended early)."""
+    user = g.console_user
+    row = council_ops.get_member(member_id)
+    allowed_or_403(permissions.can_run_council(user, row.community))
+    return _act(f"修改成员 {row.name}",
+                url_for("console.participation_council", community_id=row.community_id),
+                lambda: council_ops.update_member(row, forms.parse(MemberPatchForm(),
+                                                                   request.form)),
+                f"已修改成员：{row.name}")
+
+
+@bp.route("/participation/communities/<int:community_id>/meetings", methods=["POST"])
+@staff_required
+def participation_add_meeting(community_id: int):
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    allowed_or_403(permissions.can_run_council(user, community))
+    return _act("登记会议", url_for("console.participation_council", community_id=community.id),
+                lambda: council_ops.create_meeting(user, community,
+                                                   forms.parse(MeetingForm(), request.form)),
+                lambda row: f"已登记会议：{row.title}",
+                lambda row: url_for("console.participation_meeting", meeting_id=row.id))
+
+
+@bp.route("/participation/meetings/<int:meeting_id>", methods=["GET"])
+@staff_required
+def participation_meeting(meeting_id: int):
+    """A meeting: attendees, minutes, the agenda and the decision recorded per item."""
+    user = g.console_user
+    row = meeting_to_run(user, meeting_id)
+    items = council_ops.items_of(row)
+    listed = {i.proposal_id for i in items}
+    on_agenda = [p for p in db.session.execute(
+        proposal_ops.proposal_query(user, row.community_id, "on_agenda")
+        .order_by(Proposal.id).limit(200)).scalars() if p.id not in listed]
+    return render_template("console/participation_meeting.html", meeting=row,
+                           community=row.community, items=items, on_agenda=on_agenda,
+                           **_council_labels(), **_labels())
+
+
+@bp.route("/participation/meetings/<int:meeting_id>/edit", methods=["POST"])
+@staff_required
+def participation_update_meeting(meeting_id: int):
+    row = meeting_to_run(g.console_user, meeting_id)
+    return _act("保存会议", url_for("console.participation_meeting", meeting_id=row.id),
+                lambda: council_ops.update_meeting(row, forms.parse(MeetingPatchForm(),
+                                                                    request.form)),
+                "已保存会议记录")
+
+
+@bp.route("/participation/meetings/<int:meeting_id>/items", methods=["POST"])
+@staff_required
+def participation_add_item(meeting_id: int):
+    row = meeting_to_run(g.console_user, meeting_id)
+
+    def add():
+        args = forms.parse(AgendaItemForm(), request.form)
+        council_ops.add_item(row, args.get("proposal_id"), args.get("title"))
+
+    return _act("添加议程", url_for("console.participation_meeting", meeting_id=row.id), add,
+                "已添加议程")
+
+
+@bp.route("/participation/agenda-items/<int:item_id>/decision", methods=["POST"])
+@staff_required
+def participation_decision(item_id: int):
+    """The decision on an item: for / against / abstain (a yard meeting's show of hands
+    with its named recorder and witness); recorded once."""
+    user = g.console_user
+    item = council_ops.get_item(item_id)
+    meeting = meeting_to_run(user, item.meeting_id)
+    return _act(f"记录“{item.title}”的表决",
+                url_for("console.participation_meeting", meeting_id=meeting.id),
+                lambda: council_ops.record_decision(user, item,
+                                                    forms.parse(DecisionForm(), request.form)),
+                lambda done: f"已记录表决：{done.title}（{ITEM_RESULT[done.result]}）")
+
+
+# --- the fund: managing it ------------------------------------------------------------
+
+class _ListLines(ma.fields.List):
+    """A textarea: one value per line."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        values = [value] if isinstance(value, str) else value
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            value = [line.strip() for v in values for line in v.splitlines() if line.strip()]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+FundForm = form_for(FundArgs, negative_list=_ListLines(
+    ma.fields.String(validate=validate.Length(min=1, max=50)), load_default=list,
+    validate=validate.Length(max=100)))
+BudgetLineForm = form_for(BudgetLineArgs)
+IncomeForm = form_for(IncomeArgs)
+ProgressForm = form_for(ProgressArgs)
+ExpenseForm = form_for(ExpenseArgs, receipt_photo_ids=ma.fields.Constant([]))
+AcceptanceForm = form_for(AcceptanceArgs)
+PaperBallotForm = form_for(PaperBallotArgs)
+PublishForm = form_for(PublishArgs)
+MAX_RECEIPTS = 9
+
+
+class _Options(ma.fields.Field):
+    """The ballot's options, one a line: “标题,费用（元）” or “#议题编号” (its estimate)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        options = []
+        for number, line in enumerate(str(value).splitlines(), 1):
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("#") and line[1:].strip().isdigit():
+                options.append({"proposal_id": int(line[1:])})
+                continue
+            title, _, cost = line.replace("，", ",").rpartition(",")
+            if not title.strip():
+                raise ma.ValidationError(f"第 {number} 行：请写成“标题,费用”。")
+            options.append({"title": title.strip(), "cost": cost.strip()})
+        return options
+
+
+RoundForm = form_for(RoundArgs, options=_Options(required=True))
+
+
+def _round_args(form) -> dict:
+    """The round's form, then its options through the API's own option schema."""
+    args = forms.parse(RoundForm(), form)
+    try:
+        args["options"] = OptionArgs(many=True).load(args["options"])
+        RoundArgs().fields["options"]._validate(args["options"])
+    except ma.ValidationError as exc:
+        raise ApiError(422, "validation_error", fields={"options": [
+            f"投票选项：{fmt_options(exc.normalized_messages())}"]}) from None
+    return args
+
+
+def fmt_options(messages) -> str:
+    from backend.core.i18n import translate_marshmallow
+
+    if isinstance(messages, dict):
+        return "；".join(f"第 {int(k) + 1} 项 {fmt_options(v)}" if str(k).isdigit()
+                        else fmt_options(v) for k, v in messages.items())
+    if isinstance(messages, list):
+        return " ".join(fmt_options(m) for m in messages)
+    return translate_marshmallow(str(messages))
+
+
+def round_to_manage(user, round_id: int) -> VoteRound:
+    row = fund_ops.get_round(round_id)
+    fund_to_manage(user, row.fund_id)
+    return row
+
+
+def line_to_manage(user, line_id: int) -> BudgetLine:
+    line = project_ops.get_line(line_id)
+    fund_to_manage(user, line.fund_id)
+    return line
+
+
+@bp.route("/participation/communities/<int:community_id>/funds", methods=["POST"])
+@staff_required
+def participation_add_fund(community_id: int):
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    allowed_or_403(permissions.can_manage_fund(user, community))
+    return _act("设立年度资金",
+                url_for("console.participation_funds", community_id=community.id),
+                lambda: fund_ops.create_fund(community, forms.parse(FundForm(), request.form)),
+                lambda row: f"已设立 {row.year} 年社区保障资金",
+                lambda row: url_for("console.participation_fund", fund_id=row.id))
+
+
+@bp.route("/participation/funds/<int:fund_id>/<any('budget-lines', incomes, 'vote-rounds'):what>",
+          methods=["POST"])
+@staff_required
+def participation_fund_add(fund_id: int, what: str):
+    """A budget line (an accepted proposal or a title), money received, or a vote round."""
+    user = g.console_user
+    row = fund_to_manage(user, fund_id)
+    target = url_for("console.participation_fund", fund_id=row.id)
+    calls = {
+        "budget-lines": ("添加预算项目", lambda: fund_ops.add_budget_line(
+            user, row, forms.parse(BudgetLineForm(), request.form)), "已添加预算项目"),
+        "incomes": ("登记收入", lambda: project_ops.add_income(
+            user, row, forms.parse(IncomeForm(), request.form)), "已登记收入"),
+        "vote-rounds": ("发起投票", lambda: fund_ops.create_round(
+            user, row, _round_args(request.form)), "已发起投票"),
+    }
+    what_text, call, done = calls[what]
+    return _act(what_text, target, call, done)
+
+
+@bp.route("/participation/vote-rounds/<int:round_id>", methods=["GET"])
+@staff_required
+def participation_round(round_id: int):
+    """A vote round: its window, the tally so far, paper ballot entry while it is open,
+    and publishing the results with the winners once it has closed."""
+    user = g.console_user
+    row = round_to_manage(user, round_id)
+    fund = row.fund
+    voters = list(db.session.execute(
+        residency_ops.residency_query(None, fund.community_id, "confirmed")
+        .order_by(Residency.building, Residency.unit, Residency.room, Residency.id)
+        .limit(2000)).scalars())
+    now = common.utcnow()
+    return render_template(
+        "console/participation_round.html", r=presenters.vote_round(user, row), row=row,
+        fund=fund, community=fund.community, tally=fund_ops.tally(row), voters=voters,
+        accepting=row.status == "scheduled" and row.opens_at <= now,
+        closed=now >= row.closes_at, **_labels())
+
+
+@bp.route("/participation/vote-rounds/<int:round_id>/<any('paper-ballots', publish):what>",
+          methods=["POST"])
+@staff_required
+def participation_round_action(round_id: int, what: str):
+    user = g.console_user
+    row = round_to_manage(user, round_id)
+    target = url_for("console.participation_round", round_id=row.id)
+    if what == "paper-ballots":
+        return _act("录入纸质选票", target, lambda: fund_ops.cast_paper(
+            user, row, forms.parse(PaperBallotForm(), request.form)), "已录入纸质选票")
+    return _act("公示结果", target, lambda: fund_ops.publish(
+        user, row, forms.parse(PublishForm(), request.form)["notice_days"]),
+        "已计票并公示结果")
+
+
+@bp.route("/participation/budget-lines/<int:line_id>", methods=["GET"])
+@staff_required
+def participation_project(line_id: int):
+    """A funded project: progress, expenses with their receipts, acceptance (验收)."""
+    user = g.console_user
+    line = line_to_manage(user, line_id)
+    detail = presenters.project(project_ops.project_detail(line), staff=True)
+    supervisors = list(db.session.execute(council_ops.member_query(
+        line.fund.community_id, "supervisory", council_ops.today())).scalars())
+    return render_template("console/participation_project.html", p=detail, line=line,
+                           fund=line.fund, community=line.fund.community,
+                           supervisors=supervisors, max_receipts=MAX_RECEIPTS, **_labels())
+
+
+def _expense(user, line: BudgetLine) -> None:
+    """The receipts are stored as the actor's uploads first (the same photo pipeline and
+    content check as the mini-program's), then claimed by the expense."""
+    from backend.uploads.operations import store_photo
+
+    args = forms.parse(ExpenseForm(), request.form)
+    files = [f for f in request.files.getlist("receipts") if f and f.filename]
+    if not 1 <= len(files) <= MAX_RECEIPTS:
+        raise ApiError(422, "validation_error", fields={"receipt_photo_ids": [
+            f"票据照片：请上传 1 到 {MAX_RECEIPTS} 张。"]})
+    args["receipt_photo_ids"] = [store_photo(user, f.stream, purpose="receipt").id
+                                 for f in files]
+    project_ops.add_expense(user, line, args)
+
+
+@bp.route("/participation/budget-lines/<int:line_id>/<any(progress, expenses, acceptance):what>",
+          methods=["POST"])
+@staff_required
+def participation_project_add(line_id: int, what: str):
+    user = g.console_user
+    line = project_ops.get_line(line_id)
+    if what == "acceptance":
+        allowed_or_403(permissions.can_accept_project(user, line))
+    else:
+        line = line_to_manage(user, line_id)
+    target = url_for("console.participation_project", line_id=line.id)
+
+    def progress():
+        args = forms.parse(ProgressForm(), request.form)
+        project_ops.add_progress(user, line, args["on_date"], args["note"])
+
+    calls = {
+        "progress": ("记录进度", progress, "已记录进度"),
+        "expenses": ("登记支出", lambda: _expense(user, line), "已登记支出"),
+        "acceptance": ("记录验收", lambda: project_ops.accept(
+            user, line, forms.parse(AcceptanceForm(), request.form)), "已记录验收"),
+    }
+    what_text, call, done = calls[what]
+    return _act(what_text, target, call, done)

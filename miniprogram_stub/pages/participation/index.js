@@ -1,0 +1,37 @@
+// 居民参与: my home and its status (confirmed: a voice in the community), the community's
+// notices with unread marks, and the ways to its proposals and its fund.
+const api = require('../../utils/api')
+const participation = require('../../logic/participation')
+const wxp = require('../../utils/wxp')
+const { page } = require('../../utils/behaviors')
+const { refreshing } = require('./refreshing')
+
+Component({
+  behaviors: [page, refreshing],
+  data: { titleKey: 'nav_participation', loading: true, homes: [], main: null, notices: [] },
+  methods: {
+    onLoad() {
+      return this.start()
+    },
+    async refresh() {
+      this.clearError()
+      try {
+        const [homes, notices] = await Promise.all([api.myResidencies(), api.myNotices()])
+        const main = participation.mainResidency(homes)
+        this.setData({
+          homes: homes.map(participation.residencyView),
+          main: main ? participation.residencyView(main) : null,
+          notices: notices.map((n) => participation.noticeView(n)),
+        })
+      } catch (err) {
+        this.showError(err)
+      } finally {
+        this._loaded = true
+        this.setData({ loading: false })
+      }
+    },
+    go(e) {
+      return wxp.quietly('navigateTo', { url: e.currentTarget.dataset.url })
+    },
+  },
+})

@@ -1,0 +1,58 @@
+// 登记我的住址: my homes declared so far and their status (the page the residency notices
+// open); declaring one: the community, 楼栋 / 单元 / 房号, name and phone (staff check them against
+// the household register). Sent with one Idempotency-Key until the server answers, so a
+// retry after a timeout declares once.
+const api = require('../../utils/api')
+const participation = require('../../logic/participation')
+const wxp = require('../../utils/wxp')
+const { ApiError } = require('../../utils/errors')
+const { newKey } = require('../../utils/idempotency')
+const { page } = require('../../utils/behaviors')
+const { act } = require('../volunteers/act')
+
+Component({
+  behaviors: [page],
+  data: { communities: [], names: [], homes: [], form: participation.emptyResidencyForm(), busy: false, done: null },
+  methods: {
+    async onLoad() {
+      this.setTitle('nav_pt_residency')
+      try {
+        // what I declared before (a notice about its confirmation or rejection opens here)
+        const [list, homes] = await Promise.all([api.communities(), api.myResidencies()])
+        this.setData({ communities: list, names: list.map((c) => c.name), homes: homes.map(participation.residencyView) })
+      } catch (err) {
+        this.showError(err)
+      }
+    },
+    onLangChange() {
+      this.setTitle('nav_pt_residency')
+    },
+    onCommunity(e) {
+      this.setData({ 'form.communityIndex': Number(e.detail.value) })
+    },
+    onInput(e) {
+      this.setData({ [`form.${e.currentTarget.dataset.field}`]: e.detail.value })
+    },
+    submit() {
+      if (this.data.busy) return null
+      const form = this.data.form
+      const invalid = participation.validateResidency(form)
+      if (Object.keys(invalid).length) {
+        this.setData({ fieldErrors: participation.translated(invalid) })
+        return null
+      }
+      const body = participation.residencyBody(form, this.data.communities[form.communityIndex])
+      this._key = this._key || newKey()
+      return act(this, () => api.declareResidency(body, this._key), (r) => {
+        this._key = null
+        this.setData({ done: participation.residencyView(r) })
+        this.toast(r.status === 'confirmed' ? 'pt_declared_confirmed' : 'pt_declared')
+      }, (err) => {
+        if (err instanceof ApiError && !err.retryable) this._key = null
+      })
+    },
+    back() {
+      return wxp.quietly('navigateBack', {})
+    },
+  },
+})

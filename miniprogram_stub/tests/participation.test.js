@@ -1,0 +1,459 @@
+// 居民参与 on the participation pages, driven with a fake `wx` and a fake API: every page in
+// Chinese and English; declaring my home (sent once with its key); the community notices on
+// 首页 with unread marks and the read reported when a notice is opened; a 公示's objection
+// window (object during it; closed after; an unconfirmed resident told why); proposals with
+// photos and a key, supporting once; the fund and its ledger; a ballot (pick-N and within the
+// budget), the 409 second ballot said kindly, and an unconfirmed resident told why not.
+const fs = require('fs')
+const path = require('path')
+const { ROOT, setup, render, text, all, settle } = require('./helpers/env')
+
+const DAY = 86400000
+const PAGES = ['index', 'residency', 'notice', 'proposals', 'proposal', 'propose', 'fund', 'vote']
+const QUERY = { notice: { id: '61' }, proposals: { community: '3' }, proposal: { id: '71' }, propose: { community: '3' }, fund: { community: '3' }, vote: { id: '91' } }
+const NEEDS_RESIDENCY = '只有居住登记已确认的本社区居民才能投票。'
+const ALREADY = '每人每轮只能投一票，您（或您的纸质选票）已投过。'
+
+const iso = (ms) => new Date(ms).toISOString()
+const error = (status, code, message, fields) => ({ status, body: { error: { code, message, fields: fields || {} } } })
+const ok = (body, status = 200) => ({ status, body })
+
+// The participation endpoints with what they keep: my residencies, reads, objections,
+// supports, ballots.
+function participationApi(server) {
+  const now = Date.now()
+  const w = {
+    residencies: [],
+    reads: [],
+    objections: [],
+    ballots: {},
+    communities: [{ id: 3, code: '003', name: '晋阳社区', level: 'community' }, { id: 4, code: '004', name: '桐梓林社区', level: 'community' }],
+    notices: {
+      61: { id: 61, community_id: 3, community_name: '晋阳社区', kind: 'disclosure', title: '2026 年社区基金投票结果公示', body: '入选项目：3 栋加装扶手。', publish_from: iso(now - DAY), publish_until: iso(now + 6 * DAY), pinned: true, withdrawn_at: null, is_current: true, read_count: 4 },
+      62: { id: 62, community_id: 3, community_name: '晋阳社区', kind: 'notice', title: '周六停水通知', body: '周六 9:00–12:00 停水。', publish_from: iso(now - 2 * DAY), publish_until: null, pinned: false, withdrawn_at: null, is_current: true, read_count: 10 },
+      63: { id: 63, community_id: 3, community_name: '晋阳社区', kind: 'disclosure', title: '上月支出公示', body: '', publish_from: iso(now - 10 * DAY), publish_until: iso(now - DAY), pinned: false, withdrawn_at: null, is_current: true, read_count: 1 },
+    },
+    proposals: {
+      71: { id: 71, community_id: 3, community_name: '晋阳社区', place_id: null, place_name: null, title: '3 栋楼道加装扶手', problem: '老人上下楼不便。', action: '每层加装不锈钢扶手。', estimated_cost: '3000.00', photos: [{ id: 5, url: '/media/5.jpg', thumb_url: '/media/5t.jpg' }], state: 'open', support_count: 9, support_threshold: 10, supported: false, mine: false, filed_by_staff: false, meeting_note: '', author_name: null, content_status: 'pass', agenda_at: null, answer_reason: '', answered_at: null, merged_into_id: null, created_at: iso(now - 3 * DAY), version: 1, events: [] },
+    },
+    fund: { id: 81, community_id: 3, year: 2026, amount: '50000.00', allocated: '3000.00', remaining: '47000.00', negative_list: ['人员工资', '宴请'], note: '', budget_lines: [{ id: 1, proposal_id: 71, vote_option_id: null, title: '3 栋楼道加装扶手', amount: '3000.00' }] },
+    ledger: {
+      fund_id: 81, year: 2026, income: '50000.00', expense: '1200.50', balance: '48799.50',
+      entries: [
+        { kind: 'income', id: 1, date: '2026-03-01', amount: '50000.00', title: '区财政拨付', project_id: null, balance: '50000.00' },
+        { kind: 'expense', id: 2, date: '2026-04-02', amount: '-1200.50', title: '扶手材料', project_id: 1, balance: '48799.50' },
+      ],
+    },
+    rounds: {
+      91: { id: 91, fund_id: 81, community_id: 3, title: '2026 微项目投票', method: 'pick_n', pick_n: 2, budget: '20000.00', opens_at: iso(now - DAY), closes_at: iso(now + DAY), status: 'scheduled', is_open: true, published_at: null, notice_id: null, ballot_count: null, my_choices: null,
+        options: [{ id: 1, proposal_id: 71, title: '楼道扶手', cost: '3000.00', position: 1, votes: null, rank: null, won: null }, { id: 2, proposal_id: null, title: '小区路灯', cost: '12000.00', position: 2, votes: null, rank: null, won: null }, { id: 3, proposal_id: null, title: '儿童游乐角', cost: '9000.00', position: 3, votes: null, rank: null, won: null }] },
+      92: { id: 92, fund_id: 81, community_id: 3, title: '院落微更新（预算内）', method: 'budget', pick_n: null, budget: '15000.00', opens_at: iso(now - DAY), closes_at: iso(now + DAY), status: 'scheduled', is_open: true, published_at: null, notice_id: null, ballot_count: null, my_choices: null,
+        options: [{ id: 4, proposal_id: null, title: '花坛', cost: '6000.00', position: 1, votes: null, rank: null, won: null }, { id: 5, proposal_id: null, title: '座椅', cost: '8000.00', position: 2, votes: null, rank: null, won: null }, { id: 6, proposal_id: null, title: '雨棚', cost: '4000.00', position: 3, votes: null, rank: null, won: null }] },
+    },
+  }
+  const confirmedIn = (cid) => w.residencies.some((r) => r.community_id === cid && r.status === 'confirmed')
+  const noticeOut = (n) => Object.assign({}, n, { read: w.reads.indexOf(n.id) >= 0 })
+  const roundOut = (r) => Object.assign({}, r, { my_choices: w.ballots[r.id] || null })
+  w.confirm = () => w.residencies.forEach((r) => { r.status = 'confirmed'; r.has_voice = true })
+
+  server.route('GET', '/places', (req) => ok(req.query.level === 'community' ? w.communities : []))
+  server.route('GET', '/me/residencies', () => ok(w.residencies))
+  server.route('POST', '/me/residencies', (req) => server.idempotently(req, () => {
+    const b = req.body
+    const community = w.communities.find((c) => c.id === b.community_id)
+    const row = { id: 50 + w.residencies.length, user_id: 7, community_id: community.id, community_name: community.name, yard_id: null, yard_name: null, building: b.building || '', unit: b.unit || '', room: b.room, name: b.name || '', phone: b.phone, status: 'pending', source: 'declared', reason: '', declared_at: iso(Date.now()), decided_at: null, has_voice: false }
+    w.residencies = w.residencies.filter((r) => r.community_id !== community.id).concat([row])
+    return ok(row, 201)
+  }))
+  server.route('GET', '/me/notices', () => ok(w.residencies.length ? Object.values(w.notices).filter((n) => n.id !== 63).map(noticeOut) : []))
+  server.route('GET', /^\/notices\/(\d+)$/, (req, m) => ok(noticeOut(w.notices[m[1]])))
+  server.route('POST', /^\/notices\/(\d+)\/read$/, (req, m) => {
+    const id = Number(m[1])
+    const first = w.reads.indexOf(id) < 0
+    if (first) { w.reads.push(id); w.notices[id].read_count += 1 }
+    return ok({ notice_id: id, first_read: first, read_count: w.notices[id].read_count })
+  })
+  server.route('GET', /^\/notices\/(\d+)\/objections$/, (req, m) => ok(w.objections.filter((o) => o.notice_id === Number(m[1]))))
+  server.route('POST', /^\/notices\/(\d+)\/objections$/, (req, m) => server.idempotently(req, () => {
+    const n = w.notices[m[1]]
+    if (!confirmedIn(n.community_id)) return error(403, 'forbidden', '只有居住登记已确认的本社区居民才能提出异议。')
+    if (Date.now() >= Date.parse(n.publish_until)) return error(409, 'conflict', '不在公示期内，不能提出异议。')
+    const o = { id: 700 + w.objections.length, notice_id: n.id, body: req.body.body, answer: '', answered_at: null, created_at: iso(Date.now()), mine: true }
+    w.objections.push(o)
+    return ok(o, 201)
+  }))
+  server.route('GET', '/proposals', () => ok(Object.values(w.proposals)))
+  server.route('GET', /^\/proposals\/(\d+)$/, (req, m) => ok(w.proposals[m[1]]))
+  server.route('POST', /^\/proposals\/(\d+)\/support$/, (req, m) => {
+    const p = w.proposals[m[1]]
+    if (!confirmedIn(p.community_id)) return error(403, 'forbidden', '只有居住登记已确认的本社区居民才能提出或附议议题。')
+    const first = !p.supported
+    if (first) {
+      p.supported = true
+      p.support_count += 1
+      if (p.support_count >= p.support_threshold) {
+        p.state = 'on_agenda'
+        p.events.push({ kind: 'agenda', from_state: 'open', to_state: 'on_agenda', note: '', by_staff: false, created_at: iso(Date.now()) })
+      }
+    }
+    return ok({ proposal: p, new: first })
+  })
+  server.route('POST', '/proposals', (req) => server.idempotently(req, () => {
+    const b = req.body
+    const p = Object.assign({}, w.proposals[71], { id: 72, title: b.title, problem: b.problem, action: b.action, estimated_cost: b.estimated_cost || null, photos: b.photo_ids.map((id) => ({ id, url: `/media/${id}.jpg`, thumb_url: `/media/${id}t.jpg` })), support_count: 0, mine: true, supported: false })
+    w.proposals[72] = p
+    return ok(p, 201)
+  }))
+  server.route('GET', /^\/communities\/(\d+)\/funds$/, (req, m) => (confirmedIn(Number(m[1])) ? ok([w.fund]) : error(403, 'forbidden', '无权访问。')))
+  server.route('GET', /^\/funds\/81\/ledger$/, () => ok(w.ledger))
+  server.route('GET', /^\/funds\/81\/vote-rounds$/, () => ok(Object.values(w.rounds).map(roundOut)))
+  server.route('GET', /^\/vote-rounds\/(\d+)$/, (req, m) => (confirmedIn(3) ? ok(roundOut(w.rounds[m[1]])) : error(404, 'not_found', '找不到该社区基金。')))
+  server.route('POST', /^\/vote-rounds\/(\d+)\/ballots$/, (req, m) => server.idempotently(req, () => {
+    const r = w.rounds[m[1]]
+    if (!confirmedIn(r.community_id)) return error(403, 'forbidden', NEEDS_RESIDENCY)
+    if (w.ballots[r.id]) return error(409, 'already_voted', ALREADY)
+    w.ballots[r.id] = req.body.option_ids.slice().sort()
+    return ok({ id: 900, round_id: r.id, source: 'online', cast_at: iso(Date.now()), option_ids: w.ballots[r.id] }, 201)
+  }))
+  return w
+}
+
+function world(lang, { home = 'confirmed' } = {}) {
+  const env = setup()
+  env.w = participationApi(env.server)
+  if (home) {
+    env.w.residencies.push({ id: 50, user_id: 7, community_id: 3, community_name: '晋阳社区', yard_id: null, yard_name: null, building: '3栋', unit: '2单元', room: '501', name: '王芳', phone: '13900000001', status: home, source: 'declared', reason: home === 'rejected' ? '名册中无此房号' : '', declared_at: iso(Date.now()), decided_at: null, has_voice: home === 'confirmed' })
+  }
+  if (lang) env.mod('utils/i18n').setLang(lang)
+  return env
+}
+
+async function open(env, name, query = {}) {
+  const page = render(env.simulate, name, `pages/participation/${name}`)
+  await page.instance.onLoad(query)
+  await settle()
+  return page
+}
+
+function tap(page, selector) {
+  page.querySelector(selector).dispatchEvent('tap')
+  return settle(60)
+}
+
+function type(page, selector, value) {
+  page.querySelector(selector).dispatchEvent('input', { detail: { value } })
+}
+
+const words = (page, selector) => all(page, selector).map((n) => n.dom.textContent.replace(/\s+/g, ' ').trim())
+
+describe('every participation page renders, in Chinese and in English', () => {
+  const cases = PAGES.flatMap((name) => [[name, 'zh'], [name, 'en']])
+  test.each(cases)('%s (%s)', async (name, lang) => {
+    const env = world(lang)
+    const page = await open(env, name, QUERY[name])
+    expect(page.data.error).toBe('')
+    expect(page.dom.innerHTML.length).toBeGreaterThan(0)
+    expect(page.data.lang).toBe(lang)
+    const key = name === 'index' ? 'nav_participation' : `nav_pt_${name}`
+    const json = JSON.parse(fs.readFileSync(path.join(ROOT, `pages/participation/${name}.json`), 'utf8'))
+    expect(json.navigationBarTitleText).toBe(require('../i18n/zh')[key])
+    expect(env.phone.callsOf('setNavigationBarTitle')[0].title).toBe(require(`../i18n/${lang}`)[key])
+    if (lang === 'en') expect(page.dom.textContent).not.toMatch(/已确认|附议|公示期|基金总额|已选|登记住址|提交/)
+  })
+})
+
+test('the dictionaries have the words made from API values', () => {
+  const zh = require('../i18n/zh')
+  const en = require('../i18n/en')
+  const keys = ['pending', 'confirmed', 'rejected', 'ended'].map((s) => `pt_residency_${s}`)
+    .concat(['open', 'on_agenda', 'accepted', 'rejected', 'merged'].map((s) => `pt_proposal_${s}`))
+    .concat(['none', 'pending', 'rejected', 'ended'].map((s) => `pt_no_voice_${s}`))
+  keys.forEach((k) => {
+    expect(zh[k]).toBeTruthy()
+    expect(en[k]).toBeTruthy()
+  })
+})
+
+test('我的 leads residents to 居民参与', async () => {
+  const env = world()
+  const me = render(env.simulate, 'me')
+  await me.instance.onLoad({})
+  await settle()
+  await tap(me, '.participation-link')
+  expect(env.phone.callsOf('navigateTo').map((o) => o.url)).toEqual(['/pages/participation/index'])
+})
+
+test('declare my home: checked on the phone, sent once with its key (a lost answer retried), then its status', async () => {
+  const env = world(null, { home: null })
+  const { server, phone, w } = env
+  const hub = await open(env, 'index')
+  expect(text(hub, '.no-home')).toMatch(/^还没有登记住址/)
+  expect(hub.querySelector('.proposals-link')).toBeUndefined()
+
+  const page = await open(env, 'residency')
+  expect(page.data.names).toEqual(['晋阳社区', '桐梓林社区'])
+  await tap(page, '#declare')
+  expect(page.data.fieldErrors).toEqual({ community_id: '请选择社区', room: '请填写房号', phone: '请输入 11 位手机号' })
+  expect(server.requests('POST', '/me/residencies')).toHaveLength(0)
+
+  page.querySelector('#community').dispatchEvent('change', { detail: { value: '0' } })
+  type(page, '#building', '3栋')
+  type(page, '#unit', '2单元')
+  type(page, '#room', ' 501 ')
+  type(page, '#phone', '13900000001')
+  await settle()
+  expect(text(page, '.community-choice')).toBe('晋阳社区')
+  server.failNext((r) => r.method === 'POST' && r.path === '/me/residencies', 'timeout', true)
+  await tap(page, '#declare')
+  expect(page.data.error).not.toBe('')
+  await tap(page, '#declare') // the retry: the same key, declared once
+  const posts = server.requests('POST', '/me/residencies')
+  expect(posts).toHaveLength(2)
+  expect(posts[0].body).toEqual({ community_id: 3, building: '3栋', unit: '2单元', room: '501', phone: '13900000001' })
+  expect(posts[1].header['idempotency-key']).toBe(posts[0].header['idempotency-key'])
+  expect(w.residencies).toHaveLength(1)
+  expect(text(page, '.declared')).toBe('晋阳社区 3栋 2单元 501 · 待社区确认')
+  expect(phone.callsOf('showToast').pop().title).toBe('已提交，等待社区确认')
+
+  await hub.instance.onShow()
+  await settle()
+  expect(words(hub, '.home-status')).toEqual(['待社区确认'])
+  expect(text(hub, '.no-voice')).toMatch(/^住址确认后/)
+  expect(text(hub, '.fund-closed')).toBe('社区基金与投票 · 住址确认后可查看')
+  w.confirm()
+  await hub.instance.onShow()
+  await settle()
+  expect(words(hub, '.home-status')).toEqual(['已确认'])
+  expect(hub.querySelector('.no-voice')).toBeUndefined()
+  await tap(hub, '.fund-link')
+  expect(phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/fund?community=3')
+})
+
+test('the page the residency notices open shows my homes and their status, the reason when rejected', async () => {
+  const env = world(null, { home: 'rejected' })
+  const page = await open(env, 'residency')
+  expect(words(page, '.declared-home')).toEqual(['晋阳社区 3栋 2单元 501未通过原因：名册中无此房号'])
+  expect(page.querySelector('#declare')).toBeDefined()
+})
+
+test('首页: community notices with unread marks; opening one reports the read once', async () => {
+  const env = world()
+  const { server, phone } = env
+  const home = render(env.simulate, 'home')
+  await home.instance.onLoad({})
+  await settle()
+  expect(words(home, '.community-notice .item-title')).toEqual(['未读 2026 年社区基金投票结果公示', '未读 周六停水通知'])
+  await tap(home, '.community-notice')
+  expect(phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/notice?id=61')
+  expect(words(home, '.community-notice .unread-mark')).toEqual(['未读']) // marked at once
+
+  const notice = await open(env, 'notice', { id: '61' })
+  expect(server.requests('POST', '/notices/61/read')).toHaveLength(1)
+  expect(text(notice, '.notice-title')).toBe('2026 年社区基金投票结果公示')
+  expect(text(notice, '.hint')).toMatch(/5 人已读$/) // the count the read answered
+  await notice.instance.onLoad({ id: '61' }) // opened again: already read, not reported again
+  await settle()
+  expect(notice.data.notice.read).toBe(true)
+  expect(server.requests('POST', '/notices/61/read')).toHaveLength(1)
+
+  await home.instance.onShow()
+  await settle()
+  expect(words(home, '.community-notice .unread-mark')).toEqual(['未读'])
+  expect(home.data.communityNotices.find((n) => n.id === 61).read).toBe(true)
+})
+
+test('首页 without any home declared (or an older server): no community notices, no error', async () => {
+  const env = world(null, { home: null })
+  const home = render(env.simulate, 'home')
+  await home.instance.onLoad({})
+  await settle()
+  expect(home.data.error).toBe('')
+  expect(home.querySelector('.community-notices')).toBeUndefined()
+})
+
+test('a 公示: its window; a confirmed resident objects during it (sent once), sees the answer later', async () => {
+  const env = world()
+  const { server, w } = env
+  const page = await open(env, 'notice', { id: '61' })
+  expect(text(page, '.notice-kind')).toBe('公示')
+  expect(text(page, '.notice-window')).toMatch(/^公示期：\d\d-\d\d \d\d:\d\d 至 \d\d-\d\d \d\d:\d\d（公示期内可提出异议）$/)
+  await tap(page, '#object')
+  expect(text(page, '.objection-error')).toBe('必填')
+  type(page, '#objection', '路灯的报价偏高，请公开比价。')
+  await tap(page, '#object')
+  const [post] = server.requests('POST', '/notices/61/objections')
+  expect(post.body).toEqual({ body: '路灯的报价偏高，请公开比价。' })
+  expect(post.header['idempotency-key']).toMatch(/^mp-/)
+  expect(words(page, '.my-objection .objection-answer')).toEqual(['等待社区答复'])
+
+  Object.assign(w.objections[0], { answer: '已公开三家报价。', answered_at: new Date().toISOString() })
+  await page.instance.load(false)
+  await settle()
+  expect(words(page, '.objection-answer')).toEqual(['答复：已公开三家报价。'])
+})
+
+test('after the notice period: no objection form, the reason instead', async () => {
+  const env = world()
+  const closed = await open(env, 'notice', { id: '63' })
+  expect(closed.querySelector('#object')).toBeUndefined()
+  expect(text(closed, '.objection-closed')).toBe('不在公示期内，不能提出异议。')
+})
+
+test('an unconfirmed resident: no objection form during the window, the reason instead; a 公告 has no window', async () => {
+  const env = world(null, { home: 'pending' })
+  const page = await open(env, 'notice', { id: '61' })
+  expect(page.querySelector('#object')).toBeUndefined()
+  expect(text(page, '.objection-closed')).toBe('只有住址已确认的本社区居民才能提出异议。')
+  await page.instance.onLoad({ id: '62' })
+  await settle()
+  expect(text(page, '.notice-title')).toBe('周六停水通知')
+  expect(page.querySelector('.objection-card')).toBeUndefined()
+})
+
+test('a proposal: supports against the threshold; 附议 once puts it on the agenda', async () => {
+  const env = world()
+  const { server, phone } = env
+  const list = await open(env, 'proposals', { community: '3' })
+  expect(server.requests('GET', '/proposals')[0].query).toMatchObject({ community_id: '3', sort: 'new' })
+  expect(words(list, '.proposal-item .hint')).toEqual(['附议 9/10 · ¥3000.00'])
+  await tap(list, '#sort-support')
+  expect(server.requests('GET', '/proposals')[1].query.sort).toBe('support')
+  await tap(list, '.proposal-item')
+  expect(phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/proposal?id=71')
+
+  const page = await open(env, 'proposal', { id: '71' })
+  expect(text(page, '.proposal-cost')).toBe('¥3000.00')
+  expect(page.data.proposal.photos[0].thumb).toBe('https://linli.test/media/5t.jpg')
+  await tap(page, '#support')
+  await page.instance.support() // the button is gone; a late second tap sends nothing
+  await settle()
+  expect(server.requests('POST', '/proposals/71/support')).toHaveLength(1)
+  expect(phone.callsOf('showToast').pop().title).toBe('已附议，谢谢支持')
+  expect(text(page, '.support-count')).toBe('附议 10/10')
+  expect(text(page, '.proposal-state')).toBe('已列入议程')
+  expect(text(page, '.supported-mark')).toBe('已附议')
+  expect(page.querySelector('#support')).toBeUndefined()
+})
+
+test('an unconfirmed resident cannot support: the reason instead of the button', async () => {
+  const env = world(null, { home: 'pending' })
+  const page = await open(env, 'proposal', { id: '71' })
+  expect(page.querySelector('#support')).toBeUndefined()
+  expect(text(page, '.support-block')).toBe('您的住址正在等待社区确认，确认后才能投票。')
+})
+
+test('propose with photos: uploaded one by one, then filed once with their ids and a key', async () => {
+  const env = world()
+  const { server, phone } = env
+  const page = await open(env, 'propose', { community: '3' })
+  type(page, '#title', '小区路灯太暗')
+  type(page, '#problem', '晚上看不清台阶。')
+  type(page, '#action', '更换 LED 路灯。')
+  type(page, '#cost', '12000.5x')
+  await page.querySelector('#photos').instance.add()
+  await settle()
+  await tap(page, '#submit')
+  expect(text(page, '.cost-error')).toBe('请填写金额，最多两位小数')
+  expect(server.requests('POST', '/proposals')).toHaveLength(0)
+  page.instance.onInput({ currentTarget: { dataset: { field: 'cost' } }, detail: { value: '12000.5' } })
+  await page.instance.submit()
+  await settle()
+  const uploads = server.log.filter((r) => r.path === '/uploads')
+  expect(uploads.map((u) => u.formData.purpose)).toEqual(['proposal', 'proposal'])
+  const [post] = server.requests('POST', '/proposals')
+  expect(post.body).toEqual({
+    community_id: 3, title: '小区路灯太暗', problem: '晚上看不清台阶。', action: '更换 LED 路灯。',
+    estimated_cost: '12000.5', photo_ids: [501, 502],
+  })
+  expect(post.header['idempotency-key']).toMatch(/^mp-/)
+  expect(phone.callsOf('redirectTo').pop().url).toBe('/pages/participation/proposal?id=72')
+})
+
+test('the fund: budget, negative list, the ledger with its running balance, the votes', async () => {
+  const env = world()
+  const page = await open(env, 'fund', { community: '3' })
+  expect(text(page, '.fund-amount')).toBe('¥50000.00')
+  expect(text(page, '.fund-remaining')).toBe('¥47000.00')
+  expect(text(page, '.negative-list')).toBe('负面清单（不能使用基金）：人员工资、宴请')
+  expect(words(page, '.ledger-running')).toEqual(['结余 ¥50000.00', '结余 ¥48799.50'])
+  expect(words(page, '.ledger-out')).toEqual(['-¥1200.50'])
+  expect(text(page, '.ledger-balance')).toBe('¥48799.50')
+  expect(page.data.ledger.balanced).toBe(true)
+  expect(words(page, '.round-item .item-title')).toEqual(['2026 微项目投票', '院落微更新（预算内）'])
+  await tap(page, '.round-item')
+  expect(env.phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/vote?id=91')
+})
+
+test('a pick-N ballot: at most N, asked first, cast once with a key; the second ballot (409) said kindly', async () => {
+  const env = world()
+  const { server, phone, w } = env
+  const page = await open(env, 'vote', { id: '91' })
+  expect(text(page, '.round-rule')).toBe('最多选 2 项')
+  await tap(page, '#cast')
+  expect(text(page, '.choice-error')).toBe('请至少选择一项')
+  const options = all(page, '.option-item')
+  options[0].dispatchEvent('tap')
+  options[1].dispatchEvent('tap')
+  options[2].dispatchEvent('tap')
+  await settle()
+  expect(text(page, '.choice-error')).toBe('最多选择 2 项')
+  expect(text(page, '.chosen-text')).toBe('已选 2/2 项')
+
+  phone.state.modalConfirm = false
+  await tap(page, '#cast')
+  expect(server.requests('POST', '/vote-rounds/91/ballots')).toHaveLength(0)
+  phone.state.modalConfirm = true
+  await tap(page, '#cast')
+  const [post] = server.requests('POST', '/vote-rounds/91/ballots')
+  expect(post.body).toEqual({ option_ids: [1, 2] })
+  expect(post.header['idempotency-key']).toMatch(/^mp-/)
+  expect(phone.callsOf('showToast').pop().title).toBe('投票成功，谢谢参与')
+  expect(text(page, '.round-status')).toBe('已投票')
+  expect(page.querySelector('#cast')).toBeUndefined()
+
+  expect(w.ballots[91]).toEqual([1, 2])
+})
+
+test('a second ballot (409: a paper ballot was entered for me meanwhile) is said kindly, with my ballot', async () => {
+  const env = world()
+  const { server, w } = env
+  const page = await open(env, 'vote', { id: '91' })
+  w.ballots[91] = [2, 3] // staff entered my paper ballot after the page loaded
+  all(page, '.option-item')[0].dispatchEvent('tap')
+  await tap(page, '#cast')
+  await settle()
+  expect(server.requests('POST', '/vote-rounds/91/ballots')).toHaveLength(1)
+  expect(page.data.error).toBe('')
+  expect(page.querySelector('.error-box')).toBeUndefined()
+  expect(text(page, '.already-voted')).toBe(`您已经投过票了，每人每轮一票，下面是您的选票。谢谢参与！（${ALREADY}）`)
+  expect(page.data.round.options.filter((o) => o.chosen).map((o) => o.id)).toEqual([2, 3])
+  expect(text(page, '.round-status')).toBe('已投票')
+  expect(page.querySelector('#cast')).toBeUndefined()
+})
+
+test('a ballot within the budget: an option that would go over is refused on the phone', async () => {
+  const env = world()
+  const page = await open(env, 'vote', { id: '92' })
+  expect(text(page, '.round-rule')).toBe('所选项目合计不超过 ¥15000.00')
+  const options = all(page, '.option-item')
+  options[0].dispatchEvent('tap') // 6000
+  options[1].dispatchEvent('tap') // 8000 → 14000
+  options[2].dispatchEvent('tap') // 4000 → 18000: refused
+  await settle()
+  expect(text(page, '.choice-error')).toBe('所选项目合计超出预算（¥15000.00）')
+  expect(text(page, '.chosen-text')).toBe('已选合计 ¥14000.00，预算 ¥15000.00')
+  await tap(page, '#cast')
+  expect(env.server.requests('POST', '/vote-rounds/92/ballots')[0].body).toEqual({ option_ids: [4, 5] })
+})
+
+test.each([
+  ['pending', null, '您的住址正在等待社区确认，确认后才能投票。'],
+  ['rejected', 'en', 'Your home was not confirmed (名册中无此房号); declare it again to vote.'],
+  [null, null, '您还没有在本社区登记住址。登记并经社区确认后才能投票。'],
+])('a resident whose home is %s sees why they cannot vote (the round is hidden from them)', async (home, lang, why) => {
+  const env = world(lang, { home })
+  const page = await open(env, 'vote', { id: '91' })
+  expect(page.data.error).toBe('')
+  expect(text(page, '.vote-block')).toBe(why)
+  expect(page.querySelector('#cast')).toBeUndefined()
+})
