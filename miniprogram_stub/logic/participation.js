@@ -277,8 +277,91 @@ function voteBlock(residencies, communityId) {
   return i18n.t(`pt_no_voice_${r.status}`, { reason: r.reason || '' })
 }
 
+// --- the council (议事会) and its meetings -------------------------------------------------
+
+function memberView(m) {
+  return {
+    id: m.id,
+    name: m.name,
+    body: m.body,
+    roleText: i18n.t(`pt_role_${m.role}`),
+    term: i18n.t('pt_term', { from: m.term_start, to: m.term_end }),
+  }
+}
+
+// The members in two groups, 议事会 then 监督委员会 (a group without members left out).
+function councilView(members) {
+  return ['council', 'supervisory'].map((body) => ({
+    body,
+    title: i18n.t(`pt_body_${body}`),
+    members: (members || []).filter((m) => m.body === body).map(memberView),
+  })).filter((g) => g.members.length)
+}
+
+function decisionView(item) {
+  const decided = Boolean(item.result)
+  return {
+    id: item.id,
+    title: item.title,
+    decided,
+    passed: item.result === 'passed',
+    resultText: i18n.t(decided ? `pt_result_${item.result}` : 'pt_result_none'),
+    votes: decided ? i18n.t('pt_decision_votes', {
+      yes: item.votes_for, no: item.votes_against, abstain: item.votes_abstain,
+    }) : '',
+    recorder: item.recorder_name || '',
+    witness: item.witness_name || '',
+  }
+}
+
+function meetingView(m) {
+  const items = (m.items || []).map(decisionView)
+  return {
+    id: m.id,
+    title: m.title,
+    kind: m.kind,
+    kindText: i18n.t(`pt_meeting_${m.kind}`),
+    held: format.time(m.held_at),
+    place: m.place_name || '',
+    attendees: m.attendee_count ? i18n.t('pt_attendees', { n: m.attendee_count }) : '',
+    minutes: m.minutes || '',
+    summary: i18n.t('pt_meeting_summary', { n: items.length, passed: items.filter((i) => i.passed).length }),
+    items,
+  }
+}
+
+// --- a funded project ---------------------------------------------------------------------
+
+function projectView(p) {
+  return {
+    id: p.id,
+    title: p.title,
+    amount: money(p.amount),
+    spent: money(p.spent),
+    statusText: i18n.t(`pt_project_${p.status}`),
+    progress: (p.progress || []).map((e) => ({ id: e.id, date: e.on_date, note: e.note })),
+    expenses: (p.expenses || []).map((e) => ({
+      id: e.id,
+      date: e.spent_on,
+      amount: money(e.amount),
+      payee: e.payee,
+      description: e.description,
+      receipts: format.photoUrls(e.receipts),
+    })),
+    acceptances: (p.acceptances || []).map((a) => ({
+      id: a.id,
+      passed: a.verdict === 'passed',
+      verdictText: i18n.t(`pt_accept_${a.verdict}`),
+      note: a.note || '',
+      signed: i18n.t('pt_signed_by', { names: (a.member_names || []).join('、') }),
+      when: format.time(a.created_at),
+    })),
+  }
+}
+
 module.exports = {
   fen, money, translated, residencyView, mainResidency, emptyResidencyForm, validateResidency, residencyBody,
   objectionWindowOpen, noticeView, objectionView, proposalView, emptyProposalForm,
   validateProposal, proposalBody, fundView, ledgerView, roundView, toggleChoice, voteBlock,
+  councilView, meetingView, projectView,
 }

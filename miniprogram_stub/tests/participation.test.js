@@ -9,8 +9,8 @@ const path = require('path')
 const { ROOT, setup, render, text, all, settle } = require('./helpers/env')
 
 const DAY = 86400000
-const PAGES = ['index', 'residency', 'notice', 'proposals', 'proposal', 'propose', 'fund', 'vote']
-const QUERY = { notice: { id: '61' }, proposals: { community: '3' }, proposal: { id: '71' }, propose: { community: '3' }, fund: { community: '3' }, vote: { id: '91' } }
+const PAGES = ['index', 'residency', 'notice', 'proposals', 'proposal', 'propose', 'fund', 'vote', 'council', 'meeting', 'project']
+const QUERY = { notice: { id: '61' }, proposals: { community: '3' }, proposal: { id: '71' }, propose: { community: '3' }, fund: { community: '3' }, vote: { id: '91' }, council: { community: '3' }, meeting: { id: '31' }, project: { id: '1' } }
 const NEEDS_RESIDENCY = '只有居住登记已确认的本社区居民才能投票。'
 const ALREADY = '每人每轮只能投一票，您（或您的纸质选票）已投过。'
 
@@ -108,6 +108,29 @@ function participationApi(server) {
   server.route('GET', /^\/funds\/81\/ledger$/, () => ok(w.ledger))
   server.route('GET', /^\/funds\/81\/vote-rounds$/, () => ok(Object.values(w.rounds).map(roundOut)))
   server.route('GET', /^\/vote-rounds\/(\d+)$/, (req, m) => (confirmedIn(3) ? ok(roundOut(w.rounds[m[1]])) : error(404, 'not_found', '找不到该社区基金。')))
+  w.members = [
+    { id: 11, community_id: 3, user_id: null, name: '李建国', body: 'council', role: 'chair', term_start: '2024-01-01', term_end: '2026-12-31' },
+    { id: 12, community_id: 3, user_id: 7, name: '王芳', body: 'council', role: 'member', term_start: '2024-01-01', term_end: '2026-12-31' },
+    { id: 13, community_id: 3, user_id: null, name: '赵敏', body: 'supervisory', role: 'member', term_start: '2025-01-01', term_end: '2027-12-31' },
+  ]
+  w.meetings = {
+    31: { id: 31, community_id: 3, kind: 'council', title: '2026 年第一次议事会', held_at: '2026-03-05T19:00:00+08:00', place_name: '社区活动室', attendee_count: 9, minutes: '审议三项议题。',
+      items: [
+        { id: 301, meeting_id: 31, proposal_id: 71, title: '3 栋楼道加装扶手', position: 1, votes_for: 8, votes_against: 1, votes_abstain: 0, result: 'passed', recorder_name: '', witness_name: '', recorded_at: '2026-03-05T20:00:00+08:00' },
+        { id: 302, meeting_id: 31, proposal_id: null, title: '更换小区大门', position: 2, votes_for: 3, votes_against: 5, votes_abstain: 1, result: 'failed', recorder_name: '', witness_name: '', recorded_at: '2026-03-05T20:10:00+08:00' },
+        { id: 303, meeting_id: 31, proposal_id: null, title: '停车位划线', position: 3, votes_for: null, votes_against: null, votes_abstain: null, result: null, recorder_name: '', witness_name: '', recorded_at: null },
+      ] },
+    32: { id: 32, community_id: 3, kind: 'yard', title: '2 号院坝坝会', held_at: '2026-04-10T18:30:00+08:00', place_name: '2 号院', attendee_count: 40, minutes: '',
+      items: [{ id: 304, meeting_id: 32, proposal_id: null, title: '院内加装晾衣架', position: 1, votes_for: 30, votes_against: 6, votes_abstain: 4, result: 'passed', recorder_name: '陈记', witness_name: '刘监', recorded_at: '2026-04-10T19:30:00+08:00' }] },
+  }
+  w.project = { id: 1, fund_id: 81, proposal_id: 71, title: '3 栋楼道加装扶手', amount: '3000.00', spent: '1200.50', status: 'accepted',
+    progress: [{ id: 1, on_date: '2026-04-01', note: '材料已采购。' }, { id: 2, on_date: '2026-04-20', note: '安装完成。' }],
+    expenses: [{ id: 2, line_id: 1, amount: '1200.50', spent_on: '2026-04-02', payee: '五金店', description: '扶手材料', receipts: [{ id: 8, url: '/media/8.jpg', thumb_url: '/media/8t.jpg' }, { id: 9, url: '/media/9.jpg', thumb_url: '/media/9t.jpg' }] }],
+    acceptances: [{ id: 1, verdict: 'passed', note: '扶手牢固。', member_names: ['赵敏', '孙强'], created_at: '2026-04-25T02:00:00Z' }] }
+  server.route('GET', /^\/communities\/3\/council-members$/, () => ok(w.members))
+  server.route('GET', /^\/communities\/3\/meetings$/, () => ok(Object.values(w.meetings).reverse()))
+  server.route('GET', /^\/meetings\/(\d+)$/, (req, m) => ok(w.meetings[m[1]]))
+  server.route('GET', /^\/budget-lines\/1$/, () => (confirmedIn(3) ? ok(w.project) : error(404, 'not_found', '找不到该社区基金。')))
   server.route('POST', /^\/vote-rounds\/(\d+)\/ballots$/, (req, m) => server.idempotently(req, () => {
     const r = w.rounds[m[1]]
     if (!confirmedIn(r.community_id)) return error(403, 'forbidden', NEEDS_RESIDENCY)
@@ -168,6 +191,9 @@ test('the dictionaries have the words made from API values', () => {
   const keys = ['pending', 'confirmed', 'rejected', 'ended'].map((s) => `pt_residency_${s}`)
     .concat(['open', 'on_agenda', 'accepted', 'rejected', 'merged'].map((s) => `pt_proposal_${s}`))
     .concat(['none', 'pending', 'rejected', 'ended'].map((s) => `pt_no_voice_${s}`))
+    .concat(['chair', 'member'].map((s) => `pt_role_${s}`), ['council', 'supervisory'].map((s) => `pt_body_${s}`))
+    .concat(['council', 'yard'].map((s) => `pt_meeting_${s}`), ['passed', 'failed'].map((s) => `pt_result_${s}`))
+    .concat(['funded', 'accepted'].map((s) => `pt_project_${s}`), ['passed', 'failed'].map((s) => `pt_accept_${s}`))
   keys.forEach((k) => {
     expect(zh[k]).toBeTruthy()
     expect(en[k]).toBeTruthy()
@@ -456,4 +482,92 @@ test.each([
   expect(page.data.error).toBe('')
   expect(text(page, '.vote-block')).toBe(why)
   expect(page.querySelector('#cast')).toBeUndefined()
+})
+
+test('议事会: members with their terms by body, the meetings; a meeting with each decision', async () => {
+  const env = world()
+  const { server, phone } = env
+  const hub = await open(env, 'index')
+  await tap(hub, '.council-link')
+  expect(phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/council?community=3')
+
+  const page = await open(env, 'council', { community: '3' })
+  expect(server.requests('GET', '/communities/3/meetings')[0].query).toMatchObject({ page_size: '100' })
+  expect(words(page, '.group-title')).toEqual(['议事会', '监督委员会'])
+  expect(words(page, '.member-name')).toEqual(['李建国', '王芳', '赵敏'])
+  expect(words(page, '.member-role')).toEqual(['主任', '成员', '成员'])
+  expect(words(page, '.member-term')[2]).toBe('任期 2025-01-01 至 2027-12-31')
+  expect(words(page, '.meeting-item .item-title')).toEqual(['2 号院坝坝会', '2026 年第一次议事会'])
+  expect(words(page, '.meeting-item .badge')).toEqual(['坝坝会', '议事会会议'])
+  expect(words(page, '.meeting-summary')[1]).toMatch(/03-05 19:00 · 议程 3 项，通过 1 项$/)
+  all(page, '.meeting-item')[1].dispatchEvent('tap')
+  await settle()
+  expect(phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/meeting?id=31')
+
+  const meeting = await open(env, 'meeting', { id: '31' })
+  expect(text(meeting, '.meeting-title')).toBe('2026 年第一次议事会')
+  expect(text(meeting, '.meeting-when')).toMatch(/03-05 19:00 · 社区活动室 · 到会 9 人$/) // Shanghai time as sent
+  expect(text(meeting, '.meeting-minutes')).toBe('审议三项议题。')
+  expect(words(meeting, '.agenda-item .item-title')).toEqual(['3 栋楼道加装扶手', '更换小区大门', '停车位划线'])
+  expect(words(meeting, '.decision-result')).toEqual(['通过', '未通过', '未表决'])
+  expect(words(meeting, '.decision-votes')).toEqual(['赞成 8 · 反对 1 · 弃权 0', '赞成 3 · 反对 5 · 弃权 1'])
+  expect(meeting.querySelector('.decision-people')).toBeUndefined()
+
+  await meeting.instance.onLoad({ id: '32' }) // a yard meeting: who recorded, who witnessed
+  await settle()
+  expect(text(meeting, '.meeting-kind')).toBe('坝坝会')
+  expect(meeting.querySelector('.meeting-minutes')).toBeUndefined()
+  expect(words(meeting, '.decision-people')).toEqual(['记录人：陈记 · 监票人：刘监'])
+})
+
+test('the council and a meeting in English', async () => {
+  const env = world('en')
+  const page = await open(env, 'council', { community: '3' })
+  expect(words(page, '.group-title')).toEqual(["Residents' council", 'Supervisory committee'])
+  expect(words(page, '.member-role')).toEqual(['Chair', 'Member', 'Member'])
+  expect(words(page, '.member-term')[0]).toBe('Term 2024-01-01 to 2026-12-31')
+  const meeting = await open(env, 'meeting', { id: '32' })
+  expect(text(meeting, '.meeting-kind')).toBe('Yard meeting')
+  expect(words(meeting, '.decision-result')).toEqual(['Passed'])
+  expect(words(meeting, '.decision-votes')).toEqual(['For 30 · Against 6 · Abstain 4'])
+  expect(words(meeting, '.decision-people')).toEqual(['Recorder：陈记 · Witness：刘监'])
+})
+
+test('a funded project from the fund page: progress, expenses with receipt thumbnails, acceptance', async () => {
+  const env = world()
+  const { phone } = env
+  const fund = await open(env, 'fund', { community: '3' })
+  await tap(fund, '.budget-line')
+  expect(phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/project?id=1')
+
+  const page = await open(env, 'project', { id: '1' })
+  expect(text(page, '.project-title')).toBe('3 栋楼道加装扶手')
+  expect(text(page, '.project-status')).toBe('已验收')
+  expect(text(page, '.project-amount')).toBe('¥3000.00')
+  expect(text(page, '.project-spent')).toBe('¥1200.50')
+  expect(words(page, '.progress-note')).toEqual(['材料已采购。', '安装完成。'])
+  expect(words(page, '.expense-amount')).toEqual(['¥1200.50'])
+  const thumbs = all(page, '.receipt-thumb')
+  expect(thumbs).toHaveLength(2)
+  expect(page.data.project.expenses[0].receipts.map((r) => r.thumb)).toEqual(['https://linli.test/media/8t.jpg', 'https://linli.test/media/9t.jpg'])
+  thumbs[1].dispatchEvent('tap')
+  await settle()
+  expect(phone.callsOf('previewImage').pop()).toMatchObject({ urls: ['https://linli.test/media/8.jpg', 'https://linli.test/media/9.jpg'], current: 'https://linli.test/media/9.jpg' })
+  expect(text(page, '.acceptance-verdict')).toBe('验收通过')
+  expect(text(page, '.acceptance-note')).toBe('扶手牢固。')
+  expect(text(page, '.acceptance-signed')).toBe('监督委员会签字：赵敏、孙强')
+})
+
+test('a project not yet accepted, in English; a resident without a confirmed home is refused', async () => {
+  const env = world('en')
+  Object.assign(env.w.project, { status: 'funded', progress: [], expenses: [], acceptances: [] })
+  const page = await open(env, 'project', { id: '1' })
+  expect(text(page, '.project-status')).toBe('In progress')
+  expect(text(page, '.no-acceptance')).toBe('Not accepted yet')
+  expect(all(page, '.receipt-thumb')).toHaveLength(0)
+
+  const pending = world(null, { home: 'pending' })
+  const refused = await open(pending, 'project', { id: '1' })
+  expect(refused.data.error).toBe('找不到该社区基金。')
+  expect(refused.querySelector('.project-title')).toBeUndefined()
 })

@@ -249,6 +249,10 @@ const voteRounds = (fundId) => get(`/funds/${fundId}/vote-rounds`)
 const voteRound = (id) => get(`/vote-rounds/${id}`)
 const castBallot = (roundId, optionIds, idempotencyKey) =>
   post(`/vote-rounds/${roundId}/ballots`, { option_ids: optionIds }, { idempotencyKey })
+const councilMembers = (communityId) => get(`/communities/${communityId}/council-members`)
+const meetings = (communityId) => get(`/communities/${communityId}/meetings`, PAGE)
+const meeting = (id) => get(`/meetings/${id}`)
+const fundProject = (lineId) => get(`/budget-lines/${lineId}`)
 
 function resetCaches() {
   categoryCache = null
@@ -267,6 +271,6 @@ module.exports = {
   activityCheckIn, activityCheckOut, myServiceRecords, volunteerSummary, volunteerRecordHtml,
   communities, myResidencies, declareResidency, myNotices, communityNotice, readNotice,
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
-  fundLedger, voteRounds, voteRound, castBallot,
+  fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
   resetCaches,
 }

@@ -38,5 +38,8 @@ Component({
     openRound(e) {
       return wxp.quietly('navigateTo', { url: `/pages/participation/vote?id=${e.currentTarget.dataset.id}` })
     },
+    openProject(e) {
+      return wxp.quietly('navigateTo', { url: `/pages/participation/project?id=${e.currentTarget.dataset.id}` })
+    },
   },
 })

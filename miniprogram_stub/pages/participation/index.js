@@ -1,5 +1,5 @@
 // 居民参与: my home and its status (confirmed: a voice in the community), the community's
-// notices with unread marks, and the ways to its proposals and its fund.
+// notices with unread marks, and the ways to its proposals, its council and its fund.
 const api = require('../../utils/api')
 const participation = require('../../logic/participation')
 const wxp = require('../../utils/wxp')
