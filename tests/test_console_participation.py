@@ -724,7 +724,7 @@ FIELDS = ("reason", "csv", "kind", "title", "body", "publish_from", "publish_unt
           "year", "amount", "negative_list", "received_on", "source", "method", "pick_n",
           "budget", "opens_at", "closes_at", "options", "residency_id", "household_id",
           "option_ids", "notice_days", "on_date", "spent_on", "payee", "description",
-          "verdict", "member_ids", "state")
+          "verdict", "member_ids", "state", "support_threshold")
 JUNK = ["", "-1", "0", "99999999999999999999", "1e999", "NaN", "2026-02-30T25:61",
         "９", "x" * 3000, "\u0000", "<script>alert(1)</script>", "#999999\n,\n，"]
 
@@ -767,3 +767,128 @@ def test_junk_in_every_form_never_gives_a_500(app, cp, staff_a):
                     assert response.status_code < 500, (path, junk, response.status_code)
                     sent += 1
     assert sent > 40 * len(JUNK)
+
+
+# --- edits: a notice, a fund, the support threshold ------------------------------------
+
+def test_edit_a_notice(app, cp, staff_a):
+    path = f"/console/participation/notices/{cp.notice}"
+    body = page(staff_a, path)
+    assert 'id="edit-notice"' in body and 'value="2026-10-08T09:00"' in body
+    body = post(staff_a, f"{path}/edit", {
+        "kind": "notice", "title": "停水通知（改期）", "body": "改到10月12日",
+        "publish_from": "2026-10-08T09:00", "publish_until": "2026-10-12T18:00",
+        "pinned": "true"})
+    assert "已保存修改：停水通知（改期）" in body and "改到10月12日" in body
+    changed = row(app, CommunityNotice, cp.notice)
+    assert (changed.title, changed.body, changed.pinned) == ("停水通知（改期）", "改到10月12日", True)
+    assert changed.publish_until == sh("2026-10-12 18:00")
+    # an empty end: until withdrawn; 置顶 off
+    post(staff_a, f"{path}/edit", {"publish_until": "", "pinned": "false"})
+    changed = row(app, CommunityNotice, cp.notice)
+    assert changed.publish_until is None and changed.pinned is False
+    assert changed.title == "停水通知（改期）"
+
+
+def test_a_bad_notice_edit_changes_nothing(app, cp, staff_a):
+    path = f"/console/participation/notices/{cp.notice}/edit"
+    for data in ({"title": "", "body": "x", "publish_from": "不是时间"},
+                 {"title": "新标题", "publish_from": "2026-10-10T10:00",
+                  "publish_until": "2026-10-09T10:00"},
+                 {"title": "新标题", "kind": "poster"}):
+        body = post(staff_a, path, data)
+        assert "未能保存修改" in body, data
+    assert "类型：" in body  # the last: a kind that does not exist
+    unchanged = row(app, CommunityNotice, cp.notice)
+    assert (unchanged.title, unchanged.kind, unchanged.publish_until) == ("停水通知", "notice",
+                                                                          None)
+    assert unchanged.publish_from == sh("2026-10-08 09:00")
+    # a withdrawn notice cannot change, and its page offers no edit
+    post(staff_a, f"/console/participation/notices/{cp.notice}/withdraw")
+    body = post(staff_a, path, {"title": "撤回后改"})
+    assert "未能保存修改：该公告已撤回。" in body and 'id="edit-notice"' not in body
+    assert row(app, CommunityNotice, cp.notice).title == "停水通知"
+
+
+def test_edit_a_fund(app, cp, staff_a):
+    from backend.participation.models import CommunityFund
+
+    path = f"/console/participation/funds/{cp.fund}"
+    body = page(staff_a, path)
+    assert 'value="200000.00"' in body and "发放福利\n宴请</textarea>" in body
+    body = post(staff_a, f"{path}/edit", {"amount": "180000.50",
+                                         "negative_list": "发放福利\n\n烟酒\n", "note": "调减"})
+    assert "已修改 2026 年社区保障资金" in body and "发放福利、烟酒" in body
+    fund_row = row(app, CommunityFund, cp.fund)
+    assert (fund_row.amount_fen, fund_row.negative_list, fund_row.note) == (
+        18_000_050, ["发放福利", "烟酒"], "调减")
+    # an empty box clears the negative list; the amount sent unchanged stays
+    post(staff_a, f"{path}/edit", {"amount": "180000.50", "negative_list": ""})
+    fund_row = row(app, CommunityFund, cp.fund)
+    assert (fund_row.amount_fen, fund_row.negative_list) == (18_000_050, [])
+
+
+def test_a_bad_fund_edit_changes_nothing(app, cp, staff_a):
+    from backend.participation.models import CommunityFund
+
+    path = f"/console/participation/funds/{cp.fund}/edit"
+    body = post(staff_a, path, {"amount": "14999.99", "negative_list": "烟酒"})
+    assert "未能修改资金" in body and "基金总额不能少于已安排的预算" in body  # a line of 15000
+    for data in ({"amount": "很多"}, {"amount": "-1"},
+                 {"amount": "1000000", "negative_list": "x" * 51}):
+        assert "未能修改资金" in post(staff_a, path, data), data
+    fund_row = row(app, CommunityFund, cp.fund)
+    assert (fund_row.amount_fen, fund_row.negative_list) == (20_000_000, ["发放福利", "宴请"])
+
+
+def test_set_the_support_threshold(app, cp, staff_a):
+    from backend.participation import proposals as proposal_ops
+
+    path = f"/console/participation/communities/{cp.a}"
+    body = page(staff_a, path)
+    assert 'id="settings"' in body and 'value="10" id="support-threshold"' in body
+    body = post(staff_a, f"{path}/participation-settings", {"support_threshold": "3"})
+    assert "附议门槛已改为 3 人" in body and 'value="3" id="support-threshold"' in body
+    for junk in ("0", "-2", "三", "", "100001"):
+        body = post(staff_a, f"{path}/participation-settings", {"support_threshold": junk})
+        assert "未能修改附议门槛" in body and "附议门槛" in body, junk
+    with app.app_context():
+        assert proposal_ops.support_threshold(cp.a) == 3
+        assert proposal_ops.support_threshold(cp.b) == 10
+
+
+def test_another_communitys_staff_cannot_edit(app, cp, staff_b):
+    from backend.participation import proposals as proposal_ops
+    from backend.participation.models import CommunityFund
+
+    post(staff_b, f"/console/participation/notices/{cp.notice}/edit", {"title": "改"},
+         status=403)
+    post(staff_b, f"/console/participation/funds/{cp.fund}/edit",
+         {"amount": "1000000", "negative_list": ""}, status=403)
+    post(staff_b, f"/console/participation/communities/{cp.a}/participation-settings",
+         {"support_threshold": "1"}, status=403)
+    for path in ("/console/participation/notices/999999/edit",
+                 "/console/participation/funds/999999/edit",
+                 "/console/participation/communities/999999/participation-settings"):
+        post(staff_b, path, {"support_threshold": "1"}, status=404)
+    assert row(app, CommunityNotice, cp.notice).title == "停水通知"
+    fund_row = row(app, CommunityFund, cp.fund)
+    assert (fund_row.amount_fen, fund_row.negative_list) == (20_000_000, ["发放福利", "宴请"])
+    with app.app_context():
+        assert proposal_ops.support_threshold(cp.a) == 10
+    # their own community's are theirs to edit
+    body = post(staff_b, f"/console/participation/notices/{cp.b_notice}/edit",
+                {"title": "金雁社区通知（更新）"})
+    assert "已保存修改：金雁社区通知（更新）" in body
+    body = post(staff_b, f"/console/participation/communities/{cp.b}/participation-settings",
+                {"support_threshold": "5"})
+    assert "附议门槛已改为 5 人" in body
+
+
+def test_the_edits_need_their_csrf_token(app, cp, staff_a):
+    for path, data in ((f"/console/participation/notices/{cp.notice}/edit", {"title": "改"}),
+                       (f"/console/participation/funds/{cp.fund}/edit", {"amount": "1000000"}),
+                       (f"/console/participation/communities/{cp.a}/participation-settings",
+                        {"support_threshold": "1"})):
+        post(staff_a, path, data, status=400, with_csrf=False)
+    assert row(app, CommunityNotice, cp.notice).title == "停水通知"

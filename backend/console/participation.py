@@ -3,7 +3,8 @@ for confirmation and the household register import; notices (公告/公示) with
 counts and the objections to a 公示 with their answers; proposals (议题) by state, a
 proposal's page with its answer, agenda and release actions, and proposals filed on behalf
 of a yard meeting; the community fund per year with its budget lines, vote rounds, projects
-and the ledger with its running balance.
+and the ledger with its running balance; editing a notice, a fund's amount and negative
+list, and the community's support threshold (附议门槛).
 
 Every rule is the participation feature's own: who manages a community
 (``permissions.can_manage_community`` and the rules beside it), and every change goes
@@ -39,9 +40,9 @@ from backend.participation.models import (
 )
 from backend.participation.schemas import (
     AcceptanceArgs, AgendaItemArgs, AnswerArgs, BudgetLineArgs, DecisionArgs, ExpenseArgs,
-    FundArgs, IncomeArgs, MeetingArgs, MeetingPatchArgs, MemberArgs, MemberPatchArgs,
-    NoticeArgs, OptionArgs, PaperBallotArgs, ProgressArgs, ProposalArgs, PublishArgs,
-    RoundArgs,
+    FundArgs, FundPatchArgs, IncomeArgs, MeetingArgs, MeetingPatchArgs, MemberArgs,
+    MemberPatchArgs, NoticeArgs, NoticePatchArgs, OptionArgs, PaperBallotArgs, ProgressArgs,
+    ProposalArgs, PublishArgs, RoundArgs, ThresholdArgs,
 )
 from backend.places.models import Place, PlaceLevel
 
@@ -61,7 +62,8 @@ forms.FIELD_LABELS.update({
     "title": "标题", "body": "正文", "publish_from": "发布时间", "publish_until": "截止时间",
     "pinned": "置顶", "csv": "户籍名单", "outcome": "答复", "merged_into_id": "合并到议题",
     "problem": "问题", "estimated_cost": "预估费用", "meeting_note": "坝坝会",
-    "answer": "答复", "community_id": "社区",
+    "answer": "答复", "community_id": "社区", "support_threshold": "附议门槛",
+    "negative_list": "负面清单",
 })
 
 
@@ -90,6 +92,10 @@ def form_for(args_schema, **fields):
 
 # 发布公告/公示 (the window in Shanghai time, as datetime-local sends it)
 NoticeForm = form_for(NoticeArgs)
+# 修改公告/公示: the edit form sends every field, 置顶 as a yes/no choice
+NoticePatchForm = form_for(NoticePatchArgs)
+# 附议门槛: supports that put a proposal on the agenda
+ThresholdForm = form_for(ThresholdArgs)
 # 采纳 / 不予采纳 / 合并, with the reason
 AnswerForm = form_for(AnswerArgs)
 # a proposal filed by staff for a yard meeting (坝坝会); photos come through the
@@ -174,6 +180,16 @@ def _labels() -> dict:
             "ledger_kind": LEDGER_KIND}
 
 
+def parse_edit(form_schema, data, **cleared) -> dict:
+    """An edit form's changes: ``parse`` drops empty fields (unchanged), but a field of
+    ``cleared`` that the form sent empty is set to its empty value (no end, no list)."""
+    args = forms.parse(form_schema, data)
+    for name, empty in cleared.items():
+        if name in data and name not in args and not str(data.get(name, "")).strip():
+            args[name] = empty
+    return args
+
+
 def _failed(what: str, exc: ApiError) -> None:
     db.session.rollback()
     flash(f"未能{what}：{fmt.api_error_message(exc)}", "error")
@@ -226,6 +242,7 @@ def _community_page(community: Place, csv_text: str = "", import_errors=None,
     return render_template(
         "console/participation_community.html", community=community, pending=pending,
         confirmed=confirmed, households=households, csv_text=csv_text,
+        threshold=proposal_ops.support_threshold(community.id),
         import_errors=import_errors or [], columns=list(residency_ops.COLUMNS)[:6],
         **_labels()), status
 
@@ -295,6 +312,22 @@ def participation_import(community_id: int):
     return redirect(url_for("console.participation_community", community_id=community.id), 303)
 
 
+@bp.route("/participation/communities/<int:community_id>/participation-settings",
+          methods=["POST"])
+@staff_required
+def participation_settings(community_id: int):
+    """The support threshold (附议门槛); open proposals reach the agenda at their next
+    support."""
+    user = g.console_user
+    community = community_to_manage(user, community_id)
+    return _act("修改附议门槛",
+                url_for("console.participation_community", community_id=community.id),
+                lambda: proposal_ops.set_support_threshold(
+                    user, community,
+                    forms.parse(ThresholdForm(), request.form)["support_threshold"]),
+                lambda value: f"附议门槛已改为 {value} 人")
+
+
 # --- notices (公告/公示) ------------------------------------------------------------------
 
 @bp.route("/participation/communities/<int:community_id>/notices", methods=["GET"])
@@ -347,6 +380,18 @@ def participation_withdraw(notice_id: int):
     notice_ops.withdraw(row)
     flash(f"已撤回：{row.title}", "ok")
     return redirect(url_for("console.participation_notice", notice_id=row.id), 303)
+
+
+@bp.route("/participation/notices/<int:notice_id>/edit", methods=["POST"])
+@staff_required
+def participation_update_notice(notice_id: int):
+    """Change a notice's kind, title, text, window or 置顶 (a withdrawn one cannot
+    change); an empty end means until withdrawn."""
+    row = notice_to_manage(g.console_user, notice_id)
+    return _act("保存修改", url_for("console.participation_notice", notice_id=row.id),
+                lambda: notice_ops.update(row, parse_edit(NoticePatchForm(), request.form,
+                                                          publish_until=None)),
+                lambda done: f"已保存修改：{done.title}")
 
 
 @bp.route("/participation/objections/<int:objection_id>/answer", methods=["POST"])
@@ -623,9 +668,14 @@ class _ListLines(ma.fields.List):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-FundForm = form_for(FundArgs, negative_list=_ListLines(
-    ma.fields.String(validate=validate.Length(min=1, max=50)), load_default=list,
-    validate=validate.Length(max=100)))
+def _negative_list(**kwargs) -> _ListLines:
+    """负面清单 as a textarea, one phrase a line, with the API's limits."""
+    return _ListLines(ma.fields.String(validate=validate.Length(min=1, max=50)),
+                      validate=validate.Length(max=100), **kwargs)
+
+
+FundForm = form_for(FundArgs, negative_list=_negative_list(load_default=list))
+FundPatchForm = form_for(FundPatchArgs, negative_list=_negative_list())
 BudgetLineForm = form_for(BudgetLineArgs)
 IncomeForm = form_for(IncomeArgs)
 ProgressForm = form_for(ProgressArgs)
@@ -724,6 +774,18 @@ def participation_fund_add(fund_id: int, what: str):
     }
     what_text, call, done = calls[what]
     return _act(what_text, target, call, done)
+
+
+@bp.route("/participation/funds/<int:fund_id>/edit", methods=["POST"])
+@staff_required
+def participation_update_fund(fund_id: int):
+    """The amount (never below what the budget lines hold), the negative list (an empty
+    box clears it) and the note."""
+    row = fund_to_manage(g.console_user, fund_id)
+    return _act("修改资金", url_for("console.participation_fund", fund_id=row.id),
+                lambda: fund_ops.update_fund(row, parse_edit(
+                    FundPatchForm(), request.form, negative_list=[], note="")),
+                lambda done: f"已修改 {done.year} 年社区保障资金")
 
 
 @bp.route("/participation/vote-rounds/<int:round_id>", methods=["GET"])
