@@ -371,6 +371,8 @@ module.exports = {
   pt_no_notices: 'No community notices',
   pt_community: 'Community',
   pt_choose_community: 'Choose a community',
+  pt_yard: 'Yard (estate)',
+  pt_choose_yard: 'Choose a yard (optional)',
   pt_building: 'Building',
   pt_building_ph: 'e.g. Building 3',
   pt_unit: 'Unit',

@@ -381,6 +381,8 @@ module.exports = {
   pt_no_notices: '暂无社区公告',
   pt_community: '社区',
   pt_choose_community: '请选择社区',
+  pt_yard: '院落（小区）',
+  pt_choose_yard: '选择院落（可不选）',
   pt_building: '楼栋',
   pt_building_ph: '如 3栋',
   pt_unit: '单元',

@@ -53,7 +53,7 @@ function mainResidency(residencies) {
 }
 
 function emptyResidencyForm() {
-  return { communityIndex: -1, building: '', unit: '', room: '', name: '', phone: '' }
+  return { communityIndex: -1, yardIndex: -1, building: '', unit: '', room: '', name: '', phone: '' }
 }
 
 // Field errors (message keys) of the declaration form, before it is sent.
@@ -65,8 +65,9 @@ function validateResidency(form) {
   return errors
 }
 
-function residencyBody(form, community) {
+function residencyBody(form, community, yard) {
   const body = { community_id: community.id, room: form.room.trim(), phone: form.phone.trim() }
+  if (yard) body.yard_id = yard.id
   ;['building', 'unit', 'name'].forEach((k) => {
     if (String(form[k] || '').trim()) body[k] = form[k].trim()
   })

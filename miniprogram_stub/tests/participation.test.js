@@ -28,6 +28,7 @@ function participationApi(server) {
     objections: [],
     ballots: {},
     communities: [{ id: 3, code: '003', name: '晋阳社区', level: 'community' }, { id: 4, code: '004', name: '桐梓林社区', level: 'community' }],
+    yards: [{ id: 31, code: '00301', name: '晋阳小区', level: 'grid3' }, { id: 41, code: '00401', name: '桐梓林东院', level: 'grid3' }],
     notices: {
       61: { id: 61, community_id: 3, community_name: '晋阳社区', kind: 'disclosure', title: '2026 年社区基金投票结果公示', body: '入选项目：3 栋加装扶手。', publish_from: iso(now - DAY), publish_until: iso(now + 6 * DAY), pinned: true, withdrawn_at: null, is_current: true, read_count: 4 },
       62: { id: 62, community_id: 3, community_name: '晋阳社区', kind: 'notice', title: '周六停水通知', body: '周六 9:00–12:00 停水。', publish_from: iso(now - 2 * DAY), publish_until: null, pinned: false, withdrawn_at: null, is_current: true, read_count: 10 },
@@ -56,7 +57,11 @@ function participationApi(server) {
   const roundOut = (r) => Object.assign({}, r, { my_choices: w.ballots[r.id] || null })
   w.confirm = () => w.residencies.forEach((r) => { r.status = 'confirmed'; r.has_voice = true })
 
-  server.route('GET', '/places', (req) => ok(req.query.level === 'community' ? w.communities : []))
+  server.route('GET', '/places', (req) => {
+    if (req.query.level === 'community') return ok(w.communities)
+    if (req.query.level === 'grid3') return ok(w.yards.filter((y) => y.code.startsWith(req.query.code_prefix)))
+    return ok([])
+  })
   server.route('GET', '/me/residencies', () => ok(w.residencies))
   server.route('POST', '/me/residencies', (req) => server.idempotently(req, () => {
     const b = req.body
@@ -229,13 +234,18 @@ test('declare my home: checked on the phone, sent once with its key (a lost answ
   type(page, '#phone', '13900000001')
   await settle()
   expect(text(page, '.community-choice')).toBe('晋阳社区')
+  expect(page.data.yardNames).toEqual(['晋阳小区']) // the yards of the community chosen only
+  expect(text(page, '.yard-choice')).toBe('选择院落（可不选）')
+  page.querySelector('#yard').dispatchEvent('change', { detail: { value: '0' } })
+  await settle()
+  expect(text(page, '.yard-choice')).toBe('晋阳小区')
   server.failNext((r) => r.method === 'POST' && r.path === '/me/residencies', 'timeout', true)
   await tap(page, '#declare')
   expect(page.data.error).not.toBe('')
   await tap(page, '#declare') // the retry: the same key, declared once
   const posts = server.requests('POST', '/me/residencies')
   expect(posts).toHaveLength(2)
-  expect(posts[0].body).toEqual({ community_id: 3, building: '3栋', unit: '2单元', room: '501', phone: '13900000001' })
+  expect(posts[0].body).toEqual({ community_id: 3, yard_id: 31, building: '3栋', unit: '2单元', room: '501', phone: '13900000001' })
   expect(posts[1].header['idempotency-key']).toBe(posts[0].header['idempotency-key'])
   expect(w.residencies).toHaveLength(1)
   expect(text(page, '.declared')).toBe('晋阳社区 3栋 2单元 501 · 待社区确认')

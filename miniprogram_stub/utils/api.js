@@ -229,6 +229,8 @@ const volunteerRecordHtml = () => get('/me/volunteer-record.html')
 // pages show.
 const PAGE = { page_size: 100 }
 const communities = () => get('/places', Object.assign({ level: 'community' }, PAGE))
+// the yards (院落, level-3 grid cells) of a community, for the home declaration
+const yards = (community) => get('/places', Object.assign({ level: 'grid3', code_prefix: community.code }, PAGE))
 const myResidencies = () => get('/me/residencies')
 // Creating POSTs carry the page's Idempotency-Key, kept until the server answers.
 const declareResidency = (body, idempotencyKey) => post('/me/residencies', body, { idempotencyKey })
@@ -269,7 +271,7 @@ module.exports = {
   volunteerTeams, volunteerTeam, joinTeam, leaveTeam, myVolunteerTeams, volunteerProfile,
   saveVolunteerProfile, volunteerActivities, volunteerActivity, signUp, withdrawSignup,
   activityCheckIn, activityCheckOut, myServiceRecords, volunteerSummary, volunteerRecordHtml,
-  communities, myResidencies, declareResidency, myNotices, communityNotice, readNotice,
+  communities, yards, myResidencies, declareResidency, myNotices, communityNotice, readNotice,
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
   fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
   resetCaches,

@@ -12,7 +12,7 @@ const { act } = require('../volunteers/act')
 
 Component({
   behaviors: [page],
-  data: { communities: [], names: [], homes: [], form: participation.emptyResidencyForm(), busy: false, done: null },
+  data: { communities: [], names: [], yards: [], yardNames: [], homes: [], form: participation.emptyResidencyForm(), busy: false, done: null },
   methods: {
     async onLoad() {
       this.setTitle('nav_pt_residency')
@@ -27,8 +27,17 @@ Component({
     onLangChange() {
       this.setTitle('nav_pt_residency')
     },
-    onCommunity(e) {
-      this.setData({ 'form.communityIndex': Number(e.detail.value) })
+    async onCommunity(e) {
+      const index = Number(e.detail.value)
+      this.setData({ 'form.communityIndex': index, 'form.yardIndex': -1, yards: [], yardNames: [] })
+      // its yards (院落), optional: the form works without them (an older server, no signal)
+      try {
+        const list = await api.yards(this.data.communities[index])
+        if (this.data.form.communityIndex === index) this.setData({ yards: list, yardNames: list.map((y) => y.name) })
+      } catch (err) { /* the yard stays unchosen */ }
+    },
+    onYard(e) {
+      this.setData({ 'form.yardIndex': Number(e.detail.value) })
     },
     onInput(e) {
       this.setData({ [`form.${e.currentTarget.dataset.field}`]: e.detail.value })
@@ -41,7 +50,7 @@ Component({
         this.setData({ fieldErrors: participation.translated(invalid) })
         return null
       }
-      const body = participation.residencyBody(form, this.data.communities[form.communityIndex])
+      const body = participation.residencyBody(form, this.data.communities[form.communityIndex], this.data.yards[form.yardIndex])
       this._key = this._key || newKey()
       return act(this, () => api.declareResidency(body, this._key), (r) => {
         this._key = null

@@ -351,16 +351,21 @@ test('居民参与: declare my home → staff confirm → a notice read and obje
   const { newKey } = mod('utils/idempotency')
   const inMinutes = (n) => new Date(Date.now() + n * 60000).toISOString()
   const community = info.place_id
-  expect((await api.communities()).map((c) => c.id)).toContain(community)
+  const communityRow = (await api.communities()).find((c) => c.id === community)
+  expect(communityRow).toBeDefined()
+  // its yards (level-3 cells) for the declaration form: only this community's
+  const yards = await api.yards(communityRow)
+  expect(yards.length).toBeGreaterThan(0)
+  expect(yards.every((y) => y.level === 'grid3' && y.code.startsWith(communityRow.code))).toBe(true)
 
   // two neighbours declare their homes; a lost answer retried with the key declares once
   phones.neighbour.use()
   const theirs = await api.declareResidency({ community_id: community, building: '5栋', unit: '1单元', room: '302', phone: '13900000301' }, newKey())
   phones.wang.use()
-  const body = { community_id: community, building: '3栋', unit: '2单元', room: '501', name: '王阿姨', phone: '13900000201' }
+  const body = { community_id: community, yard_id: yards[0].id, building: '3栋', unit: '2单元', room: '501', name: '王阿姨', phone: '13900000201' }
   const key = newKey()
   const mine = await api.declareResidency(body, key)
-  expect(mine).toMatchObject({ status: 'pending', has_voice: false, room: '501' })
+  expect(mine).toMatchObject({ status: 'pending', has_voice: false, room: '501', yard_id: yards[0].id })
   expect(await api.declareResidency(body, key)).toEqual(mine)
   expect(participation.voteBlock(await api.myResidencies(), community)).toBe('您的住址正在等待社区确认，确认后才能投票。')
   await expect(api.communityFunds(community)).rejects.toMatchObject({ status: 403 })
