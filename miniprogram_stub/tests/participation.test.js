@@ -63,6 +63,12 @@ function participationApi(server) {
     return ok([])
   })
   server.route('GET', '/me/residencies', () => ok(w.residencies))
+  server.route('POST', /^\/residencies\/(\d+)\/end$/, (req, m) => {
+    const row = w.residencies.find((r) => r.id === Number(m[1]))
+    if (!row) return error(404, 'not_found', '找不到该住址登记。')
+    Object.assign(row, { status: 'ended', has_voice: false })
+    return ok(row)
+  })
   server.route('POST', '/me/residencies', (req) => server.idempotently(req, () => {
     const b = req.body
     const community = w.communities.find((c) => c.id === b.community_id)
@@ -270,6 +276,24 @@ test('the page the residency notices open shows my homes and their status, the r
   const page = await open(env, 'residency')
   expect(words(page, '.declared-home')).toEqual(['晋阳社区 3栋 2单元 501未通过原因：名册中无此房号'])
   expect(page.querySelector('#declare')).toBeDefined()
+})
+
+test('我已搬离: asked first; a refusal leaves the home, a confirmation ends it and the page shows it', async () => {
+  const env = world(null, { home: 'confirmed' })
+  const { server, phone, w } = env
+  const page = await open(env, 'residency')
+  expect(words(page, '.declared-home')).toEqual(['晋阳社区 3栋 2单元 501已确认我已搬离'])
+  phone.state.modalConfirm = false
+  await tap(page, '.move-out')
+  expect(server.requests('POST', '/residencies/50/end')).toHaveLength(0)
+  phone.state.modalConfirm = true
+  await tap(page, '.move-out')
+  await settle()
+  expect(server.requests('POST', '/residencies/50/end')).toHaveLength(1)
+  expect(w.residencies[0].status).toBe('ended')
+  expect(words(page, '.declared-home')).toEqual(['晋阳社区 3栋 2单元 501已注销'])
+  expect(page.querySelector('.move-out')).toBeUndefined()
+  expect(phone.callsOf('showToast').pop().title).toBe('已登记搬离')
 })
 
 test('首页: community notices with unread marks; opening one reports the read once', async () => {

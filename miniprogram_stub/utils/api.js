@@ -234,6 +234,8 @@ const yards = (community) => get('/places', Object.assign({ level: 'grid3', code
 const myResidencies = () => get('/me/residencies')
 // Creating POSTs carry the page's Idempotency-Key, kept until the server answers.
 const declareResidency = (body, idempotencyKey) => post('/me/residencies', body, { idempotencyKey })
+// moved out: the home no longer gives a say there
+const endResidency = (id) => post(`/residencies/${id}/end`, { reason: '' })
 const myNotices = () => get('/me/notices', PAGE)
 const communityNotice = (id) => get(`/notices/${id}`)
 const readNotice = (id) => post(`/notices/${id}/read`)
@@ -271,7 +273,7 @@ module.exports = {
   volunteerTeams, volunteerTeam, joinTeam, leaveTeam, myVolunteerTeams, volunteerProfile,
   saveVolunteerProfile, volunteerActivities, volunteerActivity, signUp, withdrawSignup,
   activityCheckIn, activityCheckOut, myServiceRecords, volunteerSummary, volunteerRecordHtml,
-  communities, yards, myResidencies, declareResidency, myNotices, communityNotice, readNotice,
+  communities, yards, myResidencies, declareResidency, endResidency, myNotices, communityNotice, readNotice,
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
   fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
   resetCaches,

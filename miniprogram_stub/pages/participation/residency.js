@@ -8,7 +8,7 @@ const wxp = require('../../utils/wxp')
 const { ApiError } = require('../../utils/errors')
 const { newKey } = require('../../utils/idempotency')
 const { page } = require('../../utils/behaviors')
-const { act } = require('../volunteers/act')
+const { act, confirm } = require('../volunteers/act')
 
 Component({
   behaviors: [page],
@@ -58,6 +58,16 @@ Component({
         this.toast(r.status === 'confirmed' ? 'pt_declared_confirmed' : 'pt_declared')
       }, (err) => {
         if (err instanceof ApiError && !err.retryable) this._key = null
+      })
+    },
+    // 我已搬离: asked first (it cannot be undone: a new home is declared again)
+    async moveOut(e) {
+      const id = Number(e.currentTarget.dataset.id)
+      if (!(await confirm('pt_move_out', 'pt_move_out_confirm'))) return null
+      return act(this, () => api.endResidency(id), async () => {
+        const homes = await api.myResidencies()
+        this.setData({ homes: homes.map(participation.residencyView) })
+        this.toast('pt_moved_out')
       })
     },
     back() {

@@ -434,4 +434,8 @@ test('居民参与: declare my home → staff confirm → a notice read and obje
   })
   expect(participation.roundView(await api.voteRound(round.id))).toMatchObject({ voted: true })
   expect((await api.voteRound(round.id)).my_choices).toEqual([a])
+
+  // moving out: the home ends, and with it the say in this community
+  expect(await api.endResidency(mine.id)).toMatchObject({ id: mine.id, status: 'ended', has_voice: false })
+  await expect(api.communityFunds(community)).rejects.toMatchObject({ status: 403 })
 })
