@@ -121,6 +121,23 @@ def test_a_council_meeting_with_its_decisions(app, ctx, client, monkeypatch):
     listed = client.get(f"/api/v1/communities/{world.places['a'].id}/meetings",
                         headers=world.h("chen")).get_json()
     assert [x["id"] for x in listed] == [m["id"]]
+    # each decision is published as a 公示 with its notice period, open to objections
+    disclosures = _disclosures(client, world, "决议公示")
+    assert [n["title"] for n in disclosures] == ["决议公示：上次决议执行情况通报",
+                                                 "决议公示：3栋楼道加装扶手"]
+    assert "赞成 8，反对 5，弃权 2，通过" in disclosures[1]["body"]
+    assert "赞成 7，反对 0，弃权 8，未通过" in disclosures[0]["body"]
+    r = client.post(f"/api/v1/notices/{disclosures[1]['id']}/objections",
+                    json={"body": "表决时我在场，人数不对"}, headers=world.h("wang"))
+    assert r.status_code == 201, r.get_json()
+
+
+def _disclosures(client, world, prefix: str) -> list[dict]:
+    rows = client.get(f"/api/v1/communities/{world.places['a'].id}/notices",
+                      headers=world.h("wang")).get_json()
+    rows = rows["items"] if isinstance(rows, dict) else rows
+    return sorted((n for n in rows if n["kind"] == "disclosure" and n["title"].startswith(prefix)),
+                  key=lambda n: -n["id"])
 
 
 def test_a_yard_meeting_show_of_hands_names_recorder_and_witness(app, ctx, client, monkeypatch):

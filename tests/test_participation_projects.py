@@ -83,6 +83,21 @@ def test_the_ledger_always_balances(app, ctx, client, monkeypatch):
     assert keys == sorted(keys)
 
 
+def test_every_expense_is_published_as_a_disclosure(app, ctx, client, monkeypatch):
+    from tests.test_participation_council import _disclosures
+
+    world = build_world(monkeypatch)
+    fund, line = _project(world, amount_fen=5_000_000)
+    assert _income(client, world, fund, "200000.00").status_code == 201
+    assert _expense(client, world, line, "1234.50").status_code == 201
+    (notice,) = _disclosures(client, world, "支出公示")
+    assert notice["title"] == f"支出公示：{line.title}"
+    assert "支出 1234.50 元，收款方 成都某五金店" in notice["body"]
+    assert "公示期 7 天" in notice["body"]
+    refused = _expense(client, world, line, "999999.00")  # refused: nothing published
+    assert refused.status_code == 422 and len(_disclosures(client, world, "支出公示")) == 1
+
+
 def test_expense_rules(app, ctx, client, monkeypatch):
     world = build_world(monkeypatch)
     fund, line = _project(world, amount_fen=5_000_000)

@@ -189,7 +189,21 @@ def record_decision(actor, item: AgendaItem, args: dict) -> AgendaItem:
     if not written:
         raise ApiError(409, "decision_recorded", code="conflict")
     db.session.refresh(item)
+    _disclose_decision(actor, item)
     return item
+
+
+def _disclose_decision(actor, item: AgendaItem) -> None:
+    """Every decision is published as a 公示 with its notice period (民事民定, then 公开)."""
+    from backend.participation import notices
+
+    meeting = item.meeting
+    outcome = "通过" if item.result == "passed" else "未通过"
+    lines = [f"{meeting.title}（应到/实到 {meeting.attendee_count} 人）议题“{item.title}”表决结果：",
+             f"赞成 {item.votes_for}，反对 {item.votes_against}，弃权 {item.votes_abstain}，{outcome}。"]
+    if item.recorder_name:
+        lines.append(f"记录人：{item.recorder_name}；监票人：{item.witness_name}。")
+    notices.disclose(actor, meeting.community_id, f"决议公示：{item.title}", lines)
 
 
 def meeting_query(community_id: int, kind: Optional[str]):

@@ -31,7 +31,7 @@ a budget line per winner, and a 公示 notice whose notice period is the objecti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
@@ -40,14 +40,15 @@ from sqlalchemy.exc import IntegrityError
 from backend.core import permissions
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
+from backend.participation import notices
 from backend.participation import operations as common
 from backend.participation.models import (
-    Ballot, BallotChoice, BudgetLine, CommunityFund, CommunityNotice, Household, Proposal,
+    Ballot, BallotChoice, BudgetLine, CommunityFund, Household, Proposal,
     Residency, ResidencyStatus, VoteOption, VoteRound,
 )
 from backend.places.models import Place
 
-DEFAULT_NOTICE_DAYS = 7
+DEFAULT_NOTICE_DAYS = notices.DEFAULT_NOTICE_DAYS
 
 
 def yuan(fen: int) -> str:
@@ -356,15 +357,10 @@ def publish(actor, row: VoteRound, notice_days: int = DEFAULT_NOTICE_DAYS) -> Vo
             db.session.add(BudgetLine(fund_id=fund.id, proposal_id=option.proposal_id,
                                       vote_option_id=option.id, title=option.title,
                                       amount_fen=option.cost_fen, created_by_id=actor.id))
-    body = "\n".join([f"{row.title}（{fund.year} 年社区保障资金）投票结果公示。",
-                      f"有效选票 {ballot_count(row)} 张，可用资金 {yuan(money)}。", *lines,
-                      f"公示期 {notice_days} 天，如有异议请在公示期内提出。"])
-    notice = CommunityNotice(community_id=fund.community_id, kind="disclosure",
-                             title=f"{row.title}投票结果公示"[:100], body=body,
-                             publish_from=now, publish_until=now + timedelta(days=notice_days),
-                             created_by_id=actor.id)
-    db.session.add(notice)
-    db.session.flush()
+    notice = notices.disclose(
+        actor, fund.community_id, f"{row.title}投票结果公示",
+        [f"{row.title}（{fund.year} 年社区保障资金）投票结果公示。",
+         f"有效选票 {ballot_count(row)} 张，可用资金 {yuan(money)}。", *lines], notice_days)
     row.status, row.published_at, row.notice_id = "published", now, notice.id
     db.session.flush()
     return row

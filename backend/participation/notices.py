@@ -11,7 +11,7 @@ A notice is *current* when it is not withdrawn, ``publish_from <= now`` and
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
@@ -48,6 +48,23 @@ def _current(now: datetime):
 def _check_window(start: datetime, until: Optional[datetime]) -> None:
     if until is not None and until <= start:
         raise field_error("publish_until", "notice_window")
+
+
+# A 公示's notice period: the window in which residents may object (三公开一监督).
+DEFAULT_NOTICE_DAYS = 7
+
+
+def disclose(actor, community_id: int, title: str, lines: list[str],
+             days: int = DEFAULT_NOTICE_DAYS) -> CommunityNotice:
+    """Publish a 公示 now, for ``days``: vote results, council decisions, expenses."""
+    now = common.utcnow()
+    body = "\n".join([*lines, f"公示期 {days} 天，如有异议请在公示期内提出。"])
+    notice = CommunityNotice(community_id=community_id, kind="disclosure", title=title[:100],
+                             body=body, publish_from=now,
+                             publish_until=now + timedelta(days=days), created_by_id=actor.id)
+    db.session.add(notice)
+    db.session.flush()
+    return notice
 
 
 def create(actor, community: Place, args: dict) -> CommunityNotice:

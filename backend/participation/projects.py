@@ -24,6 +24,7 @@ from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import council
 from backend.participation import fund as fund_ops
+from backend.participation import notices
 from backend.participation import operations as common
 from backend.participation.models import (
     BudgetLine, CommunityFund, CouncilMember, ExpenseReceipt, FundExpense, FundIncome,
@@ -89,6 +90,11 @@ def add_expense(actor, line: BudgetLine, args: dict) -> FundExpense:
     db.session.add_all([ExpenseReceipt(expense_id=row.id, upload_id=u.id, position=i)
                         for i, u in enumerate(uploads)])
     db.session.flush()
+    notices.disclose(actor, fund.community_id, f"支出公示：{line.title}", [
+        f"{fund.year} 年社区保障资金项目“{line.title}”支出 {fund_ops.yuan(amount)}，"
+        f"收款方 {row.payee}，{row.spent_on.isoformat()}：{row.description}",
+        f"本项目预算 {fund_ops.yuan(line.amount_fen)}，已支出 {fund_ops.yuan(spent_on(line))}；"
+        f"基金余额 {fund_ops.yuan(balance(fund))}。"])
     return row
 
 
