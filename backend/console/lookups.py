@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from backend.accounts.models import Role, User
 from backend.core import permissions
@@ -16,9 +17,12 @@ PLACE_CHOICES_CAP = 2000
 
 
 def places_in_scope(user: User, levels: Iterable[str] = GRID,
-                    under: Optional[Place] = None) -> list[Place]:
-    """Places of these levels the user manages (inside ``under`` when given), by code."""
+                    under: Optional[Place] = None, geometry: bool = False) -> list[Place]:
+    """Places of these levels the user manages (inside ``under`` when given), by code;
+    with their polygons when ``geometry``."""
     query = sa.select(Place).where(Place.level.in_(list(levels)))
+    if geometry:
+        query = query.options(so.undefer(Place.geometry))
     roots = [p for p in (under, None if permissions.is_admin(user) else user.scope_place)
              if p is not None]
     if not permissions.is_admin(user) and user.scope_place is None:

@@ -56,7 +56,8 @@ def ticket_map():
     user = g.console_user
     args = forms.parse(forms.MapForm(), request.args)
     root = _root(user, args)
-    places = [p for p in lookups.places_in_scope(user, under=root) if p.geometry]
+    places = [p for p in lookups.places_in_scope(user, under=root, geometry=True)
+              if p.geometry]
     parents = {parent_code_of(p.code) for p in places}
     leaves = [p for p in places if p.code not in parents]
     outlines = sorted((p for p in places if p not in leaves), key=lambda p: -len(p.code))

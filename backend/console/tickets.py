@@ -152,7 +152,8 @@ def _cell_svg(ticket: Ticket) -> Optional[dict]:
     neighbours = []
     if place.parent is not None:
         siblings = [p for p in lookups.places_in_scope(
-            g.console_user, (place.level,), under=place.parent) if p.id != place.id]
+            g.console_user, (place.level,), under=place.parent, geometry=True)
+            if p.id != place.id]
         neighbours = [geometry.path_data(p.geometry, f) for p in siblings if p.geometry]
     x, y = f.xy(ticket.lng, ticket.lat)
     return {"view_box": f.view_box, "cell": geometry.path_data(place.geometry, f),

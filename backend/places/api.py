@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask_smorest import Blueprint
 
 from backend.core.auth import login_required
@@ -59,7 +60,8 @@ def list_places(args, pagination_parameters):
 @blp.response(200, PlaceDetailSchema)
 def get_place(place_id):
     """One place with its polygon (GeoJSON, GCJ-02)."""
-    place = db.session.get(Place, place_id) if place_id < 2**31 else None
+    place = (db.session.get(Place, place_id, options=[so.undefer(Place.geometry)])
+             if place_id < 2**31 else None)
     if place is None:
         raise ApiError(404, "not_found")
     return place

@@ -64,8 +64,11 @@ class Place(TimestampMixin, db.Model):
     parent_id: so.Mapped[Optional[int]] = so.mapped_column(
         sa.ForeignKey("places.id", ondelete="RESTRICT"), index=True
     )
-    # A GeoJSON Polygon or MultiPolygon in GCJ-02, as stored.
-    geometry: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
+    # A GeoJSON Polygon or MultiPolygon in GCJ-02, as stored. Deferred: most reads of a
+    # place want its name and code, and a real cell's polygon is hundreds of vertices.
+    # Readers of the polygon ask for it (``so.undefer(Place.geometry)``); a place loaded
+    # without it loads it on first access.
+    geometry: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON, deferred=True)
     min_lng: so.Mapped[Optional[float]]
     min_lat: so.Mapped[Optional[float]]
     max_lng: so.Mapped[Optional[float]]

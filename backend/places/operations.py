@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 import sqlalchemy as sa
-from sqlalchemy import orm as so
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
@@ -209,8 +208,7 @@ def current_index() -> locate_index.LocateIndex:
 def locate(lng: float, lat: float) -> Optional[Place]:
     """The deepest grid cell containing (lng, lat) in GCJ-02, or None."""
     hit = current_index().locate(lng, lat)
-    # the polygon is not needed by whoever asks where a point is (it is loaded if touched)
-    return db.session.get(Place, hit.id, options=[so.defer(Place.geometry)]) if hit else None
+    return db.session.get(Place, hit.id) if hit else None
 
 
 def ancestors(place: Place) -> list[Place]:

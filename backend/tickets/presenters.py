@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from backend.accounts.models import User
 from backend.core import permissions
@@ -89,9 +90,11 @@ def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None) -> 
     """The timeline; ``photos`` (the ticket's (link, upload) pairs) and ``rows`` (its events
     in order) when already at hand."""
     if rows is None:
-        rows = db.session.execute(
-            sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-            .order_by(TicketEvent.id)).scalars().all()
+        query = (sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                 .order_by(TicketEvent.id))
+        if staff_view:  # each event's actor by name, in one query for the timeline
+            query = query.options(so.selectinload(TicketEvent.actor))
+        rows = db.session.execute(query).scalars().all()
     photos_by_event: dict[int, list] = defaultdict(list)
     for link, upload in (ticket_photos(ticket) if photos is None else photos):
         if link.event_id:
@@ -165,12 +168,13 @@ def staff_row(ticket: Ticket, now: Optional[datetime] = None) -> dict:
 
 def staff_view(ticket: Ticket, user: User) -> dict:
     data = staff_row(ticket)
+    photos = ticket_photos(ticket)
     data.update(building=ticket.building, unit=ticket.unit, reporter=person(ticket.reporter),
                 ancestors=places.ancestors(ticket.place) if ticket.place else [],
                 merged_into_id=ticket.merged_into_id, rating=ticket.rating,
                 rating_comment=ticket.rating_comment,
-                photos=photo_dicts(ticket_photos(ticket)),
-                events=events(ticket, staff_view=True),
+                photos=photo_dicts(photos),
+                events=events(ticket, staff_view=True, photos=photos),
                 actions=available_actions(user, ticket))
     return data
 
@@ -184,7 +188,8 @@ def task_row(ticket: Ticket, distance: Optional[float] = None) -> dict:
 
 def task_view(ticket: Ticket, user: User, distance: Optional[float] = None) -> dict:
     data = task_row(ticket, distance)
-    data.update(photos=photo_dicts(ticket_photos(ticket)), events=events(ticket),
+    photos = ticket_photos(ticket)
+    data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos),
                 actions=available_actions(user, ticket))
     return data
 

@@ -138,7 +138,7 @@ def capped_count(conditions: list, cap: Optional[int] = None) -> Total:
 # What a queue row shows of each ticket, loaded for the whole page in one query each (not
 # one lazy load per row: 34 statements for a page of 20 before, bench/load.py).
 ROW_LOADS = (so.selectinload(Ticket.category).joinedload(Category.parent),
-             so.selectinload(Ticket.place).defer(Place.geometry),
+             so.selectinload(Ticket.place),
              so.selectinload(Ticket.assignee), so.selectinload(Ticket.department))
 
 
@@ -196,7 +196,8 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float], limit: 
     """Open tasks dispatched to this worker: nearest first with a location, else overdue
     first then by deadline. A worker holds tens of tasks, not thousands: capped at 500."""
     rows = db.session.execute(
-        sa.select(Ticket).where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
+        sa.select(Ticket).options(*ROW_LOADS, so.selectinload(Ticket.reporter))
+        .where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
                                 Ticket.department_id.is_(None))
         .order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id).limit(500)
     ).scalars().all()

@@ -214,23 +214,28 @@ def _rgb_icc_profile(img: Image.Image) -> bytes | None:
     return None
 
 
-def _jpeg(img: Image.Image, icc: bytes | None) -> bytes:
+def _jpeg(img: Image.Image, icc: bytes | None, *, optimize: bool) -> bytes:
     out = io.BytesIO()
     img.info = {}  # nothing of the source (comments, EXIF, XMP, DPI) can ride along
-    # Baseline with optimised Huffman tables. Progressive was measured: twice the
-    # encoding time for a file 1 % smaller, and <image> shows the photo only once loaded.
-    options = {"quality": JPEG_QUALITY, "optimize": True}
+    # Baseline JPEG. Progressive was measured: twice the encoding time for a file 1 %
+    # smaller, and <image> shows the photo only once loaded. Optimised Huffman tables
+    # (a second pass over the coefficients) were measured on a 1280 × 960 phone copy:
+    # 12.2 ms against 4.2 ms for a file 6 % smaller; the display copy goes without them,
+    # the thumbnail (a millisecond either way) with them.
+    options = {"quality": JPEG_QUALITY, "optimize": optimize}
     if icc:
         options["icc_profile"] = icc
     img.save(out, "JPEG", **options)
     return out.getvalue()
 
 
-def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling) -> Image.Image:
+def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling,
+            reducing_gap: float = 2.0) -> Image.Image:
     if img.size == size:
         return img
-    # reducing_gap: a cheap box reduction first, then the filter over the last factor ≥ 2
-    return img.resize(size, resample, reducing_gap=2.0)
+    # reducing_gap: a cheap box reduction first, then the filter over the last factor
+    # (at least ``reducing_gap``)
+    return img.resize(size, resample, reducing_gap=reducing_gap)
 
 
 def process_photo(source: Union[bytes, BinaryIO], *, max_bytes: int,
@@ -249,14 +254,17 @@ def process_photo(source: Union[bytes, BinaryIO], *, max_bytes: int,
         # After a reduced JPEG decode at most a factor of 2 is left. Pillow's bilinear is
         # antialiased (a triangle filter widened by the scale); against a full decode
         # resized with Lanczos it measured 42 dB PSNR, as Lanczos itself did from the
-        # reduced decode, at half the cost. The thumbnail, 5× smaller, gets Lanczos.
+        # reduced decode, at half the cost. The thumbnail, 5× smaller, gets Lanczos after a
+        # box reduction by the whole factor (reducing_gap 1): 1.1 ms instead of 5.5 ms from
+        # a 1280 × 960 copy, 42 dB PSNR against Lanczos over the full image.
         display = _resize(_resizable(img), _fit(*img.size, DISPLAY_MAX),
                           Image.Resampling.BILINEAR)
         ImageOps.exif_transpose(display, in_place=True)
         display = _flatten(display)
-        thumb = _resize(display, _fit(*display.size, THUMB_MAX), Image.Resampling.LANCZOS)
+        thumb = _resize(display, _fit(*display.size, THUMB_MAX), Image.Resampling.LANCZOS,
+                        reducing_gap=1.0)
         return ProcessedPhoto(
-            display=_jpeg(display, icc), thumb=_jpeg(thumb, icc),
+            display=_jpeg(display, icc, optimize=False), thumb=_jpeg(thumb, icc, optimize=True),
             width=display.width, height=display.height,
             thumb_width=thumb.width, thumb_height=thumb.height,
             source_format=source_format,

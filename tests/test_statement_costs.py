@@ -1,0 +1,116 @@
+"""What a request costs in SQL statements does not grow with what it shows.
+
+Each test counts the statements of one request at two sizes (more rows, more events, more
+actors) in a fresh session: what each row or event shows is loaded with the page (or the
+ticket) in one query, never lazily one object at a time (bench/load.py found those).
+"""
+from __future__ import annotations
+
+import contextlib
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from backend.extensions import db
+from tests.tickets_world import IN_A3, IN_A3B, build_world, report
+
+
+@contextlib.contextmanager
+def counted():
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    db.session.expunge_all()  # as a new request: nothing already in the identity map
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _keep_ids(world) -> None:
+    """The world's categories as their ids only: they outlive the session's objects."""
+    world.cats = {name: SimpleNamespace(id=c.id) for name, c in world.cats.items()}
+
+
+def _post(client, world, who, path, body=None):
+    response = client.post(f"/api/v1{path}", json=body or {}, headers=world.h(who))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _dispatched(client, world, worker_id, where=IN_A3, category="楼道灯损坏"):
+    ticket = report(client, world, where=where, category=category)["id"]
+    _post(client, world, "staff_a", f"/tickets/{ticket}/accept")
+    _post(client, world, "staff_a", f"/tickets/{ticket}/dispatch", {"assignee_id": worker_id})
+    return ticket
+
+
+def test_a_workers_task_list_costs_the_same_statements_for_one_task_or_five(client, ctx):
+    world = build_world()
+    worker_id = world.worker_a.id
+    _keep_ids(world)
+
+    def cost() -> tuple[int, int]:
+        with counted() as statements:
+            response = client.get("/api/v1/worker/tasks", headers=world.h("worker_a"))
+        assert response.status_code == 200
+        items = response.get_json()["items"]
+        # each row shows its category with its parent, its cell and the reporter
+        assert all(row["category"]["parent_name"] and row["place"]["name"]
+                   and row["reporter"]["phone"] for row in items)
+        return len(items), len(statements)
+
+    _dispatched(client, world, worker_id)
+    one = cost()
+    kinds = ["下水道堵塞", "垃圾堆放", "噪音扰民", "井盖缺失"]
+    for i in range(4):
+        _dispatched(client, world, worker_id, where=IN_A3 if i % 2 else IN_A3B,
+                    category=kinds[i])
+    five = cost()
+    assert (one[0], five[0]) == (1, 5)
+    assert five[1] == one[1]
+
+
+def test_showing_a_ticket_costs_the_same_statements_however_long_its_timeline(client, ctx):
+    """Staff see each event's actor by name; the reporter sees the timeline and photos."""
+    world = build_world()
+    worker_id = world.worker_a.id
+    _keep_ids(world)
+    short = report(client, world)["id"]
+    long = report(client, world)["id"]
+    for who, path in (("staff_a", "accept"), ("staff_a", "dispatch")):
+        body = {"assignee_id": worker_id} if path == "dispatch" else {}
+        _post(client, world, who, f"/tickets/{long}/{path}", body)
+    supplement = client.post(f"/api/v1/tickets/{long}/supplements",
+                             json={"note": "灯还是不亮"}, headers=world.h("reporter"))
+    assert supplement.status_code in (200, 201), supplement.get_json()
+
+    def cost(who: str, ticket_id: int) -> tuple[int, int]:
+        with counted() as statements:
+            response = client.get(f"/api/v1/tickets/{ticket_id}", headers=world.h(who))
+        assert response.status_code == 200
+        return len(response.get_json()["events"]), len(statements)
+
+    for who in ("staff_a", "reporter"):
+        (short_events, short_cost), (long_events, long_cost) = cost(who, short), cost(who, long)
+        assert long_events > short_events + 1
+        assert long_cost == short_cost, who
+    staff_events = client.get(f"/api/v1/tickets/{long}",
+                              headers=world.h("staff_a")).get_json()["events"]
+    assert {e["actor_name"] for e in staff_events} >= {"王阿姨"}
+
+
+def test_a_place_is_read_without_its_polygon_unless_the_polygon_is_asked_for(client, ctx):
+    world = build_world()
+    cell_id = world.places["a3"].id
+    url = f"/api/v1/places/locate?lat={IN_A3[0]}&lng={IN_A3[1]}"
+    client.get(url, headers=world.h("reporter"))  # builds the locate index (every polygon)
+    with counted() as statements:
+        located = client.get(url, headers=world.h("reporter"))
+    assert located.status_code == 200 and located.get_json()["cell"]["id"] == cell_id
+    assert not any("places.geometry" in s for s in statements)
+    detail = client.get(f"/api/v1/places/{cell_id}", headers=world.h("reporter"))
+    assert detail.get_json()["geometry"]["type"] in ("Polygon", "MultiPolygon")
