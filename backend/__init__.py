@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Any, Mapping, Optional
 
 import sqlalchemy as sa
@@ -36,6 +37,39 @@ def _sqlite_pragmas(app: Flask) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def _ping_idle_connections(app: Flask) -> None:
+    """Check a pooled connection before use only when it sat idle for a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip and a statement on
+    every request (measured, bench/load.py). Under load a connection goes back into use
+    within milliseconds; what drops connections (a database restart, an idle timeout on
+    the way) shows on connections left idle. So a connection idle longer than
+    DB_PING_AFTER_IDLE_SECONDS is pinged, and a dead one is replaced before the request
+    uses it (``DisconnectionError`` makes the pool connect afresh). A connection that dies
+    while in use fails its request (503, Retry-After: the clients retry) and SQLAlchemy
+    then replaces every connection of the pool.
+    """
+    config = app.config
+    dbapi_error = db.engine.dialect.loaded_dbapi.Error
+
+    @sa.event.listens_for(db.engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["linli_idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(db.engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        since = record.info.get("linli_idle_since")
+        if since is None or time.monotonic() - since < config["DB_PING_AFTER_IDLE_SECONDS"]:
+            return  # new, or back in use at once
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()  # the ping opened a transaction on PostgreSQL
+        except dbapi_error as exc:
+            raise sa.exc.DisconnectionError("the connection was dropped while idle") from exc
+
+
 def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None)
@@ -61,6 +95,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(app)
+        _ping_idle_connections(app)
 
     @app.before_request
     def _fresh_request_state():

@@ -178,6 +178,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SECRET_KEY": env.get("SECRET_KEY") or _secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLITE_BUSY_TIMEOUT_MS": _int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000, problems),
+        "DB_PING_AFTER_IDLE_SECONDS": _int(env, "DB_PING_AFTER_IDLE_SECONDS", 10, problems, 0),
         "REDIS_URL": redis_url,
         "WECHAT_APPID": wechat_appid,
         "WECHAT_SECRET": wechat_secret,
@@ -208,7 +209,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True, problems),
         "RATELIMIT_HEADERS_ENABLED": True,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # no pool_pre_ping: a round trip on every request; see _ping_idle_connections
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_NAME": "linli_console",
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked by the console blueprint

@@ -34,8 +34,7 @@ def _database() -> tuple[str, dict]:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     engine.dispose()
-    return url, {"connect_args": {"options": f"-csearch_path={schema}"},
-                 "pool_pre_ping": True, "_schema": schema}
+    return url, {"connect_args": {"options": f"-csearch_path={schema}"}, "_schema": schema}
 
 
 def drop_test_schema(url: str, schema: str) -> None:

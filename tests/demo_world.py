@@ -13,6 +13,7 @@ residents made through the real operations:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -106,7 +107,7 @@ def build() -> World:
     item_ids = [i.id for i in bookings.offered_items(centre) if i.bookable_online]
     item = db.session.get(ServiceItem, item_ids[0])
     plan = bookings.free_slots(centre, item, None, None)
-    starts = [s["start"] for d in plan["days"] for s in d["slots"]]
+    starts = [datetime.fromisoformat(s["start"]) for d in plan["days"] for s in d["slots"]]
     v_booking = bookings.book(victim, centre.id, item.id, starts[0])
     c_booking = bookings.book(caller, centre.id, item.id, starts[1])
 

@@ -6,6 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
+from backend.bookings import operations as ops
 from backend.bookings import slots
 from backend.bookings.slots import Rule
 from backend.extensions import db
@@ -139,14 +140,6 @@ def test_capacity_counts_only_counters_serving_the_item():
     assert {s.capacity for s in tuesday.slots} == {1}
 
 
-def test_find_slot_answers_the_slot_or_none():
-    kind, slot = slots.find_slot(sh("2026-09-29 18:30"), WEEK, {}, 30, ALL)
-    assert slot is not None and slot.capacity == 2 and slot.kind == "extended"
-    assert slots.find_slot(sh("2026-09-29 18:45"), WEEK, {}, 30, ALL)[1] is None
-    kind, slot = slots.find_slot(sh("2026-10-01 10:00"), WEEK, {}, 30, ALL)
-    assert slot is None and kind.kind == "holiday"
-
-
 # --- the API ---------------------------------------------------------------------------
 
 def _slots(client, world, who="chen", **params):
@@ -217,3 +210,83 @@ def test_slots_of_an_unknown_centre_are_404(client, ctx, monkeypatch):
                               headers=world.h("chen"))
         assert response.status_code == 404
         assert response.get_json()["error"]["code"] == "not_found"
+
+
+# --- the schedule kept per process ------------------------------------------------------
+
+def _reference(world, first: str, last: str) -> dict:
+    """What slots.plan works out from the database as it is now, shaped as the answer."""
+    centre, item_row = world.centre_a, world.items["SB"]
+    db.session.refresh(centre)
+    db.session.refresh(item_row)
+    rules = ops.settings()
+    first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
+    start, end = ops._day_bounds(first_day, last_day)
+    days = slots.plan(first_day, last_day, ops._schedule_rules(centre),
+                      ops._closures(centre, first_day, last_day), item_row.duration_minutes,
+                      ops.counters_for_item(centre, item_row),
+                      ops._booked(centre, item_row, start, end), ops.utcnow(),
+                      rules.min_notice, rules.max_advance_days, centre.closed_on_holidays)
+    return {d.day.isoformat(): [(slots.local_iso(s.start), slots.local_iso(s.end), s.kind,
+                                 s.capacity, s.free) for s in d.slots] for d in days}
+
+
+def _answered(client, world, first: str, last: str) -> dict:
+    response = _slots(client, world, **{"from": first, "to": last})
+    assert response.status_code == 200, response.get_json()
+    return {d["date"]: [(s["start"], s["end"], s["kind"], s["capacity"], s["free"])
+                        for s in d["slots"]] for d in response.get_json()["days"]}
+
+
+def test_the_kept_schedule_answers_what_plan_works_out(client, ctx, monkeypatch):
+    world = build_world(monkeypatch)
+    book(client, world, "chen", "2026-09-29 18:30")
+    book(client, world, "wang", "2026-09-29 18:30")
+    book(client, world, "liu", "2026-10-09 09:00")
+    for now in ("2026-09-28 10:00", "2026-09-29 18:10", "2026-10-02 08:00"):
+        world.at(now)
+        for _ in range(2):  # worked out, then kept
+            assert _answered(client, world, "2026-09-28", "2026-10-20") == \
+                _reference(world, "2026-09-28", "2026-10-20")
+
+
+def test_a_schedule_change_shows_in_the_next_answer(client, ctx, monkeypatch):
+    """Every change to a rule, a closure, a counter, an item or a centre replaces the
+    schedule's revision: no answer is ever worked out from the schedule before it."""
+    from backend.places.models import read_revision
+
+    world = build_world(monkeypatch)
+    centre = world.centre_a
+    base = f"/api/v1/service-centres/{centre.id}"
+    day = "2026-09-29"  # a Tuesday
+
+    def answer():
+        return _answered(client, world, day, day)[day]
+
+    def changed(method, path, body=None, who="staff_a"):
+        before = read_revision(ops.SCHEDULE_REVISION)
+        response = client.open(path, method=method, json=body, headers=world.h(who))
+        assert response.status_code in (200, 201, 204), response.get_json()
+        assert read_revision(ops.SCHEDULE_REVISION) != before
+        db.session.expire_all()
+        assert answer() == _reference(world, day, day)[day]
+        return response
+
+    first = answer()
+    assert first and first[0][0] == "2026-09-29T09:00:00+08:00"
+    # a counter closes: the capacity of that day's slots drops
+    changed("PATCH", f"{base}/counters/{world.counters['c2'].id}", {"is_active": False})
+    assert max(s[3] for s in answer()) < max(s[3] for s in first)
+    # a Saturday-only rule does not change Tuesday, but a Tuesday evening one does
+    changed("POST", f"{base}/opening-rules", {"weekday": 1, "start": "20:00", "end": "21:00",
+                                               "kind": "extended"})
+    assert answer()[-1][1] == "2026-09-29T21:00:00+08:00"
+    # the item takes longer: fewer, longer slots
+    changed("PATCH", f"/api/v1/service-items/{world.items['SB'].id}", {"duration_minutes": 60},
+            who="admin")
+    assert answer()[0][:2] == ("2026-09-29T09:00:00+08:00", "2026-09-29T10:00:00+08:00")
+    # the day is closed
+    closure = changed("POST", f"{base}/closures", {"date": day, "reason": "停电检修"})
+    assert answer() == []
+    changed("DELETE", f"{base}/closures/{closure.get_json()['id']}")
+    assert answer() != []

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from shapely import union_all
 from shapely.geometry import shape
 
@@ -31,7 +32,8 @@ def all_places(app) -> list:
     from backend.places.models import Place
 
     with app.app_context():
-        places = db.session.execute(sa.select(Place).order_by(Place.code)).scalars().all()
+        places = db.session.execute(sa.select(Place).options(so.undefer(Place.geometry))
+                                    .order_by(Place.code)).scalars().all()
         db.session.expunge_all()
     return places
 

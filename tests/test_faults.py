@@ -459,3 +459,49 @@ def test_a_slow_attempt_whose_claim_was_taken_over_saves_nothing(app, client, ct
                          headers=dict(headers, **{"Idempotency-Key": "slow"}))
     assert_error_shape(answer, 409, "idempotency_in_progress")
     assert _tickets() == 0
+
+
+# --- connections dropped while idle ----------------------------------------------------
+
+def _drop_idle_connections() -> int:
+    """Close, under the pool's feet, every connection waiting in it: what a database
+    restart or an idle timeout on the way leaves behind."""
+    db.session.close()
+    pool = db.engine.pool
+    held = [db.engine.connect() for _ in range(pool.checkedin())]
+    raw = [conn.connection.dbapi_connection for conn in held]
+    for conn in held:
+        conn.close()
+    for connection in raw:
+        connection.close()
+    return len(raw)
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_a_request_uses_it(
+        app, client, ctx, monkeypatch):
+    """There is no ping on every request (a round trip each); a connection idle longer
+    than DB_PING_AFTER_IDLE_SECONDS is pinged first, and a dead one replaced."""
+    resident = f.resident()
+    db.session.commit()
+    headers = f.auth(f.token_for(resident))
+    assert client.get("/api/v1/me/tickets", headers=headers).status_code == 200
+    assert _drop_idle_connections() >= 1
+    monkeypatch.setitem(app.config, "DB_PING_AFTER_IDLE_SECONDS", 0)  # all count as idle
+    answer = client.get("/api/v1/me/tickets", headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+
+
+def test_a_connection_in_use_again_at_once_is_not_pinged_and_a_dead_one_fails_once(
+        app, client, ctx, monkeypatch):
+    """Back in use within the idle time: no ping. Had it died meanwhile (a restart while
+    busy), that request fails in the one shape, retryable, and the pool starts afresh."""
+    resident = f.resident()
+    db.session.commit()
+    headers = f.auth(f.token_for(resident))
+    assert client.get("/api/v1/me/tickets", headers=headers).status_code == 200
+    monkeypatch.setitem(app.config, "DB_PING_AFTER_IDLE_SECONDS", 3600)
+    assert _drop_idle_connections() >= 1
+    failed = client.get("/api/v1/me/tickets", headers=headers)
+    assert failed.status_code == 503
+    assert _is_503_in_the_one_shape(failed.get_json(), failed.headers)
+    assert client.get("/api/v1/me/tickets", headers=headers).status_code == 200

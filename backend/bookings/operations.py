@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Optional
@@ -37,7 +38,7 @@ from backend.core.i18n import current_language, t
 from backend.core.models import utcnow
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
-from backend.places.models import Place, PlaceLevel
+from backend.places.models import Place, PlaceLevel, read_revision, watch_revision
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,61 @@ def counters_for_item(centre: ServiceCentre, item: ServiceItem) -> list[int]:
                counter_items.c.item_id == item.id)).scalars())
 
 
+# --- the schedule, kept per process --------------------------------------------------------
+#
+# Which slots a centre offers for an item on which days (its rules, closures, counters, the
+# holidays) changes when staff change the schedule, not with bookings: each process keeps
+# what it worked out, under the schedule's revision, replaced by every flush that changes
+# a centre, an item, a counter, a rule or a closure. One statement reads the revision;
+# the bookings of each slot are read on every request.
+
+SCHEDULE_REVISION = "bookings_schedule"
+watch_revision(SCHEDULE_REVISION, ServiceCentre, ServiceItem, Counter, OpeningRule, Closure)
+_SCHEDULES: "OrderedDict[tuple, Schedule]" = OrderedDict()
+_SCHEDULES_KEPT = 256
+
+
+@dataclass(frozen=True)
+class ScheduleDay:
+    day: date
+    kind: slots.DayKind
+    slots: tuple[slots.Slot, ...]   # every slot of the day, full or not, past or not
+    iso: tuple[tuple[str, str], ...]  # each slot's start and end, as answered (Shanghai)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    counters: tuple[int, ...]  # the centre's active counters serving the item
+    days: tuple[ScheduleDay, ...]
+
+
+def schedule(centre: ServiceCentre, item: ServiceItem, first: date, last: date) -> Schedule:
+    """The slots ``item`` has at ``centre`` from ``first`` to ``last`` (local dates)."""
+    key = (read_revision(SCHEDULE_REVISION), centre.id, item.id, item.duration_minutes,
+           centre.closed_on_holidays, first, last)
+    kept = _SCHEDULES.get(key)
+    if kept is not None:
+        _SCHEDULES.move_to_end(key)
+        return kept
+    counters = tuple(counters_for_item(centre, item))
+    days = []
+    if counters:
+        rules = _schedule_rules(centre)
+        closures = _closures(centre, first, last)
+        duration, staffed = timedelta(minutes=item.duration_minutes), frozenset(counters)
+        day = first
+        while day <= last:
+            kind = slots.classify(day, rules, closures, centre.closed_on_holidays)
+            day_slots = tuple(slots.day_slots(day, kind, rules, duration, staffed))
+            days.append(ScheduleDay(day, kind, day_slots, tuple(
+                (slots.local_iso(s.start), slots.local_iso(s.end)) for s in day_slots)))
+            day += timedelta(days=1)
+    kept = _SCHEDULES[key] = Schedule(counters, tuple(days))
+    while len(_SCHEDULES) > _SCHEDULES_KEPT:
+        _SCHEDULES.popitem(last=False)
+    return kept
+
+
 def _booked(centre: ServiceCentre, item: ServiceItem, start: datetime,
             end: datetime) -> dict[datetime, int]:
     rows = db.session.execute(
@@ -239,16 +295,26 @@ def free_slots(centre: ServiceCentre, item: ServiceItem, date_from: Optional[dat
         raise field_error("to", "date_range_too_long", days=MAX_QUERY_DAYS)
     if not item.is_active:
         raise field_error("item", "service_item_not_found")
-    counters = counters_for_item(centre, item)
-    if not counters:
+    plan = schedule(centre, item, first, last)
+    if not plan.counters:
         raise field_error("item", "item_not_offered")
     start, end = _day_bounds(first, last)
-    days = slots.plan(first, last, _schedule_rules(centre), _closures(centre, first, last),
-                      item.duration_minutes, counters, _booked(centre, item, start, end), now,
-                      rules.min_notice, rules.max_advance_days, centre.closed_on_holidays)
+    booked = _booked(centre, item, start, end)
+    # what slots.plan works out, from the kept schedule: bookable and not full
+    days = []
+    for day in plan.days:
+        rows = []
+        if day.day <= last_day:
+            for slot, (start_iso, end_iso) in zip(day.slots, day.iso):
+                free = slot.capacity - booked.get(slot.start, 0)
+                if slot.start >= earliest and free > 0:
+                    rows.append({"start": start_iso, "end": end_iso, "kind": slot.kind,
+                                 "capacity": slot.capacity, "free": free})
+        days.append({"date": day.day, "weekday": day.day.weekday(),
+                     "open": day.kind.weekday is not None, "day_kind": day.kind.kind,
+                     "note": day_note(day.kind), "slots": rows})
     return {"centre_id": centre.id, "item": item, "date_from": first, "date_to": last,
-            "earliest": earliest, "last_day": last_day,
-            "days": [_day_view(d) for d in days]}
+            "earliest": earliest, "last_day": last_day, "days": days}
 
 
 def day_note(kind: slots.DayKind) -> Optional[str]:
@@ -267,23 +333,17 @@ def holiday_name(name: Optional[str]) -> str:
     return slots.HOLIDAY_NAMES_ZH.get(name or "", name or "法定节假日")
 
 
-def _day_view(day: slots.DayPlan) -> dict:
-    return {"date": day.day, "weekday": day.day.weekday(), "open": day.is_open,
-            "day_kind": day.kind.kind, "note": day_note(day.kind),
-            "slots": [{"start": s.start, "end": s.end, "kind": s.kind,
-                       "capacity": s.capacity, "free": s.free} for s in day.slots]}
-
-
 def _check_slot(centre: ServiceCentre, item: ServiceItem, start: datetime, now: datetime,
                 online: bool) -> slots.Slot:
     """The slot starting at ``start``, or the rule it breaks (422 on ``start_at``)."""
     rules = settings()
     day = slots.local_date(start)
-    counters = counters_for_item(centre, item)
-    if not counters:
+    plan = schedule(centre, item, day, day)
+    if not plan.counters:
         raise _rule_error(422, "item_not_offered", "item_id", "item_not_offered")
-    kind, slot = slots.find_slot(start, _schedule_rules(centre), _closures(centre, day, day),
-                                 item.duration_minutes, counters, centre.closed_on_holidays)
+    (that_day,) = plan.days
+    kind = that_day.kind
+    slot = next((s for s in that_day.slots if s.start == start), None)
     if slot is None:
         if kind.kind == "holiday" and kind.weekday is None:
             raise _rule_error(422, "day_closed", "start_at", "booking_day_closed_holiday",
@@ -291,8 +351,7 @@ def _check_slot(centre: ServiceCentre, item: ServiceItem, start: datetime, now: 
         if kind.kind == "closure":
             raise _rule_error(422, "day_closed", "start_at", "booking_day_closed",
                               date=fmt_day(day), reason=kind.reason)
-        if not slots.day_slots(day, kind, _schedule_rules(centre),
-                               timedelta(minutes=item.duration_minutes), frozenset(counters)):
+        if not that_day.slots:
             raise _rule_error(422, "day_closed", "start_at", "booking_day_no_hours",
                               date=fmt_day(day))
         raise _rule_error(422, "not_a_slot", "start_at", "booking_not_a_slot")

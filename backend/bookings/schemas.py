@@ -313,24 +313,18 @@ class SlotSchema(OutSchema):
     free = ma.fields.Integer()
 
 
-def _local_iso(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
-
-
 class SlotList(ma.fields.List):
-    """A list of SlotSchema, dumped by hand: a 14-day answer holds hundreds of slots and
-    marshmallow's per-field machinery would be most of the request's time. Documented (and
-    shaped) exactly as ``List(Nested(SlotSchema))``."""
+    """A list of SlotSchema, answered as built: a 14-day answer holds hundreds of slots and
+    marshmallow's per-field machinery would be most of the request's time. The operation
+    (bookings.operations.free_slots) builds each slot exactly as SlotSchema dumps it, its
+    times already in Shanghai time (slots.local_iso). Documented as
+    ``List(Nested(SlotSchema))``."""
 
     def __init__(self, **kwargs):
         super().__init__(ma.fields.Nested(SlotSchema), **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return [{"start": _local_iso(s["start"]), "end": _local_iso(s["end"]),
-                 "kind": s["kind"], "capacity": s["capacity"], "free": s["free"]}
-                for s in value]
+        return None if value is None else list(value)
 
 
 class SlotDaySchema(OutSchema):

@@ -3,7 +3,7 @@ with its counters and opening hours (regular and after-hours). Used by the demo 
 new deployments. Creates what is missing; never changes what staff have edited."""
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time, timezone
 
 import sqlalchemy as sa
 
@@ -202,8 +202,10 @@ def seed_demo(place, address: str, phone: str) -> dict[str, int]:
         if user is None or item is None:
             continue
         plan = ops.free_slots(centre, item, None, None)
-        starts = [s["start"] for d in plan["days"] for s in d["slots"]
-                  if s["start"].astimezone(SHANGHAI).time() == wanted]
+        # the answer's times are Shanghai time, as the resident's phone shows them
+        local = [datetime.fromisoformat(s["start"]) for d in plan["days"] for s in d["slots"]]
+        starts = [start.astimezone(timezone.utc) for start in local
+                  if start.astimezone(SHANGHAI).time() == wanted]
         starts.sort(key=lambda start: start.astimezone(SHANGHAI).weekday() != 2)  # Wednesday
         if not starts:
             continue

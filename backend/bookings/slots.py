@@ -158,6 +158,11 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 
 
+def local_iso(moment: datetime) -> str:
+    """A slot's start or end as answered: Shanghai time with its offset, to the second."""
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
 def bookable_window(now: datetime, min_notice: timedelta,
                     max_advance_days: int) -> tuple[datetime, date]:
     """(earliest start, last local date) a resident may book at ``now``."""
@@ -194,17 +199,3 @@ def plan(date_from: date, date_to: date, rules: Sequence[Rule], closures: Mappin
         days.append(day_plan)
         day += timedelta(days=1)
     return days
-
-
-def find_slot(start: datetime, rules: Sequence[Rule], closures: Mapping[date, str],
-              duration_minutes: int, counters_for_item: Iterable[int],
-              closed_on_holidays: bool = True) -> tuple[DayKind, Optional[Slot]]:
-    """The slot starting exactly at ``start`` (UTC) with its capacity, and its day's kind;
-    (kind, None) when no slot starts then (closed, or not on the grid)."""
-    day = local_date(start)
-    kind = classify(day, rules, closures, closed_on_holidays)
-    for slot in day_slots(day, kind, rules, timedelta(minutes=duration_minutes),
-                          frozenset(counters_for_item)):
-        if slot.start == start:
-            return kind, slot
-    return kind, None

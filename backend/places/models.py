@@ -107,29 +107,49 @@ class Revision(db.Model):
 
 PLACES_REVISION = "places"
 
+# The revisions kept, with the models whose changes replace each one. Other features add
+# theirs with ``watch_revision`` (bookings: the schedule behind the free slots).
+_WATCHED: dict[str, tuple[type, ...]] = {PLACES_REVISION: (Place,)}
 
-def read_places_revision() -> str:
+
+def watch_revision(name: str, *models: type) -> None:
+    """Replace revision ``name`` in every flush that adds, changes or deletes one of
+    ``models`` (ORM objects; a bulk Core statement on their tables must not be used)."""
+    _WATCHED[name] = tuple(dict.fromkeys(_WATCHED.get(name, ()) + models))
+
+
+def read_revision(name: str) -> str:
     value = db.session.execute(
-        sa.select(Revision.value).where(Revision.name == PLACES_REVISION)
+        sa.select(Revision.value).where(Revision.name == name)
     ).scalar_one_or_none()
     return value or ""
 
 
+def read_places_revision() -> str:
+    return read_revision(PLACES_REVISION)
+
+
 @sa.event.listens_for(so.Session, "before_flush")
-def _bump_places_revision(session, flush_context, instances) -> None:
-    """Any change to a place replaces the revision, in the same transaction."""
-    changed = any(isinstance(obj, Place)
-                  for obj in (*session.new, *session.dirty, *session.deleted))
-    if not changed or session.info.get("linli_bumping"):
+def _bump_revisions(session, flush_context, instances) -> None:
+    """Any change to a watched model replaces its revision, in the same transaction."""
+    if session.info.get("linli_bumping"):
+        return
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if not touched:
+        return
+    names = [name for name, models in _WATCHED.items()
+             if any(isinstance(obj, models) for obj in touched)]
+    if not names:
         return
     session.info["linli_bumping"] = True
     try:
-        token = uuid.uuid4().hex
         with session.no_autoflush:
-            row = session.get(Revision, PLACES_REVISION)
-            if row is None:
-                session.add(Revision(name=PLACES_REVISION, value=token))
-            else:
-                row.value = token
+            for name in names:
+                token = uuid.uuid4().hex
+                row = session.get(Revision, name)
+                if row is None:
+                    session.add(Revision(name=name, value=token))
+                else:
+                    row.value = token
     finally:
         session.info["linli_bumping"] = False
