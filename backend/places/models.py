@@ -118,10 +118,11 @@ def watch_revision(name: str, *models: type) -> None:
     _WATCHED[name] = tuple(dict.fromkeys(_WATCHED.get(name, ()) + models))
 
 
+_REVISION_QUERY = sa.select(Revision.value).where(Revision.name == sa.bindparam("name"))
+
+
 def read_revision(name: str) -> str:
-    value = db.session.execute(
-        sa.select(Revision.value).where(Revision.name == name)
-    ).scalar_one_or_none()
+    value = db.session.execute(_REVISION_QUERY, {"name": name}).scalar_one_or_none()
     return value or ""
 
 

@@ -7,6 +7,7 @@ the event.
 """
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -67,8 +68,13 @@ TICKET_LOADS = (so.joinedload(Ticket.category).joinedload(Category.parent),
                 so.joinedload(Ticket.assignee), so.joinedload(Ticket.department))
 
 
+@functools.cache
+def _ticket_query() -> sa.Select:
+    return sa.select(Ticket).options(*TICKET_LOADS).where(Ticket.id == sa.bindparam("id"))
+
+
 def get_ticket(ticket_id: int) -> Ticket:
-    ticket = (db.session.get(Ticket, ticket_id, options=TICKET_LOADS)
+    ticket = (db.session.execute(_ticket_query(), {"id": ticket_id}).scalar_one_or_none()
               if 0 < ticket_id < 2**31 else None)
     if ticket is None:
         raise ApiError(404, "ticket_not_found", code="not_found")
@@ -142,12 +148,19 @@ def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
     return [(link, uploads[link.upload_id]) for link in links]
 
 
+@functools.cache
+def _photos_query() -> sa.Select:
+    return (sa.select(TicketPhoto, Upload).join(Upload, Upload.id == TicketPhoto.upload_id)
+            .where(TicketPhoto.ticket_id == sa.bindparam("ticket_id"))
+            .order_by(TicketPhoto.position))
+
+
 def ticket_photos(ticket: Ticket, phases: Optional[Iterable[str]] = None) -> list[tuple[TicketPhoto, Upload]]:
-    query = (sa.select(TicketPhoto, Upload).join(Upload, Upload.id == TicketPhoto.upload_id)
-             .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.position))
+    rows = db.session.execute(_photos_query(), {"ticket_id": ticket.id}).all()
     if phases is not None:
-        query = query.where(TicketPhoto.phase.in_(list(phases)))
-    return list(db.session.execute(query).all())
+        wanted = set(phases)
+        rows = [row for row in rows if row[0].phase in wanted]
+    return list(rows)
 
 
 # --- events and moves ------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections import defaultdict
 from datetime import datetime
@@ -86,15 +87,21 @@ def handler(ticket: Ticket) -> Optional[dict]:
     return None
 
 
+@functools.cache
+def _events_query(staff_view: bool) -> sa.Select:
+    query = (sa.select(TicketEvent).where(TicketEvent.ticket_id == sa.bindparam("ticket_id"))
+             .order_by(TicketEvent.id))
+    if staff_view:  # each event's actor by name, in one query for the timeline
+        query = query.options(so.selectinload(TicketEvent.actor))
+    return query
+
+
 def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None) -> list[dict]:
     """The timeline; ``photos`` (the ticket's (link, upload) pairs) and ``rows`` (its events
     in order) when already at hand."""
     if rows is None:
-        query = (sa.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                 .order_by(TicketEvent.id))
-        if staff_view:  # each event's actor by name, in one query for the timeline
-            query = query.options(so.selectinload(TicketEvent.actor))
-        rows = db.session.execute(query).scalars().all()
+        rows = db.session.execute(_events_query(staff_view),
+                                  {"ticket_id": ticket.id}).scalars().all()
     photos_by_event: dict[int, list] = defaultdict(list)
     for link, upload in (ticket_photos(ticket) if photos is None else photos):
         if link.event_id:
