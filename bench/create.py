@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/create.py [--db sqlite|postgresql|both] [--client auto|wrk|python]
         [--connections 10] [--seconds 10] [--livez-requests 50000] [--create-requests 5000]
-        [--workers 2*cores+1] [--residents 20] [--pg-url postgresql://…/test]
+        [--workers cores] [--residents 20] [--pg-url postgresql://…/test]
 
 For each database: a scratch SQLite file (then a scratch PostgreSQL schema, dropped at the
 end), ``flask db upgrade`` and ``flask demo seed`` there, then gunicorn
-(``-w 2 × cores + 1``, sync workers, ``backend:create_app()``) on a free loopback port with
+(backend/gunicorn_conf.py as in production: one sync worker per core; ``--workers``
+overrides it) on a free loopback port with
 DEV_LOGIN=1 and RATELIMIT_ENABLED=0. Residents log in with the development login; after a
 short warm-up the load runs from a separate process, loopback only, bounded both by a
 number of requests and by time:
@@ -91,8 +92,8 @@ class Gunicorn:
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, "gunicorn"), "-w", str(workers), "-b", f"{HOST}:{self.port}",
-             "--timeout", "60", "backend:create_app()"],
+            [os.path.join(BIN, "gunicorn"), "-c", "python:backend.gunicorn_conf",
+             "-w", str(workers), "-b", f"{HOST}:{self.port}", "backend:create_app()"],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 30) -> None:
@@ -487,7 +488,8 @@ def run_database(kind: str, args, client: str) -> dict:
 def report(kind: str, out: dict, args) -> bool:
     livez, create = out["livez"], out["create"]
     print()
-    print(f"== {kind}: gunicorn -w {args.workers} (sync), {args.connections} connections, "
+    print(f"== {kind}: gunicorn -w {args.workers} (sync, backend/gunicorn_conf.py), "
+          f"{args.connections} connections, "
           f"client {livez.client}")
     print(f"{'':<22}{'requests':>9}{'seconds':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
           f"{'p99 ms':>9}{'errors':>8}  statuses")
@@ -513,7 +515,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="time bound per load")
     parser.add_argument("--livez-requests", type=int, default=50_000)
     parser.add_argument("--create-requests", type=int, default=5_000)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="gunicorn workers (default: one per core, as backend/gunicorn_conf.py)")
     parser.add_argument("--residents", type=int, default=20)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL))
     args = parser.parse_args()

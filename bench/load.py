@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/load.py [--db sqlite|postgresql|both] [--quick]
         [--rate 250] [--seconds 30] [--max-requests 20000] [--saturate-seconds 10]
-        [--livez-seconds 5] [--threads 48] [--workers 2*cores+1] [--residents 300]
+        [--livez-seconds 5] [--threads 48] [--workers cores] [--residents 300]
         [--pg-url postgresql://…/test]
 
 For each database: a scratch SQLite file (then a scratch PostgreSQL schema, dropped at the
-end), ``flask db upgrade`` and ``flask demo seed`` there, gunicorn (``-w 2 × cores + 1``,
-sync workers) on a free loopback port with DEV_LOGIN=1 and RATELIMIT_ENABLED=0 (the same
+end), ``flask db upgrade`` and ``flask demo seed`` there, gunicorn (backend/gunicorn_conf.py: one
+sync worker per core) on a free loopback port with DEV_LOGIN=1 and RATELIMIT_ENABLED=0 (the same
 server setup as bench/create.py). The load generator is Python threads with http.client in
 this process, loopback only: it shares the machine's cores with the server.
 
@@ -664,7 +664,7 @@ def run_database(kind: str, args) -> dict:
 
 def report(kind: str, out: dict, args) -> bool:
     livez_rate = out["phases"][0].rate("livez")
-    print(f"\n== {kind}: gunicorn -w {args.workers} (sync); client: Python threads in this "
+    print(f"\n== {kind}: gunicorn -w {args.workers} (sync, backend/gunicorn_conf.py); client: Python threads in this "
           f"process, sharing the {os.cpu_count()} cores")
     for phase in out["phases"]:
         total = sum(len(v) for v in phase.latencies.values())
@@ -721,7 +721,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=48, help="paced phase: client threads")
     parser.add_argument("--connections", type=int, default=10,
                         help="closed-loop phases: connections, one request in flight each")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="gunicorn workers (default: one per core, as backend/gunicorn_conf.py)")
     parser.add_argument("--residents", type=int, default=300)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL))
     args = parser.parse_args()
