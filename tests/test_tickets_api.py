@@ -381,6 +381,29 @@ def test_bulk_accept_reports_each_outcome(client, ctx):
     assert {db.session.get(Ticket, i).state for i in mine} == {"accepted"}
 
 
+def test_a_refused_dispatch_in_a_bulk_leaves_that_ticket_unassigned(client, ctx):
+    """Dispatch sets the assignee before the move checks the transition: a refused move
+    (a ticket not yet accepted) must leave nothing of it, while the others go through."""
+    world = build_world()
+    accepted = report(client, world)["id"]
+    _post(client, world, "staff_a", f"/tickets/{accepted}/accept")
+    submitted = report(client, world)["id"]
+    response = _post(client, world, "staff_a", "/tickets/bulk",
+                     {"ticket_ids": [submitted, accepted], "action": "dispatch",
+                      "assignee_id": world.worker_a.id})
+    body = response.get_json()
+    assert body["done"] == [accepted] and set(body["failed"]) == {str(submitted)}
+    db.session.expire_all()
+    refused, done = db.session.get(Ticket, submitted), db.session.get(Ticket, accepted)
+    assert (refused.state, refused.assignee_id) == ("submitted", None)
+    assert (done.state, done.assignee_id) == ("dispatched", world.worker_a.id)
+    single = _post(client, world, "staff_a", f"/tickets/{submitted}/dispatch",
+                   {"assignee_id": world.worker_a.id})
+    assert single.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Ticket, submitted).assignee_id is None
+
+
 def test_merge_moves_the_reporter_and_followers_to_the_target(client, ctx):
     world = build_world()
     target = report(client, world)["id"]

@@ -479,10 +479,12 @@ def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] =
         raise field_error("assignee_id", "assignee_or_department")
     target = State.dispatched
     data: dict = {}
+    worker, department = None, None
     if assignee_id is not None:
-        worker = db.session.get(User, assignee_id) if 0 < assignee_id < 2**31 else None
-        if worker is None or ticket.place_code is None or worker not in \
-                workers_of_cell(ticket.place_code):
+        if 0 < assignee_id < 2**31 and ticket.place_code is not None:
+            worker = next((w for w in workers_of_cell(ticket.place_code) if w.id == assignee_id),
+                          None)
+        if worker is None:
             raise field_error("assignee_id", "assignee_not_in_cell")
         data = {"assignee_id": worker.id, "assignee_name": worker.display_name}
     else:
@@ -492,18 +494,14 @@ def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] =
             raise field_error("department_id", "department_not_found")
         data = {"department_id": department.id, "department_name": department.name}
     kinds = {"system"} if system else None
-    rework = ticket.state == State.resolved.value
-    _move(ticket, target, staff, note, data, kinds=kinds, expected_version=expected_version)
-    ticket.assignee_id = assignee_id
-    ticket.department_id = department_id
-    db.session.flush()
-    db.session.refresh(ticket, ["assignee", "department"])
-    if rework:  # 返工: a new resolution deadline from now
+    # Everything the dispatch changes is set before the move, which writes it with its
+    # event in one flush (a refused move changes nothing: the request rolls back).
+    ticket.assignee, ticket.department = worker, department
+    if ticket.state == State.resolved.value:  # 返工: a new resolution deadline from now
         ticket.resolve_due_at = _due(utcnow(), ticket.category.resolve_hours, ticket.category)
         ticket.resolved_on_time = None
         ticket.resolved_at = None
-        ticket.due_at = ticket.resolve_due_at
-    db.session.flush()
+    _move(ticket, target, staff, note, data, kinds=kinds, expected_version=expected_version)
     notify_transition(ticket, None, State.dispatched.value, note)
     return ticket
 
@@ -524,13 +522,12 @@ def _community_code(place_code: str) -> str:
 def auto_dispatch_enabled(ticket: Ticket) -> bool:
     if ticket.place_code is None or len(ticket.place_code) < 12:
         return False
-    community = db.session.execute(
-        sa.select(Place.id).where(Place.code == _community_code(ticket.place_code))
+    switched_on = db.session.execute(
+        sa.select(CommunitySettings.auto_dispatch)
+        .join(Place, Place.id == CommunitySettings.place_id)
+        .where(Place.code == _community_code(ticket.place_code))
     ).scalar_one_or_none()
-    if community is None:
-        return False
-    settings = db.session.get(CommunitySettings, community)
-    return bool(settings and settings.auto_dispatch)
+    return bool(switched_on)
 
 
 def maybe_auto_dispatch(ticket: Ticket) -> bool:

@@ -144,6 +144,12 @@ ROW_LOADS = (so.selectinload(Ticket.category).joinedload(Category.parent),
              so.selectinload(Ticket.assignee), so.selectinload(Ticket.department))
 
 
+# A worker's list is short (tens of tasks): what each task shows comes in the same query.
+TASK_LOADS = (so.joinedload(Ticket.category).joinedload(Category.parent),
+              so.joinedload(Ticket.place), so.joinedload(Ticket.assignee),
+              so.joinedload(Ticket.department), so.joinedload(Ticket.reporter))
+
+
 def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, after,
                  n: int) -> list[Ticket]:
     """At most ``n`` tickets of one of the queue's ranges, after the cursor ``after``:
@@ -208,7 +214,7 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float], limit: 
     """Open tasks dispatched to this worker: nearest first with a location, else overdue
     first then by deadline. A worker holds tens of tasks, not thousands: capped at 500."""
     rows = db.session.execute(
-        sa.select(Ticket).options(*ROW_LOADS, so.selectinload(Ticket.reporter))
+        sa.select(Ticket).options(*TASK_LOADS)
         .where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
                                 Ticket.department_id.is_(None))
         .order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id).limit(500)
