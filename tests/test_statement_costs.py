@@ -114,3 +114,22 @@ def test_a_place_is_read_without_its_polygon_unless_the_polygon_is_asked_for(cli
     assert not any("places.geometry" in s for s in statements)
     detail = client.get(f"/api/v1/places/{cell_id}", headers=world.h("reporter"))
     assert detail.get_json()["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_a_report_costs_the_same_statements_with_one_photo_or_nine(client, ctx):
+    """The photos are claimed and read back in one statement, and linked in one flush."""
+    from tests import factories as f
+
+    world = build_world()
+    reporter = world.reporter
+    photos = [f.upload(reporter).id for _ in range(10)]
+    db.session.commit()
+    _keep_ids(world)
+
+    def cost(photo_ids: list[int]) -> int:
+        with counted() as statements:
+            created = report(client, world, photo_ids=photo_ids)
+        assert [p["id"] for p in created["photos"]] == photo_ids
+        return len(statements)
+
+    assert cost(photos[:1]) == cost(photos[1:])

@@ -115,8 +115,10 @@ def attach_photos(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: 
 
 
 def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
-            event: Optional[TicketEvent], field: str) -> list[tuple[TicketPhoto, Upload]]:
-    """Attach the owner's unattached uploads; the (link, upload) pairs in their order."""
+            event: Optional[TicketEvent], field: str,
+            new_ticket: bool = False) -> list[tuple[TicketPhoto, Upload]]:
+    """Attach the owner's unattached uploads; the (link, upload) pairs in their order.
+    ``new_ticket``: the ticket was created in this transaction (it has no photos yet)."""
     ids = list(dict.fromkeys(photo_ids))
     if not ids:
         return []
@@ -124,18 +126,19 @@ def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
         raise field_error(field, "too_many_photos")
     # A conditional update claims the uploads: a photo is attached once, by its owner.
     now = utcnow()
-    claimed = db.session.execute(
+    uploads = {u.id: u for u in db.session.execute(
         sa.update(Upload)
         .where(Upload.id.in_(ids), Upload.owner_id == owner.id, Upload.attached_at.is_(None))
         .values(attached_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != len(ids):
+        .returning(Upload)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalars()}
+    if len(uploads) != len(ids):
         owned = db.session.execute(
             sa.select(sa.func.count()).select_from(Upload)
             .where(Upload.id.in_(ids), Upload.owner_id == owner.id)).scalar_one()
         raise field_error(field, "photo_not_found" if owned != len(ids) else "photo_already_used")
-    start = db.session.execute(
+    start = 0 if new_ticket else db.session.execute(
         sa.select(sa.func.count()).select_from(TicketPhoto)
         .where(TicketPhoto.ticket_id == ticket.id)).scalar_one()
     links = [TicketPhoto(ticket_id=ticket.id, upload_id=upload_id, phase=phase,
@@ -143,8 +146,6 @@ def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
              for position, upload_id in enumerate(ids, start=start)]
     db.session.add_all(links)
     db.session.flush()
-    uploads = {u.id: u for u in db.session.execute(
-        sa.select(Upload).where(Upload.id.in_(ids))).scalars()}
     return [(link, uploads[link.upload_id]) for link in links]
 
 
@@ -269,7 +270,7 @@ def create_ticket(reporter: User, category_id: int, description: str, lat: float
     db.session.flush()
     event = _event(ticket, reporter, "resident", "transition", None, State.submitted.value,
                    data={"place_code": ticket.place_code})
-    pairs = _attach(ticket, reporter, photo_ids, "report", event, "photo_ids")
+    pairs = _attach(ticket, reporter, photo_ids, "report", event, "photo_ids", new_ticket=True)
     ticket.content_status = combine(text_status, *(u.content_status for _, u in pairs))
     ticket.fresh_timeline = ([event], pairs)
     return ticket
@@ -293,7 +294,8 @@ def create_patrol_report(worker: User, category_id: int, description: str, lat: 
     _enter(ticket, State.accepted, now)
     event = _event(ticket, worker, "grid_worker", "transition", None, State.accepted.value,
                    data={"place_code": cell.code, "patrol": True})
-    photos = attach_photos(ticket, worker, photo_ids, "report", event)
+    photos = [u for _, u in _attach(ticket, worker, photo_ids, "report", event, "photo_ids",
+                                    new_ticket=True)]
     ticket.content_status = combine(text_status, *(p.content_status for p in photos))
     maybe_auto_dispatch(ticket)
     return ticket
