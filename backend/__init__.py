@@ -70,6 +70,58 @@ def _ping_idle_connections(app: Flask) -> None:
             raise sa.exc.DisconnectionError("the connection was dropped while idle") from exc
 
 
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+READ_ONLY_PREFIXES = ("/api/", "/open311/")
+
+
+def _read_only_api_reads(app: Flask, autocommit: bool) -> None:
+    """An API read (GET) must not write: a flush with changes, or an INSERT, UPDATE or
+    DELETE, raises (500), so no read ever changes anything behind the caller's back.
+
+    With ``autocommit`` (PostgreSQL) such a read runs its statements without a
+    transaction: no BEGIN and COMMIT round trips around them (two of the five a ticket's
+    page cost, bench/load.py). Under READ COMMITTED each statement of a transaction sees a
+    fresh snapshot anyway, so a read sees nothing different. The console's pages keep
+    their transaction (reading one refreshes the console session).
+    """
+
+    dbapi_error = db.engine.dialect.loaded_dbapi.Error
+
+    @app.before_request
+    def _read_only_request():
+        if request.method in READ_ONLY_METHODS and request.path.startswith(READ_ONLY_PREFIXES) \
+                and not db.session().in_transaction():
+            db.session.info["linli_read_only"] = True
+            if not autocommit:
+                return
+            try:
+                db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            except dbapi_error as exc:
+                # The connection died since its last use (the database restarted): as
+                # SQLAlchemy does on a disconnect, every pooled connection is replaced,
+                # and this request answers 503 (Retry-After) like any other that lost it.
+                db.session.rollback()
+                db.engine.dispose()
+                raise sa.exc.OperationalError("SET autocommit", None, exc,
+                                              connection_invalidated=True) from exc
+
+    @app.teardown_request
+    def _end_read_only(_exc):
+        db.session.info.pop("linli_read_only", None)
+
+    @sa.event.listens_for(db.session, "do_orm_execute")
+    def _no_write_statement(state):
+        if state.session.info.get("linli_read_only") and (
+                state.is_insert or state.is_update or state.is_delete):
+            raise RuntimeError("a read (GET) request must not write")
+
+    @sa.event.listens_for(db.session, "before_flush")
+    def _no_flush(session, _context, _instances):
+        if session.info.get("linli_read_only") and (session.new or session.dirty
+                                                     or session.deleted):
+            raise RuntimeError("a read (GET) request must not write")
+
+
 def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None)
@@ -96,6 +148,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _sqlite_pragmas(app)
+        _read_only_api_reads(app, autocommit=db.engine.dialect.name == "postgresql")
         _ping_idle_connections(app)
 
     @app.before_request
