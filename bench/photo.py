@@ -9,8 +9,8 @@ colour. Then, on the same bytes, several times each (interleaved, median reporte
 
   (a) ``Image.open(...).load()``: a plain full decode, nothing else;
   (b) ``process_photo``: open, header checks, reduced-scale decode (``draft``), display
-      copy (1600), EXIF orientation, thumbnail (320), both encoded as JPEG (quality 82,
-      optimised Huffman tables), metadata dropped.
+      copy (1600), EXIF orientation, thumbnail (320), both encoded as JPEG (quality 82;
+      optimised Huffman tables for the thumbnail only), metadata dropped.
 
 Prints the median wall-clock and CPU ms for each and the ratio b / a (the target is at
 most 1.5×). Asserts nothing.
