@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -221,6 +222,7 @@ SCHEDULE_REVISION = "bookings_schedule"
 watch_revision(SCHEDULE_REVISION, ServiceCentre, ServiceItem, Counter, OpeningRule, Closure)
 _SCHEDULES: "OrderedDict[tuple, Schedule]" = OrderedDict()
 _SCHEDULES_KEPT = 256
+_SCHEDULES_LOCK = threading.Lock()  # for threaded workers: the dict is the process's
 
 
 @dataclass(frozen=True)
@@ -241,10 +243,11 @@ def schedule(centre: ServiceCentre, item: ServiceItem, first: date, last: date) 
     """The slots ``item`` has at ``centre`` from ``first`` to ``last`` (local dates)."""
     key = (read_revision(SCHEDULE_REVISION), centre.id, item.id, item.duration_minutes,
            centre.closed_on_holidays, first, last)
-    kept = _SCHEDULES.get(key)
-    if kept is not None:
-        _SCHEDULES.move_to_end(key)
-        return kept
+    with _SCHEDULES_LOCK:
+        kept = _SCHEDULES.get(key)
+        if kept is not None:
+            _SCHEDULES.move_to_end(key)
+            return kept
     counters = tuple(counters_for_item(centre, item))
     days = []
     if counters:
@@ -258,9 +261,11 @@ def schedule(centre: ServiceCentre, item: ServiceItem, first: date, last: date) 
             days.append(ScheduleDay(day, kind, day_slots, tuple(
                 (slots.local_iso(s.start), slots.local_iso(s.end)) for s in day_slots)))
             day += timedelta(days=1)
-    kept = _SCHEDULES[key] = Schedule(counters, tuple(days))
-    while len(_SCHEDULES) > _SCHEDULES_KEPT:
-        _SCHEDULES.popitem(last=False)
+    kept = Schedule(counters, tuple(days))
+    with _SCHEDULES_LOCK:
+        _SCHEDULES[key] = kept
+        while len(_SCHEDULES) > _SCHEDULES_KEPT:
+            _SCHEDULES.popitem(last=False)
     return kept
 
 

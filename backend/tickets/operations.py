@@ -7,10 +7,9 @@ the event.
 """
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
@@ -68,7 +67,7 @@ TICKET_LOADS = (so.joinedload(Ticket.category).joinedload(Category.parent),
                 so.joinedload(Ticket.assignee), so.joinedload(Ticket.department))
 
 
-@functools.cache
+@cache
 def _ticket_query() -> sa.Select:
     return sa.select(Ticket).options(*TICKET_LOADS).where(Ticket.id == sa.bindparam("id"))
 
@@ -110,8 +109,10 @@ def leaf_category(category_id: int) -> Category:
 # --- photos ----------------------------------------------------------------------------
 
 def attach_photos(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
-                  event: Optional[TicketEvent] = None, field: str = "photo_ids") -> list[Upload]:
-    return [upload for _, upload in _attach(ticket, owner, photo_ids, phase, event, field)]
+                  event: Optional[TicketEvent] = None, field: str = "photo_ids",
+                  new_ticket: bool = False) -> list[Upload]:
+    return [upload for _, upload in _attach(ticket, owner, photo_ids, phase, event, field,
+                                            new_ticket)]
 
 
 def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
@@ -149,7 +150,7 @@ def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
     return [(link, uploads[link.upload_id]) for link in links]
 
 
-@functools.cache
+@cache
 def _photos_query() -> sa.Select:
     return (sa.select(TicketPhoto, Upload).join(Upload, Upload.id == TicketPhoto.upload_id)
             .where(TicketPhoto.ticket_id == sa.bindparam("ticket_id"))
@@ -294,8 +295,7 @@ def create_patrol_report(worker: User, category_id: int, description: str, lat: 
     _enter(ticket, State.accepted, now)
     event = _event(ticket, worker, "grid_worker", "transition", None, State.accepted.value,
                    data={"place_code": cell.code, "patrol": True})
-    photos = [u for _, u in _attach(ticket, worker, photo_ids, "report", event, "photo_ids",
-                                    new_ticket=True)]
+    photos = attach_photos(ticket, worker, photo_ids, "report", event, new_ticket=True)
     ticket.content_status = combine(text_status, *(p.content_status for p in photos))
     maybe_auto_dispatch(ticket)
     return ticket

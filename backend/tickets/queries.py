@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-
 from datetime import datetime, time, timedelta
 from typing import NamedTuple, Optional
 
@@ -216,7 +215,7 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float], limit: 
     rows = db.session.execute(
         sa.select(Ticket).options(*TASK_LOADS)
         .where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
-                                Ticket.department_id.is_(None))
+               Ticket.department_id.is_(None))
         .order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id).limit(500)
     ).scalars().all()
     if lat is not None and lng is not None:
