@@ -31,11 +31,13 @@ migrate: install
 seed: migrate
 	$(BIN)/flask demo seed
 
-# The demo: embedded SQLite under instance/, the demo community, the development login on.
+# The demo: embedded SQLite under instance/, the demo community, the development login on,
+# the API and console served with the notification worker beside them (one command, one
+# Ctrl-C stops both).
 run: seed
 	@$(BIN)/flask demo accounts
-	@echo "Linli on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
-	DEV_LOGIN=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
+	@echo "Linli on http://$(HOST):$(PORT)  (console: http://$(HOST):$(PORT)/console/, API docs: http://$(HOST):$(PORT)/api/v1/docs)"
+	DEV_LOGIN=1 exec $(BIN)/flask demo-serve --host $(HOST) --port $(PORT)
 
 # Every suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install-test test-sqlite test-postgresql test-miniprogram

@@ -223,8 +223,10 @@ def _register_cli(app: Flask) -> None:
     from backend.uploads.cli import uploads_cli
 
     from backend.notify.cli import worker_command
+    from backend.demo.serve import demo_serve_command
 
     app.cli.add_command(worker_command)
+    app.cli.add_command(demo_serve_command)
     for group in (accounts_cli, demo_cli, open311_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
 

@@ -87,7 +87,7 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
-# Service-window booking rules (DESIGN.md §4): name → (default, minimum, maximum)
+# Service-window booking rules (docs/domain.md#bookings): name → (default, minimum, maximum)
 BOOKING_SETTINGS = {
     "BOOKING_MIN_NOTICE_MINUTES": (30, 0, 7 * 24 * 60),
     "BOOKING_MAX_ADVANCE_DAYS": (14, 1, 90),

@@ -1,4 +1,4 @@
-"""Journey 4 (../shared/JOURNEYS.md): 小陈 books an evening slot at 晋阳社区's service centre,
+"""Journey 4 (docs/journeys.md): 小陈 books an evening slot at 晋阳社区's service centre,
 on the demo data, through the HTTP API — and the settings that shape the rules."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The journeys of ../shared/JOURNEYS.md, end to end through the HTTP API on the demo
+"""The journeys of docs/journeys.md, end to end through the HTTP API on the demo
 community (晋阳社区), with WeChat login against the local fake WeChat server."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Open311 GeoReport v2: every JSON answer validated against the published JSON Schemas
-(../shared/open311/), every XML answer checked field by field against its JSON twin."""
+(tests/open311_schemas/, from the Open311 schema-validation project), every XML answer checked field by field against its JSON twin."""
 from __future__ import annotations
 
 import json
@@ -22,7 +22,7 @@ from backend.tickets.models import Ticket, TicketEvent
 from tests import factories as f
 from tests.tickets_world import IN_A3, IN_B3, OUTSIDE, build_world, report
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "open311"
+SCHEMAS = Path(__file__).resolve().parent / "open311_schemas"
 BASE = "/open311/v2"
 
 

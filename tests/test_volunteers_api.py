@@ -482,7 +482,7 @@ def test_record_of_service_html(app, ctx, client, monkeypatch):
 
 
 def test_journey_liu(app, ctx, client, monkeypatch):
-    """JOURNEYS.md 5: 刘姐 gets the last of 10 places, checks in and out with the leader's
+    """docs/journeys.md, journey 5: 刘姐 gets the last of 10 places, checks in and out with the leader's
     code, the leader approves 3.5 hours, her total reaches 112 h: 一星志愿者."""
     from backend.volunteers.models import ServiceRecord
 

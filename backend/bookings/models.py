@@ -3,8 +3,8 @@
 Capacity lives in ``slot_counts``: one row per (centre, item, slot start) holding how many
 bookings the slot has. A booking takes a place with a conditional update
 (``booked = booked + 1 WHERE booked < capacity``) and checks the row count, so the
-database, not a count read earlier, decides who gets the last place (DESIGN.md §4,
-PITFALLS.md: ``with_for_update`` is a no-op on SQLite).
+database, not a count read earlier, decides who gets the last place (docs/domain.md#bookings,
+docs/pitfalls.md: ``with_for_update`` is a no-op on SQLite).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The WeChat client: wechatpy pointed at a configurable base URL, with timeouts.
 
-wechatpy's defaults are unsafe for a server (see ../shared/WECHAT.md): no timeout on any
+wechatpy's defaults are unsafe for a server (see docs/wechat.md): no timeout on any
 call, the token URL hard-coded, and an unbounded retry on 40001/40014/42001. This module
 fixes all three and maps WeChat's answers to ``WeChatError`` kinds the API can turn into
 clear statuses.

@@ -1,6 +1,6 @@
 """The Chinese working calendar: deadlines in office hours or in natural hours.
 
-Ticket categories carry "hours to accept" and "hours to resolve" (DESIGN.md §3), counted
+Ticket categories carry "hours to accept" and "hours to resolve" (docs/domain.md#case-workflow), counted
 either in *working* hours (office periods on working days, Asia/Shanghai) or in
 *natural* hours (urgent ones: a missing manhole cover gets 2 hours, night or not).
 

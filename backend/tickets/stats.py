@@ -1,4 +1,4 @@
-"""Ticket metrics for a period (DESIGN.md §3, "Metrics"): counts, the three rates (三率),
+"""Ticket metrics for a period (docs/domain.md#case-workflow): counts, the three rates (三率),
 average working hours, and the overdue list for 督办.
 
 A period is a run of business days in Asia/Shanghai, both ends included. Each figure has

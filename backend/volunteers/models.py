@@ -2,7 +2,7 @@
 
 Capacity lives on the activity (``signed``): a sign-up takes a place with a conditional
 update (``signed = signed + 1 WHERE signed < capacity``) and checks the row count, so the
-database decides who gets the last place (PITFALLS.md: ``with_for_update`` is a no-op on
+database decides who gets the last place (docs/pitfalls.md: ``with_for_update`` is a no-op on
 SQLite). Team member limits work the same way on ``members``.
 
 Service records are never deleted: every change appends a ``ServiceRecordRevision``.

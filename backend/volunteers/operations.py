@@ -949,7 +949,7 @@ def _working_days_after(day, count: int):
 
 def overdue_activities(team: VolunteerTeam) -> list[VolunteerActivity]:
     """Activities that ended more than 10 working days ago with a signed volunteer who
-    has no record yet, or a record still open or waiting for approval (DESIGN.md §5:
+    has no record yet, or a record still open or waiting for approval (docs/domain.md#volunteers:
     hours should be recorded within 10 working days)."""
     from backend.core.workcalendar import SHANGHAI
 

@@ -1,4 +1,4 @@
-"""A local fake of the WeChat servers, written from ../shared/WECHAT.md, over real HTTP.
+"""A local fake of the WeChat servers, written from WeChat's documented protocol (docs/wechat.md), over real HTTP.
 
 Errors come back as HTTP 200 with errcode/errmsg, as WeChat does. Tests drive it through
 the ``FakeWeChat`` object: issue login codes, switch on slowness or token failures, and
