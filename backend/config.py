@@ -12,9 +12,14 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+import click
 
-class ConfigError(RuntimeError):
-    """A setting is missing, malformed or contradicts another one."""
+
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting is missing, malformed or contradicts another one.
+
+    A ``click.ClickException``: the ``flask`` command prints the message alone (no
+    traceback) and exits with status 1."""
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -60,6 +65,29 @@ def _float(env: Mapping[str, str], name: str, default: float, problems: list[str
         return default
     if value <= 0:
         problems.append(f"{name} must be positive, got {value}")
+    return value
+
+
+def _trusted_proxies(env: Mapping[str, str], problems: list[str]) -> int:
+    raw = env.get("TRUSTED_PROXIES")
+    if raw is None or raw.strip() == "":
+        return 0
+    try:
+        return check_trusted_proxies(int(raw.strip()))
+    except (ValueError, ConfigError):
+        problems.append(TRUSTED_PROXIES_PROBLEM.format(raw))
+        return 0
+
+
+TRUSTED_PROXIES_PROBLEM = ("TRUSTED_PROXIES must be the number of reverse proxies in front of "
+                           "Linli (0 without one, 1 behind nginx), got {!r}")
+
+
+def check_trusted_proxies(value: Any) -> int:
+    """The proxy count as given to ``create_app`` (or read from the environment): a
+    whole number ≥ 0, else ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError("Linli cannot start:\n  - " + TRUSTED_PROXIES_PROBLEM.format(value))
     return value
 
 
@@ -200,6 +228,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "VOLUNTEER_HOURS_STEP_MINUTES": _volunteer_step(env, problems),
         "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # reverse proxies in front (nginx: 1); their X-Forwarded-For/-Proto are believed
+        "TRUSTED_PROXIES": _trusted_proxies(env, problems),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": max_upload_mb * 1024 * 1024,
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),
