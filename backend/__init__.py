@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, g, has_request_context, redirect, request, send_from_directory, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from backend.config import check_trusted_proxies, load_config
+from backend.config import check_dev_login, check_trusted_proxies, load_config
 from backend.extensions import api, csrf, db, limiter, migrate
 
 
@@ -140,6 +140,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    check_dev_login(app.config)  # settings given here obey the environment's rule
     _trust_proxies(app)
     app.json.ensure_ascii = False  # Chinese text as text, not \u escapes
     app.json.sort_keys = False  # as built (a 14-day slot list: 0.48 ms sorted, 0.33 not)
