@@ -8,8 +8,9 @@ from typing import Any, Mapping, Optional
 
 import sqlalchemy as sa
 from flask import Flask, g, has_request_context, redirect, request, send_from_directory, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from backend.config import load_config
+from backend.config import check_dev_login, check_trusted_proxies, load_config
 from backend.extensions import api, csrf, db, limiter, migrate
 
 
@@ -122,6 +123,16 @@ def _read_only_api_reads(app: Flask, autocommit: bool) -> None:
             raise RuntimeError("a read (GET) request must not write")
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies (nginx: 1), the client's address and
+    scheme are the ones the nearest proxy puts last in X-Forwarded-For / X-Forwarded-Proto
+    (werkzeug's ProxyFix): rate limits then count each client, not the proxy. With 0
+    (the default) those headers are ignored: a client cannot choose its address."""
+    count = check_trusted_proxies(app.config.get("TRUSTED_PROXIES", 0))
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
 def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None)
@@ -129,6 +140,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)
+    check_dev_login(app.config)  # settings given here obey the environment's rule
+    _trust_proxies(app)
     app.json.ensure_ascii = False  # Chinese text as text, not \u escapes
     app.json.sort_keys = False  # as built (a 14-day slot list: 0.48 ms sorted, 0.33 not)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),

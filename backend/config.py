@@ -7,14 +7,20 @@ message that says which variable is wrong and why.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+import click
 
-class ConfigError(RuntimeError):
-    """A setting is missing, malformed or contradicts another one."""
+
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting is missing, malformed or contradicts another one.
+
+    A ``click.ClickException``: the ``flask`` command prints the message alone (no
+    traceback) and exits with status 1."""
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -61,6 +67,69 @@ def _float(env: Mapping[str, str], name: str, default: float, problems: list[str
     if value <= 0:
         problems.append(f"{name} must be positive, got {value}")
     return value
+
+
+def _trusted_proxies(env: Mapping[str, str], problems: list[str]) -> int:
+    raw = env.get("TRUSTED_PROXIES")
+    if raw is None or raw.strip() == "":
+        return 0
+    try:
+        return check_trusted_proxies(int(raw.strip()))
+    except (ValueError, ConfigError):
+        problems.append(TRUSTED_PROXIES_PROBLEM.format(raw))
+        return 0
+
+
+TRUSTED_PROXIES_PROBLEM = ("TRUSTED_PROXIES must be the number of reverse proxies in front of "
+                           "Linli (0 without one, 1 behind nginx), got {!r}")
+
+
+def check_trusted_proxies(value: Any) -> int:
+    """The proxy count as given to ``create_app`` (or read from the environment): a
+    whole number ≥ 0, else ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError("Linli cannot start:\n  - " + TRUSTED_PROXIES_PROBLEM.format(value))
+    return value
+
+
+# The shapes of real mini-program credentials: an AppID is "wx" and 16 hex digits, an
+# AppSecret 32 hex digits. The tests' and a local fake's placeholders (wx-test-appid …)
+# have neither shape.
+_REAL_APPID = re.compile(r"wx[0-9a-f]{16}", re.IGNORECASE)
+_REAL_SECRET = re.compile(r"[0-9a-f]{32}", re.IGNORECASE)
+
+
+def wechat_credentials_look_real(appid: str, secret: str) -> bool:
+    return bool(_REAL_APPID.fullmatch(appid or "") or _REAL_SECRET.fullmatch(secret or ""))
+
+
+def dev_login_problem(dev_login: bool, appid: str, secret: str, api_base: str) -> str | None:
+    """Why DEV_LOGIN=1 cannot go with these WeChat settings, or None.
+
+    Refused with credentials shaped like real ones, whatever WECHAT_API_BASE is (a
+    forwarding proxy or a local fake in front of real credentials changes nothing), and
+    with any credentials aimed at a WeChat host (api., api2., sh.api. …, any scheme or
+    case). Only no credentials, or placeholders against a fake, allow it."""
+    if not dev_login or not (appid or secret):
+        return None
+    host = (urlsplit(api_base or "").hostname or "").lower()
+    real_host = host == "weixin.qq.com" or host.endswith(".weixin.qq.com")
+    if wechat_credentials_look_real(appid, secret) or real_host:
+        return ("DEV_LOGIN=1 is refused while real WeChat credentials are configured "
+                "(WECHAT_APPID / WECHAT_SECRET shaped like real ones, or aimed at WeChat): "
+                "the development login would let anyone act as any resident. Switch "
+                "DEV_LOGIN off, or use placeholder credentials with a fake WeChat server")
+    return None
+
+
+def check_dev_login(config: Mapping[str, Any]) -> None:
+    """The same rule for settings given to ``create_app`` directly."""
+    problem = dev_login_problem(bool(config.get("DEV_LOGIN")),
+                                str(config.get("WECHAT_APPID") or "").strip(),
+                                str(config.get("WECHAT_SECRET") or "").strip(),
+                                str(config.get("WECHAT_API_BASE") or ""))
+    if problem:
+        raise ConfigError("Linli cannot start:\n  - " + problem)
 
 
 def normalise_database_url(url: str) -> str:
@@ -152,14 +221,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         problems.append("WECHAT_APPID and WECHAT_SECRET must be set together")
 
     dev_login = _bool(env, "DEV_LOGIN", False, problems)
-    # Any WeChat host (api., api2., sh.api. …, whatever the scheme or case) counts as real.
-    wechat_host = (urlsplit(wechat_base).hostname or "").lower()
-    real_wechat = wechat_host == "weixin.qq.com" or wechat_host.endswith(".weixin.qq.com")
-    if dev_login and wechat_secret and real_wechat:
-        problems.append(
-            "DEV_LOGIN=1 is refused while real WeChat credentials are configured: "
-            "the development login would let anyone act as any resident"
-        )
+    problem = dev_login_problem(dev_login, wechat_appid, wechat_secret, wechat_base)
+    if problem:
+        problems.append(problem)
 
     office_hours = env.get("OFFICE_HOURS", "09:00-12:00,13:30-18:00")
     try:
@@ -200,6 +264,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "VOLUNTEER_HOURS_STEP_MINUTES": _volunteer_step(env, problems),
         "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # reverse proxies in front (nginx: 1); their X-Forwarded-For/-Proto are believed
+        "TRUSTED_PROXIES": _trusted_proxies(env, problems),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": max_upload_mb * 1024 * 1024,
         "MEDIA_ROOT": env.get("MEDIA_ROOT") or str(instance / "media"),

@@ -244,6 +244,81 @@ def test_dev_login_allowed_against_a_local_fake(tmp_path, base):
     assert config["WECHAT_API_BASE"].endswith("/")
 
 
+# Credentials shaped like real ones: an AppID is "wx" and 16 hex digits, an AppSecret 32.
+REAL_LOOKING = {"SECRET_KEY": "k", "WECHAT_APPID": "wx3f9a1c07b2d4e6a8",
+                "WECHAT_SECRET": "8c1e4f0a9b7d2c6e5f3a1b0c9d8e7f6a"}
+ELSEWHERE = [None, "http://127.0.0.1:8099/", "http://localhost:8099", "http://[::1]:8099/",
+             "https://wechat-proxy.internal.example/", "http://10.0.0.5/weixin/",
+             "https://api.weixin.qq.com/"]
+
+
+@pytest.mark.parametrize("base", ELSEWHERE)
+@pytest.mark.parametrize("real", [
+    {},                                                          # both look real
+    {"WECHAT_SECRET": "test-secret"},                            # a real AppID
+    {"WECHAT_APPID": "wx-test-appid"},                           # a real AppSecret
+    {"WECHAT_APPID": "WX3F9A1C07B2D4E6A8"},                      # any case
+])
+def test_dev_login_refused_with_real_looking_credentials_whatever_the_base(tmp_path, base,
+                                                                           real):
+    """Whether WECHAT_API_BASE is the local fake, a forwarding proxy or WeChat itself:
+    credentials that could be real stop the start with DEV_LOGIN=1."""
+    env = dict(REAL_LOOKING, DEV_LOGIN="1", **real)
+    if base is not None:
+        env["WECHAT_API_BASE"] = base
+    with pytest.raises(ConfigError, match="DEV_LOGIN=1 is refused"):
+        load_config(str(tmp_path), env)
+    # without DEV_LOGIN they are fine
+    env.pop("DEV_LOGIN")
+    assert load_config(str(tmp_path), env)["WECHAT_APPID"] == env["WECHAT_APPID"]
+
+
+@pytest.mark.parametrize("appid, secret", [("wx-test-appid", "test-secret"),
+                                           ("wx123", "s3cret"), ("wx-demo", "demo")])
+def test_dev_login_allowed_with_placeholder_credentials_against_the_fake(tmp_path, appid,
+                                                                         secret):
+    config = load_config(str(tmp_path), {
+        "SECRET_KEY": "k", "DEV_LOGIN": "1", "WECHAT_APPID": appid, "WECHAT_SECRET": secret,
+        "WECHAT_API_BASE": "http://127.0.0.1:8099/"})
+    assert config["DEV_LOGIN"] is True
+
+
+def test_dev_login_with_real_looking_credentials_given_to_create_app_is_refused(
+        database, wechat_server):
+    """Settings handed to create_app (gunicorn's 'backend:create_app({...})', the tests)
+    are held to the same rule as the environment's."""
+    from tests.conftest import make_test_app
+
+    url, options = database
+    with pytest.raises(ConfigError, match="DEV_LOGIN=1 is refused"):
+        make_test_app(url, options, wechat_server.base_url,
+                      WECHAT_APPID=REAL_LOOKING["WECHAT_APPID"],
+                      WECHAT_SECRET=REAL_LOOKING["WECHAT_SECRET"])
+    # the test suite's own placeholders against the fake: allowed
+    app = make_test_app(url, options, wechat_server.base_url)
+    assert app.config["DEV_LOGIN"] is True
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_refusal_is_a_clear_message_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WECHAT_", "DEV_LOGIN", "TEST_DATABASE", "TRUSTED_PROXIES"))}
+    env.update(REAL_LOOKING, LINLI_INSTANCE_PATH=str(tmp_path), DEV_LOGIN="1",
+               WECHAT_API_BASE="http://127.0.0.1:8099/")
+    done = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "backend",
+                           "routes"], cwd=Path(__file__).resolve().parents[1], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "DEV_LOGIN=1 is refused" in done.stderr and "Traceback" not in done.stderr
+    assert REAL_LOOKING["WECHAT_SECRET"] not in done.stderr
+
+
 def test_dev_login_allowed_without_credentials_and_real_ones_without_dev_login(tmp_path):
     assert load_config(str(tmp_path), {"SECRET_KEY": "k", "DEV_LOGIN": "1"})["DEV_LOGIN"]
     config = load_config(str(tmp_path), REAL)

@@ -541,3 +541,43 @@ def test_activities_missing_records_after_ten_working_days(app, ctx, client, mon
     client.post(f"{API}/service-records/{r.get_json()['id']}/approve", json={},
                 headers=world.h("leader"))
     assert client.get(url, headers=world.h("leader")).get_json() == []
+
+
+def _openapi_schema(spec: dict, schema: dict) -> dict:
+    """``schema`` with every ``$ref`` into the components replaced by its target."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            return _openapi_schema(spec, spec["components"]["schemas"][name])
+        return {k: _openapi_schema(spec, v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_openapi_schema(spec, v) for v in schema]
+    return schema
+
+
+def test_a_repeated_signup_answers_200_as_the_openapi_document_declares(app, ctx, client,
+                                                                      monkeypatch):
+    """201 for a new sign-up, 200 with the same sign-up for a repeated one: both declared,
+    with the Signup schema, and both answers valid against it."""
+    from openapi_schema_validator import OAS30Validator
+
+    spec = client.get(f"{API}/openapi.json").get_json()
+    responses = spec["paths"]["/api/v1/volunteer-activities/{activity_id}/signup"]["post"][
+        "responses"]
+    schemas = {}
+    for status in ("200", "201"):
+        assert status in responses, f"{status} is not declared"
+        declared = responses[status]["content"]["application/json"]["schema"]
+        assert declared == {"$ref": "#/components/schemas/Signup"}, (status, declared)
+        schemas[status] = _openapi_schema(spec, declared)
+
+    world = build_world(monkeypatch)
+    team = world.teams["huzhu"].id
+    aid = client.post(f"{API}/volunteer-teams/{team}/activities", json=_activity_body(),
+                      headers=world.h("leader")).get_json()["id"]
+    first = client.post(f"{API}/volunteer-activities/{aid}/signup", headers=world.h("liu"))
+    again = client.post(f"{API}/volunteer-activities/{aid}/signup", headers=world.h("liu"))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.get_json() == first.get_json()
+    for response in (first, again):
+        OAS30Validator(schemas[str(response.status_code)]).validate(response.get_json())

@@ -1,6 +1,8 @@
 """Coordinates: GCJ-02 is what WeChat gives and what Linli stores.
 
-The WGS-84 → GCJ-02 shift is done by ``prcoords`` (public-domain, well-tested); geometry
+WGS-84 is what GPS, OpenStreetMap and Open311 (GeoReport v2) use: in Chengdu the two differ
+by about 300 m. The shifts both ways are done by ``prcoords`` (public-domain, well-tested;
+GCJ-02 → WGS-84 by its iterative inverse, back within a centimetre); geometry
 checks by shapely.
 """
 from __future__ import annotations
@@ -13,9 +15,26 @@ import prcoords
 EARTH_RADIUS_M = 6_371_008.8
 
 
+def _in_china(lng: float, lat: float) -> bool:
+    """Inside the box where GCJ-02 shifts points (prcoords' own test, without its warning)."""
+    return prcoords.sanity_in_china_p(prcoords.Coords(lat, lng))
+
+
 def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
     """(lng, lat) in WGS-84 → (lng, lat) in GCJ-02. Outside China the point is unchanged."""
-    out = prcoords.wgs_gcj((lat, lng), check_china=True)
+    if not _in_china(lng, lat):
+        return lng, lat
+    out = prcoords.wgs_gcj((lat, lng), check_china=False)
+    return out.lon, out.lat
+
+
+def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
+    """(lng, lat) in GCJ-02 → (lng, lat) in WGS-84, the inverse of ``wgs84_to_gcj02``.
+    Outside China the point is unchanged."""
+    if not _in_china(lng, lat):
+        return lng, lat
+    # (the iterative inverse ignores its own check_china: the check is made here)
+    out = prcoords.gcj_wgs_bored((lat, lng), check_china=False)
     return out.lon, out.lat
 
 

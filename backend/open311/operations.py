@@ -5,6 +5,10 @@ the 大类's name). Requests are the tickets anyone may see publicly
 (``permissions.can_view_ticket_publicly``): never a private category, never a rejected
 report, never content held for review; never the reporter, the building or the unit.
 
+Coordinates: GeoReport v2's lat/long are WGS-84; Linli stores GCJ-02 (what WeChat gives).
+A filing's lat/long is shifted to GCJ-02 before the ticket is placed in its cell; every
+answer's lat/long is shifted back to WGS-84, then rounded to the public precision.
+
 Errors are raised as ``Open311Error`` and answered by the blueprint in the
 specification's ``[{code, description}]`` list. Operations flush, never commit.
 """
@@ -23,6 +27,7 @@ from sqlalchemy import orm as so
 from backend.accounts.models import Role, User
 from backend.core import permissions
 from backend.core.content_check import RISKY, check_text
+from backend.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.core.workcalendar import SHANGHAI
@@ -318,6 +323,7 @@ def _request(ticket: Ticket, note: Optional[str], upload: Optional[Upload],
     is_open = ticket.state in OPEN_VALUES
     who = handler(ticket)
     updated = ticket.updated_at
+    wgs_lng, wgs_lat = gcj02_to_wgs84(ticket.lng, ticket.lat)  # stored GCJ-02 → WGS-84
     if not is_open and ticket.closed_at and ticket.state == State.closed.value:
         updated = ticket.closed_at
     return {
@@ -335,8 +341,8 @@ def _request(ticket: Ticket, note: Optional[str], upload: Optional[Upload],
         "address": ticket.place.name if ticket.place else None,
         "address_id": None,
         "zipcode": None,
-        "lat": round(ticket.lat, PUBLIC_DECIMALS),
-        "long": round(ticket.lng, PUBLIC_DECIMALS),
+        "lat": round(wgs_lat, PUBLIC_DECIMALS),
+        "long": round(wgs_lng, PUBLIC_DECIMALS),
         "media_url": (url_root.rstrip("/") + signed_url(upload, "thumb")) if upload else None,
     }
 
@@ -355,7 +361,8 @@ def _float(form, name: str, low: float, high: float) -> float:
 
 def _locate_address(text: str) -> tuple[float, float]:
     """Without a geocoder, ``address_string`` is understood when it names a grid place
-    (社区 or 网格) exactly: the request lands at the middle of that place."""
+    (社区 or 网格) exactly: the request lands at the middle of that place (GCJ-02, as
+    the places are stored)."""
     place = db.session.execute(
         sa.select(Place).where(Place.name == text, Place.min_lat.is_not(None))
         .order_by(sa.func.length(Place.code).desc()).limit(1)).scalar_one_or_none()
@@ -390,6 +397,7 @@ def create_request(key: Open311Key, form) -> tuple[Ticket, str]:
             raise bad("lat and long must be sent together")
         lat = _float(form, "lat", -90, 90)
         lng = _float(form, "long", -180, 180)
+        lng, lat = wgs84_to_gcj02(lng, lat)  # sent in WGS-84, stored in GCJ-02
     elif address:
         lat, lng = _locate_address(address)
     else:

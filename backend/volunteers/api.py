@@ -338,7 +338,9 @@ def release_activity(activity_id):
 @blp.route("/volunteer-activities/<int:activity_id>/signup", methods=["POST"])
 @login_required()
 @idempotent
-@blp.response(201, SignupSchema)
+@blp.response(201, SignupSchema, description="Signed up (a place or the waitlist)")
+@blp.alt_response(200, schema=SignupSchema,
+                  description="Signed up already: the same sign-up, unchanged")
 def sign_up(activity_id):
     """Sign up: a place if one is free, otherwise the waitlist (`status`, `waitlist_position`).
     Signing up again returns the same sign-up (200)."""
