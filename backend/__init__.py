@@ -155,7 +155,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     def _fresh_request_state():
         # The current user is cached on g; g belongs to the app context, which a test
         # (or a CLI command) may share between requests. Each request starts clean.
-        for key in ("linli_token", "console_user", "console_token", "console_session_expired"):
+        for key in ("linli_token", "console_user", "console_token", "console_session_expired",
+                    "linli_workcalendar"):
             g.pop(key, None)
 
     _import_models()
@@ -180,6 +181,8 @@ def _import_models() -> None:
     import backend.tickets.models  # noqa: F401
     import backend.uploads.models  # noqa: F401
     import backend.volunteers.models  # noqa: F401
+    import backend.workdays.models  # noqa: F401
+    import backend.workdays.operations  # noqa: F401  (Linli's calendar answers deadlines)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -221,11 +224,12 @@ def _register_cli(app: Flask) -> None:
     from backend.open311.cli import open311_cli
     from backend.places.cli import places_cli
     from backend.uploads.cli import uploads_cli
+    from backend.workdays.cli import calendar_cli
 
     from backend.notify.cli import worker_command
 
     app.cli.add_command(worker_command)
-    for group in (accounts_cli, demo_cli, open311_cli, places_cli, uploads_cli):
+    for group in (accounts_cli, calendar_cli, demo_cli, open311_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
 
 
