@@ -34,6 +34,7 @@ seed: migrate
 # The demo: embedded SQLite under instance/, the demo community, the development login on.
 run: seed
 	@$(BIN)/flask demo accounts
+	@$(BIN)/flask calendar status
 	@echo "Linli on http://$(HOST):$(PORT)  (API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	DEV_LOGIN=1 $(BIN)/flask run --host $(HOST) --port $(PORT)
 

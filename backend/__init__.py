@@ -197,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.tickets.reports_api import blp as ticket_reports_blp
     from backend.uploads.api import blp as uploads_blp
     from backend.volunteers.api import blp as volunteers_blp
+    from backend.workdays.api import blp as calendar_blp
 
     from backend.console.views import bp as console_bp
 
@@ -208,7 +209,8 @@ def _register_blueprints(app: Flask) -> None:
     def index():
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
-                ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp):
+                ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp,
+                calendar_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

@@ -392,7 +392,7 @@ def status(on: Optional[date] = None) -> dict:
     calendar = workcalendar.current()
     complete = sorted(calendar.complete_years)
     return {
-        "today": on.isoformat(),
+        "today": on,
         "complete_years": complete,
         "complete_ranges": _ranges(complete),
         "years": [_year_dict(s) for s in years_with_data()],
