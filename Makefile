@@ -36,6 +36,7 @@ seed: migrate
 # Ctrl-C stops both).
 run: seed
 	@$(BIN)/flask demo accounts
+	@$(BIN)/flask calendar status
 	@echo "Linli on http://$(HOST):$(PORT)  (console: http://$(HOST):$(PORT)/console/, API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	DEV_LOGIN=1 exec $(BIN)/flask demo-serve --host $(HOST) --port $(PORT)
 

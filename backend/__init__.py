@@ -168,7 +168,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     def _fresh_request_state():
         # The current user is cached on g; g belongs to the app context, which a test
         # (or a CLI command) may share between requests. Each request starts clean.
-        for key in ("linli_token", "console_user", "console_token", "console_session_expired"):
+        for key in ("linli_token", "console_user", "console_token", "console_session_expired",
+                    "linli_workcalendar"):
             g.pop(key, None)
 
     _import_models()
@@ -193,6 +194,8 @@ def _import_models() -> None:
     import backend.tickets.models  # noqa: F401
     import backend.uploads.models  # noqa: F401
     import backend.volunteers.models  # noqa: F401
+    import backend.workdays.models  # noqa: F401
+    import backend.workdays.operations  # noqa: F401  (Linli's calendar answers deadlines)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -207,6 +210,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.tickets.reports_api import blp as ticket_reports_blp
     from backend.uploads.api import blp as uploads_blp
     from backend.volunteers.api import blp as volunteers_blp
+    from backend.workdays.api import blp as calendar_blp
 
     from backend.console.views import bp as console_bp
 
@@ -218,7 +222,8 @@ def _register_blueprints(app: Flask) -> None:
     def index():
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
-                ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp):
+                ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp,
+                calendar_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle
@@ -234,13 +239,14 @@ def _register_cli(app: Flask) -> None:
     from backend.open311.cli import open311_cli
     from backend.places.cli import places_cli
     from backend.uploads.cli import uploads_cli
+    from backend.workdays.cli import calendar_cli
 
     from backend.notify.cli import worker_command
     from backend.demo.serve import demo_serve_command
 
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_serve_command)
-    for group in (accounts_cli, demo_cli, open311_cli, places_cli, uploads_cli):
+    for group in (accounts_cli, calendar_cli, demo_cli, open311_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
 
 

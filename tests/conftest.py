@@ -115,12 +115,36 @@ def app(database, wechat_server):
         db.engine.dispose()
 
 
+# The working calendar the migration copied from chinese-calendar stays between tests
+# (copying it again for every test would cost ~900 inserts); a test that changed it (its
+# revision was written) gets it restored.
+CALENDAR_TABLES = ("calendar_days", "calendar_years")
+
+
+def _restore_calendar(db) -> None:
+    from backend.workdays import operations as calendar
+
+    with db.engine.begin() as conn:
+        for name in CALENDAR_TABLES:
+            conn.execute(db.metadata.tables[name].delete())
+    calendar.sync_from_library()
+    db.session.commit()
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM revisions"))
+    db.session.remove()
+    calendar.reset()
+
+
 def _clean_tables(app) -> None:
     from backend.extensions import db
 
     with app.app_context():
         db.session.remove()
-        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.connect() as conn:
+            calendar_changed = conn.execute(sa.text(
+                "SELECT 1 FROM revisions WHERE name = 'work_calendar'")).first() is not None
+        tables = [t for t in reversed(db.metadata.sorted_tables)
+                  if t.name not in CALENDAR_TABLES]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)
@@ -133,6 +157,8 @@ def _clean_tables(app) -> None:
                             conn.execute(table.update().values({fk.parent.name: None}))
                 for table in tables:
                     conn.execute(table.delete())
+        if calendar_changed:
+            _restore_calendar(db)
 
 
 @pytest.fixture(autouse=True)

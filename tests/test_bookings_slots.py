@@ -69,7 +69,7 @@ def test_national_day_is_closed_even_on_its_saturday():
     days = _plan("2026-10-01", "2026-10-08", "2026-09-28 10:00")
     for day in ("2026-10-01", "2026-10-02", "2026-10-03", "2026-10-05", "2026-10-07"):
         assert days[day].kind.kind == "holiday", day
-        assert days[day].kind.holiday == "National Day"
+        assert days[day].kind.holiday == "国庆节"
         assert days[day].slots == [], day
     # 2026-10-03 is a Saturday: the Saturday rule does not open a holiday
     assert date(2026, 10, 3).weekday() == 5 and not days["2026-10-03"].is_open
@@ -94,7 +94,7 @@ def test_a_tiaoxiu_sunday_opens_and_a_mid_autumn_saturday_closes():
     assert days["2026-09-20"].kind.kind == "makeup" and "14:00" in _times(days["2026-09-20"])
     # 中秋节 2026: Friday 25 to Sunday 27; the Saturday window does not open it
     assert days["2026-09-25"].kind.kind == "holiday" and not days["2026-09-25"].slots
-    assert days["2026-09-26"].kind.holiday == "Mid-autumn Festival"
+    assert days["2026-09-26"].kind.holiday == "中秋节"
     assert not days["2026-09-26"].slots
 
 

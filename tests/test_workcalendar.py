@@ -366,6 +366,6 @@ def test_agrees_with_a_brute_force_walk():
 
 
 def test_a_calendar_without_working_days_fails_instead_of_looping_forever(monkeypatch):
-    monkeypatch.setattr(workcalendar, "is_working_day", lambda day: False)
+    monkeypatch.setattr(workcalendar.WorkCalendar, "is_working_day", lambda self, day: False)
     with pytest.raises(RuntimeError, match="no office time in 366 days"):
         add_working_hours(sh(2026, 9, 15, 10), 1, OFFICE)

@@ -37,6 +37,7 @@ from backend.core import permissions
 from backend.core.errors import ApiError, field_error
 from backend.core.i18n import current_language, t
 from backend.core.models import utcnow
+from backend.core import workcalendar
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
 from backend.places.models import Place, PlaceLevel, read_revision, watch_revision
@@ -254,9 +255,10 @@ def schedule(centre: ServiceCentre, item: ServiceItem, first: date, last: date) 
         rules = _schedule_rules(centre)
         closures = _closures(centre, first, last)
         duration, staffed = timedelta(minutes=item.duration_minutes), frozenset(counters)
+        calendar = workcalendar.current()  # Linli's working calendar (watched: see workdays)
         day = first
         while day <= last:
-            kind = slots.classify(day, rules, closures, centre.closed_on_holidays)
+            kind = slots.classify(day, rules, closures, centre.closed_on_holidays, calendar)
             day_slots = tuple(slots.day_slots(day, kind, rules, duration, staffed))
             days.append(ScheduleDay(day, kind, day_slots, tuple(
                 (slots.local_iso(s.start), slots.local_iso(s.end)) for s in day_slots)))
@@ -332,10 +334,14 @@ def day_note(kind: slots.DayKind) -> Optional[str]:
     return None
 
 
+_HOLIDAY_NAMES_EN = {zh: en for en, zh in slots.HOLIDAY_NAMES_ZH.items()}
+
+
 def holiday_name(name: Optional[str]) -> str:
+    """The calendar keeps Chinese names (an admin's own too); English for the known ones."""
     if current_language() == "en":
-        return name or "public holiday"
-    return slots.HOLIDAY_NAMES_ZH.get(name or "", name or "法定节假日")
+        return _HOLIDAY_NAMES_EN.get(name or "", name or "public holiday")
+    return name or "法定节假日"
 
 
 def _check_slot(centre: ServiceCentre, item: ServiceItem, start: datetime, now: datetime,

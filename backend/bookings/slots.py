@@ -3,7 +3,7 @@
 The calendar (decided here, documented in the README):
 
 - A **closure** of the centre closes that day.
-- A **public holiday** (春节, 国庆节 … from ``chinese_calendar``) closes the day when the
+- A **public holiday** (春节, 国庆节 … Linli's working calendar) closes the day when the
   centre closes on holidays (the default), whatever the weekday: a holiday Saturday has
   no Saturday service. A centre that stays open on holidays uses the day's own rules.
 - A **调休 working day** (a Saturday or Sunday worked by law, e.g. 2026-09-20, 2026-10-10)
@@ -11,8 +11,8 @@ The calendar (decided here, documented in the README):
   Monday first, with any rule valid that day) *instead of* its own weekend rules — the
   Saturday morning window lies inside the weekday hours anyway.
 - Any other day follows the rules of its own weekday.
-- Years ``chinese_calendar`` does not know: no holidays and no 调休 (Monday–Friday
-  working), as in ``backend.core.workcalendar``.
+- Days of a year the calendar does not know (not complete) and has no entry for: no
+  holiday and no 调休 (Monday–Friday working), as in ``backend.core.workcalendar``.
 
 Slots: the item's duration, laid end to end from the start of each opening period; a slot
 lies wholly inside one period. Capacity of a slot = the active counters that serve the
@@ -24,24 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 from typing import Iterable, Mapping, Optional, Sequence
 
-import chinese_calendar
-
-from backend.core.workcalendar import SHANGHAI, is_working_day
-
-# chinese_calendar's holiday names → Chinese
-HOLIDAY_NAMES_ZH = {
-    "New Year's Day": "元旦",
-    "Spring Festival": "春节",
-    "Tomb-sweeping Day": "清明节",
-    "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节",
-    "National Day": "国庆节",
-    "Mid-autumn Festival": "中秋节",
-    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
-}
+from backend.core import workcalendar
+from backend.core.workcalendar import (  # noqa: F401  (HOLIDAY_NAMES_ZH: operations uses it)
+    HOLIDAY, HOLIDAY_NAMES_ZH, SHANGHAI, WORKDAY, WorkCalendar,
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +58,7 @@ class DayKind:
     day: date
     kind: str                  # workday, weekend, makeup (调休), holiday, closure
     weekday: Optional[int]     # whose rules apply; None when closed
-    holiday: Optional[str] = None   # chinese_calendar's name of the holiday, if any
+    holiday: Optional[str] = None   # the calendar's name of the holiday / 调休, if any
     reason: Optional[str] = None    # a closure's reason
 
 
@@ -98,33 +86,28 @@ class DayPlan:
         return self.kind.weekday is not None
 
 
-@lru_cache(maxsize=4096)
-def holiday_detail(day: date) -> tuple[bool, Optional[str]]:
-    """(is a day off, holiday name or None); (weekend?, None) for years the library lacks."""
-    try:
-        off, name = chinese_calendar.get_holiday_detail(day)
-        return bool(off), name
-    except NotImplementedError:
-        return day.weekday() >= 5, None
-
-
 def classify(day: date, rules: Sequence[Rule], closures: Mapping[date, str],
-             closed_on_holidays: bool = True) -> DayKind:
+             closed_on_holidays: bool = True,
+             calendar: Optional[WorkCalendar] = None) -> DayKind:
     if day in closures:
         return DayKind(day, "closure", None, reason=closures[day])
-    working = is_working_day(day)
+    calendar = calendar or workcalendar.current()
+    entry = calendar.entry(day)
     weekend = day.weekday() >= 5
-    off, name = holiday_detail(day)
-    if not working and (not weekend or name is not None):
+    if entry is not None and entry.kind == HOLIDAY:
         # a public holiday (a weekday off, or a weekend day inside a holiday)
+        name = entry.name or None
         if closed_on_holidays:
             return DayKind(day, "holiday", None, holiday=name)
         return DayKind(day, "holiday", day.weekday(), holiday=name)
-    if working and weekend:
+    if entry is not None and entry.kind == WORKDAY and weekend:
+        name = entry.name or None
         for weekday in range(5):  # 调休: the weekday rules, Monday first
             if any(r.weekday == weekday and r.applies_on(day) for r in rules):
                 return DayKind(day, "makeup", weekday, holiday=name)
         return DayKind(day, "makeup", None, holiday=name)
+    if entry is None and not calendar.is_complete(day.year):
+        calendar.is_working_day(day)  # the fallback: logged once per year
     return DayKind(day, "weekend" if weekend else "workday", day.weekday())
 
 
@@ -173,7 +156,7 @@ def plan(date_from: date, date_to: date, rules: Sequence[Rule], closures: Mappin
          duration_minutes: int, counters_for_item: Iterable[int],
          booked: Mapping[datetime, int], now: datetime, min_notice: timedelta,
          max_advance_days: int, closed_on_holidays: bool = True,
-         only_free: bool = True) -> list[DayPlan]:
+         only_free: bool = True, calendar: Optional[WorkCalendar] = None) -> list[DayPlan]:
     """The days from ``date_from`` to ``date_to`` (local, inclusive) with their slots.
 
     Slots starting before ``now + min_notice``, on a day after ``today + max_advance_days``,
@@ -182,10 +165,11 @@ def plan(date_from: date, date_to: date, rules: Sequence[Rule], closures: Mappin
     duration = timedelta(minutes=duration_minutes)
     counters = frozenset(counters_for_item)
     earliest, last_day = bookable_window(now, min_notice, max_advance_days)
+    calendar = calendar or workcalendar.current()
     days = []
     day = date_from
     while day <= date_to:
-        kind = classify(day, rules, closures, closed_on_holidays)
+        kind = classify(day, rules, closures, closed_on_holidays, calendar)
         day_plan = DayPlan(day, kind)
         if day <= last_day:
             for slot in day_slots(day, kind, rules, duration, counters):

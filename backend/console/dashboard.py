@@ -15,6 +15,7 @@ from backend.core.models import utcnow
 from backend.core.workcalendar import SHANGHAI
 from backend.tickets import stats
 from backend.tickets.models import State
+from backend.workdays import operations as calendar_ops
 
 TREND_DAYS = 30
 
@@ -60,5 +61,5 @@ def dashboard():
     return render_template(
         "console/dashboard.html", f=figures, rates=rates, trend=trend,
         charts=chart_data(figures, trend), date_from=date_from, date_to=date_to,
-        place_id=place_id, now=utcnow(),
+        place_id=place_id, now=utcnow(), fallback_years=calendar_ops.missing_years(),
         places=lookups.place_options(lookups.places_in_scope(user)))

@@ -98,6 +98,8 @@ def nav_items(user) -> list[tuple[str, str, str]]:
         items.append(("console.admin_categories", "类别与期限"))
     if permissions.can_manage_service_items(user):
         items.append(("console.admin_service_items", "办事事项"))
+    if permissions.can_edit_calendar(user):
+        items.append(("console.admin_calendar", "工作日历"))
     if permissions.can_import_places(user):
         items.append(("console.admin_places", "网格导入"))
     if permissions.can_manage_staff(user):

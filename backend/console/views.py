@@ -197,3 +197,4 @@ def home():
 # The pages: importing them registers their routes on ``bp``.
 from backend.console import admin, dashboard, maps, service, tickets, volunteers, workers  # noqa: E402,F401,E501
 from backend.console import participation  # noqa: E402,F401
+from backend.console import calendar  # noqa: E402,F401

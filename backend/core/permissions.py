@@ -139,6 +139,16 @@ def can_manage_service_items(user: Optional[User]) -> bool:
     return is_admin(user)
 
 
+def can_view_calendar(user: Optional[User]) -> bool:
+    """The working calendar (holidays, 调休) is read by the console's people."""
+    return is_staff(user)
+
+
+def can_edit_calendar(user: Optional[User]) -> bool:
+    """The working calendar is one for every community: admins keep it."""
+    return is_admin(user)
+
+
 def can_manage_centre(user: Optional[User], centre) -> bool:
     """Staff run the centres of communities in their subtree (day list, check-in, counters,
     opening rules, closures, bookings on behalf); admins every centre."""

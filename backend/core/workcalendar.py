@@ -4,13 +4,20 @@ Ticket categories carry "hours to accept" and "hours to resolve" (docs/domain.md
 either in *working* hours (office periods on working days, Asia/Shanghai) or in
 *natural* hours (urgent ones: a missing manhole cover gets 2 hours, night or not).
 
-Working days come from ``chinese_calendar``: weekends, public holidays and the 调休
-make-up working days (a Saturday or Sunday that is worked). For a year the library does
-not know (before 2004, or after the last year it ships) we fall back to Monday–Friday and
-log a warning once per year; upgrading the library fixes it.
+Which days are worked is a :class:`WorkCalendar`: public holidays (days off, whatever the
+weekday), 调休 make-up working days (a Saturday or Sunday that is worked) and the years
+whose schedule is *complete*. A day with no entry counts by its weekday (Monday–Friday
+worked). In a year that is not complete this is the **fallback** — Linli does not know the
+State Council's schedule for it yet — and a warning is logged once per year.
+
+Linli's own calendar lives in the database (``backend.workdays``: tables
+``calendar_days`` and ``calendar_years``, filled from ``chinese_calendar`` for the years
+it knows, edited by admins) and is what :func:`current` answers inside the app. Outside
+an app (these functions are also used pure) :func:`current` answers the calendar built
+from the installed ``chinese_calendar`` package (:func:`library_calendar`).
 
 Every function takes timezone-aware datetimes (any zone) and returns aware UTC ones.
-Pure functions, no Flask or database.
+No Flask or database here.
 """
 from __future__ import annotations
 
@@ -18,10 +25,10 @@ import logging
 import math
 import re
 import threading
-from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Literal
+from functools import lru_cache
+from typing import Callable, Iterable, Literal, Mapping, Optional
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -113,36 +120,124 @@ def _fmt(t: time) -> str:
     return f"{t.hour:02d}:{t.minute:02d}"
 
 
+# --- the calendar -------------------------------------------------------------------------
+
+HOLIDAY = "holiday"   # a day off (a public holiday, or a weekend day inside one)
+WORKDAY = "workday"   # a 调休 make-up working day: a Saturday or Sunday that is worked
+KINDS: tuple[str, ...] = (HOLIDAY, WORKDAY)
+
+# chinese_calendar's holiday names → Chinese (Linli keeps the Chinese names)
+HOLIDAY_NAMES_ZH = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
+}
+MAKEUP_SUFFIX = "调休"
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    kind: str        # HOLIDAY or WORKDAY
+    name: str = ""   # 春节, 春节调休 …
+
+
 _warned_years: set[int] = set()
 _warned_lock = threading.Lock()
 
 
-@lru_cache(maxsize=8192)
-def _library_is_workday(day: date) -> bool | None:
-    """chinese_calendar's answer, or None for a year it has no data for. Cached: the
-    library checks its supported range on every call, which dominates long counts."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return None
+def _warn_fallback(year: int) -> None:
+    if year in _warned_years:
+        return
+    with _warned_lock:
+        first = year not in _warned_years
+        _warned_years.add(year)
+    if first:
+        log.warning(
+            "the working calendar has no complete data for %s; days without an entry count "
+            "Monday-Friday as working days (enter the year's holidays and mark it complete: "
+            "flask --app backend calendar ...)", year)
 
 
-def is_working_day(day: date) -> bool:
-    """True on a Chinese working day (including 调休 make-up days), False on weekends and
-    public holidays. Years the library does not know: Monday–Friday, with a warning."""
-    if isinstance(day, datetime):
-        day = day.date()
-    known = _library_is_workday(day)
-    if known is None:
-        with _warned_lock:
-            first = day.year not in _warned_years
-            _warned_years.add(day.year)
-        if first:
-            log.warning(
-                "chinese_calendar has no holiday data for %s; counting Monday-Friday as "
-                "working days (upgrade chinese-calendar)", day.year)
+class WorkCalendar:
+    """Holidays, 调休 working days and complete years. Immutable once built."""
+
+    __slots__ = ("entries", "complete_years", "source")
+
+    def __init__(self, entries: Mapping[date, CalendarEntry], complete_years: Iterable[int],
+                 source: str = "") -> None:
+        self.entries: dict[date, CalendarEntry] = dict(entries)
+        self.complete_years: frozenset[int] = frozenset(complete_years)
+        self.source = source
+
+    def entry(self, day: date) -> Optional[CalendarEntry]:
+        if isinstance(day, datetime):
+            day = day.date()
+        return self.entries.get(day)
+
+    def is_complete(self, year: int) -> bool:
+        return year in self.complete_years
+
+    def is_working_day(self, day: date) -> bool:
+        if isinstance(day, datetime):
+            day = day.date()
+        found = self.entries.get(day)
+        if found is not None:
+            return found.kind == WORKDAY
+        if day.year not in self.complete_years:
+            _warn_fallback(day.year)
         return day.weekday() < 5
-    return known
+
+    def fallback_years(self, first: date, last: date) -> list[int]:
+        """The years from ``first`` to ``last`` counted (wholly or partly) by the fallback."""
+        return [y for y in range(first.year, last.year + 1) if y not in self.complete_years]
+
+
+@lru_cache(maxsize=1)
+def library_calendar() -> WorkCalendar:
+    """The calendar of the installed ``chinese_calendar`` package: every year from its first
+    to its last is complete; names in Chinese (调休 days: the holiday's name + 调休)."""
+    from chinese_calendar import constants
+
+    entries: dict[date, CalendarEntry] = {}
+    for day, name in constants.holidays.items():
+        entries[day] = CalendarEntry(HOLIDAY, HOLIDAY_NAMES_ZH.get(name, name))
+    for day, name in constants.workdays.items():
+        entries[day] = CalendarEntry(WORKDAY, HOLIDAY_NAMES_ZH.get(name, name) + MAKEUP_SUFFIX)
+    years = [d.year for d in constants.holidays]
+    complete = range(min(years), max(years) + 1) if years else ()
+    version = getattr(chinese_calendar, "__version__", "?")
+    return WorkCalendar(entries, complete, source=f"chinese-calendar {version}")
+
+
+# Inside the app, ``backend.workdays`` sets a provider answering Linli's own calendar
+# (None outside an app context).
+_provider: Optional[Callable[[], Optional[WorkCalendar]]] = None
+
+
+def set_provider(provider: Optional[Callable[[], Optional[WorkCalendar]]]) -> None:
+    global _provider
+    _provider = provider
+
+
+def current() -> WorkCalendar:
+    """The calendar in force: Linli's own inside the app, the library's outside."""
+    if _provider is not None:
+        found = _provider()
+        if found is not None:
+            return found
+    return library_calendar()
+
+
+def is_working_day(day: date, calendar: Optional[WorkCalendar] = None) -> bool:
+    """True on a Chinese working day (including 调休 make-up days), False on weekends and
+    public holidays. Years not complete: days without an entry count Monday–Friday,
+    with a warning."""
+    return (calendar or current()).is_working_day(day)
 
 
 def _check_start(start: datetime) -> datetime:
@@ -164,7 +259,8 @@ def _check_hours(hours: float) -> timedelta:
 
 
 def add_working_hours(start: datetime, hours: float,
-                      office: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
+                      office: OfficeHours = DEFAULT_OFFICE_HOURS,
+                      calendar: Optional[WorkCalendar] = None) -> datetime:
     """The instant ``hours`` of office time after ``start``, in UTC.
 
     Only office periods of working days count; a start outside them begins counting at
@@ -175,10 +271,11 @@ def add_working_hours(start: datetime, hours: float,
     cursor = _check_start(start)
     if not remaining:
         return cursor
+    calendar = calendar or current()
     day = cursor.astimezone(office.tz).date()
     idle_days = 0
     while True:  # one day per turn: ~1.4 turns per 7.5 working hours
-        if is_working_day(day):
+        if calendar.is_working_day(day):
             for p_start, p_end in office.day_periods(day):
                 begin = max(p_start, cursor)
                 if begin >= p_end:
@@ -200,27 +297,30 @@ def add_natural_hours(start: datetime, hours: float) -> datetime:
 
 
 def deadline(start: datetime, hours: float, mode: DeadlineMode = "working",
-             office: OfficeHours = DEFAULT_OFFICE_HOURS) -> datetime:
+             office: OfficeHours = DEFAULT_OFFICE_HOURS,
+             calendar: Optional[WorkCalendar] = None) -> datetime:
     """The deadline ``hours`` after ``start``, counted in ``mode`` ("working" or
     "natural"), as an aware UTC datetime."""
     if mode == "working":
-        return add_working_hours(start, hours, office)
+        return add_working_hours(start, hours, office, calendar)
     if mode == "natural":
         return add_natural_hours(start, hours)
     raise ValueError(f"unknown deadline mode {mode!r}; expected one of {', '.join(MODES)}")
 
 
 def working_hours_between(start: datetime, end: datetime,
-                          office: OfficeHours = DEFAULT_OFFICE_HOURS) -> float:
+                          office: OfficeHours = DEFAULT_OFFICE_HOURS,
+                          calendar: Optional[WorkCalendar] = None) -> float:
     """Office hours (on working days) elapsed from ``start`` to ``end``; 0 if end <= start."""
     start_utc, end_utc = _check_start(start), _check_start(end)
     if end_utc <= start_utc:
         return 0.0
+    calendar = calendar or current()
     total = timedelta(0)
     day = start_utc.astimezone(office.tz).date()
     last = end_utc.astimezone(office.tz).date()
     while day <= last:
-        if is_working_day(day):
+        if calendar.is_working_day(day):
             for p_start, p_end in office.day_periods(day):
                 begin, finish = max(p_start, start_utc), min(p_end, end_utc)
                 if finish > begin:

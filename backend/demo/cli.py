@@ -11,9 +11,15 @@ demo_cli = AppGroup("demo", help="The demo community (晋阳社区).")
 
 @demo_cli.command("seed")
 def seed_command() -> None:
-    """Build the demo community and its accounts (safe to run again)."""
+    """Build the demo community and its accounts (safe to run again); copy the years a
+    newer chinese-calendar knows into the working calendar (``calendar sync``)."""
+    from backend.workdays import operations as calendar
+
+    synced = calendar.sync_from_library()
     counts = demo.seed()
     db.session.commit()
+    if synced["years"]:
+        click.echo(f"calendar: {len(synced['years'])} years copied from chinese-calendar")
     click.echo(f"demo: {counts['places_created']} places created, "
                f"{counts['places_updated']} updated, {counts['accounts_created']} accounts created, "
                f"{counts['categories_created']} categories and departments created, "
