@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -159,15 +160,25 @@ def test_report_and_after_photos_are_real_uploads(app, client, seeded):
     handled = [(t, links) for t, _, links in rows if t.state in ("resolved", "closed")]
     assert len(with_report) >= 5
     assert len([t for t, links in handled if any(link.phase == "after" for link in links)]) >= 5
+    with app.app_context():
+        from backend.extensions import db
+        from backend.uploads.models import Upload
+
+        uploads = {u.id: (u.created_at, u.attached_at, u.display_bytes, u.thumb_bytes)
+                   for u in db.session.execute(sa.select(Upload)).scalars()}
     for _, events, links in rows:  # each photo hangs on the event that brought it
         by_id = {e.id: e for e in events}
         for link in links:
             event = by_id[link.event_id]
             assert (link.phase, event.to_state) in (("report", "submitted"),
                                                     ("after", "resolved"))
+            created, attached, display_bytes, thumb_bytes = uploads[link.upload_id]
+            assert created <= attached == event.created_at  # sent with the step, not later
+            assert display_bytes > thumb_bytes > 0
 
     staff = token(client)
-    ticket = next(t for t, _, links in rows if {link.phase for link in links} == {"report", "after"})
+    ticket = next(t for t, _, links in rows
+                  if {link.phase for link in links} == {"report", "after"})
     body = client.get(f"/api/v1/tickets/{ticket.id}", headers=staff).get_json()
     assert {p["phase"] for p in body["photos"]} == {"report", "after"}
     sizes = set()
@@ -177,8 +188,8 @@ def test_report_and_after_photos_are_real_uploads(app, client, seeded):
             assert response.status_code == 200, photo[key]
             assert response.mimetype == "image/jpeg"
             sizes.add(Image.open(io.BytesIO(response.data)).size)
-        # the timeline shows each photo at its event
     assert max(sizes)[0] > 320 and min(sizes)[0] <= 320  # a display copy and a thumbnail
+    # the timeline shows each photo at its event
     event_photos = [p for e in body["events"] for p in e["photos"]]
     assert {p["phase"] for p in event_photos} == {"report", "after"}
     # a signature is the permission: altered, the link is refused
@@ -217,7 +228,7 @@ def test_workers_check_in_near_the_pin_before_resolving(app, seeded):
                                ticket.lat) == pytest.approx(event.data["distance_m"], abs=0.1)
             dispatched = [e for e in _moves(events, "dispatched") if e.id < event.id]
             assert dispatched and dispatched[-1].created_at <= event.created_at
-        if ticket.state in ("in_progress",):
+        if ticket.state == "in_progress":
             assert checkins, ticket.id
     assert checked >= 8
 
@@ -229,7 +240,7 @@ def test_residents_rate_some_satisfied_some_not_with_comments(app, seeded):
                                                    "unsatisfied"}
     assert all(comment for _, comment, _ in ratings.values())
     # 不满意 reopened the case: back to work, sent to the worker again
-    (reopened,) = [t for t, events, _ in rows if t.rating == "unsatisfied"]
+    (reopened,) = [t for t, _, _ in rows if t.rating == "unsatisfied"]
     assert reopened.state in ("accepted", "dispatched")
     # a rejected report, and the reason the resident reads
     (rejected,) = [(t, e) for t, e, _ in rows if t.state == "rejected"]
@@ -292,8 +303,8 @@ def snapshot(app) -> dict:
             return [tuple(r) for r in db.session.execute(
                 sa.select(*[c for c in model.__table__.columns]).order_by(*order)).all()]
 
-        media = sorted(p.relative_to(app.config["MEDIA_ROOT"]).as_posix()
-                       for p in __import__("pathlib").Path(app.config["MEDIA_ROOT"]).rglob("*.jpg"))
+        root = Path(app.config["MEDIA_ROOT"])
+        media = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.jpg"))
         return {"tickets": rows(Ticket, Ticket.id), "events": rows(TicketEvent, TicketEvent.id),
                 "photos": rows(TicketPhoto, TicketPhoto.ticket_id, TicketPhoto.upload_id),
                 "uploads": rows(Upload, Upload.id), "media": media}
@@ -305,3 +316,26 @@ def test_seeding_twice_changes_no_ticket_photo_or_file(app, seeded):
     assert "30 tickets created" in seeded
     assert "0 tickets created" in run_seed(app)
     assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("local_now", [
+    "2026-02-20 10:00",  # in the Spring Festival holiday: nobody has been at work for days
+    "2026-03-02 08:05",  # a Monday before the office opens
+], ids=["holiday", "monday-morning"])
+def test_seeded_at_any_hour_every_step_is_past_and_in_order(app, monkeypatch, local_now):
+    from backend.demo import operations as demo
+    from backend.demo import tickets as demo_tickets
+    from backend.extensions import db
+
+    now = datetime.fromisoformat(local_now).replace(tzinfo=SHANGHAI).astimezone(timezone.utc)
+    monkeypatch.setattr(demo_tickets, "utcnow", lambda: now)
+    with app.app_context():
+        demo.seed()
+        db.session.commit()
+    rows = timelines(app)
+    assert len(rows) == 30
+    for ticket, events, _ in rows:
+        times = [e.created_at for e in events]
+        assert times[0] == ticket.created_at and times == sorted(times), ticket.id
+        assert times[-1] <= now, ticket.id
+    assert {t.state for t, _, _ in rows} >= {"submitted", "dispatched", "resolved", "closed"}
