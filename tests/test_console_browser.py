@@ -105,7 +105,7 @@ def test_journey_3_morning_triage(app, page, demo):
     expect(page.locator(".flash.ok")).to_contain_text("已派遣给")
     expect(page.locator("#state")).to_have_text("已派遣")
     assert state_of(app, ticket_id) == "dispatched"
-    expect(page.locator("#timeline li")).to_have_count(3)
+    expect(page.locator("#timeline > li")).to_have_count(3)  # events, not their photos
 
     # 3. merges two reports of the same sewer; the second reporter now follows the first
     page.goto("/console/tickets?q=下水道又堵了")

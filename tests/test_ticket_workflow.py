@@ -132,3 +132,37 @@ def test_every_table_entry_is_reachable_through_some_action():
     reachable.add((State.accepted, State.dispatched))
     table = {pair for pair in workflow.TRANSITIONS if pair[0] is not None}
     assert table <= reachable, table - reachable
+
+
+def test_a_reopened_ticket_sent_again_to_the_same_worker_keeps_its_worker(app, ctx, monkeypatch):
+    """In one unit of work (the demo seed, a script): 不满意 reopens the case, which clears
+    its handler; sending it back to the same worker must set the worker again."""
+    world = build_world()
+    ticket = ops.create_ticket(world.reporter, world.cats["楼道灯损坏"].id, "楼道灯不亮", *IN_A3)
+    ops.accept(world.staff_a, ticket)
+    ops.dispatch(world.staff_a, ticket, assignee_id=world.worker_a.id)
+    ops.resolve(world.worker_a, ticket, "已更换灯泡", [])
+    ops.rate(world.reporter, ticket, "unsatisfied", "灯还是不亮")
+    assert ticket.state == "accepted" and ticket.assignee_id is None
+    ops.dispatch(world.staff_a, ticket, assignee_id=world.worker_a.id, note="请返工")
+    db.session.commit()
+    db.session.expire_all()
+    again = db.session.get(Ticket, ticket.id)
+    assert again.state == "dispatched" and again.assignee_id == world.worker_a.id
+    assert "assignee" in ops.permissions.ticket_actor_kinds(world.worker_a, again)
+
+
+def test_events_are_timed_by_the_tickets_clock(app, ctx, monkeypatch):
+    """A timeline and its ticket read the same clock (tests and the demo seed set it)."""
+    world = build_world()
+    reported = utcnow() - timedelta(days=3)
+    monkeypatch.setattr(ops, "utcnow", lambda: reported)
+    ticket = ops.create_ticket(world.reporter, world.cats["楼道灯损坏"].id, "楼道灯不亮", *IN_A3)
+    accepted = reported + timedelta(hours=2)
+    monkeypatch.setattr(ops, "utcnow", lambda: accepted)
+    ops.accept(world.staff_a, ticket)
+    db.session.commit()
+    events = db.session.execute(sa.select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)).scalars().all()
+    assert [e.created_at for e in events] == [reported, accepted]
+    assert (ticket.created_at, ticket.accepted_at) == (reported, accepted)

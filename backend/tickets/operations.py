@@ -170,9 +170,11 @@ def ticket_photos(ticket: Ticket, phases: Optional[Iterable[str]] = None) -> lis
 def _event(ticket: Ticket, actor: Optional[User], actor_role: str, kind: str,
            from_state: Optional[str] = None, to_state: Optional[str] = None,
            note: str = "", data: Optional[dict] = None) -> TicketEvent:
+    # timed by this module's clock, like the ticket's own timestamps (the demo seed and the
+    # tests set it), so a timeline and its ticket never disagree
     event = TicketEvent(ticket_id=ticket.id, actor_id=actor.id if actor else None,
                         actor_role=actor_role, kind=kind, from_state=from_state,
-                        to_state=to_state, note=note or "", data=data)
+                        to_state=to_state, note=note or "", data=data, created_at=utcnow())
     db.session.add(event)
     db.session.flush()
     return event
@@ -200,6 +202,9 @@ def _enter(ticket: Ticket, to: State, now: datetime, reopen: bool = False) -> No
         if ticket.resolve_due_at is None or reopen:
             ticket.resolve_due_at = _due(now, category.resolve_hours, category)
             ticket.resolved_on_time = None
+        # the relationships too: otherwise, in the same session, dispatching to the same
+        # worker again would look like no change and leave the ids empty
+        ticket.assignee = ticket.department = None
         ticket.assignee_id = None
         ticket.department_id = None
         ticket.due_at = ticket.resolve_due_at
@@ -344,7 +349,7 @@ def follow(user: User, ticket: Ticket) -> bool:
     exists = db.session.get(TicketFollower, (ticket.id, user.id))
     if exists is not None:
         return False
-    db.session.add(TicketFollower(ticket_id=ticket.id, user_id=user.id))
+    db.session.add(TicketFollower(ticket_id=ticket.id, user_id=user.id, created_at=utcnow()))
     db.session.flush()
     db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id).values(
         follower_count=Ticket.follower_count + 1).execution_options(synchronize_session=False))
