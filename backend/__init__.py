@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask import Flask, g, has_request_context, redirect, request, send_from_directory, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from backend.config import check_dev_login, check_trusted_proxies, load_config
+from backend.config import (check_dev_login, check_trusted_proxies, instance_path, load_config,
+                            make_instance_folder)
 from backend.extensions import api, csrf, db, limiter, migrate
 
 
@@ -134,9 +135,8 @@ def _trust_proxies(app: Flask) -> None:
 
 
 def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True,
-                instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None)
-    os.makedirs(app.instance_path, exist_ok=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path())
+    make_instance_folder(app.instance_path)
     app.config.update(load_config(app.instance_path))
     if config:
         app.config.update(config)

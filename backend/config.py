@@ -2,7 +2,7 @@
 
 Every setting is listed in the README. ``load_config`` returns a plain dict that
 ``create_app`` puts into ``app.config``; ``ConfigError`` stops the start-up with a
-message that says which variable is wrong and why.
+message that says which variable is wrong and what it expects.
 """
 from __future__ import annotations
 
@@ -14,13 +14,31 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 import click
+from gunicorn.errors import AppImportError
 
 
-class ConfigError(click.ClickException, RuntimeError):
+class ConfigError(click.ClickException, AppImportError, RuntimeError):
     """A setting is missing, malformed or contradicts another one.
 
-    A ``click.ClickException``: the ``flask`` command prints the message alone (no
-    traceback) and exits with status 1."""
+    Whoever starts the application shows its message alone, without a traceback, and
+    exits non-zero: the ``flask`` command (click prints ``Error: …`` for a
+    ``ClickException``, exit 1) and gunicorn (a worker that cannot load the application
+    prints an ``AppImportError`` and the server stops, exit 4; with ``--preload`` gunicorn
+    prints a ``RuntimeError`` and exits 1). Elsewhere it is an ordinary exception.
+    """
+
+    def __init__(self, problems: list[str] | str) -> None:
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            text = (f"Linli cannot start: {self.problems[0]}.\nFix this environment "
+                    "variable (README.md, Settings, describes each one) and start again.")
+        else:
+            text = ("Linli cannot start:\n  - " + ";\n  - ".join(self.problems) + ".\nFix "
+                    "these environment variables (README.md, Settings, describes each one) "
+                    "and start again.")
+        super().__init__(text)
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -88,7 +106,7 @@ def check_trusted_proxies(value: Any) -> int:
     """The proxy count as given to ``create_app`` (or read from the environment): a
     whole number ≥ 0, else ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError("Linli cannot start:\n  - " + TRUSTED_PROXIES_PROBLEM.format(value))
+        raise ConfigError(TRUSTED_PROXIES_PROBLEM.format(value))
     return value
 
 
@@ -129,7 +147,11 @@ def check_dev_login(config: Mapping[str, Any]) -> None:
                                 str(config.get("WECHAT_SECRET") or "").strip(),
                                 str(config.get("WECHAT_API_BASE") or ""))
     if problem:
-        raise ConfigError("Linli cannot start:\n  - " + problem)
+        raise ConfigError(problem)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def normalise_database_url(url: str) -> str:
@@ -147,12 +169,17 @@ def _secret_key(instance_path: Path) -> str:
     that console sessions survive them.
     """
     path = instance_path / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+    except OSError as exc:
+        raise ConfigError(f"SECRET_KEY is unset and the key kept in {str(path)!r} cannot be "
+                          f"read or written ({exc.strerror}): set SECRET_KEY, or make "
+                          "LINLI_INSTANCE_PATH a folder this user can write") from None
     return key
 
 
@@ -199,6 +226,23 @@ def _volunteer_step(env: Mapping[str, str], problems: list[str]) -> int:
     return value
 
 
+def instance_path(env: Mapping[str, str] | None = None) -> str | None:
+    """LINLI_INSTANCE_PATH (absolute), or None for Flask's default ``./instance``."""
+    env = os.environ if env is None else env
+    raw = env.get("LINLI_INSTANCE_PATH") or None
+    if raw is not None and not os.path.isabs(raw):
+        raise ConfigError(f"LINLI_INSTANCE_PATH must be an absolute path, got {raw!r}")
+    return raw
+
+
+def make_instance_folder(path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"LINLI_INSTANCE_PATH must name a folder this user can create "
+                          f"and write, {path!r} cannot be created ({exc.strerror})") from None
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     env = os.environ if env is None else env
     problems: list[str] = []
@@ -207,8 +251,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
     database_url = normalise_database_url(
         env.get("DATABASE_URL") or f"sqlite:///{instance / 'linli.db'}"
     )
-    if not database_url.startswith(("sqlite:", "postgresql+psycopg:")):
-        problems.append("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+    _check_database_url(database_url, problems)
 
     wechat_appid = env.get("WECHAT_APPID", "").strip()
     wechat_secret = env.get("WECHAT_SECRET", "").strip()
@@ -234,8 +277,19 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         problems.append(f"OFFICE_HOURS is not valid ({exc})")
 
     if env.get("WECHAT_TOKEN_STORE", "file") not in ("file", "memory"):
-        problems.append("WECHAT_TOKEN_STORE must be file or memory")
+        problems.append("WECHAT_TOKEN_STORE must be file or memory, "
+                        f"got {env['WECHAT_TOKEN_STORE']!r}")
     redis_url = env.get("REDIS_URL", "").strip() or None
+    if redis_url and urlsplit(redis_url).scheme.lower() not in REDIS_SCHEMES:
+        problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL, "
+                        f"got a {_scheme(redis_url)} URL")
+    log_level = env.get("LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+                        f"got {env['LOG_LEVEL']!r}")
+        log_level = "INFO"
+    login_rate_limit = env.get("LOGIN_RATE_LIMIT", "10 per minute")
+    _check_rate_limit("LOGIN_RATE_LIMIT", login_rate_limit, problems)
     max_upload_mb = _int(env, "MAX_UPLOAD_MB", 10, problems, minimum=1)
 
     config: dict[str, Any] = {
@@ -263,7 +317,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "VOLUNTEER_STAR_HOURS": _star_hours(env, problems),
         "VOLUNTEER_HOURS_STEP_MINUTES": _volunteer_step(env, problems),
         "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
-        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_RATE_LIMIT": login_rate_limit,
         # reverse proxies in front (nginx: 1); their X-Forwarded-For/-Proto are believed
         "TRUSTED_PROXIES": _trusted_proxies(env, problems),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,
@@ -283,7 +337,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "WTF_CSRF_TIME_LIMIT": None,      # the session timeout bounds it instead
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env, "SESSION_COOKIE_SECURE", False, problems),
-        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "LOG_LEVEL": log_level,
         # flask-smorest / OpenAPI
         "API_TITLE": "Linli 邻里 API",
         "API_VERSION": "v1",
@@ -295,5 +349,38 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-assets/",
     }
     if problems:
-        raise ConfigError("Linli cannot start:\n  - " + "\n  - ".join(problems))
+        raise ConfigError(problems)
     return config
+
+
+def _scheme(url: str) -> str:
+    """How a URL is named in a message: its scheme only (the rest may hold a password)."""
+    scheme = url.partition("://")[0] if "://" in url else ""
+    return repr(scheme + "://") if scheme and scheme.replace("+", "").isalnum() else "malformed"
+
+
+def _check_database_url(url: str, problems: list[str]) -> None:
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        problems.append("DATABASE_URL must be a sqlite:///path or postgresql://user@host/db "
+                        f"URL, got a {_scheme(url)} URL")
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):  # a port that is not a number: ValueError
+        problems.append("DATABASE_URL is not a valid URL (expected "
+                        "postgresql://user:password@host:port/database with a numeric port, "
+                        "or sqlite:///path)")
+
+
+def _check_rate_limit(name: str, value: str, problems: list[str]) -> None:
+    from limits import parse_many
+
+    try:
+        if not parse_many(value):
+            raise ValueError(value)
+    except ValueError:
+        problems.append(f"{name} must be a rate such as '10 per minute' or "
+                        f"'5/second; 100/hour', got {value!r}")

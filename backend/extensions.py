@@ -1,6 +1,7 @@
 """Extensions, created unbound and attached to the app in ``create_app``."""
 from __future__ import annotations
 
+from apispec import BasePlugin
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,13 +31,26 @@ class LinliApi(Api):
 Blueprint.ARGUMENTS_PARSER = LinliParser()
 
 
+class JsonBodyResponses(BasePlugin):
+    """Documents the 415 of every operation that takes a JSON body (LinliParser refuses a
+    body sent without ``Content-Type: application/json``)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                operation.setdefault("responses", {}).setdefault(415, "UNSUPPORTED_MEDIA_TYPE")
+
+
 def _rate_limit_key() -> str:
     return get_remote_address() or request.remote_addr or "unknown"
 
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
-api = LinliApi()
+api = LinliApi(spec_kwargs={"extra_plugins": [JsonBodyResponses()]})
 limiter = Limiter(key_func=_rate_limit_key, default_limits=[])
 # CSRF is checked by the console blueprint only (the API uses bearer tokens, no cookies).
 csrf = CSRFProtect()

@@ -15,8 +15,23 @@ Behind a buffering proxy (nginx) a slow client never holds a worker.
 from __future__ import annotations
 
 import os
+import sys
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+
+def _workers() -> int:
+    raw = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    if not raw.isdigit() or int(raw) < 1:
+        # (gunicorn itself refuses a value that is not an integer before reading this
+        # file.) gunicorn prints a traceback for an error here; SystemExit is printed as
+        # it is, exit 1.
+        sys.exit(f"Linli cannot start: WEB_CONCURRENCY must be a whole number of worker "
+                 f"processes (at least 1), got {raw!r}.")
+    return int(raw)
+
+
+workers = _workers()
 worker_class = "sync"
 timeout = 60
 graceful_timeout = 30

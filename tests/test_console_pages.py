@@ -206,6 +206,42 @@ def test_staff_of_another_community_get_404(app, world):
     page(client, "/console/tickets/99999999999", 404)
 
 
+@pytest.mark.parametrize("path", ["/console/nope", "/console/tickets/abc", "/console/a/b/c/",
+                                  "/console/admin/nothing/here", "/console/static/nope.css"])
+def test_an_unknown_console_path_is_the_console_404_page(app, zhang, path):
+    for client in (app.test_client(), zhang):  # logged out, logged in
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.mimetype == "text/html"
+        body = response.get_data(as_text=True)
+        assert "找不到内容" in body and "找不到该页面或内容" in body
+        assert "Not Found" not in body and not body.lstrip().startswith("{")
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    # logged in, the page shows who is logged in and the way back to the queue
+    body = zhang.get(path).get_data(as_text=True)
+    assert "工作人员" in body and 'href="/console/tickets"' in body
+    if "/static/" not in path:
+        # a form sent to an unknown page: the same page (no CSRF error first)
+        response = zhang.post(path, data={"x": "1"})
+        assert response.status_code == 404 and "找不到内容" in response.get_data(as_text=True)
+
+
+def test_a_console_path_without_that_method_is_the_console_405_page(app, zhang):
+    # /console/tickets/<id>/<action> takes POST only
+    for client in (app.test_client(), zhang):
+        response = client.get("/console/tickets/1/nope")
+        assert response.status_code == 405 and response.mimetype == "text/html"
+        assert "POST" in response.headers["Allow"] and "GET" not in response.headers["Allow"]
+        assert "不支持此请求方法" in response.get_data(as_text=True)
+
+
+def test_an_unknown_api_path_keeps_the_json_404(client):
+    for path in ("/api/v1/nope", "/api/v1/tickets/1/nope", "/consolex"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.is_json
+        assert response.get_json()["error"]["code"] == "not_found"
+
+
 def test_ticket_page_shows_the_case_and_only_the_actions_offered(zhang, world):
     body = page(zhang, f"/console/tickets/{world.tickets['t1']}")
     assert "5栋2单元3楼楼道灯不亮" in body and "王阿姨" in body and "13900000001" in body

@@ -87,6 +87,52 @@ def test_malformed_json_is_a_clear_400(client):
     assert_error_shape(response, 400, "bad_request")
 
 
+LOGIN = "/api/v1/auth/login"
+LOGIN_BODY = '{"username": "someone", "password": "something long"}'
+
+
+@pytest.mark.parametrize("content_type", [
+    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data", None])
+def test_a_body_that_is_not_declared_json_is_415_not_field_errors(client, content_type):
+    if content_type == "multipart/form-data":
+        response = client.post(LOGIN, data={"username": "someone", "password": "x" * 12})
+    else:
+        environ = {} if content_type else {"CONTENT_TYPE": ""}
+        response = client.post(LOGIN, data=LOGIN_BODY.encode(), content_type=content_type,
+                               environ_overrides=environ)
+    error = assert_error_shape(response, 415, "unsupported_media_type")
+    assert "application/json" in error["message"] and "JSON" in error["message"]
+    assert "fields" not in error
+    english = client.post(LOGIN, data=LOGIN_BODY, content_type="text/plain", headers=EN)
+    assert "must be JSON (Content-Type: application/json)" in \
+        assert_error_shape(english, 415)["message"]
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/json", "application/json; charset=utf-8", "application/merge-patch+json"])
+def test_json_bodies_are_read_as_before(client, content_type):
+    response = client.post(LOGIN, data=LOGIN_BODY, content_type=content_type)
+    assert assert_error_shape(response, 401)["code"] == "bad_credentials"
+
+
+def test_no_body_is_still_field_errors_and_get_is_unaffected(client, ctx):
+    # a POST without any body (nor Content-Type): the fields are missing, as before
+    error = assert_error_shape(client.post(LOGIN), 422, "validation_error")
+    assert set(error["fields"]) == {"username", "password"}
+    assert client.get("/livez", headers={"Content-Type": "text/plain"}).status_code == 200
+
+
+def test_the_api_documents_415_for_json_bodies(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    login = spec["paths"]["/api/v1/auth/login"]["post"]
+    assert "415" in login["responses"]
+    # a photo upload takes multipart and keeps its own answers
+    uploads = [op for path, ops in spec["paths"].items() for method, op in ops.items()
+               if isinstance(op, dict) and "multipart/form-data" in
+               op.get("requestBody", {}).get("content", {})]
+    assert uploads and all("415" not in op["responses"] for op in uploads)
+
+
 def test_429_in_the_shape_with_retry_after(app, client, ctx):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     try:

@@ -406,6 +406,7 @@ def test_an_unknown_or_malformed_scope_is_422(client, world, scope, key):
     {"role": "grid_worker"},      # staff endpoint makes staff and admins only
     {"role": "resident"},
     {"display_name": ""},
+    {"display_name": "   "},      # blank once trimmed
 ])
 def test_other_bad_staff_fields_are_422(client, world, body):
     fields = error(create_staff(client, world, **body), 422)["fields"]

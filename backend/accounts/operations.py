@@ -216,6 +216,9 @@ def create_staff(actor: Optional[User], username: str, password: str, display_na
         raise ApiError(403, "forbidden")
     if len(password) < MIN_PASSWORD:
         raise field_error("password", "password_too_short", min=MIN_PASSWORD)
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise field_error("display_name", "field_required")
     exists = db.session.execute(
         sa.select(User.id).where(User.username == username)
     ).scalar_one_or_none()

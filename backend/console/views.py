@@ -8,11 +8,11 @@ import functools
 
 import sqlalchemy as sa
 from flask import (
-    Blueprint, current_app, g, redirect, render_template, request, url_for,
+    Blueprint, current_app, g, make_response, redirect, render_template, request, url_for,
 )
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from backend.accounts import operations as accounts
 from backend.console import format as fmt
@@ -68,7 +68,10 @@ def _template_globals():
 
 def error_page(message: str, status: int):
     console_session.current_console_user()  # the header shows who is logged in, if anyone
-    return render_template("console/error.html", message=message, status=status), status
+    # the globals passed as well: a path that matches no page is outside the blueprint,
+    # where its context processor does not run
+    return render_template("console/error.html", message=message, status=status,
+                           **_template_globals()), status
 
 
 @bp.errorhandler(CSRFError)
@@ -97,6 +100,23 @@ def _http_error(error: HTTPException):
                 405: "不支持此请求方法。", 413: "上传的文件过大。",
                 429: "操作过于频繁，请稍后再试。"}
     return error_page(messages.get(status, "请求无法完成。"), status)
+
+
+@bp.before_app_request
+def _unknown_console_path():
+    """A path under /console/ that matches no page belongs to no blueprint, so the handlers
+    above never see its 404 (or 405): it gets the console's error page here instead of the
+    API's JSON. Every other request pays one attribute test."""
+    error = request.routing_exception
+    if error is None or not isinstance(error, (NotFound, MethodNotAllowed)):
+        return None
+    path = request.path
+    if not (path == bp.url_prefix or path.startswith(bp.url_prefix + "/")):
+        return None
+    response = make_response(_http_error(error))
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return _headers(response)
 
 
 # --- guards --------------------------------------------------------------------------

@@ -22,8 +22,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The request body is too large (limit {limit}).",
     },
     "unsupported_media_type": {
-        "zh": "请求内容类型不受支持，请发送 JSON。",
-        "en": "Unsupported content type; send JSON.",
+        "zh": "请求体必须是 JSON（Content-Type: application/json）。",
+        "en": "The request body must be JSON (Content-Type: application/json).",
     },
     "validation_error": {"zh": "提交的内容有误，请检查后重试。", "en": "Some fields are invalid."},
     "rate_limited": {

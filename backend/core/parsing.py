@@ -6,6 +6,11 @@ which would be a 500. Here it is the same 400 as any other body that is not JSON
 
 A NUL character in any value (JSON, query, form) is refused with a 422 on its field:
 PostgreSQL cannot store one in a text column (SQLite can), so it would be a 500 there.
+
+A body sent to a JSON endpoint without ``Content-Type: application/json`` (text, a form,
+no type at all) is a 415 saying so: webargs would read no JSON at all and answer that
+every field is missing. Only endpoints that take a JSON body look (nothing is added to
+other requests), and a request without a body is read as before.
 """
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ import json
 from collections.abc import Mapping
 
 import marshmallow as ma
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
 
 NUL_MESSAGE = "Contains a NUL character."
 
@@ -34,8 +40,18 @@ def _has_nul(value) -> bool:
     return False
 
 
+def _has_body(req) -> bool:
+    if req.content_length is not None:
+        return req.content_length > 0
+    # no Content-Length: a chunked body, or none
+    return "chunked" in req.headers.get("Transfer-Encoding", "").lower() \
+        and bool(req.get_data(cache=True))
+
+
 class LinliParser(FlaskParser):
     def _raw_load_json(self, req):
+        if not is_json_request(req) and _has_body(req):
+            raise UnsupportedMediaType()
         try:
             return super()._raw_load_json(req)
         except RecursionError as exc:

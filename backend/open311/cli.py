@@ -23,9 +23,9 @@ def create_key(name):
     """Issue a key for the client NAME (shown once: only its hash is kept)."""
     try:
         raw, key = ops.create_key(name)
-    except ValueError as exc:
+    except ValueError as exc:  # a blank, too long or taken name
         db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"NAME: {exc}") from exc
     db.session.commit()
     click.echo(f"created key {key.id} for {key.name} (reporter account {key.user_id})")
     click.echo(f"api_key: {raw}")
