@@ -175,4 +175,5 @@ register({
     "weekday_5": {"zh": "周六", "en": "Saturday"},
     "weekday_6": {"zh": "周日", "en": "Sunday"},
     "day_makeup": {"zh": "调休工作日", "en": "make-up working day"},
+    "day_rest_day": {"zh": "休息", "en": "Rest day"},
 })

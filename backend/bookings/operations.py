@@ -315,9 +315,12 @@ def free_slots(centre: ServiceCentre, item: ServiceItem, date_from: Optional[dat
                 if slot.start >= earliest and free > 0:
                     rows.append({"start": start_iso, "end": end_iso, "kind": slot.kind,
                                  "capacity": slot.capacity, "free": free})
+        # open: the day has hours for the item (a full one stays open, with no free slot)
+        reason = slots.closed_reason(day.kind, bool(day.slots))
         days.append({"date": day.day, "weekday": day.day.weekday(),
-                     "open": day.kind.weekday is not None, "day_kind": day.kind.kind,
-                     "note": day_note(day.kind), "slots": rows})
+                     "open": reason is None, "closed_reason": reason,
+                     "closed_label": closed_label(reason, day.kind),
+                     "day_kind": day.kind.kind, "note": day_note(day.kind), "slots": rows})
     return {"centre_id": centre.id, "item": item, "date_from": first, "date_to": last,
             "earliest": earliest, "last_day": last_day, "days": days}
 
@@ -329,6 +332,17 @@ def day_note(kind: slots.DayKind) -> Optional[str]:
         return holiday_name(kind.holiday)
     if kind.kind == "makeup":
         return t("day_makeup")
+    return None
+
+
+def closed_label(reason: Optional[str], kind: slots.DayKind) -> Optional[str]:
+    """What a closed day shows: 休息, the holiday's name, the closure's reason."""
+    if reason == "closure":
+        return kind.reason
+    if reason == "holiday":
+        return holiday_name(kind.holiday)
+    if reason == "rest_day":
+        return t("day_rest_day")
     return None
 
 
