@@ -609,8 +609,8 @@ def _already_booked(centre_id: int, item_id: int, start: datetime,
     held = open_booking_of(centre_id, item_id, start, exclude_id=exclude_id, **person)
     if held is None:
         return None
-    key = "booking_already_booked_for" if staff is not None \
-        and held.resident_id != staff.id else "booking_already_booked"
+    # staff (booking on behalf, moving) are told about the person; a resident about theirs
+    key = "booking_already_booked" if staff is None else "booking_already_booked_for"
     return _rule_error(409, "already_booked", "start_at", key, time=fmt_local(held.start_at),
                        booking_code=held.code)
 

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_booking_once'
-down_revision = '0010_participation'  # TEMP: 0011_work_calendar at commit
+down_revision = '0011_work_calendar'
 branch_labels = None
 depends_on = None
 
