@@ -117,3 +117,39 @@ def test_crossing_reschedules_keep_the_counts_right(app, ctx, monkeypatch):
     assert statuses == [200, 200], statuses
     counts = dict(db.session.execute(sa.select(SlotCount.start_at, SlotCount.booked)).all())
     assert counts == {sh(first): 1, sh(second): 1}
+
+
+def test_one_person_racing_for_one_slot_holds_it_once(app, ctx, monkeypatch):
+    """Issue 17: the same resident (online, no Idempotency-Key) and the same phone caller
+    (staff at two desks) post one slot at once: one booking each, the rest 409
+    ``already_booked`` naming it."""
+    world = build_world(monkeypatch)
+    centre_id, item_id = world.centre_a.id, world.items["SB"].id
+    online = {"centre_id": centre_id, "item_id": item_id, "start_at": iso(SLOT)}
+    by_phone = {"item_id": item_id, "start_at": iso(SLOT), "phone": "13811112222",
+                "name": "赵大爷"}
+    answers: dict[str, list[tuple[int, dict]]] = {"chen": [], "zhao": []}
+    lock = threading.Lock()
+
+    def attempt(person, who, path, body):
+        def run(barrier):
+            with app.test_client() as c:
+                barrier.wait()
+                r = c.post(path, json=body, headers=world.h(who))
+                with lock:
+                    answers[person].append((r.status_code, r.get_json()))
+        return run
+
+    staff_path = f"/api/v1/service-centres/{centre_id}/bookings"
+    _run([attempt("chen", "chen", "/api/v1/bookings", online) for _ in range(8)]
+         + [attempt("zhao", who, staff_path, by_phone) for who in ("staff_a", "admin") * 4])
+    for person, got in answers.items():
+        statuses = sorted(status for status, _ in got)
+        assert statuses == [201] + [409] * 7, (person, got)
+        (code,) = [body["code"] for status, body in got if status == 201]
+        refusals = [body["error"] for status, body in got if status == 409]
+        assert {e["code"] for e in refusals} == {"already_booked"}, refusals
+        assert all(code in e["fields"]["start_at"][0] for e in refusals), refusals
+    row = db.session.get(SlotCount, (centre_id, item_id, sh(SLOT)))
+    assert row.booked == 2
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Booking)).scalar_one() == 2

@@ -68,6 +68,17 @@ register({
         "zh": "该时段已约满，请选择其他时段。",
         "en": "This slot is fully booked; choose another one.",
     },
+    "booking_already_booked": {
+        "zh": "您已预约该时段（{time}，预约码 {booking_code}），无需重复预约；"
+              "如需改期或取消，请在“我的预约”中操作。",
+        "en": "You already booked this slot ({time}, code {booking_code}); no need to book "
+              "it again. To move or cancel it, go to My bookings.",
+    },
+    "booking_already_booked_for": {
+        "zh": "此人已预约该时段（{time}，预约码 {booking_code}），无需重复预约。",
+        "en": "This person already booked this slot ({time}, code {booking_code}); no need "
+              "to book it again.",
+    },
     "booking_in_past": {
         "zh": "该时段已开始或已过去，请选择之后的时段。",
         "en": "This slot has started or is over; choose a later one.",
@@ -164,4 +175,5 @@ register({
     "weekday_5": {"zh": "周六", "en": "Saturday"},
     "weekday_6": {"zh": "周日", "en": "Sunday"},
     "day_makeup": {"zh": "调休工作日", "en": "make-up working day"},
+    "day_rest_day": {"zh": "休息", "en": "Rest day"},
 })

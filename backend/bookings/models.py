@@ -30,6 +30,10 @@ class BookingStatus(str, enum.Enum):
 # A code is unique among these: it identifies the booking at the counter.
 ACTIVE_STATUSES = (BookingStatus.booked.value, BookingStatus.checked_in.value)
 _ACTIVE_SQL = "status IN ('booked','checked_in')"
+# One person holds a slot (centre, item, start) once among their open bookings: a resident
+# by account, a caller without one by phone (a cancelled or finished booking holds nothing).
+_RESIDENT_SLOT_SQL = f"{_ACTIVE_SQL} AND resident_id IS NOT NULL"
+_GUEST_SLOT_SQL = f"{_ACTIVE_SQL} AND resident_id IS NULL"
 
 
 class RuleKind(str, enum.Enum):
@@ -191,6 +195,13 @@ class Booking(TimestampMixin, db.Model):
         # the check-in code identifies one active booking
         sa.Index("uq_bookings_active_code", "code", unique=True,
                  sqlite_where=sa.text(_ACTIVE_SQL), postgresql_where=sa.text(_ACTIVE_SQL)),
+        # one person, one open booking of a slot (issue 17): the database decides a race
+        sa.Index("uq_bookings_resident_slot", "resident_id", "centre_id", "item_id",
+                 "start_at", unique=True, sqlite_where=sa.text(_RESIDENT_SLOT_SQL),
+                 postgresql_where=sa.text(_RESIDENT_SLOT_SQL)),
+        sa.Index("uq_bookings_guest_slot", "guest_phone", "centre_id", "item_id", "start_at",
+                 unique=True, sqlite_where=sa.text(_GUEST_SLOT_SQL),
+                 postgresql_where=sa.text(_GUEST_SLOT_SQL)),
         sa.Index("ix_bookings_centre_start", "centre_id", "start_at"),
         sa.Index("ix_bookings_resident", "resident_id", "status", "start_at"),
         sa.Index("ix_bookings_guest_phone", "guest_phone"),

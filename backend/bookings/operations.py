@@ -317,9 +317,12 @@ def free_slots(centre: ServiceCentre, item: ServiceItem, date_from: Optional[dat
                 if slot.start >= earliest and free > 0:
                     rows.append({"start": start_iso, "end": end_iso, "kind": slot.kind,
                                  "capacity": slot.capacity, "free": free})
+        # open: the day has hours for the item (a full one stays open, with no free slot)
+        reason = slots.closed_reason(day.kind, bool(day.slots))
         days.append({"date": day.day, "weekday": day.day.weekday(),
-                     "open": day.kind.weekday is not None, "day_kind": day.kind.kind,
-                     "note": day_note(day.kind), "slots": rows})
+                     "open": reason is None, "closed_reason": reason,
+                     "closed_label": closed_label(reason, day.kind),
+                     "day_kind": day.kind.kind, "note": day_note(day.kind), "slots": rows})
     return {"centre_id": centre.id, "item": item, "date_from": first, "date_to": last,
             "earliest": earliest, "last_day": last_day, "days": days}
 
@@ -335,6 +338,17 @@ def day_note(kind: slots.DayKind) -> Optional[str]:
 
 
 _HOLIDAY_NAMES_EN = {zh: en for en, zh in slots.HOLIDAY_NAMES_ZH.items()}
+
+
+def closed_label(reason: Optional[str], kind: slots.DayKind) -> Optional[str]:
+    """What a closed day shows: 休息, the holiday's name, the closure's reason."""
+    if reason == "closure":
+        return kind.reason
+    if reason == "holiday":
+        return holiday_name(kind.holiday)
+    if reason == "rest_day":
+        return t("day_rest_day")
+    return None
 
 
 def holiday_name(name: Optional[str]) -> str:
@@ -551,9 +565,10 @@ def _new_code() -> str:
     raise RuntimeError("no free booking code")  # 24**5 codes: not reachable in practice
 
 
-def _insert_booking(**values) -> Booking:
-    """Insert with a fresh code; a concurrent booking that drew the same code (the unique
-    index on active codes refuses it) makes us draw again, inside a savepoint."""
+def _insert_booking(staff: Optional[User] = None, **values) -> Booking:
+    """Insert with a fresh code, inside a savepoint. The unique indexes refuse it when a
+    concurrent booking drew the same code (draw again) or when the same person's booking of
+    the slot was committed after our check (``already_booked``, naming that booking)."""
     for _ in range(5):
         booking = Booking(code=_new_code(), **values)
         savepoint = db.session.begin_nested()
@@ -564,7 +579,53 @@ def _insert_booking(**values) -> Booking:
             return booking
         except IntegrityError:
             savepoint.rollback()
+            error = _already_booked(values["centre_id"], values["item_id"],
+                                    values["start_at"], staff=staff,
+                                    resident_id=values.get("resident_id"),
+                                    guest_phone=values.get("guest_phone"))
+            if error is not None:
+                raise error from None
     raise ApiError(409, "conflict")
+
+
+def open_booking_of(centre_id: int, item_id: int, start: datetime,
+                    resident_id: Optional[int] = None, guest_phone: Optional[str] = None,
+                    exclude_id: Optional[int] = None) -> Optional[Booking]:
+    """The person's open booking (booked or checked in) of the slot, if any: a resident by
+    account, a caller without one by phone — what the unique indexes hold once."""
+    query = sa.select(Booking).where(
+        Booking.centre_id == centre_id, Booking.item_id == item_id, Booking.start_at == start,
+        Booking.status.in_(ACTIVE_STATUSES))
+    if resident_id is not None:
+        query = query.where(Booking.resident_id == resident_id)
+    elif guest_phone is not None:
+        query = query.where(Booking.resident_id.is_(None), Booking.guest_phone == guest_phone)
+    else:
+        return None
+    if exclude_id is not None:
+        query = query.where(Booking.id != exclude_id)
+    return db.session.execute(query.order_by(Booking.id).limit(1)).scalar_one_or_none()
+
+
+def _already_booked(centre_id: int, item_id: int, start: datetime,
+                    staff: Optional[User] = None, exclude_id: Optional[int] = None,
+                    **person) -> Optional[ApiError]:
+    """409 ``already_booked`` if the person holds the slot already: the message names the
+    booking's code (the resident has it; staff read it out to a caller)."""
+    held = open_booking_of(centre_id, item_id, start, exclude_id=exclude_id, **person)
+    if held is None:
+        return None
+    # staff (booking on behalf, moving) are told about the person; a resident about theirs
+    key = "booking_already_booked" if staff is None else "booking_already_booked_for"
+    return _rule_error(409, "already_booked", "start_at", key, time=fmt_local(held.start_at),
+                       booking_code=held.code)
+
+
+def _check_not_booked(centre_id: int, item_id: int, start: datetime, **kwargs) -> None:
+    """The friendly check before taking a place; the unique indexes decide a race."""
+    error = _already_booked(centre_id, item_id, start, **kwargs)
+    if error is not None:
+        raise error
 
 
 def book(user: User, centre_id: int, item_id: int, start_at: datetime) -> Booking:
@@ -579,6 +640,7 @@ def book(user: User, centre_id: int, item_id: int, start_at: datetime) -> Bookin
     slot = _check_slot(centre, item, start_at, now, online=True)
     _check_pause(user.id, now)
     _lock_resident(user.id)
+    _check_not_booked(centre.id, item.id, slot.start, resident_id=user.id)
     _check_cap(now, resident_id=user.id)
     return _create(centre, item, slot, now, resident_id=user.id, source="online")
 
@@ -588,9 +650,9 @@ def _create(centre: ServiceCentre, item: ServiceItem, slot: slots.Slot, now: dat
     if not _take(centre.id, item.id, slot.start, slot.capacity):
         raise _rule_error(409, "slot_full", "start_at", "booking_slot_full")
     booking = _insert_booking(
-        centre_id=centre.id, item_id=item.id, start_at=slot.start, end_at=slot.end,
-        slot_kind=slot.kind, status=BookingStatus.booked.value, source=source,
-        created_by_id=staff.id if staff else None, **person)
+        staff=staff, centre_id=centre.id, item_id=item.id, start_at=slot.start,
+        end_at=slot.end, slot_kind=slot.kind, status=BookingStatus.booked.value,
+        source=source, created_by_id=staff.id if staff else None, **person)
     notices.write_reminders(booking, now)
     return booking
 
@@ -627,8 +689,12 @@ def book_on_behalf(staff: User, centre: ServiceCentre, args: dict) -> Booking:
     slot = _check_slot(centre, item, args["start_at"], now, online=False)
     if "resident_id" in person:
         _lock_resident(person["resident_id"])
+        _check_not_booked(centre.id, item.id, slot.start, staff=staff,
+                          resident_id=person["resident_id"])
         _check_cap(now, resident_id=person["resident_id"])
     else:
+        _check_not_booked(centre.id, item.id, slot.start, staff=staff,
+                          guest_phone=person["guest_phone"])
         _check_cap(now, guest_phone=person["guest_phone"])
     booking = _create(centre, item, slot, now, source="staff", staff=staff,
                       note=args.get("note", ""), **person)
@@ -703,10 +769,26 @@ def reschedule(user: User, booking: Booking, start_at: datetime) -> Booking:
         raise _rule_error(422, "same_slot", "start_at", "booking_same_slot")
     centre, item = booking.centre, booking.item
     slot = _check_slot(centre, item, start_at, now, online=not by_staff)
+    person = {"resident_id": booking.resident_id} if booking.resident_id is not None \
+        else {"guest_phone": booking.guest_phone}
+    staff = user if by_staff else None
+    _check_not_booked(centre.id, item.id, slot.start, staff=staff, exclude_id=booking.id,
+                      **person)
     old_start = booking.start_at
-    booking.start_at, booking.end_at, booking.slot_kind = slot.start, slot.end, slot.kind
-    booking.reschedule_count += 1
-    db.session.flush()  # claims the booking row (version check) before the slots
+    savepoint = db.session.begin_nested()
+    try:
+        booking.start_at, booking.end_at, booking.slot_kind = slot.start, slot.end, slot.kind
+        booking.reschedule_count += 1
+        db.session.flush()  # claims the booking row (version check) before the slots
+        savepoint.commit()
+    except IntegrityError:
+        # the person's booking of that slot was committed after our check
+        savepoint.rollback()
+        error = _already_booked(centre.id, item.id, slot.start, staff=staff,
+                                exclude_id=booking.id, **person)
+        if error is not None:
+            raise error from None
+        raise
     _ensure_slot_row(centre.id, item.id, slot.start, slot.capacity)
     _lock_slots([(centre.id, item.id, slot.start), (centre.id, item.id, old_start)])
     if not _take(centre.id, item.id, slot.start, slot.capacity):

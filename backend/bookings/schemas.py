@@ -12,6 +12,7 @@ from datetime import date, datetime, timezone
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.bookings.slots import CLOSED_REASONS
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 from backend.core.workcalendar import SHANGHAI
 
@@ -330,7 +331,18 @@ class SlotList(ma.fields.List):
 class SlotDaySchema(OutSchema):
     date = ma.fields.Date()
     weekday = ma.fields.Integer()
-    open = ma.fields.Boolean()
+    open = ma.fields.Boolean(metadata={
+        "description": "The day has opening hours for the item. A day whose slots are all "
+                       "taken stays open with no free slot (已约满); a closed day says why "
+                       "in closed_reason"})
+    closed_reason = ma.fields.String(
+        allow_none=True, validate=validate.OneOf(CLOSED_REASONS), metadata={
+            "description": "Why a closed day is closed (null when open): rest_day (no "
+                           "opening hours that day, e.g. Sunday), holiday (a public "
+                           "holiday), closure (the centre closed the day)"})
+    closed_label = ma.fields.String(allow_none=True, metadata={
+        "description": "What to show on a closed day (null when open): 休息, the holiday's "
+                       "name (国庆节), the closure's reason"})
     day_kind = ma.fields.String(metadata={
         "description": "workday, weekend, makeup (调休 working day), holiday, closure"})
     note = ma.fields.String(allow_none=True, metadata={

@@ -86,6 +86,22 @@ class DayPlan:
         return self.kind.weekday is not None
 
 
+# Why a day has no opening hours for an item (the slots answer's ``closed_reason``)
+CLOSED_REASONS = ("rest_day", "holiday", "closure")
+
+
+def closed_reason(kind: DayKind, has_hours: bool) -> Optional[str]:
+    """None when the day has opening hours for the item (``has_hours``: any slot at all,
+    full, past or not); else ``closure`` (the centre closed that day), ``holiday`` (a
+    public holiday) or ``rest_day`` (no hours that day: a plain Sunday, a 调休 day without
+    weekday rules, a day whose staffed counters do not serve the item)."""
+    if has_hours:
+        return None
+    if kind.kind in ("closure", "holiday"):
+        return kind.kind
+    return "rest_day"
+
+
 def classify(day: date, rules: Sequence[Rule], closures: Mapping[date, str],
              closed_on_holidays: bool = True,
              calendar: Optional[WorkCalendar] = None) -> DayKind:

@@ -39,14 +39,29 @@ function itemView(item) {
   }
 }
 
+// Why a closed day is closed (the answer's closed_reason): 休息 (no opening hours that day),
+// the holiday's name (节假日), the closure's reason (停办). Only an open day can be 已约满.
+const CLOSED_KEYS = { rest_day: 'slots_rest_day', holiday: 'slots_holiday', closure: 'slots_closure' }
+
+function closedLabel(d) {
+  if (d.closed_label) return d.closed_label
+  if (d.note && d.closed_reason !== 'rest_day') return d.note
+  return i18n.t(CLOSED_KEYS[d.closed_reason] || 'slots_closed')
+}
+
 function dayTabs(days) {
   return (days || []).map((d) => {
     const free = (d.slots || []).filter((s) => s.free > 0).length
+    const closed = !d.open
+    const why = closed ? closedLabel(d) : ''
     return {
       date: d.date,
       label: dayLabel(d.date),
       open: Boolean(d.open) && free > 0,
-      note: d.note || (!d.open ? i18n.t('slots_closed') : (free ? '' : i18n.t('slots_full'))),
+      closed,
+      note: closed ? why : (d.note || (free ? '' : i18n.t('slots_full'))),
+      // what the slot list says on a day without a free slot
+      empty: closed ? i18n.t('slots_day_closed', { why }) : '',
       extended: (d.slots || []).some((s) => s.kind === 'extended'),
     }
   })
@@ -101,4 +116,4 @@ function statusBanner(s) {
   return { paused: false, full: s.active >= s.max_active, text: i18n.t('booking_quota', { active: s.active, max: s.max_active }) }
 }
 
-module.exports = { clock, dayLabel, itemName, itemView, dayTabs, slotRows, firstOpenDay, bookingView, statusBanner }
+module.exports = { clock, dayLabel, itemName, itemView, closedLabel, dayTabs, slotRows, firstOpenDay, bookingView, statusBanner }

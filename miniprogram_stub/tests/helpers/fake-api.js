@@ -50,9 +50,9 @@ class FakeApi {
     }]
     this.centres = [{ id: 5, name: '晋阳社区党群服务中心', address: '晋阳路 88 号', phone: '028-85000100', place: { id: 1, code: '003', name: '晋阳社区' }, closed_on_holidays: true }]
     this.slotDays = [
-      { date: '2027-01-01', weekday: 4, open: false, day_kind: 'holiday', note: '元旦', slots: [] },
+      { date: '2027-01-01', weekday: 4, open: false, closed_reason: 'holiday', closed_label: '元旦', day_kind: 'holiday', note: '元旦', slots: [] },
       {
-        date: '2027-01-06', weekday: 2, open: true, day_kind: 'workday', note: null,
+        date: '2027-01-06', weekday: 2, open: true, closed_reason: null, closed_label: null, day_kind: 'workday', note: null,
         slots: [
           { start: '2027-01-06T17:30:00+08:00', end: '2027-01-06T18:00:00+08:00', kind: 'regular', capacity: 3, free: 0 },
           { start: '2027-01-06T18:30:00+08:00', end: '2027-01-06T19:00:00+08:00', kind: 'extended', capacity: 2, free: 1 },
