@@ -241,17 +241,24 @@ def _register_cli(app: Flask) -> None:
     from backend.uploads.cli import uploads_cli
     from backend.workdays.cli import calendar_cli
 
+    from backend.core.maintenance import maintenance_command
     from backend.notify.cli import worker_command
     from backend.demo.serve import demo_serve_command
 
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_serve_command)
+    app.cli.add_command(maintenance_command)
     for group in (accounts_cli, calendar_cli, demo_cli, open311_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
 
 
 def _register_transaction(app: Flask) -> None:
-    """The request owns the transaction: operations flush, the request commits."""
+    """The request owns the transaction: operations flush, the request commits. An
+    Idempotency-Key claimed by the request is given up when it ends without its answer
+    committed (backend.core.idempotency)."""
+    from backend.core import idempotency
+
+    idempotency.init_app(app)
 
     @app.after_request
     def _commit(response):
@@ -265,4 +272,5 @@ def _register_transaction(app: Flask) -> None:
             from backend.core.errors import commit_failure_response
 
             return commit_failure_response(exc)
+        idempotency.transaction_committed()
         return response

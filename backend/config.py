@@ -326,6 +326,11 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "MAX_PHOTO_MB": _int(env, "MAX_PHOTO_MB", 10, problems, minimum=1),
         "MAX_PHOTO_PIXELS": _int(env, "MAX_PHOTO_PIXELS", 50_000_000, problems, 1_000_000),
         "MEDIA_URL_TTL_SECONDS": _int(env, "MEDIA_URL_TTL_SECONDS", 3600, problems, 60),
+        # retention (backend/core/maintenance.py)
+        "IDEMPOTENCY_KEEP_HOURS": _int(env, "IDEMPOTENCY_KEEP_HOURS", 48, problems, 1),
+        "OUTBOX_KEEP_DAYS": _int(env, "OUTBOX_KEEP_DAYS", 30, problems, 1),
+        "UPLOAD_UNATTACHED_HOURS": _int(env, "UPLOAD_UNATTACHED_HOURS", 24, problems, 1),
+        "MAINTENANCE_EVERY_MINUTES": _int(env, "MAINTENANCE_EVERY_MINUTES", 60, problems, 0),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True, problems),
         "RATELIMIT_HEADERS_ENABLED": True,

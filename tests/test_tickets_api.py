@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -133,8 +134,16 @@ def test_concurrent_retries_create_one_ticket(app, ctx):
     answers = []
 
     def send():
+        # a retry waits for the running attempt at most a second, then is told to come
+        # back (409 with Retry-After); a client sends the same key again
         with app.test_client() as c:
-            r = c.post("/api/v1/tickets", json=body, headers=headers)
+            for _ in range(50):
+                r = c.post("/api/v1/tickets", json=body, headers=headers)
+                if r.status_code != 409:
+                    break
+                assert r.get_json()["error"]["code"] == "idempotency_in_progress"
+                assert r.headers["Retry-After"] == "1"
+                time.sleep(0.1)
             answers.append((r.status_code, (r.get_json() or {}).get("id"), r.get_json()))
 
     # end this thread's transaction: on SQLite an open one would hold the write lock

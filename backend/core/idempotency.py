@@ -3,24 +3,45 @@
 A phone on a bad network sends the same request again with the same key. The first
 request claims the key (a row, unique per user and key) in its own short transaction;
 the view then runs and its answer is stored in the same transaction as what it created.
-A retry after that gets the stored answer (``Idempotent-Replayed: true``); a concurrent
-retry waits for the first to finish; a failed first attempt frees the key, and a claim
-left by an attempt that died (the database went away under it) is taken over by a retry
-after ``IDEMPOTENCY_STALE_SECONDS``. The same key with a different body is refused (422),
-never silently answered with the wrong object.
+A retry after that gets the stored answer (``Idempotent-Replayed: true``); the same key
+with a different body is refused (422), never silently answered with the wrong object.
+
+A claim belongs to one attempt, and is never left to block its key:
+
+- An attempt that fails (an exception, an error answer, its final commit refused, the
+  database gone) gives its key up when the request ends (``_end_request``, a teardown,
+  so every failure path passes there). When even that cannot be written (the database is
+  down), the process remembers the claim and deletes it with its next claim.
+- On PostgreSQL an attempt holds an advisory lock on its key, on a connection of its own,
+  for as long as it runs. A retry that finds the key claimed and its lock free knows the
+  attempt died (the database restarted, the worker was killed: either ends the session
+  and so the lock) and takes the key over at once.
+- On SQLite (one writer, usually one process) a claim of a live attempt of this process
+  is known; one this process saw fail is taken over at once; any other claim still
+  without an answer after ``IDEMPOTENCY_STALE_SECONDS`` is taken over.
+- A retry waits for a live attempt at most ``IDEMPOTENCY_WAIT_SECONDS`` (1 s): a sync
+  worker is not held longer. Then it is told 409 ``idempotency_in_progress`` with
+  ``Retry-After``, and the client sends the same key again.
+
+A take-over is safe even against an attempt that is only slow: an attempt stores its
+answer only while the claim (its stamp) is still its own, else its transaction is rolled
+back (409).
 """
 from __future__ import annotations
 
 import functools
 import hashlib
 import logging
+import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Optional, Union
 
 import sqlalchemy as sa
-from flask import Response, current_app, make_response, request
+from flask import Flask, Response, current_app, g, make_response, request
 from sqlalchemy import orm as so
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from backend.core.errors import ApiError
@@ -31,13 +52,42 @@ from backend.extensions import db
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
-WAIT_SECONDS = 10.0
-# A claim still without an answer after this long belongs to an attempt that died (the
-# database restarted under it, its commit failed, its worker was killed): a retry takes
-# the key over. Safe even against an attempt that is only slow: it stores its answer (or
-# frees the key) only while the claim is still its own, else its transaction is rolled back.
+# How long a retry waits in the worker for a live attempt of the same key.
+WAIT_SECONDS = 1.0
+POLL_SECONDS = 0.05
+RETRY_AFTER = "1"
+# SQLite only (PostgreSQL knows at once, by the attempt's lock): a claim of another
+# process still without an answer after this long belongs to an attempt that died.
 STALE_SECONDS = 60.0
-KEEP_HOURS = 48
+
+# The advisory lock of a key: per schema (several deployments or test runs may share one
+# database), user and key. Computed by PostgreSQL, so every process agrees on it.
+_LOCK_KEY = ("hashtextextended(current_schema() || '/' || CAST(:user_id AS text) || '/' "
+             "|| :key, 0)")
+_TRY_LOCK = sa.text(f"SELECT pg_try_advisory_lock({_LOCK_KEY})")
+_UNLOCK_ALL = sa.text("SELECT pg_advisory_unlock_all()")
+
+_G_CLAIM = "linli_idempotency_claim"
+_state_lock = threading.Lock()
+# claims of attempts running in this process: (user_id, key, stamp)
+_live: set[tuple[int, str, datetime]] = set()
+# claims of attempts that failed here and could not be given up then (database down)
+_failed: set[tuple[int, str, datetime]] = set()
+
+
+@dataclass
+class _Claim:
+    user_id: int
+    key: str
+    stamp: datetime
+    # PostgreSQL: the connection holding the key's advisory lock for the attempt
+    lock: Optional[sa.Connection] = None
+    answer_stored: bool = False
+    committed: bool = False
+
+    @property
+    def ident(self) -> tuple[int, str, datetime]:
+        return self.user_id, self.key, self.stamp
 
 
 class IdempotencyRecord(db.Model):
@@ -70,52 +120,173 @@ def _replay(status_code: int, body: Optional[str]) -> Response:
     return response
 
 
-def _load(user_id: int, key: str) -> Optional[IdempotencyRecord]:
-    return db.session.execute(
-        sa.select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
-                                           IdempotencyRecord.key == key)
-    ).scalar_one_or_none()
+def _in_progress() -> ApiError:
+    return ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
+                    headers={"Retry-After": RETRY_AFTER})
 
 
-def _claim(user_id: int, key: str, fingerprint: str) -> Union[Response, datetime]:
-    """Claim the key, or answer the retry. A datetime (the claim's stamp) means: the key
-    is ours, go on and run the view."""
-    deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS",
-                                                         WAIT_SECONDS)
+def _read(runner, user_id: int, key: str) -> Optional[tuple]:
+    """(fingerprint, status_code, body, created_at) of the key's row, as plain values (an
+    expired ORM object would start a new transaction when touched)."""
+    row = runner.execute(
+        sa.select(IdempotencyRecord.fingerprint, IdempotencyRecord.status_code,
+                  IdempotencyRecord.response_body, IdempotencyRecord.created_at)
+        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)).first()
+    return None if row is None else tuple(row)
+
+
+def _answer_of(seen: tuple, fingerprint: str) -> Optional[Response]:
+    """The stored answer to replay; 422 for the key reused with another body; None while
+    the key is claimed without an answer."""
+    seen_fingerprint, status_code, body, _ = seen
+    if seen_fingerprint != fingerprint:
+        raise ApiError(422, "validation_error", code="idempotency_key_reused",
+                       fields={HEADER: [t("idempotency_key_reused")]})
+    if status_code is not None:
+        return _replay(status_code, body)
+    return None
+
+
+def _unanswered_claim(user_id: int, key: str, stamp: datetime):
+    return (IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
+            IdempotencyRecord.created_at == stamp, IdempotencyRecord.status_code.is_(None))
+
+
+def _take_over(runner, user_id: int, key: str, claimed_at: datetime,
+               stamp: datetime) -> bool:
+    """Re-stamp a dead attempt's claim as ours; False when another retry or the attempt
+    won. The caller commits (the session) or runs it in autocommit (the lock's connection)."""
+    taken = runner.execute(
+        sa.update(IdempotencyRecord)
+        .where(*_unanswered_claim(user_id, key, claimed_at))
+        .values(created_at=stamp)
+        .execution_options(synchronize_session=False)).rowcount
+    if taken == 1:
+        log.warning("idempotency key of user %s taken over from an attempt that died",
+                    user_id)
+    return taken == 1
+
+
+def _forget_failed(runner) -> list[tuple[int, str, datetime]]:
+    """Delete the claims of attempts that failed in this process while the database was
+    unreachable; the caller commits, then drops them from ``_failed``."""
+    with _state_lock:
+        failed = list(_failed)
+    for user_id, key, stamp in failed:
+        runner.execute(sa.delete(IdempotencyRecord)
+                       .where(*_unanswered_claim(user_id, key, stamp))
+                       .execution_options(synchronize_session=False))
+    return failed
+
+
+def _forgotten(idents: list[tuple[int, str, datetime]]) -> None:
+    if idents:
+        with _state_lock:
+            _failed.difference_update(idents)
+
+
+def _close_lock(conn: sa.Connection) -> None:
+    """Let go of the key's lock and the connection. A connection that cannot say
+    ``unlock`` is closed instead of pooled: a lock must never outlive its attempt."""
+    try:
+        conn.execute(_UNLOCK_ALL)
+    except Exception:  # noqa: BLE001 - the database went away: so did the lock
+        try:
+            conn.invalidate()
+        except Exception:  # noqa: BLE001
+            pass
+    finally:
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def _claim_postgresql(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
+    """Claim the key holding its advisory lock on a connection of our own (autocommit),
+    or answer the retry."""
+    params = {"user_id": user_id, "key": key}
+    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    keep = False
+    try:
+        _forgotten(_forget_failed(conn))
+        deadline = time.monotonic() + float(
+            current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS))
+        while not conn.execute(_TRY_LOCK, params).scalar():
+            # another attempt of this key is running: its answer comes soon, or it fails
+            # and lets go of the key
+            seen = _read(conn, user_id, key)
+            answer = None if seen is None else _answer_of(seen, fingerprint)
+            if answer is not None:
+                return answer
+            if time.monotonic() > deadline:
+                raise _in_progress()
+            time.sleep(POLL_SECONDS)
+        # The lock is ours: no other attempt of this key is running.
+        while True:
+            stamp = utcnow()
+            inserted = conn.execute(
+                pg_insert(IdempotencyRecord)
+                .values(user_id=user_id, key=key, fingerprint=fingerprint, created_at=stamp)
+                .on_conflict_do_nothing(index_elements=["user_id", "key"])
+                .returning(IdempotencyRecord.id)).first()
+            if inserted is not None:
+                keep = True
+                return _Claim(user_id, key, stamp, lock=conn)
+            seen = _read(conn, user_id, key)
+            if seen is None:
+                continue  # given up (or purged) in between: claim it now
+            answer = _answer_of(seen, fingerprint)
+            if answer is not None:
+                return answer
+            # claimed, no answer, and its lock free: the attempt that claimed it is gone
+            if _take_over(conn, user_id, key, seen[3], stamp):
+                keep = True
+                return _Claim(user_id, key, stamp, lock=conn)
+    finally:
+        if not keep:
+            _close_lock(conn)
+
+
+def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
+    """Claim the key in a short transaction of its own, or answer the retry."""
+    if _failed:
+        forgotten = _forget_failed(db.session)
+        _commit_keeping_loaded()
+        _forgotten(forgotten)
+    deadline = time.monotonic() + float(
+        current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS))
+    stale = timedelta(seconds=current_app.config.get("IDEMPOTENCY_STALE_SECONDS",
+                                                     STALE_SECONDS))
     while True:
         stamp = utcnow()
         try:
             db.session.add(IdempotencyRecord(user_id=user_id, key=key, fingerprint=fingerprint,
                                              created_at=stamp))
             _commit_keeping_loaded()
-            return stamp
+            return _Claim(user_id, key, stamp)
         except IntegrityError:
             db.session.rollback()
-        record = _load(user_id, key)
-        seen = None if record is None else (record.fingerprint, record.status_code,
-                                            record.response_body, record.created_at)
-        # End the read transaction before waiting. Only plain values are used below: an
-        # expired ORM object would start a new transaction (on SQLite: the write lock)
-        # and hold it through the sleep, starving the request we are waiting for.
+        seen = _read(db.session, user_id, key)
+        # End the read transaction before waiting: on SQLite it would hold the write lock
+        # through the sleep, starving the request we are waiting for.
         db.session.commit()
         if seen is None:
-            continue  # the first attempt failed and freed the key: claim it now
-        seen_fingerprint, status_code, body, claimed_at = seen
-        if seen_fingerprint != fingerprint:
-            raise ApiError(422, "validation_error", code="idempotency_key_reused",
-                           fields={HEADER: [t("idempotency_key_reused")]})
-        if status_code is not None:
-            return _replay(status_code, body)
-        stale = timedelta(seconds=current_app.config.get("IDEMPOTENCY_STALE_SECONDS",
-                                                         STALE_SECONDS))
-        if claimed_at < stamp - stale and _take_over(user_id, key, claimed_at, stamp):
-            log.warning("idempotency key of user %s taken over from an attempt that died",
-                        user_id)
-            return stamp
+            continue  # the first attempt failed and gave the key up: claim it now
+        answer = _answer_of(seen, fingerprint)
+        if answer is not None:
+            return answer
+        claimed_at = seen[3]
+        with _state_lock:
+            running_here = (user_id, key, claimed_at) in _live
+        if not running_here and claimed_at < stamp - stale:
+            taken = _take_over(db.session, user_id, key, claimed_at, stamp)
+            db.session.commit()
+            if taken:
+                return _Claim(user_id, key, stamp)
         if time.monotonic() > deadline:
-            raise ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
-                           headers={"Retry-After": "2"})
-        time.sleep(0.05)
+            raise _in_progress()
+        time.sleep(POLL_SECONDS)
 
 
 def _commit_keeping_loaded() -> None:
@@ -130,25 +301,54 @@ def _commit_keeping_loaded() -> None:
         session.expire_on_commit = expire
 
 
-def _take_over(user_id: int, key: str, claimed_at: datetime, stamp: datetime) -> bool:
-    """Re-stamp a stale claim as ours; False when another retry or the attempt won."""
-    taken = db.session.execute(
-        sa.update(IdempotencyRecord)
-        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
-               IdempotencyRecord.status_code.is_(None),
-               IdempotencyRecord.created_at == claimed_at)
-        .values(created_at=stamp)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    return taken == 1
+def _give_up(claim: _Claim) -> None:
+    """Delete the claim of an attempt that failed, if it is still ours. When the database
+    cannot be reached, remember it: the next claim in this process deletes it."""
+    statement = (sa.delete(IdempotencyRecord)
+                 .where(*_unanswered_claim(claim.user_id, claim.key, claim.stamp))
+                 .execution_options(synchronize_session=False))
+    try:
+        if claim.lock is not None:
+            claim.lock.execute(statement)
+        else:
+            db.session.rollback()
+            db.session.execute(statement)
+            db.session.commit()
+    except Exception as exc:  # noqa: BLE001 - the request's own error is already answered
+        log.warning("cannot give up the idempotency key of user %s now (%s); later",
+                    claim.user_id, type(exc).__name__)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001
+            pass
+        with _state_lock:
+            _failed.add(claim.ident)
 
 
-def _release(user_id: int, key: str, stamp: datetime) -> None:
-    db.session.rollback()
-    db.session.execute(sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
-        IdempotencyRecord.created_at == stamp))  # only a claim that is still ours
-    db.session.commit()
+def transaction_committed() -> None:
+    """The request's transaction was committed (called by the app's after-request commit):
+    a stored answer is now there for retries."""
+    claim = g.get(_G_CLAIM)
+    if claim is not None:
+        claim.committed = True
+
+
+def _end_request(_exc: Optional[BaseException]) -> None:
+    claim: Optional[_Claim] = g.pop(_G_CLAIM, None)
+    if claim is None:
+        return
+    with _state_lock:
+        _live.discard(claim.ident)
+    try:
+        if not (claim.answer_stored and claim.committed):
+            _give_up(claim)
+    finally:
+        if claim.lock is not None:
+            _close_lock(claim.lock)
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_request(_end_request)
 
 
 def idempotent(view: Callable) -> Callable:
@@ -164,39 +364,31 @@ def idempotent(view: Callable) -> Callable:
         if len(key) > 100:
             raise ApiError(422, "validation_error",
                            fields={HEADER: [t("idempotency_key_invalid")]})
-        user = current_user()
-        user_id = user.id
-        stamp = _claim(user_id, key, _fingerprint())
-        if isinstance(stamp, Response):
-            return stamp
-        try:
-            response = make_response(view(*args, **kwargs))
-        except BaseException:
-            _release(user_id, key, stamp)
-            raise
+        user_id = current_user().id
+        claim_key = (_claim_postgresql if db.engine.dialect.name == "postgresql"
+                     else _claim_sqlite)
+        claim = claim_key(user_id, key, _fingerprint())
+        if isinstance(claim, Response):
+            return claim
+        # from here on the request's end gives the key up unless the answer is committed
+        setattr(g, _G_CLAIM, claim)
+        with _state_lock:
+            _live.add(claim.ident)
+        response = make_response(view(*args, **kwargs))
         if response.status_code >= 400:
-            _release(user_id, key, stamp)
             return response
         stored = db.session.execute(
             sa.update(IdempotencyRecord)
             .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
-                   IdempotencyRecord.created_at == stamp)
+                   IdempotencyRecord.created_at == claim.stamp)
             .values(status_code=response.status_code,
                     response_body=response.get_data(as_text=True))
             .execution_options(synchronize_session=False)).rowcount
         if stored != 1:
             # a retry took the key over while this attempt was too slow: this attempt's
             # writes are rolled back (an error answer), the retry's stand
-            raise ApiError(409, "idempotency_in_progress", code="idempotency_in_progress",
-                           headers={"Retry-After": "2"})
+            raise _in_progress()
+        claim.answer_stored = True
         return response
 
     return wrapper
-
-
-def purge_old(now: Optional[datetime] = None) -> int:
-    cutoff = (now or utcnow()) - timedelta(hours=KEEP_HOURS)
-    result = db.session.execute(
-        sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
-    return result.rowcount or 0
-

@@ -16,6 +16,21 @@ from backend.notify.delivery import run_batch
 log = logging.getLogger(__name__)
 
 
+def _maintain() -> None:
+    """The retention job (backend/core/maintenance.py); its failure never stops delivery."""
+    from backend.core import maintenance
+
+    try:
+        result = maintenance.run()
+    except Exception:  # noqa: BLE001 - logged; tried again at the next turn
+        db.session.rollback()
+        log.exception("maintenance failed")
+        return
+    finally:
+        db.session.remove()
+    click.echo(f"maintenance: {result}")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
 @click.option("--batch", "batch_size", default=50, show_default=True, type=click.IntRange(1, 1000))
@@ -33,7 +48,12 @@ def worker_command(once: bool, batch_size: int, lease_seconds: int, interval: fl
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     click.echo(f"worker {worker_id}: delivering (batch {batch_size}, lease {lease_seconds}s)")
+    every = current_app.config.get("MAINTENANCE_EVERY_MINUTES", 60) * 60
+    maintain_at = time.monotonic()  # at start, then every MAINTENANCE_EVERY_MINUTES
     while not stopping:
+        if every and time.monotonic() >= maintain_at:
+            maintain_at = time.monotonic() + every
+            _maintain()
         result = run_batch(worker_id, batch_size, lease_seconds)
         if result.claimed:
             click.echo(f"delivered {result.claimed}: {result.sent} by WeChat, "

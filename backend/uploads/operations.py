@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Union
+from typing import BinaryIO, Optional, Union
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -206,22 +206,27 @@ def media_file(upload_id: int, variant: str):
 
 # ---------------------------------------------------------------------------- cleanup
 
-def cleanup_unattached(older_than: timedelta) -> tuple[int, list[str]]:
-    """Delete the rows of uploads never attached and older than ``older_than``.
+def cleanup_unattached(older_than: timedelta, limit: Optional[int] = None,
+                       now: Optional[datetime] = None) -> tuple[int, list[str]]:
+    """Delete the rows of uploads never attached and older than ``older_than`` (at most
+    ``limit``). An upload any table points at is kept, ``attached_at`` or not.
 
-    Returns (rows deleted, their file keys). Flushes only: the caller commits, then
+    Returns (rows deleted, their file keys). Does not commit: the caller commits, then
     deletes the files, so a failed commit leaves every file in place.
     """
-    cutoff = utcnow() - older_than
-    uploads = db.session.execute(
-        sa.select(Upload).where(Upload.attached_at.is_(None), Upload.created_at < cutoff)
-    ).scalars().all()
-    keys: list[str] = []
-    for upload in uploads:
-        keys.extend([upload.display_key, upload.thumb_key])
-        db.session.delete(upload)
-    db.session.flush()
-    return len(uploads), keys
+    from backend.core.maintenance import unattached_uploads_condition
+
+    ids = (sa.select(Upload.id).where(unattached_uploads_condition(older_than, now))
+           .order_by(Upload.id))
+    if limit is not None:
+        ids = ids.limit(limit)
+    # RETURNING: only the rows this call deleted (another run may be deleting the same)
+    deleted = db.session.execute(
+        sa.delete(Upload).where(Upload.id.in_(ids))
+        .returning(Upload.display_key, Upload.thumb_key)
+        .execution_options(synchronize_session=False)).all()
+    keys = [key for row in deleted for key in row]
+    return len(deleted), keys
 
 
 def sweep_orphan_files(older_than: timedelta, batch: int = 500) -> int:
