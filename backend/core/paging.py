@@ -64,14 +64,17 @@ class PageArgs(QueryArgsSchema):
 
 # --- the answer --------------------------------------------------------------------------
 
-_page_schemas: dict[str, type] = {}
+_page_schemas: dict[str, tuple[Any, type]] = {}
 
 
 def page_schema(item_schema, name: str, **extra: ma.fields.Field) -> type:
     """The documented answer of a list: ``{items, next_cursor, total}`` and ``extra``
-    (a list's own figures, such as an inbox's unread count)."""
+    (a list's own figures, such as an inbox's unread count). Lists of the same items may
+    share one ``name`` (one schema in the OpenAPI document)."""
     if name in _page_schemas:
-        return _page_schemas[name]
+        items, schema = _page_schemas[name]
+        assert items is item_schema and not extra, f"{name} names another page schema"
+        return schema
     fields: dict[str, Any] = {
         "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
         "next_cursor": ma.fields.String(allow_none=True, required=True, metadata={
@@ -81,7 +84,7 @@ def page_schema(item_schema, name: str, **extra: ma.fields.Field) -> type:
     }
     fields.update(extra)
     schema = type(name, (OutSchema,), dict(fields))
-    _page_schemas[name] = schema
+    _page_schemas[name] = (item_schema, schema)
     return schema
 
 
