@@ -663,9 +663,22 @@ def test_my_bookings_pages_through_the_past(client, ctx, monkeypatch):
                         headers=world.h("chen")).get_json()
     assert [b["id"] for b in second["items"]] == [ids[0]] and second["next_cursor"] is None
     for bad in ("x", "99999999999999.1", "1.99999999999"):
-        response = client.get(f"/api/v1/me/bookings?scope=past&cursor={bad}",
-                              headers=world.h("chen"))
-        assert response.status_code == 422, bad
+        for scope in ("past", "upcoming"):
+            response = client.get(f"/api/v1/me/bookings?scope={scope}&cursor={bad}",
+                                  headers=world.h("chen"))
+            assert response.status_code == 422, bad
+            assert list(response.get_json()["error"]["fields"]) == ["cursor"]
+
+
+def test_my_upcoming_bookings_page_soonest_first(client, ctx, monkeypatch):
+    world = build_world(monkeypatch)
+    ids = [book(client, world, "chen", f"{day} 14:00")["id"]
+           for day in ("2026-09-30", "2026-09-29")]  # two: the cap on open bookings
+    first = client.get("/api/v1/me/bookings?limit=1", headers=world.h("chen")).get_json()
+    assert [b["id"] for b in first["items"]] == [ids[1]] and first["next_cursor"]
+    second = client.get(f"/api/v1/me/bookings?limit=1&cursor={first['next_cursor']}",
+                        headers=world.h("chen")).get_json()
+    assert [b["id"] for b in second["items"]] == [ids[0]] and second["next_cursor"] is None
 
 
 GARBAGE = [None, True, -1, 0, 2**31, 2**63, 1.5, "", "x" * 300, "七", [], [1, "a"], {},

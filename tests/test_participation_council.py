@@ -120,7 +120,8 @@ def test_a_council_meeting_with_its_decisions(app, ctx, client, monkeypatch):
         ("3栋楼道加装扶手", "passed", 8), ("上次决议执行情况通报", "failed", 7)]
     listed = client.get(f"/api/v1/communities/{world.places['a'].id}/meetings",
                         headers=world.h("chen")).get_json()
-    assert [x["id"] for x in listed] == [m["id"]]
+    assert [x["id"] for x in listed["items"]] == [m["id"]]
+    assert listed["next_cursor"] is None and listed["total"] == 1
     # each decision is published as a 公示 with its notice period, open to objections
     disclosures = _disclosures(client, world, "决议公示")
     assert [n["title"] for n in disclosures] == ["决议公示：上次决议执行情况通报",
@@ -134,8 +135,7 @@ def test_a_council_meeting_with_its_decisions(app, ctx, client, monkeypatch):
 
 def _disclosures(client, world, prefix: str) -> list[dict]:
     rows = client.get(f"/api/v1/communities/{world.places['a'].id}/notices",
-                      headers=world.h("wang")).get_json()
-    rows = rows["items"] if isinstance(rows, dict) else rows
+                      headers=world.h("wang")).get_json()["items"]
     return sorted((n for n in rows if n["kind"] == "disclosure" and n["title"].startswith(prefix)),
                   key=lambda n: -n["id"])
 

@@ -30,10 +30,10 @@ def test_demo_participation(app, client):
     assert [(h["community_name"], h["status"]) for h in homes] == [("晋阳社区", "confirmed")]
     assert client.get("/api/v1/me/residencies", headers=chen).get_json()[0]["status"] == "pending"
     community = homes[0]["community_id"]
-    notices = client.get("/api/v1/me/notices", headers=wang).get_json()
+    notices = client.get("/api/v1/me/notices", headers=wang).get_json()["items"]
     assert [n["pinned"] for n in notices] == [True]
     proposals = client.get(f"/api/v1/proposals?community_id={community}&sort=support",
-                           headers=wang).get_json()
+                           headers=wang).get_json()["items"]
     assert {p["title"]: p["support_count"] for p in proposals} == {
         "3栋楼道加装扶手": 1, "院坝增设休闲座椅": 1}
     assert all(p["support_threshold"] == 3 for p in proposals)
@@ -58,5 +58,5 @@ def test_demo_participation(app, client):
     r = client.post("/api/v1/auth/login", json={"username": "zhang",
                                                 "password": "linli-staff-demo"})
     staff = f.auth(r.get_json()["token"])
-    queue = client.get("/api/v1/residencies?status=pending", headers=staff).get_json()
+    queue = client.get("/api/v1/residencies?status=pending", headers=staff).get_json()["items"]
     assert [q["name"] for q in queue] == ["小陈"]

@@ -16,7 +16,7 @@ WHO = ("wang", "chen", "li", "zhao", "staff_a", "staff_b", "street", "admin", "w
 
 def _titles(response):
     assert response.status_code == 200, response.get_json()
-    return [n["title"] for n in response.get_json()]
+    return [n["title"] for n in response.get_json()["items"]]
 
 
 def test_staff_publish_and_residents_see_it(app, ctx, client, monkeypatch):
@@ -131,9 +131,9 @@ def test_a_read_counts_once_per_person(app, ctx, client, monkeypatch):
     again = client.post(url, headers=world.h("wang"))
     assert again.get_json() == {"notice_id": n.id, "first_read": False, "read_count": 1}
     client.post(url, headers=world.h("li"))  # another community's resident may read it too
-    mine = client.get("/api/v1/me/notices", headers=world.h("wang")).get_json()
+    mine = client.get("/api/v1/me/notices", headers=world.h("wang")).get_json()["items"]
     assert [(x["read"], x["read_count"]) for x in mine] == [(True, 2)]
-    chen = client.get("/api/v1/me/notices", headers=world.h("chen")).get_json()
+    chen = client.get("/api/v1/me/notices", headers=world.h("chen")).get_json()["items"]
     assert [(x["read"], x["read_count"]) for x in chen] == [(False, 2)]
     # a scheduled notice is not readable by residents yet
     later = notice(world, title="下周", start="2026-10-12 08:00")

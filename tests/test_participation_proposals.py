@@ -198,9 +198,9 @@ def test_content_check_like_ticket_descriptions(app, ctx, client, monkeypatch, f
     assert client.post(f"/api/v1/proposals/{pid}/support",
                        headers=world.h("liu")).status_code == 404
     listed = client.get("/api/v1/proposals", headers=world.h("liu")).get_json()
-    assert listed == []
+    assert listed == {"items": [], "next_cursor": None, "total": 0}
     assert [x["id"] for x in client.get("/api/v1/proposals?mine=true",
-                                        headers=world.h("wang")).get_json()] == [pid]
+                                        headers=world.h("wang")).get_json()["items"]] == [pid]
     assert client.post(f"/api/v1/proposals/{pid}/release", json={},
                        headers=world.h("wang")).status_code == 403
     r = client.post(f"/api/v1/proposals/{pid}/release", json={"note": "已核实"},
@@ -220,12 +220,20 @@ def test_lists_filter_and_sort(app, ctx, client, monkeypatch):
         client.post(f"/api/v1/proposals/{high.id}/support", headers=world.h(who))
     a = world.places["a"].id
     r = client.get(f"/api/v1/proposals?community_id={a}&sort=support", headers=world.h("liu"))
-    assert [x["title"] for x in r.get_json()] == ["多", "少"]
-    assert int(r.headers["X-Pagination"].split('"total": ')[1].split(",")[0]) == 2
+    assert [x["title"] for x in r.get_json()["items"]] == ["多", "少"]
+    assert r.get_json()["total"] == 2 and r.get_json()["next_cursor"] is None
+    # one a page, by supports: the cursor carries the count and the id
+    first = client.get(f"/api/v1/proposals?community_id={a}&sort=support&limit=1",
+                       headers=world.h("liu")).get_json()
+    assert [x["title"] for x in first["items"]] == ["多"] and first["total"] == 2
+    second = client.get(f"/api/v1/proposals?community_id={a}&sort=support&limit=1"
+                        f"&cursor={first['next_cursor']}", headers=world.h("liu")).get_json()
+    assert [x["title"] for x in second["items"]] == ["少"]
+    assert second["next_cursor"] is None and second["total"] is None
     r = client.get(f"/api/v1/proposals?community_id={a}", headers=world.h("liu"))
-    assert [x["id"] for x in r.get_json()] == [high.id, low.id]
+    assert [x["id"] for x in r.get_json()["items"]] == [high.id, low.id]
     r = client.get("/api/v1/proposals?state=on_agenda", headers=world.h("liu"))
-    assert r.get_json() == []
+    assert r.get_json()["items"] == []
     assert client.get("/api/v1/proposals?state=nope", headers=world.h("liu")).status_code == 422
 
 

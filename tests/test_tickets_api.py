@@ -509,6 +509,12 @@ def test_tasks_nearest_first_or_overdue_first(client, ctx):
     by_deadline = client.get("/api/v1/worker/tasks", headers=h).get_json()["items"]
     assert [t["id"] for t in by_deadline] == [far, near]
     assert by_deadline[0]["overdue"] is True
+    # one a page: the cursor is the position in the sorted list, total the tasks held
+    first = client.get("/api/v1/worker/tasks?limit=1", headers=h).get_json()
+    assert [t["id"] for t in first["items"]] == [far] and first["total"] == 2
+    second = client.get(f"/api/v1/worker/tasks?limit=1&cursor={first['next_cursor']}",
+                        headers=h).get_json()
+    assert [t["id"] for t in second["items"]] == [near] and second["next_cursor"] is None
     assert client.get("/api/v1/worker/tasks", headers=world.h("worker_b")).get_json()["items"] == []
 
 

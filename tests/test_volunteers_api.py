@@ -79,7 +79,7 @@ def test_approval_team_leader_approves_and_removes(app, ctx, client, monkeypatch
     _error(client.post(url, headers=world.h("liu")), 403)
     _error(client.post(url, headers=world.h("staff_b")), 403)
     pending = client.get(f"{API}/volunteer-teams/{team}/members?status=pending",
-                         headers=world.h("leader")).get_json()
+                         headers=world.h("leader")).get_json()["items"]
     assert [m["user_id"] for m in pending] == [chen]
     assert pending[0]["phone"] == "13900000202"  # the leader sees the phone
     r = client.post(url, headers=world.h("leader"))
@@ -129,7 +129,7 @@ def test_phone_masked_except_to_self_and_leaders(app, ctx, client, monkeypatch):
     url = f"{API}/volunteer-teams/{team}/members"
 
     def liu_phone(who):
-        rows = client.get(url, headers=world.h(who)).get_json()
+        rows = client.get(url, headers=world.h(who)).get_json()["items"]
         return next(m["phone"] for m in rows if m["user_id"] == world.id("liu"))
 
     assert liu_phone("leader") == "13900000203"
@@ -144,7 +144,7 @@ def test_phone_masked_except_to_self_and_leaders(app, ctx, client, monkeypatch):
     assert liu_phone("chen") == "139****0203"
 
     def liu_name(who):
-        rows = client.get(url, headers=world.h(who)).get_json()
+        rows = client.get(url, headers=world.h(who)).get_json()["items"]
         return next(m["name"] for m in rows if m["user_id"] == world.id("liu"))
 
     real = liu_name("liu")
@@ -205,7 +205,7 @@ def test_leader_plans_activity_and_the_waitlist_moves_up(app, ctx, client, monke
     r = client.post(f"{API}/volunteer-activities/{aid}/withdraw", headers=world.h("liu"))
     assert r.status_code == 200 and r.get_json()["status"] == "withdrawn"
     rows = client.get(f"{API}/volunteer-activities/{aid}/signups",
-                      headers=world.h("leader")).get_json()
+                      headers=world.h("leader")).get_json()["items"]
     status = {row["user_id"]: row["status"] for row in rows}
     assert status[world.id("r00")] == "signed" and status[world.id("r01")] == "waitlisted"
     out = db.session.execute(sa.select(OutboxMessage)).scalars().all()
@@ -477,7 +477,7 @@ def test_record_of_service_html(app, ctx, client, monkeypatch):
                  "仅为本平台记录", "002X"):
         assert text in html, text
     assert "11010519491231002X" not in html and "13900000203" not in html
-    mine = client.get(f"{API}/me/service-records", headers=world.h("liu")).get_json()
+    mine = client.get(f"{API}/me/service-records", headers=world.h("liu")).get_json()["items"]
     assert [m["hours"] for m in mine] == [3.5]
 
 
@@ -506,7 +506,7 @@ def test_journey_liu(app, ctx, client, monkeypatch):
                     json={"code": _code(client, world, act)}, headers=world.h("liu"))
     assert r.get_json()["hours"] == 3.5
     pending = client.get(f"{API}/volunteer-teams/{world.teams['huzhu'].id}/pending-records",
-                         headers=world.h("leader")).get_json()
+                         headers=world.h("leader")).get_json()["items"]
     assert [p["user_id"] for p in pending] == [world.id("liu")]
     client.post(f"{API}/service-records/{pending[0]['id']}/approve", json={},
                 headers=world.h("leader"))

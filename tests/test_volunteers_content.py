@@ -40,7 +40,7 @@ def _count() -> int:
 def _listed(client, world, who) -> list[int]:
     r = client.get(f"{API}/volunteer-activities", headers=world.h(who))
     assert r.status_code == 200, r.get_json()
-    return [a["id"] for a in r.get_json()]
+    return [a["id"] for a in r.get_json()["items"]]
 
 
 def test_risky_text_is_refused_and_nothing_is_saved(app, ctx, client, monkeypatch, fake_wechat):
@@ -198,7 +198,8 @@ def test_held_text_never_reaches_a_resident(app, ctx, client, monkeypatch, fake_
         text = r.get_data(as_text=True)
         assert secret not in text and "微信号" not in text, path
         seen.append((path, r.status_code))
-    records = client.get(f"{API}/me/service-records", headers=world.h("liu")).get_json()
+    records = client.get(f"{API}/me/service-records",
+                         headers=world.h("liu")).get_json()["items"]
     assert [(x["activity_title"], x["hours"]) for x in records] == [("（内容审核中）", 2.0)]
     inbox = client.get(f"{API}/me/notifications", headers=world.h("liu")).get_json()["items"]
     assert [n["title"] for n in inbox] == ["志愿活动已取消"]

@@ -1,7 +1,7 @@
-"""Keyset pages for the volunteer lists that grow: activities, a team's roster, an
-activity's sign-ups, my service records, a team's pending records. The body stays the
-list it always was; the next page's cursor comes in ``X-Next-Cursor`` (and ``Link``),
-absent on the last page. Walking the pages gives every row once, in order."""
+"""Keyset pages for the volunteer lists that grow: teams, activities, a team's roster, an
+activity's sign-ups, my service records, a team's pending records. Each answers the one
+list shape (``{items, next_cursor, total}``, backend/core/paging.py); ``next_cursor`` is
+null on the last page. Walking the pages gives every row once, in order."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,7 +10,7 @@ import pytest
 
 from backend.extensions import db
 from backend.volunteers.models import (
-    ActivitySignup, ServiceRecord, VolunteerActivity,
+    ActivitySignup, ServiceRecord, VolunteerActivity, VolunteerTeam,
 )
 from tests import volunteers_world as vw
 from tests.volunteers_world import build_world
@@ -27,15 +27,15 @@ def _walk(client, headers, url, limit, key="id"):
         r = client.get(page_url, headers=headers)
         assert r.status_code == 200, r.get_json()
         body = r.get_json()
-        assert isinstance(body, list) and len(body) <= limit
-        keys += [row[key] for row in body]
+        assert set(body) == {"items", "next_cursor", "total"}
+        assert len(body["items"]) <= limit
+        assert "X-Next-Cursor" not in r.headers and "Link" not in r.headers
+        keys += [row[key] for row in body["items"]]
         pages += 1
-        cursor = r.headers.get("X-Next-Cursor")
+        cursor = body["next_cursor"]
         if cursor is None:
-            assert "Link" not in r.headers
             return keys, pages
-        assert len(body) == limit
-        assert r.headers["Link"].endswith('rel="next"') and cursor in r.headers["Link"]
+        assert len(body["items"]) == limit
         assert pages < 100
 
 
@@ -74,7 +74,7 @@ def test_activities_walk_every_visible_row_once(app, ctx, client, monkeypatch):
     assert keys == [a.id for a in latest_first]
     # without a limit: the first 100, as before, and no next page here
     r = client.get(f"{API}/volunteer-activities", headers=world.h("liu"))
-    assert len(r.get_json()) == 17 and "X-Next-Cursor" not in r.headers
+    assert len(r.get_json()["items"]) == 17 and r.get_json()["next_cursor"] is None
 
 
 def test_roster_walks_leaders_first(app, ctx, client, monkeypatch):
@@ -136,8 +136,21 @@ def test_my_records_and_pending_records_walk(app, ctx, client, monkeypatch):
     assert keys == sorted(r.id for r in records)
 
 
+def test_teams_walk_by_community(app, ctx, client, monkeypatch):
+    world = build_world(monkeypatch)
+    extra = [VolunteerTeam(place_id=world.places["b"].id, name=f"队{i}") for i in range(4)]
+    db.session.add_all(extra)
+    db.session.commit()
+    teams = sorted(list(world.teams.values()) + extra, key=lambda t: (t.place_id, t.id))
+    keys, pages = _walk(client, world.h("liu"), f"{API}/volunteer-teams", 2)
+    assert keys == [t.id for t in teams] and pages == 4
+    keys, _ = _walk(client, world.h("liu"),
+                    f"{API}/volunteer-teams?place_id={world.places['b'].id}", 3)
+    assert keys == [t.id for t in teams if t.place_id == world.places["b"].id]
+
+
 @pytest.mark.parametrize("path", [
-    "/volunteer-activities", "/volunteer-teams/{team}/members",
+    "/volunteer-teams", "/volunteer-activities", "/volunteer-teams/{team}/members",
     "/volunteer-activities/{act}/signups", "/me/service-records",
     "/volunteer-teams/{team}/pending-records",
 ])

@@ -21,6 +21,7 @@ from backend.core import permissions
 from backend.core.auth import current_user, login_required
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
+from backend.core.paging import page
 from backend.core.schemas import audience_views
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
@@ -295,7 +296,7 @@ def my_bookings(args):
     """My bookings with their codes: upcoming (soonest first) or past (latest first)."""
     rows, cursor = ops.my_bookings(current_user(), args["scope"], args["limit"],
                                    args.get("cursor"))
-    return {"items": [presenters.resident_view(b) for b in rows], "next_cursor": cursor}
+    return page([presenters.resident_view(b) for b in rows], cursor)
 
 
 @blp.route("/me/booking-status", methods=["GET"])

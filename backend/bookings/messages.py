@@ -86,7 +86,6 @@ register({
     "booking_range_invalid": {
         "zh": "开始日期不能晚于结束日期。", "en": "The start date is after the end date.",
     },
-    "booking_cursor_invalid": {"zh": "分页游标无效。", "en": "The page cursor is invalid."},
     "booking_cap_reached": {
         "zh": "您已有 {count} 个未完成的预约（最多 {max} 个），请办理或取消后再预约。",
         "en": "You already have {count} open bookings (at most {max}); attend or cancel one first.",

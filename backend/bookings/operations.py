@@ -38,6 +38,7 @@ from backend.core.errors import ApiError, field_error
 from backend.core.i18n import current_language, t
 from backend.core.models import utcnow
 from backend.core import workcalendar
+from backend.core.paging import keyset_page
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
 from backend.places.models import Place, PlaceLevel, read_revision, watch_revision
@@ -911,35 +912,16 @@ def day_list(centre: ServiceCentre, day: Optional[date], counter_id: Optional[in
 
 def my_bookings(user: User, scope: str, limit: int, cursor: Optional[str]) -> tuple[list[Booking], Optional[str]]:
     """upcoming: open bookings not yet over, soonest first (never more than the cap plus
-    today's check-ins); past: everything else, latest first, by keyset cursor."""
+    today's check-ins); past: everything else, latest first. Keyset pages on (start, id)."""
     now = utcnow()
     base = (sa.select(Booking).where(Booking.resident_id == user.id)
             .options(so.joinedload(Booking.item), so.joinedload(Booking.centre)))
     upcoming = sa.and_(Booking.status.in_(ACTIVE_STATUSES), Booking.end_at > now)
     if scope == "upcoming":
-        rows = db.session.execute(base.where(upcoming).order_by(Booking.start_at, Booking.id)
-                                  .limit(limit)).unique().scalars().all()
-        return list(rows), None
-    query = base.where(sa.not_(upcoming)).order_by(Booking.start_at.desc(), Booking.id.desc())
-    if cursor:
-        at, last_id = _read_cursor(cursor)
-        query = query.where(sa.or_(Booking.start_at < at,
-                                   sa.and_(Booking.start_at == at, Booking.id < last_id)))
-    rows = list(db.session.execute(query.limit(limit + 1)).unique().scalars())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = f"{int(last.start_at.timestamp())}.{last.id}"
-    return rows, next_cursor
-
-
-def _read_cursor(cursor: str) -> tuple[datetime, int]:
-    match = re.fullmatch(r"(\d{1,11})\.(\d{1,10})", cursor)
-    if not match or int(match.group(2)) > MAX_INT or int(match.group(1)) > 4102444800:
-        raise field_error("cursor", "booking_cursor_invalid")
-    return (datetime.fromtimestamp(int(match.group(1)), tz=timezone.utc),
-            int(match.group(2)))
+        return keyset_page(base.where(upcoming), (Booking.start_at, Booking.id), ("dt", "int"),
+                           False, cursor, limit)
+    return keyset_page(base.where(sa.not_(upcoming)), (Booking.start_at, Booking.id),
+                       ("dt", "int"), True, cursor, limit)
 
 
 # --- administration: items, centres, counters, rules, closures ------------------------

@@ -13,6 +13,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.bookings.slots import CLOSED_REASONS
+from backend.core.paging import PageArgs, page_schema
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 from backend.core.workcalendar import SHANGHAI
 
@@ -92,11 +93,9 @@ class CancelArgs(ArgsSchema):
     reason = ma.fields.String(load_default="", validate=validate.Length(max=200))
 
 
-class MyBookingsArgs(QueryArgsSchema):
+class MyBookingsArgs(PageArgs):
     scope = ma.fields.String(load_default="upcoming",
                              validate=validate.OneOf(["upcoming", "past"]))
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = ma.fields.String(validate=validate.Length(max=40))
 
 
 # --- input: staff ----------------------------------------------------------------------
@@ -425,9 +424,7 @@ class BookingStaffSchema(OutSchema):
     reschedule_count = ma.fields.Integer()
 
 
-class BookingPageSchema(OutSchema):
-    items = ma.fields.List(ma.fields.Nested(BookingResidentSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+BookingPageSchema = page_schema(BookingResidentSchema, "BookingPage")
 
 
 class DayCounterSchema(CounterRefSchema):

@@ -15,7 +15,7 @@ from backend.notify.schemas import (
     ReadAllSchema, SubscriptionArgs, TemplatesSchema,
 )
 from backend.notify.templates import template_ids
-from backend.tickets.presenters import decode_cursor, encode_cursor
+from backend.core.paging import keyset_page, page
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1",
                 description="The in-app inbox and WeChat subscribe-message consent")
@@ -41,14 +41,9 @@ def inbox(args):
     query = sa.select(Notification).where(Notification.user_id == user.id)
     if args.get("unread"):
         query = query.where(Notification.read_at.is_(None))
-    if args.get("cursor"):
-        (last_id,) = decode_cursor(args["cursor"], ("int",))
-        query = query.where(Notification.id < last_id)
-    limit = args["limit"]
-    rows = db.session.execute(query.order_by(Notification.id.desc()).limit(limit + 1)).scalars().all()
-    cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return {"items": [_out(n) for n in rows[:limit]], "next_cursor": cursor,
-            "unread_count": _unread(user.id)}
+    rows, cursor = keyset_page(query, (Notification.id,), ("int",), True, args.get("cursor"),
+                               args["limit"])
+    return page([_out(n) for n in rows], cursor, unread_count=_unread(user.id))
 
 
 @blp.route("/me/notifications/<int:notification_id>/read", methods=["POST"])

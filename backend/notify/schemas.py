@@ -3,7 +3,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
+from backend.core.paging import PageArgs, page_schema
+from backend.core.schemas import ArgsSchema, OutSchema
 
 
 class NotificationSchema(OutSchema):
@@ -16,15 +17,11 @@ class NotificationSchema(OutSchema):
     read = ma.fields.Boolean()
 
 
-class NotificationPageSchema(OutSchema):
-    items = ma.fields.List(ma.fields.Nested(NotificationSchema))
-    next_cursor = ma.fields.String(allow_none=True)
-    unread_count = ma.fields.Integer()
+NotificationPageSchema = page_schema(NotificationSchema, "NotificationPage",
+                                     unread_count=ma.fields.Integer())
 
 
-class NotificationListArgs(QueryArgsSchema):
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = ma.fields.String(validate=validate.Length(max=200))
+class NotificationListArgs(PageArgs):
     unread = ma.fields.Boolean()
 
 

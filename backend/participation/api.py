@@ -12,6 +12,7 @@ from backend.core.auth import current_user, login_required
 from backend.core.content_check import PASS
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
+from backend.core.paging import page, page_schema
 from backend.extensions import db
 from backend.participation import council as council_ops
 from backend.participation import fund as fund_ops
@@ -28,7 +29,8 @@ from backend.participation.schemas import (
     AcceptanceArgs, AcceptanceSchema, AgendaItemArgs, AgendaItemSchema, AnswerArgs,
     BallotArgs, BallotSchema, BudgetLineArgs, BudgetLineSchema, CouncilMemberSchema,
     DecisionArgs, DecisionReasonArgs, EndReasonArgs, ExpenseArgs, FundArgs, FundPatchArgs,
-    FundSchema, HouseholdImportArgs, HouseholdSchema, ImportResultSchema, IncomeArgs,
+    FundSchema, HouseholdImportArgs, HouseholdListArgs, HouseholdSchema, ImportResultSchema,
+    IncomeArgs,
     IncomeSchema, LedgerSchema, MeetingArgs, MeetingListArgs, MeetingPatchArgs,
     MeetingSchema, MemberArgs, MemberListArgs, MemberPatchArgs, NoticeArgs, NoticeListArgs,
     NoticePatchArgs, NoticeReadSchema, NoticeSchema, ObjectionAnswerArgs, ObjectionArgs,
@@ -116,11 +118,10 @@ def end_residency(args, residency_id):
 @blp.route("/residencies", methods=["GET"])
 @login_required()
 @blp.arguments(ResidencyListArgs, location="query")
-@blp.response(200, ResidencySchema(many=True))
-@blp.paginate(page_size=50, max_page_size=200)
-def residencies(args, pagination_parameters):
+@blp.response(200, page_schema(ResidencySchema, "ResidencyPage"))
+def residencies(args):
     """Residencies of my area (staff), oldest declaration first; filter by community and
-    status (`pending`: the confirmation queue)."""
+    status (`pending`: the confirmation queue); `total` on the first page."""
     user = current_user()
     if not permissions.is_staff(user):
         raise ApiError(403, "forbidden")
@@ -128,8 +129,9 @@ def residencies(args, pagination_parameters):
         _community_to_manage(args["community_id"])
     scope = None if permissions.is_admin(user) else user.scope_place
     query = residency_ops.residency_query(scope, args.get("community_id"), args.get("status"))
-    rows = common.page(query, pagination_parameters, Residency.declared_at, Residency.id)
-    return [presenters.residency(r) for r in rows]
+    rows, cursor, total = common.page(query, (Residency.declared_at, Residency.id),
+                                      ("dt", "int"), False, args)
+    return page([presenters.residency(r) for r in rows], cursor, total)
 
 
 @blp.route("/residencies/<int:residency_id>", methods=["GET"])
@@ -177,13 +179,15 @@ def import_households(args, community_id):
 
 @blp.route("/communities/<int:community_id>/households", methods=["GET"])
 @login_required()
-@blp.response(200, HouseholdSchema(many=True))
-@blp.paginate(page_size=50, max_page_size=200)
-def households(community_id, pagination_parameters):
-    """The community's imported household register (staff)."""
+@blp.arguments(HouseholdListArgs, location="query")
+@blp.response(200, page_schema(HouseholdSchema, "HouseholdPage"))
+def households(args, community_id):
+    """The community's imported household register (staff), in address order; `total` on
+    the first page."""
     community = _community_to_manage(community_id)
-    return common.page(residency_ops.household_query(community), pagination_parameters,
-                       Household.address_key, Household.id)
+    return page(*common.page(residency_ops.household_query(community),
+                             (Household.address_key, Household.id), ("str", "int"), False,
+                             args))
 
 
 # --- notices ---------------------------------------------------------------------------
@@ -191,9 +195,8 @@ def households(community_id, pagination_parameters):
 @blp.route("/communities/<int:community_id>/notices", methods=["GET"])
 @login_required()
 @blp.arguments(NoticeListArgs, location="query")
-@blp.response(200, NoticeSchema(many=True))
-@blp.paginate(page_size=20, max_page_size=100)
-def community_notices(args, community_id, pagination_parameters):
+@blp.response(200, page_schema(NoticeSchema, "NoticePage"))
+def community_notices(args, community_id):
     """The community's current notices, pinned first, newest first (anyone logged in);
     `include_all` (the community's staff) adds scheduled, expired and withdrawn ones."""
     user = current_user()
@@ -202,8 +205,13 @@ def community_notices(args, community_id, pagination_parameters):
     if include_all and not permissions.can_manage_community(user, community):
         raise ApiError(403, "forbidden")
     query = notice_ops.notice_query([community.id], include_all, args.get("kind"))
-    return presenters.notices(user, common.page(query, pagination_parameters,
-                                                *notice_ops.NOTICE_ORDER))
+    return _notice_page(user, query, args)
+
+
+def _notice_page(user, query, args: dict) -> dict:
+    rows, cursor, total = common.page(query, notice_ops.NOTICE_KEYS,
+                                      notice_ops.NOTICE_KINDS_OF_KEYS, True, args)
+    return page(presenters.notices(user, rows), cursor, total)
 
 
 @blp.route("/communities/<int:community_id>/notices", methods=["POST"])
@@ -221,16 +229,14 @@ def publish_notice(args, community_id):
 @blp.route("/me/notices", methods=["GET"])
 @login_required()
 @blp.arguments(NoticeListArgs, location="query")
-@blp.response(200, NoticeSchema(many=True))
-@blp.paginate(page_size=20, max_page_size=100)
-def my_notices(args, pagination_parameters):
+@blp.response(200, page_schema(NoticeSchema, "NoticePage"))
+def my_notices(args):
     """The mini-program home: current notices of the communities where I declared a home
     (confirmed or pending), pinned first, newest first, with `read` for each."""
     user = current_user()
     query = notice_ops.notice_query(notice_ops.home_community_ids(user), False,
                                     args.get("kind"))
-    return presenters.notices(user, common.page(query, pagination_parameters,
-                                                *notice_ops.NOTICE_ORDER))
+    return _notice_page(user, query, args)
 
 
 @blp.route("/notices/<int:notice_id>", methods=["GET"])
@@ -332,16 +338,16 @@ def file_proposal(args):
 @blp.route("/proposals", methods=["GET"])
 @login_required()
 @blp.arguments(ProposalListArgs, location="query")
-@blp.response(200, ProposalSchema(many=True))
-@blp.paginate(page_size=20, max_page_size=100)
-def list_proposals(args, pagination_parameters):
+@blp.response(200, page_schema(ProposalSchema, "ProposalPage"))
+def list_proposals(args):
     """Proposals, newest first or by supports (`sort=support`); by community, state, or
     only mine. Held ones appear only to their author and the community's staff."""
     user = current_user()
     query = proposal_ops.proposal_query(user, args.get("community_id"), args.get("state"),
                                         args["mine"])
-    rows = common.page(query, pagination_parameters, *proposal_ops.SORTS[args["sort"]])
-    return presenters.proposals(user, rows)
+    keys, kinds = proposal_ops.SORT_KEYS[args["sort"]]
+    rows, cursor, total = common.page(query, keys, kinds, True, args)
+    return page(presenters.proposals(user, rows), cursor, total)
 
 
 @blp.route("/proposals/<int:proposal_id>", methods=["GET"])
@@ -463,14 +469,14 @@ def update_council_member(args, member_id):
 @blp.route("/communities/<int:community_id>/meetings", methods=["GET"])
 @login_required()
 @blp.arguments(MeetingListArgs, location="query")
-@blp.response(200, MeetingSchema(many=True))
-@blp.paginate(page_size=20, max_page_size=100)
-def meetings(args, community_id, pagination_parameters):
+@blp.response(200, page_schema(MeetingSchema, "MeetingPage"))
+def meetings(args, community_id):
     """Council and yard meetings of the community, latest first, with their decisions."""
     community = common.get_community(community_id)
-    rows = common.page(council_ops.meeting_query(community.id, args.get("kind")),
-                       pagination_parameters, Meeting.held_at.desc(), Meeting.id.desc())
-    return [_meeting_body(r) for r in rows]
+    query = council_ops.meeting_query(community.id, args.get("kind"))
+    rows, cursor, total = common.page(query, (Meeting.held_at, Meeting.id), ("dt", "int"),
+                                      True, args)
+    return page([_meeting_body(r) for r in rows], cursor, total)
 
 
 @blp.route("/communities/<int:community_id>/meetings", methods=["POST"])

@@ -110,8 +110,10 @@ def notice_query(community_ids: Iterable[int], include_all: bool = False,
     return q
 
 
-NOTICE_ORDER = (CommunityNotice.pinned.desc(), CommunityNotice.publish_from.desc(),
-                CommunityNotice.id.desc())
+# pinned first, then newest first: the keys of a keyset page, all descending
+NOTICE_KEYS = (CommunityNotice.pinned, CommunityNotice.publish_from, CommunityNotice.id)
+NOTICE_KINDS_OF_KEYS = ("bool", "dt", "int")
+NOTICE_ORDER = tuple(key.desc() for key in NOTICE_KEYS)
 
 
 def home_community_ids(user) -> list[int]:

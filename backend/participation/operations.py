@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from backend.core.errors import ApiError, field_error
 from backend.core.models import utcnow  # noqa: F401  (the one clock; tests replace it)
+from backend.core.paging import first_page_total, keyset_page
 from backend.extensions import db
 from backend.participation import messages  # noqa: F401  (registers the messages)
 from backend.participation.models import Residency, ResidencyStatus
@@ -89,15 +90,12 @@ def communities_of(user_id: int, statuses=(ResidencyStatus.confirmed.value,)) ->
     ).scalars())
 
 
-def page(query, pagination_parameters, *order_by):
-    """One page of ``query`` (flask-smorest pagination: sets the total for the header)."""
-    pagination_parameters.item_count = db.session.execute(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    ).scalar_one()
-    size = pagination_parameters.page_size
-    return list(db.session.execute(
-        query.order_by(*order_by).offset((pagination_parameters.page - 1) * size).limit(size)
-    ).scalars())
+def page(query, keys: tuple, kinds: tuple[str, ...], descending: bool, args: dict) -> tuple:
+    """One keyset page of ``query`` for ``args`` (limit, cursor): the rows, the next cursor
+    and the number of matches (on the first page only; these lists showed it)."""
+    rows, cursor = keyset_page(query, keys, kinds, descending, args.get("cursor"),
+                               args["limit"])
+    return rows, cursor, first_page_total(query, args.get("cursor"))
 
 
 def claim_uploads(owner, photo_ids, field: str, limit: int = 9) -> list:

@@ -261,7 +261,9 @@ def proposal_query(viewer, community_id: Optional[int], state: Optional[str],
     return q.where(visible)
 
 
-SORTS = {
-    "new": (Proposal.created_at.desc(), Proposal.id.desc()),
-    "support": (Proposal.support_count.desc(), Proposal.id.desc()),
+# each sort: its keys (all descending) and their kinds in a page cursor
+SORT_KEYS = {
+    "new": ((Proposal.created_at, Proposal.id), ("dt", "int")),
+    "support": ((Proposal.support_count, Proposal.id), ("int", "int")),
 }
+SORTS = {name: tuple(key.desc() for key in keys) for name, (keys, _) in SORT_KEYS.items()}

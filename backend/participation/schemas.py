@@ -6,6 +6,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.bookings.schemas import DAY_RANGE, ID_RANGE, PHONE, LocalDateTime
+from backend.core.fields import Id
+from backend.core.paging import PageArgs, limit_field
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 
 RESIDENCY_STATUSES = ["pending", "confirmed", "rejected", "ended"]
@@ -62,8 +64,9 @@ class ResidencyArgs(ArgsSchema):
         "description": "Phone to match the register; default the account's phone"})
 
 
-class ResidencyListArgs(QueryArgsSchema):
-    community_id = ma.fields.Integer(validate=ID_RANGE)
+class ResidencyListArgs(PageArgs):
+    limit = limit_field(50)
+    community_id = Id()
     status = ma.fields.String(validate=validate.OneOf(RESIDENCY_STATUSES))
 
 
@@ -147,7 +150,11 @@ class NoticePatchArgs(ArgsSchema):
     pinned = ma.fields.Boolean()
 
 
-class NoticeListArgs(QueryArgsSchema):
+class HouseholdListArgs(PageArgs):
+    limit = limit_field(50)
+
+
+class NoticeListArgs(PageArgs):
     kind = ma.fields.String(validate=validate.OneOf(NOTICE_KINDS))
     include_all = ma.fields.Boolean(load_default=False, metadata={
         "description": "Staff of the community: scheduled, expired and withdrawn too"})
@@ -196,8 +203,8 @@ class ProposalArgs(ArgsSchema):
         "description": "Staff only: the yard meeting (坝坝会) this is filed for"})
 
 
-class ProposalListArgs(QueryArgsSchema):
-    community_id = ma.fields.Integer(validate=ID_RANGE)
+class ProposalListArgs(PageArgs):
+    community_id = Id()
     state = ma.fields.String(validate=validate.OneOf(PROPOSAL_STATES))
     sort = ma.fields.String(load_default="new", validate=validate.OneOf(["new", "support"]))
     mine = ma.fields.Boolean(load_default=False, metadata={"description": "Only mine"})
@@ -332,7 +339,7 @@ class MeetingPatchArgs(ArgsSchema):
     minutes = _text(50000)
 
 
-class MeetingListArgs(QueryArgsSchema):
+class MeetingListArgs(PageArgs):
     kind = ma.fields.String(validate=validate.OneOf(["council", "yard"]))
 
 

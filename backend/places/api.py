@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.core.auth import login_required
 from backend.core.errors import ApiError
+from backend.core.paging import first_page_total, keyset_page, page, page_schema
 from backend.extensions import db
 from backend.places import operations as ops
 from backend.places.models import Place
@@ -35,10 +36,10 @@ def locate(args):
 @blp.route("", methods=["GET"])
 @login_required()
 @blp.arguments(PlaceListArgs, location="query")
-@blp.response(200, PlaceSchema(many=True))
-@blp.paginate(page_size=50, max_page_size=200)
-def list_places(args, pagination_parameters):
-    """Places, filtered by parent, level or code prefix (paginated, 200 at most a page)."""
+@blp.response(200, page_schema(PlaceSchema, "PlacePage"))
+def list_places(args):
+    """Places in code order, filtered by parent, level or code prefix; `total` on the
+    first page."""
     query = sa.select(Place)
     if args.get("parent_id"):
         query = query.where(Place.parent_id == args["parent_id"])
@@ -46,13 +47,9 @@ def list_places(args, pagination_parameters):
         query = query.where(Place.level == args["level"])
     if args.get("code_prefix"):
         query = query.where(Place.code.startswith(args["code_prefix"], autoescape=True))
-    pagination_parameters.item_count = db.session.execute(
-        sa.select(sa.func.count()).select_from(query.subquery())
-    ).scalar_one()
-    page, per_page = pagination_parameters.page, pagination_parameters.page_size
-    return db.session.execute(
-        query.order_by(Place.code).offset((page - 1) * per_page).limit(per_page)
-    ).scalars().all()
+    rows, cursor = keyset_page(query, (Place.code,), ("str",), False, args.get("cursor"),
+                               args["limit"])
+    return page(rows, cursor, first_page_total(query, args.get("cursor")))
 
 
 @blp.route("/<int:place_id>", methods=["GET"])

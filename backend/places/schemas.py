@@ -3,7 +3,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.core.fields import Id
 from backend.core.i18n import t
+from backend.core.paging import PageArgs, limit_field
 from backend.core.schemas import OutSchema, QueryArgsSchema
 
 
@@ -16,11 +18,13 @@ class LocateArgs(QueryArgsSchema):
                                                   error="Must be between -180 and 180."))
 
 
-class PlaceListArgs(QueryArgsSchema):
-    parent_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+class PlaceListArgs(PageArgs):
+    limit = limit_field(50)
+    parent_id = Id()
     level = ma.fields.String(validate=validate.OneOf(
         ["district", "street", "community", "grid2", "grid3", "grid4"]))
-    code_prefix = ma.fields.String(validate=validate.Regexp(r"^[0-9]{1,18}$"))
+    code_prefix = ma.fields.String(validate=[validate.Length(min=1, max=18),
+                                             validate.Regexp(r"^[0-9]{1,18}$")])
 
 
 class PlaceSchema(OutSchema):

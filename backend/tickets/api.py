@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+import marshmallow as ma
 import sqlalchemy as sa
 from flask import jsonify, request
 from flask_smorest import Blueprint
@@ -17,6 +18,7 @@ from backend.core.content_check import (
 from backend.core.errors import ApiError
 from backend.core.i18n import t
 from backend.core.idempotency import idempotent
+from backend.core.paging import page, page_schema
 from backend.core.schemas import audience_views
 from backend.extensions import db
 from backend.places.models import Place
@@ -30,14 +32,16 @@ from backend.tickets.schemas import (
     PatrolReportArgs, PublicListArgs, QueueArgs, RatingArgs, ReasonArgs, ResolveArgs,
     ReworkArgs, SupplementArgs, TaskArgs, TaskDetailSchema, TaskSchema, TicketCreateArgs,
     TicketPublicSchema, TicketResidentSchema, TicketStaffRowSchema, TicketStaffSchema,
-    TicketSummarySchema, page_schema,
+    TicketSummarySchema,
 )
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1",
                 description="Reports (事件): residents, the public, staff and grid workers")
 
 STAFF = (Role.staff.value, Role.admin.value)
-QueuePage = page_schema(TicketStaffRowSchema, "QueuePage")
+QueuePage = page_schema(TicketStaffRowSchema, "QueuePage", total_capped=ma.fields.Boolean(
+    metadata={"description": "true when more than `total` match: totals stop counting at "
+                             "10,000"}))
 SummaryPage = page_schema(TicketSummarySchema, "TicketSummaryPage")
 PublicPage = page_schema(TicketPublicSchema, "PublicTicketPage")
 TaskPage = page_schema(TaskSchema, "TaskPage")
@@ -128,7 +132,7 @@ def my_tickets(args):
     """The tickets I reported (or follow), newest first; cursor pagination."""
     rows, cursor = queries.my_tickets(current_user(), args["relation"], args.get("cursor"),
                                       args["limit"])
-    return {"items": rows, "next_cursor": cursor, "total": None}
+    return page(rows, cursor)
 
 
 @blp.route("/tickets/<int:ticket_id>", methods=["GET"])
@@ -222,8 +226,7 @@ def rate(args, ticket_id):
 def public_tickets(args):
     """Public tickets: no reporter, no contact, the location rounded to about 100 m."""
     rows, cursor = queries.public_list(args)
-    return {"items": [presenters.public_view(t) for t in rows], "next_cursor": cursor,
-            "total": None}
+    return page([presenters.public_view(t) for t in rows], cursor)
 
 
 @blp.route("/public/tickets/<int:ticket_id>", methods=["GET"])
@@ -245,8 +248,8 @@ def public_ticket(ticket_id):
 def staff_queue(args):
     """The triage queue of my area: filters, sorted by deadline, cursor pagination, total."""
     rows, cursor, total = queries.queue(current_user(), args)
-    return {"items": [presenters.staff_row(t) for t in rows], "next_cursor": cursor,
-            "total": total.count, "total_capped": total.capped}
+    return page([presenters.staff_row(t) for t in rows], cursor, total.count,
+                total_capped=total.capped)
 
 
 def _staff_ticket(ticket_id: int) -> Ticket:
@@ -359,10 +362,10 @@ def bulk(args):
 @blp.response(200, TaskPage)
 def tasks(args):
     """My open tasks: nearest first when I give my location, otherwise overdue first."""
-    pairs = queries.worker_tasks(current_user(), args.get("lat"), args.get("lng"),
-                                 args["limit"])
-    return {"items": [presenters.task_row(t, d) for t, d in pairs], "next_cursor": None,
-            "total": len(pairs)}
+    pairs, cursor, total = queries.worker_tasks(current_user(), args.get("lat"),
+                                                args.get("lng"), args.get("cursor"),
+                                                args["limit"])
+    return page([presenters.task_row(t, d) for t, d in pairs], cursor, total)
 
 
 def _assigned_ticket(ticket_id: int) -> Ticket:

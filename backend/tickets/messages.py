@@ -75,5 +75,4 @@ register({
     "date_range_invalid": {
         "zh": "开始日期不能晚于结束日期。", "en": "The start date is after the end date.",
     },
-    "cursor_invalid": {"zh": "分页游标无效。", "en": "The page cursor is invalid."},
 })

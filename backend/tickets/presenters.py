@@ -1,10 +1,7 @@
 """Turn tickets into the dicts the per-audience schemas dump."""
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Optional
@@ -14,7 +11,6 @@ import sqlalchemy.orm as so
 
 from backend.accounts.models import User
 from backend.core import permissions
-from backend.core.errors import field_error
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places import operations as places
@@ -208,36 +204,4 @@ def detail_for(user: User, ticket: Ticket) -> dict:
     if "assignee" in kinds:
         return task_view(ticket, user)
     return resident_view(ticket, user)
-
-
-# --- keyset cursors ----------------------------------------------------------------------
-
-def encode_cursor(*values) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kinds: tuple[str, ...]) -> list:
-    """kinds: "dt" (datetime or None) or "int" per position."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-        if not isinstance(values, list) or len(values) != len(kinds):
-            raise ValueError
-        out = []
-        for value, kind in zip(values, kinds):
-            if kind == "int":
-                if not isinstance(value, int) or not 0 <= value < 2**31:
-                    raise ValueError
-                out.append(value)
-            elif value is None:
-                out.append(None)
-            else:
-                parsed = datetime.fromisoformat(value)
-                if parsed.tzinfo is None:
-                    raise ValueError
-                out.append(parsed)
-        return out
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise field_error("cursor", "cursor_invalid") from None
 

@@ -17,7 +17,7 @@ from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets.models import Category, State, Ticket, TicketFollower
-from backend.tickets.presenters import decode_cursor, encode_cursor
+from backend.core.paging import decode_cursor, encode_cursor
 
 TASK_STATES = (State.dispatched.value, State.in_progress.value)
 
@@ -209,9 +209,15 @@ def my_tickets(user: User, relation: str, cursor: Optional[str], limit: int):
     return rows[:limit], next_cursor
 
 
-def worker_tasks(user: User, lat: Optional[float], lng: Optional[float], limit: int):
+def worker_tasks(user: User, lat: Optional[float], lng: Optional[float],
+                 cursor: Optional[str], limit: int):
     """Open tasks dispatched to this worker: nearest first with a location, else overdue
-    first then by deadline. A worker holds tens of tasks, not thousands: capped at 500."""
+    first then by deadline. A worker holds tens of tasks, not thousands: capped at 500,
+    sorted here (the distance is not a column), so the cursor is a position in that list.
+    Returns a page of (task, distance), the next cursor and the number of tasks."""
+    start = 0
+    if cursor:
+        (start,) = decode_cursor(cursor, ("int",))
     rows = db.session.execute(
         sa.select(Ticket).options(*TASK_LOADS)
         .where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
@@ -223,7 +229,8 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float], limit: 
         pairs.sort(key=lambda pair: (pair[1], pair[0].id))
     else:
         pairs = [(t, None) for t in rows]  # due_at order puts the overdue first
-    return pairs[:limit]
+    end = start + limit
+    return pairs[start:end], encode_cursor(end) if end < len(pairs) else None, len(pairs)
 
 
 def public_list(args: dict):

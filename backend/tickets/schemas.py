@@ -13,6 +13,7 @@ from marshmallow import validate
 from webargs.fields import DelimitedList
 
 from backend.accounts.schemas import PlaceRefSchema
+from backend.core.paging import PageArgs
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 
 ID = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
@@ -123,11 +124,6 @@ class BulkArgs(ArgsSchema):
     assignee_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     department_id = ma.fields.Integer(strict=True,
                                       validate=validate.Range(min=1, max=2**31 - 1))
-
-
-class PageArgs(QueryArgsSchema):
-    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = ma.fields.String(validate=validate.Length(max=200))
 
 
 class MyTicketsArgs(PageArgs):
@@ -365,17 +361,6 @@ class TaskDetailSchema(TaskSchema):
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
     events = ma.fields.List(ma.fields.Nested(EventSchema))
     actions = ma.fields.List(ma.fields.String())
-
-
-def page_schema(item_schema, name: str):
-    return ma.Schema.from_dict({
-        "items": ma.fields.List(ma.fields.Nested(item_schema)),
-        "next_cursor": ma.fields.String(allow_none=True),
-        "total": ma.fields.Integer(allow_none=True),
-        "total_capped": ma.fields.Boolean(metadata={
-            "description": "true when more than `total` match: totals stop counting at "
-                           "10,000"}),
-    }, name=name)
 
 
 class CheckInSchema(OutSchema):

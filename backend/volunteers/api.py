@@ -2,9 +2,7 @@
 Views are thin: parse, check permission, call an operation, present."""
 from __future__ import annotations
 
-from typing import Optional
-
-from flask import Response, jsonify, render_template_string, request
+from flask import Response, jsonify, render_template_string
 from flask_smorest import Blueprint
 
 from backend.core import permissions
@@ -12,6 +10,7 @@ from backend.core.auth import current_user, login_required
 from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
+from backend.core.paging import page, page_schema
 from backend.volunteers import operations as ops
 from backend.volunteers import presenters
 from backend.tickets.api import checked_text
@@ -33,25 +32,6 @@ def _answer(body, status: int = 200):
     response = jsonify(body)
     response.status_code = status
     return response
-
-
-NEXT_CURSOR = {"X-Next-Cursor": {
-    "description": "The cursor of the next page (absent on the last page)",
-    "schema": {"type": "string"}}}
-
-
-def _page(items: list, next_cursor: Optional[str]):
-    """A page: the list as before; the next page's cursor in ``X-Next-Cursor`` and a
-    ``Link: <…>; rel="next"`` (both absent on the last page)."""
-    headers = {}
-    if next_cursor:
-        query = request.args.to_dict()
-        query["cursor"] = next_cursor
-        from urllib.parse import urlencode
-
-        headers["X-Next-Cursor"] = next_cursor
-        headers["Link"] = f'<{request.path}?{urlencode(query)}>; rel="next"'
-    return items, 200, headers
 
 
 def _checked_texts(args: dict, fields: tuple[str, ...]) -> str:
@@ -94,11 +74,12 @@ def _record_to_decide(record_id: int):
 @blp.route("/volunteer-teams", methods=["GET"])
 @login_required()
 @blp.arguments(TeamListArgs, location="query")
-@blp.response(200, TeamSchema(many=True))
+@blp.response(200, page_schema(TeamSchema, "TeamPage"))
 def teams(args):
-    """Volunteer teams (`place_id`: those of one community)."""
+    """Active volunteer teams by community (`place_id`: those of one community)."""
     user = current_user()
-    return [presenters.team(user, t) for t in ops.list_teams(args.get("place_id"))]
+    rows, cursor = ops.teams_page(args.get("place_id"), args.get("cursor"), args["limit"])
+    return page([presenters.team(user, t) for t in rows], cursor)
 
 
 @blp.route("/volunteer-teams", methods=["POST"])
@@ -168,7 +149,7 @@ def leave(team_id):
 @blp.route("/volunteer-teams/<int:team_id>/members", methods=["GET"])
 @login_required()
 @blp.arguments(RosterArgs, location="query")
-@blp.response(200, MemberSchema(many=True), headers=NEXT_CURSOR)
+@blp.response(200, page_schema(MemberSchema, "MemberPage"))
 def members(args, team_id):
     """The roster: members see it with phones masked; leaders see the phones."""
     user = current_user()
@@ -179,7 +160,7 @@ def members(args, team_id):
     if not permissions.can_lead_team(user, team):
         status = "active"
     rows, cursor = ops.roster_page(team, status, args.get("cursor"), args["limit"])
-    return _page([presenters.member(user, m) for m in rows], cursor)
+    return page([presenters.member(user, m) for m in rows], cursor)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/members/<int:user_id>/approve", methods=["POST"])
@@ -218,12 +199,12 @@ def set_leader(args, team_id, user_id):
 @blp.route("/volunteer-teams/<int:team_id>/pending-records", methods=["GET"])
 @login_required()
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, RecordSchema(many=True), headers=NEXT_CURSOR)
+@blp.response(200, page_schema(RecordSchema, "RecordPage"))
 def pending_records(args, team_id):
     """Hours waiting for approval, oldest first."""
     team = _team_to_lead(team_id)
     rows, cursor = ops.pending_records_page(team, args.get("cursor"), args["limit"])
-    return _page([presenters.record(r, current_user()) for r in rows], cursor)
+    return page([presenters.record(r, current_user()) for r in rows], cursor)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/overdue-activities", methods=["GET"])
@@ -276,14 +257,14 @@ def my_teams():
 @blp.route("/volunteer-activities", methods=["GET"])
 @login_required()
 @blp.arguments(ActivityListArgs, location="query")
-@blp.response(200, ActivitySchema(many=True), headers=NEXT_CURSOR)
+@blp.response(200, page_schema(ActivitySchema, "ActivityPage"))
 def activities(args):
     """Activities, latest start first (drafts and text held for review only for those who
     run the team)."""
     user = current_user()
     rows, cursor = ops.activities_page(user, args.get("team_id"), args.get("place_id"),
                                        args.get("cursor"), args["limit"])
-    return _page([presenters.activity(user, a) for a in rows], cursor)
+    return page([presenters.activity(user, a) for a in rows], cursor)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/activities", methods=["POST"])
@@ -361,13 +342,13 @@ def withdraw(activity_id):
 @blp.route("/volunteer-activities/<int:activity_id>/signups", methods=["GET"])
 @login_required()
 @blp.arguments(SignupListArgs, location="query")
-@blp.response(200, SignupRosterSchema(many=True), headers=NEXT_CURSOR)
+@blp.response(200, page_schema(SignupRosterSchema, "SignupRosterPage"))
 def activity_signups(args, activity_id):
     """Sign-ups and the waitlist in queue order (leaders, the community's staff)."""
     row = _activity_to_run(activity_id)
     user = current_user()
     rows, cursor = ops.signups_page(row, args.get("status"), args.get("cursor"), args["limit"])
-    return _page([presenters.signup_roster(user, s) for s in rows], cursor)
+    return page([presenters.signup_roster(user, s) for s in rows], cursor)
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/check-in-code", methods=["GET"])
@@ -473,12 +454,12 @@ def reject_record(args, record_id):
 @blp.route("/me/service-records", methods=["GET"])
 @login_required()
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, RecordSchema(many=True), headers=NEXT_CURSOR)
+@blp.response(200, page_schema(RecordSchema, "RecordPage"))
 def my_records(args):
     """My service records, newest first."""
     user = current_user()
     rows, cursor = ops.my_records_page(user.id, args.get("cursor"), args["limit"])
-    return _page([presenters.record(r, user) for r in rows], cursor)
+    return page([presenters.record(r, user) for r in rows], cursor)
 
 
 @blp.route("/me/volunteer-summary", methods=["GET"])

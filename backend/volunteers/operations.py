@@ -21,7 +21,7 @@ from backend.core.models import utcnow
 from backend.extensions import db
 from backend.notify.operations import enqueue
 from backend.places.models import Place, PlaceLevel
-from backend.tickets.presenters import decode_cursor, encode_cursor
+from backend.core.paging import keyset_page
 from backend.volunteers import messages  # noqa: F401  (registers the messages)
 from backend.volunteers.models import (
     ActivitySignup, ActivityStatus, JoinPolicy, MemberStatus, RecordStatus, ServiceRecord,
@@ -126,25 +126,6 @@ def recognised_minutes(activity: VolunteerActivity, check_in: Optional[datetime]
 # --- keyset pages ----------------------------------------------------------------------
 
 PAGE_DEFAULT = 100
-PAGE_MAX = 200
-
-
-def keyset_page(query, keys: tuple, kinds: tuple[str, ...], descending: bool,
-                cursor: Optional[str], limit: int) -> tuple[list, Optional[str]]:
-    """One page of ``query`` (a select of one entity) in the order of ``keys`` (all
-    ascending or all descending, the last one unique), after the row the opaque ``cursor``
-    names. Returns the rows and the cursor of the next page (None at the end)."""
-    key = sa.tuple_(*keys)
-    if cursor:
-        values = tuple(decode_cursor(cursor, kinds))
-        if None in values:
-            raise field_error("cursor", "cursor_invalid")
-        query = query.where(key < values if descending else key > values)
-    query = query.add_columns(*keys).order_by(
-        *[k.desc() if descending else k.asc() for k in keys]).limit(limit + 1)
-    rows = db.session.execute(query).all()
-    next_cursor = encode_cursor(*rows[limit - 1][1:]) if len(rows) > limit else None
-    return [r[0] for r in rows[:limit]], next_cursor
 
 
 # --- teams -----------------------------------------------------------------------------
@@ -165,12 +146,24 @@ def get_team(team_id: int, active_only: bool = True) -> VolunteerTeam:
     return team
 
 
-def list_teams(place_id: Optional[int]) -> list[VolunteerTeam]:
+def _teams_query(place_id: Optional[int]):
     q = sa.select(VolunteerTeam).where(VolunteerTeam.is_active.is_(True))
     if place_id is not None:
         q = q.where(VolunteerTeam.place_id == place_id)
-    return list(db.session.execute(q.order_by(VolunteerTeam.place_id, VolunteerTeam.id)
+    return q
+
+
+def list_teams(place_id: Optional[int]) -> list[VolunteerTeam]:
+    return list(db.session.execute(_teams_query(place_id)
+                                   .order_by(VolunteerTeam.place_id, VolunteerTeam.id)
                                    .limit(500)).scalars())
+
+
+def teams_page(place_id: Optional[int], cursor: Optional[str] = None,
+               limit: int = PAGE_DEFAULT) -> tuple[list[VolunteerTeam], Optional[str]]:
+    """The active teams by community, then id."""
+    return keyset_page(_teams_query(place_id), (VolunteerTeam.place_id, VolunteerTeam.id),
+                       ("int", "int"), False, cursor, limit)
 
 
 def _take_member(team_id: int) -> bool:

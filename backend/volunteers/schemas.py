@@ -10,7 +10,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.bookings.schemas import ID_RANGE, PHONE, LocalDateTime
-from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
+from backend.core import paging
+from backend.core.fields import Id
+from backend.core.schemas import ArgsSchema, OutSchema
 
 SMALL_INT = validate.Range(min=1, max=2**31 - 1)
 
@@ -26,19 +28,14 @@ def _tags():
 
 # --- input -----------------------------------------------------------------------------
 
-class PageArgs(QueryArgsSchema):
-    """Keyset pages: the next page's cursor comes in the ``X-Next-Cursor`` header (and a
-    ``Link: <…>; rel="next"``), absent on the last page."""
+class PageArgs(paging.PageArgs):
+    """The volunteer lists' pages: 100 rows unless asked otherwise."""
 
-    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=200),
-                              metadata={"description": "Rows per page (1–200, default 100)"})
-    cursor = ma.fields.String(validate=validate.Length(min=1, max=200), metadata={
-        "description": "The X-Next-Cursor of the previous page (opaque)"})
+    limit = paging.limit_field(100)
 
 
-class TeamListArgs(QueryArgsSchema):
-    place_id = ma.fields.Integer(validate=ID_RANGE, metadata={
-        "description": "Only the teams of this community"})
+class TeamListArgs(PageArgs):
+    place_id = Id(metadata={"description": "Only the teams of this community"})
 
 
 class TeamArgs(ArgsSchema):
@@ -117,8 +114,8 @@ class ActivityPatchArgs(ArgsSchema):
 
 
 class ActivityListArgs(PageArgs):
-    team_id = ma.fields.Integer(validate=ID_RANGE)
-    place_id = ma.fields.Integer(validate=ID_RANGE)
+    team_id = Id()
+    place_id = Id()
 
 
 class SignupListArgs(PageArgs):

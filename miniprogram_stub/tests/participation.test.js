@@ -17,6 +17,14 @@ const ALREADY = '每人每轮只能投一票，您（或您的纸质选票）已
 const iso = (ms) => new Date(ms).toISOString()
 const error = (status, code, message, fields) => ({ status, body: { error: { code, message, fields: fields || {} } } })
 const ok = (body, status = 200) => ({ status, body })
+// A page as the API answers every list: {items, next_cursor, total}, `size` rows from the
+// request's cursor (here the position of the next row); total on the first page.
+const pageOf = (rows, req, size) => {
+  const limit = size || Number(req.query.limit) || 20
+  const start = Number(req.query.cursor || 0)
+  const next = start + limit < rows.length ? String(start + limit) : null
+  return ok({ items: rows.slice(start, start + limit), next_cursor: next, total: start ? null : rows.length })
+}
 
 // The participation endpoints with what they keep: my residencies, reads, objections,
 // supports, ballots.
@@ -58,9 +66,10 @@ function participationApi(server) {
   w.confirm = () => w.residencies.forEach((r) => { r.status = 'confirmed'; r.has_voice = true })
 
   server.route('GET', '/places', (req) => {
-    if (req.query.level === 'community') return ok(w.communities)
-    if (req.query.level === 'grid3') return ok(w.yards.filter((y) => y.code.startsWith(req.query.code_prefix)))
-    return ok([])
+    // one community a page: the picker follows next_cursor to the last
+    if (req.query.level === 'community') return pageOf(w.communities, req, 1)
+    if (req.query.level === 'grid3') return pageOf(w.yards.filter((y) => y.code.startsWith(req.query.code_prefix)), req)
+    return pageOf([], req)
   })
   server.route('GET', '/me/residencies', () => ok(w.residencies))
   server.route('POST', /^\/residencies\/(\d+)\/end$/, (req, m) => {
@@ -76,7 +85,7 @@ function participationApi(server) {
     w.residencies = w.residencies.filter((r) => r.community_id !== community.id).concat([row])
     return ok(row, 201)
   }))
-  server.route('GET', '/me/notices', () => ok(w.residencies.length ? Object.values(w.notices).filter((n) => n.id !== 63).map(noticeOut) : []))
+  server.route('GET', '/me/notices', (req) => pageOf(w.residencies.length ? Object.values(w.notices).filter((n) => n.id !== 63).map(noticeOut) : [], req))
   server.route('GET', /^\/notices\/(\d+)$/, (req, m) => ok(noticeOut(w.notices[m[1]])))
   server.route('POST', /^\/notices\/(\d+)\/read$/, (req, m) => {
     const id = Number(m[1])
@@ -93,7 +102,7 @@ function participationApi(server) {
     w.objections.push(o)
     return ok(o, 201)
   }))
-  server.route('GET', '/proposals', () => ok(Object.values(w.proposals)))
+  server.route('GET', '/proposals', (req) => pageOf(Object.values(w.proposals), req))
   server.route('GET', /^\/proposals\/(\d+)$/, (req, m) => ok(w.proposals[m[1]]))
   server.route('POST', /^\/proposals\/(\d+)\/support$/, (req, m) => {
     const p = w.proposals[m[1]]
@@ -139,7 +148,7 @@ function participationApi(server) {
     expenses: [{ id: 2, line_id: 1, amount: '1200.50', spent_on: '2026-04-02', payee: '五金店', description: '扶手材料', receipts: [{ id: 8, url: '/media/8.jpg', thumb_url: '/media/8t.jpg' }, { id: 9, url: '/media/9.jpg', thumb_url: '/media/9t.jpg' }] }],
     acceptances: [{ id: 1, verdict: 'passed', note: '扶手牢固。', member_names: ['赵敏', '孙强'], created_at: '2026-04-25T02:00:00Z' }] }
   server.route('GET', /^\/communities\/3\/council-members$/, () => ok(w.members))
-  server.route('GET', /^\/communities\/3\/meetings$/, () => ok(Object.values(w.meetings).reverse()))
+  server.route('GET', /^\/communities\/3\/meetings$/, (req) => pageOf(Object.values(w.meetings).reverse(), req))
   server.route('GET', /^\/meetings\/(\d+)$/, (req, m) => ok(w.meetings[m[1]]))
   server.route('GET', /^\/budget-lines\/1$/, () => (confirmedIn(3) ? ok(w.project) : error(404, 'not_found', '找不到该社区基金。')))
   server.route('POST', /^\/vote-rounds\/(\d+)\/ballots$/, (req, m) => server.idempotently(req, () => {
@@ -229,6 +238,8 @@ test('declare my home: checked on the phone, sent once with its key (a lost answ
 
   const page = await open(env, 'residency')
   expect(page.data.names).toEqual(['晋阳社区', '桐梓林社区'])
+  // every community, page after page (one a page here), 200 asked for each time
+  expect(server.requests('GET', '/places').map((r) => [r.query.limit, r.query.cursor])).toEqual([['200', undefined], ['200', '1']])
   await tap(page, '#declare')
   expect(page.data.fieldErrors).toEqual({ community_id: '请选择社区', room: '请填写房号', phone: '请输入 11 位手机号' })
   expect(server.requests('POST', '/me/residencies')).toHaveLength(0)
@@ -526,7 +537,7 @@ test('议事会: members with their terms by body, the meetings; a meeting with 
   expect(phone.callsOf('navigateTo').pop().url).toBe('/pages/participation/council?community=3')
 
   const page = await open(env, 'council', { community: '3' })
-  expect(server.requests('GET', '/communities/3/meetings')[0].query).toMatchObject({ page_size: '100' })
+  expect(server.requests('GET', '/communities/3/meetings')[0].query).toMatchObject({ limit: '100' })
   expect(words(page, '.group-title')).toEqual(['议事会', '监督委员会'])
   expect(words(page, '.member-name')).toEqual(['李建国', '王芳', '赵敏'])
   expect(words(page, '.member-role')).toEqual(['主任', '成员', '成员'])

@@ -21,8 +21,7 @@ const error = (status, code, message, fields) => ({ status, body: { error: { cod
 const ok = (body, status = 200) => ({ status, body })
 
 // The volunteer endpoints, with what they keep: my profile, memberships, sign-ups, records.
-// The activities list comes in pages (next_cursor), the teams list as a plain array: the
-// pages read both.
+// The lists answer pages ({items, next_cursor, total}); my teams, a short list, an array.
 function volunteerApi(server) {
   const now = Date.now()
   const w = {
@@ -61,7 +60,7 @@ function volunteerApi(server) {
   const recordOf = (a) => w.records.find((r) => r.activity_id === a.id)
 
   server.route('GET', '/notifications/templates', () => ok({ templates: { ticket: 'tmpl-ticket', booking: 'tmpl-booking', volunteer: 'tmpl-volunteer' } }))
-  server.route('GET', '/volunteer-teams', () => ok(Object.values(w.teams)))
+  server.route('GET', '/volunteer-teams', () => ok({ items: Object.values(w.teams), next_cursor: null, total: null }))
   server.route('GET', /^\/volunteer-teams\/(\d+)$/, (req, m) => (teamOf(m) ? ok(teamOf(m)) : error(404, 'not_found', '找不到该志愿服务队。')))
   server.route('POST', /^\/volunteer-teams\/(\d+)\/join$/, (req, m) => {
     if (!w.profile) return error(409, 'profile_required', '请先填写志愿者信息并同意《志愿者信息使用说明》。')
@@ -88,9 +87,10 @@ function volunteerApi(server) {
   })
   server.route('GET', '/volunteer-activities', (req) => {
     const rows = Object.values(w.activities).filter((a) => !req.query.team_id || a.team_id === Number(req.query.team_id))
-    if (req.query.team_id) return ok({ items: rows, next_cursor: null })
-    // as the API answers: the list itself, the next page's cursor in X-Next-Cursor
-    return req.query.cursor === 'p2' ? ok(rows.slice(1)) : Object.assign(ok(rows.slice(0, 1)), { header: { 'X-Next-Cursor': 'p2' } })
+    if (req.query.team_id) return ok({ items: rows, next_cursor: null, total: null })
+    // one a page: the next page's cursor in next_cursor, null on the last
+    return ok(req.query.cursor === 'p2' ? { items: rows.slice(1), next_cursor: null, total: null }
+      : { items: rows.slice(0, 1), next_cursor: 'p2', total: null })
   })
   server.route('GET', /^\/volunteer-activities\/(\d+)$/, (req, m) => (activityOf(m) ? ok(activityOf(m)) : error(404, 'not_found', '找不到该志愿活动。')))
   server.route('POST', /^\/volunteer-activities\/(\d+)\/signup$/, (req, m) => server.idempotently(req, () => {
@@ -126,7 +126,7 @@ function volunteerApi(server) {
     }
     return ok(record)
   })
-  server.route('GET', '/me/service-records', () => ok(w.records))
+  server.route('GET', '/me/service-records', () => ok({ items: w.records, next_cursor: null, total: null }))
   server.route('GET', '/me/volunteer-summary', () => ok(w.summary))
   server.route('GET', '/me/volunteer-record.html', () => ok(RECORD_HTML))
   return w
@@ -505,12 +505,13 @@ describe('logic', () => {
     expect(v.tags('急救，摄影;; 英语 ')).toEqual(['急救', '摄影', '英语'])
   })
 
-  test('lists as pages: a plain array or {items, next_cursor}; listAll follows the cursor', async () => {
+  test('lists are pages {items, next_cursor}; listAll follows the cursor, 200 a page', async () => {
     const env = world()
     const api = env.mod('utils/api')
-    expect(api.asPage([1, 2])).toEqual({ items: [1, 2], next_cursor: null })
-    expect(api.asPage({ items: [3], next_cursor: 'c' })).toEqual({ items: [3], next_cursor: 'c' })
+    expect(await api.volunteerActivities()).toEqual({ items: [env.w.activities[41]], next_cursor: 'p2', total: null })
     expect((await api.listAll('/volunteer-activities')).map((a) => a.id)).toEqual([41, 42])
+    expect(env.server.requests('GET', '/volunteer-activities').slice(1).map((r) => [r.query.limit, r.query.cursor]))
+      .toEqual([['200', undefined], ['200', 'p2']])
     expect((await api.listAll('/volunteer-activities', {}, 1)).map((a) => a.id)).toEqual([41])
     expect(await api.volunteerProfile()).toBeNull() // 404 profile_required: none yet
     env.server.route('GET', '/me/volunteer-profile', () => error(500, 'internal', '服务器出错了'))

@@ -61,7 +61,7 @@ async function currentToken() {
 // Send once; on 401 (token expired or revoked) log in again and send once more, with the
 // same Idempotency-Key so a replayed creation is recognised.
 async function request(method, path, options = {}) {
-  const { data, query, idempotencyKey, ifMatch, withHeader } = options
+  const { data, query, idempotencyKey, ifMatch } = options
   let token = await currentToken()
   for (let attempt = 0; ; attempt += 1) {
     const extra = { Authorization: `Bearer ${token}` }
@@ -80,13 +80,33 @@ async function request(method, path, options = {}) {
       continue
     }
     if (res.statusCode >= 400) throw new ApiError(res.statusCode, res.data)
-    return withHeader ? { data: res.data, header: res.header || {} } : res.data
+    return res.data
   }
 }
 
 const get = (path, query) => request('GET', path, { query })
 const post = (path, data, options) => request('POST', path, Object.assign({}, options, { data: data || {} }))
 const del = (path) => request('DELETE', path)
+
+// --- lists --------------------------------------------------------------------------------
+// Every list that grows answers one page: {items, next_cursor, total}, asked for with
+// ?limit= (1–200) and ?cursor= (the next_cursor of the page before; null on the last page).
+// `total` is counted on the first page of some lists and null otherwise.
+const LIMIT_MAX = 200
+
+// Every item of a list, following next_cursor (at most `pages` requests of 200): for the
+// pickers and summaries that need the whole list.
+async function listAll(path, query = {}, pages = 20) {
+  let items = []
+  let cursor
+  for (let i = 0; i < pages; i += 1) {
+    const page = await get(path, Object.assign({ limit: LIMIT_MAX }, query, { cursor }))
+    items = items.concat(page.items)
+    cursor = page.next_cursor
+    if (!cursor) break
+  }
+  return items
+}
 
 // --- who am I ---------------------------------------------------------------------------
 
@@ -162,46 +182,11 @@ const reschedule = (id, startAt) => post(`/bookings/${id}/reschedule`, { start_a
 
 // --- volunteers (志愿服务) -------------------------------------------------------------------
 
-// A list as {items, next_cursor}: the API answers either a plain array or a page with
-// `items` and (when there is more) `next_cursor`.
-function asPage(answer) {
-  if (Array.isArray(answer)) return { items: answer, next_cursor: null }
-  return { items: (answer && answer.items) || [], next_cursor: (answer && answer.next_cursor) || null }
-}
-
-// A response header, whatever case the platform gives its name in.
-function headerValue(header, name) {
-  const key = Object.keys(header || {}).find((k) => k.toLowerCase() === name.toLowerCase())
-  return key ? header[key] : null
-}
-
-// Lists that stay plain arrays (the volunteer lists) give the next page's cursor in the
-// X-Next-Cursor header instead.
-async function listPage(path, query) {
-  const { data, header } = await request('GET', path, { query, withHeader: true })
-  const page = asPage(data)
-  if (!page.next_cursor) page.next_cursor = headerValue(header, 'X-Next-Cursor') || null
-  return page
-}
-
-// Every page of a list, following next_cursor (at most `pages` requests).
-async function listAll(path, query = {}, pages = 20) {
-  let items = []
-  let cursor
-  for (let i = 0; i < pages; i += 1) {
-    const page = await listPage(path, Object.assign({}, query, { cursor }))
-    items = items.concat(page.items)
-    cursor = page.next_cursor
-    if (!cursor) break
-  }
-  return items
-}
-
-const volunteerTeams = ({ placeId, cursor } = {}) => listPage('/volunteer-teams', { place_id: placeId, cursor })
+const volunteerTeams = ({ placeId, cursor } = {}) => get('/volunteer-teams', { place_id: placeId, cursor })
 const volunteerTeam = (id) => get(`/volunteer-teams/${id}`)
 const joinTeam = (id) => post(`/volunteer-teams/${id}/join`)
 const leaveTeam = (id) => post(`/volunteer-teams/${id}/leave`)
-const myVolunteerTeams = () => listAll('/me/volunteer-teams')
+const myVolunteerTeams = () => get('/me/volunteer-teams') // a short list: a plain array
 // My profile, or null when I have none yet (the API answers 404 profile_required).
 const volunteerProfile = () => get('/me/volunteer-profile').catch((err) => {
   if (err instanceof ApiError && err.status === 404) return null
@@ -209,7 +194,7 @@ const volunteerProfile = () => get('/me/volunteer-profile').catch((err) => {
 })
 const saveVolunteerProfile = (body) => request('PUT', '/me/volunteer-profile', { data: body })
 const volunteerActivities = ({ teamId, placeId, cursor } = {}) =>
-  listPage('/volunteer-activities', { team_id: teamId, place_id: placeId, cursor })
+  get('/volunteer-activities', { team_id: teamId, place_id: placeId, cursor })
 const volunteerActivity = (id) => get(`/volunteer-activities/${id}`)
 // A place if one is free, otherwise the waitlist ({status, waitlist_position}); the page keeps
 // one key per activity, so a retry after a timeout signs up once.
@@ -225,12 +210,11 @@ const volunteerRecordHtml = () => get('/me/volunteer-record.html')
 
 // --- residents' participation (居民参与) --------------------------------------------------
 
-// The paginated participation lists (flask-smorest pages): one page of up to 100 is what the
-// pages show.
-const PAGE = { page_size: 100 }
-const communities = () => get('/places', Object.assign({ level: 'community' }, PAGE))
+// The pickers need every community and yard; the other pages show the first page of 100.
+const PAGE = { limit: 100 }
+const communities = () => listAll('/places', { level: 'community' })
 // the yards (院落, level-3 grid cells) of a community, for the home declaration
-const yards = (community) => get('/places', Object.assign({ level: 'grid3', code_prefix: community.code }, PAGE))
+const yards = (community) => listAll('/places', { level: 'grid3', code_prefix: community.code })
 const myResidencies = () => get('/me/residencies')
 // Creating POSTs carry the page's Idempotency-Key, kept until the server answers.
 const declareResidency = (body, idempotencyKey) => post('/me/residencies', body, { idempotencyKey })
@@ -269,7 +253,7 @@ module.exports = {
   tasks, start, checkIn, handBack,
   serviceItems, serviceItem, centres, slots, book, myBookings, bookingStatus, booking,
   cancelBooking, reschedule,
-  asPage, listPage, listAll,
+  listAll,
   volunteerTeams, volunteerTeam, joinTeam, leaveTeam, myVolunteerTeams, volunteerProfile,
   saveVolunteerProfile, volunteerActivities, volunteerActivity, signUp, withdrawSignup,
   activityCheckIn, activityCheckOut, myServiceRecords, volunteerSummary, volunteerRecordHtml,

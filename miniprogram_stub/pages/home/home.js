@@ -65,7 +65,7 @@ Component({
           worker ? api.tasks({}) : null,
           // the community notices of my homes: a part of the page that may be missing (no
           // home declared, or an older server) without hiding the rest
-          worker ? [] : api.myNotices().catch(() => []),
+          worker ? null : api.myNotices().catch(() => ({ items: [] })),
         ])
         categories.index(tree)
         const data = {
@@ -82,7 +82,7 @@ Component({
           const open = mine.items.filter((i) => format.isOpen(i.state))
           data.openCount = open.length
           data.openTickets = open.slice(0, OPEN_SHOWN).map((i) => ticket.row(i))
-          data.communityNotices = board.slice(0, NOTICES_SHOWN).map((n) => participation.noticeView(n))
+          data.communityNotices = board.items.slice(0, NOTICES_SHOWN).map((n) => participation.noticeView(n))
         }
         this.setData(data)
       } catch (err) {

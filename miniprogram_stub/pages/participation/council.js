@@ -21,7 +21,7 @@ Component({
         const [members, meetings] = await Promise.all([api.councilMembers(id), api.meetings(id)])
         this.setData({
           groups: participation.councilView(members),
-          meetings: meetings.map((m) => participation.meetingView(m)),
+          meetings: meetings.items.map((m) => participation.meetingView(m)),
         })
       } catch (err) {
         this.showError(err)

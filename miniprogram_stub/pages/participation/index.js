@@ -16,12 +16,12 @@ Component({
     async refresh() {
       this.clearError()
       try {
-        const [homes, notices] = await Promise.all([api.myResidencies(), api.myNotices()])
+        const [homes, board] = await Promise.all([api.myResidencies(), api.myNotices()])
         const main = participation.mainResidency(homes)
         this.setData({
           homes: homes.map(participation.residencyView),
           main: main ? participation.residencyView(main) : null,
-          notices: notices.map((n) => participation.noticeView(n)),
+          notices: board.items.map((n) => participation.noticeView(n)),
         })
       } catch (err) {
         this.showError(err)

@@ -17,10 +17,10 @@ Component({
       this.clearError()
       const sort = this.data.sort
       try {
-        const rows = await api.proposals({
+        const first = await api.proposals({
           communityId: this.data.communityId || undefined, sort: sort === 'mine' ? 'new' : sort, mine: sort === 'mine',
         })
-        this.setData({ rows: rows.map(participation.proposalView) })
+        this.setData({ rows: first.items.map(participation.proposalView) })
       } catch (err) {
         this.showError(err)
       } finally {

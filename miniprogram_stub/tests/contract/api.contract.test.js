@@ -233,7 +233,10 @@ test('notices, templates and subscriptions', async () => {
   const grants = await api.reportSubscriptions({ [templates.ticket]: 'accept' })
   expect(grants).toEqual([expect.objectContaining({ template_id: 'tmpl-ticket', remaining: expect.any(Number) })])
   const notices = await api.notifications()
-  expect(notices).toEqual(expect.objectContaining({ items: expect.any(Array), unread_count: expect.any(Number) }))
+  expect(notices).toEqual({ items: expect.any(Array), next_cursor: null, total: null, unread_count: expect.any(Number) })
+  // the one list contract: a limit beyond 200 or a cursor that is not one is a 422 on it
+  await expect(api.get('/me/notifications', { limit: 201 })).rejects.toMatchObject({ status: 422, fields: { limit: [expect.any(String)] } })
+  await expect(api.notifications({ cursor: 'not-a-cursor' })).rejects.toMatchObject({ status: 422, fields: { cursor: ['分页游标无效。'] } })
   const all = await api.readAll()
   expect(all.unread_count).toBe(0)
 })
@@ -380,7 +383,9 @@ test('居民参与: declare my home → staff confirm → a notice read and obje
   const published = await staff('POST', `/communities/${community}/notices`, {
     kind: 'disclosure', title: '微项目预算公示', body: '楼道扶手 3000 元。', publish_until: inMinutes(7 * 24 * 60),
   })
-  const board = (await api.myNotices()).map((n) => participation.noticeView(n))
+  const page = await api.myNotices()
+  expect(page).toMatchObject({ next_cursor: null, total: page.items.length })
+  const board = page.items.map((n) => participation.noticeView(n))
   expect(board.find((n) => n.id === published.id)).toMatchObject({ read: false, disclosure: true, windowOpen: true })
   expect(await api.readNotice(published.id)).toMatchObject({ first_read: true, read_count: 1 })
   expect(await api.readNotice(published.id)).toMatchObject({ first_read: false, read_count: 1 })
@@ -402,7 +407,7 @@ test('居民参与: declare my home → staff confirm → a notice read and obje
   expect(outcome.result.photos).toHaveLength(1)
 
   phones.wang.use()
-  const listed = (await api.proposals({ communityId: community })).map(participation.proposalView)
+  const listed = (await api.proposals({ communityId: community })).items.map(participation.proposalView)
   expect(listed.find((p) => p.id === outcome.result.id)).toMatchObject({ canSupport: true, cost: '¥3000.00' })
   const first = await api.supportProposal(outcome.result.id)
   expect(first.new).toBe(true)

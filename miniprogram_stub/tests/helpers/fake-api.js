@@ -145,7 +145,7 @@ class FakeApi {
       return { status: 200, body: Object.keys(req.body.results).map((id) => ({ template_id: id, remaining: 1 })) }
     }
     if (key === 'GET /me/notifications') {
-      return { status: 200, body: { items: this.notifications, next_cursor: null, unread_count: this.notifications.filter((n) => !n.read).length } }
+      return { status: 200, body: { items: this.notifications, next_cursor: null, total: null, unread_count: this.notifications.filter((n) => !n.read).length } }
     }
     if (m(/^\/me\/notifications\/(\d+)\/read$/) && req.method === 'POST') {
       const n = this.notifications.find((x) => x.id === Number(m(/(\d+)/)[1]))
@@ -217,7 +217,7 @@ class FakeApi {
     if (key === 'GET /me/booking-status') return { status: 200, body: this.bookingStatus }
     if (key === 'GET /me/bookings') {
       const items = Object.values(this.bookings).filter((b) => (req.query.scope === 'past') === (b.status !== 'booked'))
-      return { status: 200, body: { items, next_cursor: null } }
+      return { status: 200, body: { items, next_cursor: null, total: null } }
     }
     if (key === 'POST /bookings') {
       return this.idempotently(req, () => {
