@@ -26,7 +26,10 @@ def run_seed(app) -> str:
 
 
 @pytest.fixture
-def seeded(app):
+def seeded(app, tmp_path, monkeypatch):
+    # the demo's photos in a folder of this test's own: the session's media folder also
+    # receives the files of other tests (and of their live servers' threads)
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(tmp_path / "media"))
     return run_seed(app)
 
 
