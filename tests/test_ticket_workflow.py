@@ -3,19 +3,27 @@
 For each state and each action, every actor tries it on a ticket in that state. The
 expected answer comes from ``backend.tickets.workflow.TRANSITIONS`` (the table the code
 uses) and the actor's relation to the ticket; a refused action changes nothing.
+
+The action table itself is checked for consistency, and what the API and the console
+offer each viewer of a ticket in each state is checked against it and against each other.
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from backend.accounts.models import User
+from backend.console import tickets as console_tickets
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.tickets import operations as ops
-from backend.tickets import workflow
-from backend.tickets.models import State, Ticket, TicketEvent
+from backend.tickets import presenters, workflow
+from backend.tickets.models import Department, State, Ticket, TicketEvent
+from tests import factories
+from tests.browser import world as console_world
 from tests.tickets_world import IN_A3, build_world
 
 ACTORS = ("reporter", "neighbour", "worker_a", "worker_b", "staff_a", "staff_b", "street",
@@ -166,3 +174,247 @@ def test_events_are_timed_by_the_tickets_clock(app, ctx, monkeypatch):
         TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)).scalars().all()
     assert [e.created_at for e in events] == [reported, accepted]
     assert (ticket.created_at, ticket.accepted_at) == (reported, accepted)
+
+
+# --- the action table ------------------------------------------------------------------
+
+# Who may move a ticket from where to where: what the action table must add up to.
+EXPECTED_TRANSITIONS = {
+    (None, S.submitted): {"resident", "staff"},
+    (None, S.accepted): {"grid_worker", "staff"},
+    (S.submitted, S.accepted): {"staff"},
+    (S.submitted, S.rejected): {"staff"},
+    (S.submitted, S.merged): {"staff"},
+    (S.accepted, S.dispatched): {"staff", "system"},
+    (S.accepted, S.rejected): {"staff"},
+    (S.accepted, S.merged): {"staff"},
+    (S.dispatched, S.dispatched): {"staff"},
+    (S.dispatched, S.in_progress): {"assignee"},
+    (S.dispatched, S.accepted): {"assignee", "staff"},
+    (S.dispatched, S.merged): {"staff"},
+    (S.in_progress, S.resolved): {"assignee"},
+    (S.in_progress, S.accepted): {"assignee", "staff"},
+    (S.in_progress, S.dispatched): {"staff"},
+    (S.resolved, S.closed): {"staff", "reporter"},
+    (S.resolved, S.dispatched): {"staff"},
+    (S.closed, S.accepted): {"reporter"},
+}
+EXPECTED_REASON_REQUIRED = {
+    (S.submitted, S.rejected), (S.accepted, S.rejected), (S.dispatched, S.accepted),
+    (S.in_progress, S.accepted), (S.resolved, S.dispatched), (S.closed, S.accepted),
+}
+
+
+def test_the_transitions_are_the_action_tables():
+    assert {move: set(who) for move, who in workflow.TRANSITIONS.items()} \
+        == EXPECTED_TRANSITIONS
+    assert set(workflow.REASON_REQUIRED) == EXPECTED_REASON_REQUIRED
+
+
+def test_every_action_makes_transitions_of_the_table():
+    for action in workflow.ACTIONS:
+        assert action.who, action
+        assert action.label, action
+        for move in action.moves:
+            assert move in workflow.TRANSITIONS, (action.name, move)
+            assert action.who <= workflow.TRANSITIONS[move], (action.name, move)
+        if action.shortcut:
+            # it starts with another action's move, which the same people may make
+            # from the same states, and ends where its own rows end
+            first, *rest = action.moves
+            assert first[0] in action.sources and rest and rest[-1][1] is action.target
+            assert any(other.listed and not other.shortcut and first in other.moves
+                       and action.who <= other.who for other in workflow.ACTIONS)
+            assert any(other.name == action.name and not other.shortcut
+                       and rest[-1] in other.moves for other in workflow.ACTIONS)
+        else:
+            assert all(source in action.sources for source, _ in action.moves), action
+    # one name, one label and one set of people, however many rows it has
+    for name in {a.name for a in workflow.ACTIONS}:
+        rows = [a for a in workflow.ACTIONS if a.name == name]
+        assert len({(a.label, a.who, a.listed) for a in rows}) == 1, name
+        assert workflow.LABELS[name] == rows[0].label
+
+
+def test_every_transition_is_offered_to_someone_or_is_the_systems():
+    """Each (move, kind) of the transition table is an action some viewer is offered,
+    except creating a ticket and the system's auto-dispatch."""
+    for move, kinds in workflow.TRANSITIONS.items():
+        for kind in kinds:
+            makers = [a for a in workflow.ACTIONS if move in a.moves and kind in a.who]
+            assert makers, (move, kind)
+            if move[0] is None:
+                assert all(not a.listed for a in makers), (move, kind)  # creation
+            elif kind == "system":
+                assert all(not a.listed for a in makers), (move, kind)
+            else:
+                assert any(a.listed for a in makers), (move, kind)
+
+
+def test_the_console_offers_a_part_of_the_actions_each_with_its_form():
+    listed = {a.name for a in workflow.ACTIONS if a.listed}
+    console = workflow.CONSOLE_ACTIONS
+    assert len(set(console)) == len(console)
+    assert set(console) <= listed
+    assert set(console_tickets.HANDLERS) == set(console)
+    assert set(ops.BULK_ACTIONS) <= set(workflow.LABELS)
+    # the reporter's and the worker's own steps are the mini-program's
+    assert not {"rate", "supplement", "check_in"} & set(console)
+
+
+# --- what each viewer is offered -------------------------------------------------------
+
+# The `actions` staff of the ticket's area get (its content passed WeChat's check), for a
+# ticket handled by a grid worker and by a department (whose work staff record); the
+# assigned worker's; and the reporter's (who sees no `actions` in the API).
+STAFF_OFFERS = {
+    S.submitted: ("accept reject merge", "accept reject merge"),
+    S.accepted: ("reject dispatch merge", "reject dispatch merge"),
+    S.rejected: ("", ""),
+    S.dispatched: ("dispatch merge hand_back",
+                   "dispatch merge start check_in hand_back resolve"),
+    S.in_progress: ("dispatch hand_back", "dispatch resolve hand_back"),
+    S.resolved: ("close rework", "close rework"),
+    S.closed: ("", ""),
+    S.merged: ("", ""),
+}
+WORKER_OFFERS = {S.dispatched: "start check_in hand_back resolve",
+                 S.in_progress: "resolve hand_back", S.resolved: "", S.closed: ""}
+REPORTER_OFFERS = {S.submitted: "supplement", S.accepted: "supplement", S.rejected: "",
+                   S.dispatched: "supplement", S.in_progress: "supplement",
+                   S.resolved: "rate supplement", S.closed: "rate", S.merged: ""}
+HANDLERS = ("worker", "department")
+
+
+def _shape(ticket: Ticket, state: State, handler: str, content: str, worker_id: int,
+           department_id: int) -> None:
+    """``ticket`` as it is in ``state``, handled by a worker or a department."""
+    now = utcnow()
+    ticket.state = state.value
+    ticket.content_status = content
+    if state not in (State.submitted, State.rejected):
+        ticket.accepted_at = now
+        ticket.resolve_due_at = now + timedelta(days=2)
+    if state in (State.dispatched, State.in_progress, State.resolved, State.closed):
+        if handler == "worker":
+            ticket.assignee_id = worker_id
+        else:
+            ticket.department_id = department_id
+        ticket.dispatched_at = now
+    if state in (State.resolved, State.closed):
+        ticket.resolved_at = now
+    if state is State.closed:
+        ticket.closed_at = now
+
+
+def _department_id() -> int:
+    return db.session.execute(sa.select(Department.id).order_by(Department.id)
+                              .limit(1)).scalar_one()
+
+
+@pytest.mark.parametrize("state", list(State), ids=lambda s: s.value)
+def test_the_api_offers_each_viewer_the_actions_of_the_table(app, client, ctx, state):
+    world = build_world()
+    department_id = _department_id()
+    for index, handler in enumerate(HANDLERS):
+        for content in ("pass", "review"):
+            ticket = ops.create_ticket(world.reporter, world.cats["楼道灯损坏"].id, "楼道灯不亮",
+                                       *IN_A3)
+            _shape(ticket, state, handler, content, world.worker_a.id, department_id)
+            db.session.commit()
+            staff = STAFF_OFFERS[state][index].split()
+            expected = {"staff_a": staff, "street": staff, "admin": staff}
+            if content == "review":
+                expected = {who: offers + ["release"] for who, offers in expected.items()}
+            if handler == "worker" and state in WORKER_OFFERS:
+                expected["worker_a"] = WORKER_OFFERS[state].split()
+            for actor in ACTORS:
+                response = client.get(f"/api/v1/tickets/{ticket.id}", headers=world.h(actor))
+                body = response.get_json()
+                where = f"{actor} on {state.value}, {handler}, {content}: {body}"
+                if actor in expected:
+                    assert response.status_code == 200, where
+                    assert body["actions"] == expected[actor], where
+                else:  # the reporter's view, the public's or none
+                    assert "actions" not in body, where
+
+
+def test_the_reporter_is_offered_supplements_and_the_rating(app, ctx):
+    world = build_world()
+    offers = {}
+    for state in State:
+        ticket = ops.create_ticket(world.reporter, world.cats["楼道灯损坏"].id, "楼道灯不亮",
+                                   *IN_A3)
+        _shape(ticket, state, "worker", "pass", world.worker_a.id, None)
+        offers[state] = " ".join(presenters.available_actions(world.reporter, ticket))
+        assert presenters.available_actions(world.neighbour, ticket) == []
+    assert offers == REPORTER_OFFERS
+    ticket.state = State.closed.value
+    ticket.closed_at = utcnow()
+    ticket.rated_at = ticket.closed_at + timedelta(minutes=1)  # rated once this round
+    assert presenters.available_actions(world.reporter, ticket) == []
+    ticket.rated_at, ticket.closed_at = None, utcnow() - timedelta(days=workflow.REOPEN_DAYS)
+    assert presenters.available_actions(world.reporter, ticket) == []
+
+
+CONSOLE_STAFF = {"zhang": "staff_a", "jiedao": "street", "admin": "admin", "jin": "staff_b"}
+
+
+@pytest.mark.parametrize("state", list(State), ids=lambda s: s.value)
+def test_the_console_and_the_api_offer_the_same_actions(app, state):
+    """For each staff viewer and each ticket: the forms of the ticket page, in their
+    order, are the console's actions among those the API answers."""
+    world = console_world.build(app, with_tickets=False)
+    with app.app_context():
+        reporter = db.session.get(User, world.users["reporter"])
+        department_id = _department_id()
+        tickets = []
+        for handler in HANDLERS:
+            for content in ("pass", "review"):
+                ticket = ops.create_ticket(reporter, world.cats["楼道灯损坏"], "楼道灯不亮",
+                                           *IN_A3)
+                _shape(ticket, state, handler, content, world.users["worker_a"],
+                       department_id)
+                tickets.append(ticket.id)
+        tokens = {name: factories.token_for(db.session.get(User, world.users[user]))
+                  for name, user in CONSOLE_STAFF.items()}
+        db.session.commit()
+    offered_somewhere = False
+    for name in CONSOLE_STAFF:
+        console = app.test_client()
+        console_world.login(console, name)
+        api = app.test_client()
+        for ticket_id in tickets:
+            page = console.get(f"/console/tickets/{ticket_id}")
+            answer = api.get(f"/api/v1/tickets/{ticket_id}", headers=factories.auth(tokens[name]))
+            where = f"{name} on #{ticket_id} ({state.value})"
+            if name == "jin":  # staff of the other community: the public's view at most
+                assert page.status_code == 404, where
+                assert "actions" not in (answer.get_json() or {}), where
+                continue
+            assert page.status_code == 200 and answer.status_code == 200, where
+            forms = re.findall(r'<form [^>]*id="form-(\w+)"', page.get_data(as_text=True))
+            actions = answer.get_json()["actions"]
+            assert forms == [a for a in workflow.CONSOLE_ACTIONS if a in actions], where
+            assert set(actions) - set(forms) <= {"check_in"}, where
+            offered_somewhere = offered_somewhere or bool(forms)
+    assert offered_somewhere  # content held for review can be released in every state
+
+
+def test_an_action_the_ticket_does_not_allow_is_refused_on_the_page(app):
+    """Releasing content that was never held is not offered: posted anyway, the page
+    says so (409), as for any action the ticket's state does not allow."""
+    world = console_world.build(app)
+    ticket_id = world.tickets["t1"]
+    client = app.test_client()
+    console_world.login(client, "zhang")
+    response = client.post(f"/console/tickets/{ticket_id}/release", data={
+        "csrf_token": console_world.csrf_token(client, "/console/"), "version": 1,
+        "note": "已核实"})
+    assert response.status_code == 409, response.get_data(as_text=True)[:2000]
+    body = response.get_data(as_text=True)
+    assert "“内容审核”当前不可用" in body and 'id="action-error"' in body
+    with app.app_context():
+        events = db.session.execute(sa.select(sa.func.count()).select_from(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id)).scalar_one()
+    assert events == 1  # the report only

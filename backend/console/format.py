@@ -30,12 +30,6 @@ STATE_COLOURS = {
     "rejected": "#98a2b3", "merged": "#98a2b3",
 }
 
-ACTION_NAMES = {
-    "accept": "立案", "reject": "不予立案", "dispatch": "派遣", "merge": "合并",
-    "start": "开始处置", "resolve": "处置完成", "hand_back": "撤回派遣", "close": "核查结案",
-    "rework": "返工",
-}
-
 ROLE_NAMES = {"resident": "居民", "grid_worker": "网格员", "staff": "工作人员",
               "admin": "管理员", "reporter": "上报人", "assignee": "处置人",
               "system": "系统", "public": "公众"}

@@ -23,20 +23,20 @@ from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places.models import Place
-from backend.tickets import export, presenters, queries
+from backend.tickets import export, presenters, queries, workflow
 from backend.tickets import operations as ops
 from backend.tickets.models import State, Ticket
 
 QUEUE_STATES = [(s.value, fmt.state_name(s.value)) for s in State]
-# Actions a console form exists for; the worker's own check-in is the mini-program's.
-CONSOLE_ACTIONS = ("release", "accept", "dispatch", "merge", "reject", "hand_back", "start",
-                   "resolve", "close", "rework")
+CONSOLE_ACTIONS = workflow.CONSOLE_ACTIONS
 
 
 staff_ticket = ops.staff_ticket
 
 
 def offered_actions(user, ticket: Ticket) -> list[str]:
+    """The workflow's actions ``user`` may take on ``ticket`` that the page has a form for,
+    in the page's order."""
     offered = presenters.available_actions(user, ticket)
     return [name for name in CONSOLE_ACTIONS if name in offered]
 
@@ -123,12 +123,11 @@ def bulk():
     failed = {ticket_id: (fmt.STALE_MESSAGE if isinstance(exc, StaleDataError)
                           else fmt.api_error_message(exc))
               for ticket_id, exc in errors.items()}
-    names = {"accept": "立案", "auto_dispatch": "自动派遣", "dispatch": "派遣"}
+    label = workflow.LABELS[args["action"]]
     if done:
-        flash(f"已{names[args['action']]} {len(done)} 件：" +
-              "、".join(f"#{i}" for i in done), "ok")
+        flash(f"已{label} {len(done)} 件：" + "、".join(f"#{i}" for i in done), "ok")
     for ticket_id, message in failed.items():
-        flash(f"#{ticket_id} 未能{names[args['action']]}：{message}", "error")
+        flash(f"#{ticket_id} 未能{label}：{message}", "error")
     return redirect(back, 303)
 
 
@@ -209,7 +208,7 @@ def render_ticket(ticket: Ticket, error: Optional[str] = None, status: int = 200
         default_target=_default_target(ticket, workers),
         accept_cells=_accept_cells(user, ticket) if "accept" in actions else [],
         merge_candidates=_merge_candidates(user, ticket) if "merge" in actions else [],
-        action_names=fmt.ACTION_NAMES, role_names=fmt.ROLE_NAMES,
+        action_names=workflow.LABELS, role_names=fmt.ROLE_NAMES,
         state_colours=fmt.STATE_COLOURS)
     return render_template("console/ticket.html", **context), status
 
@@ -306,10 +305,9 @@ def ticket_action(ticket_id: int, action: str):
         if args["version"] != ticket.version:
             raise ApiError(409, "stale_version", code="stale_version")
         if action not in offered_actions(user, ticket):
-            sources = presenters.ACTIONS[action][0]
-            state_allows = ticket.state_enum in sources
-            raise ApiError(403 if state_allows else 409, "console_action_not_offered",
-                           action=fmt.ACTION_NAMES[action],
+            # 409 when the ticket does not allow it now, 403 when this person may not
+            raise ApiError(403 if workflow.state_allows(action, ticket) else 409,
+                           "console_action_not_offered", action=workflow.LABELS[action],
                            state=fmt.state_name(ticket.state))
         message = handler(user, ticket, args)
         db.session.flush()

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 MAX_PHOTOS = 9
 NEARBY_RADIUS_M = 250
 NEARBY_DAYS = 30
-REOPEN_DAYS = 7
+REOPEN_DAYS = workflow.REOPEN_DAYS
 # degrees of latitude per metre; longitude scaled by cos(lat) in the bounding box
 _DEG_PER_M = 1 / 111_320
 

@@ -11,63 +11,22 @@ import sqlalchemy.orm as so
 
 from backend.accounts.models import User
 from backend.core import permissions
-from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places import operations as places
 from backend.tickets import workflow
-from backend.tickets.models import State, Ticket, TicketEvent
-from backend.tickets.operations import REOPEN_DAYS, ticket_photos
+from backend.tickets.models import Ticket, TicketEvent
+from backend.tickets.operations import ticket_photos
 from backend.uploads.operations import signed_url
 
 # Rounding the public location to 3 decimals: about 110 m north–south, 95 m east–west here.
 PUBLIC_DECIMALS = 3
 
-ACTIONS: dict[str, tuple[tuple[State, ...], State]] = {
-    "accept": ((State.submitted,), State.accepted),
-    "reject": ((State.submitted, State.accepted), State.rejected),
-    "dispatch": ((State.accepted, State.dispatched, State.in_progress), State.dispatched),
-    "merge": ((State.submitted, State.accepted, State.dispatched), State.merged),
-    "start": ((State.dispatched,), State.in_progress),
-    "check_in": ((State.dispatched,), State.in_progress),
-    "resolve": ((State.in_progress,), State.resolved),
-    "hand_back": ((State.dispatched, State.in_progress), State.accepted),
-    "close": ((State.resolved,), State.closed),
-    "rework": ((State.resolved,), State.dispatched),
-}
-
-
 def available_actions(user: User, ticket: Ticket) -> list[str]:
-    kinds = permissions.ticket_actor_kinds(user, ticket)
-    state = ticket.state_enum
-    out = []
-    for name, (sources, target) in ACTIONS.items():
-        if state not in sources:
-            continue
-        usable = kinds - {"reporter"} if name == "close" else kinds
-        if name == "resolve" and state is State.dispatched:
-            continue
-        if workflow.pick_kind(state, target, usable):
-            out.append(name)
-    if "assignee" in kinds and state is State.dispatched:
-        out.append("resolve")  # fixing on the spot implies taking it
-    if "staff" in kinds and ticket.content_status != "pass":
-        out.append("release")
-    if "reporter" in kinds:
-        if can_rate(ticket):
-            out.append("rate")
-        if state not in (State.closed, State.rejected, State.merged):
-            out.append("supplement")
-    return out
+    """What ``user`` may do to ``ticket`` now: the workflow table's answer."""
+    return workflow.offered(permissions.ticket_actor_kinds(user, ticket), ticket)
 
 
-def can_rate(ticket: Ticket) -> bool:
-    if ticket.state == State.resolved.value:
-        return True
-    if ticket.state == State.closed.value and ticket.closed_at:
-        if (utcnow() - ticket.closed_at).days >= REOPEN_DAYS:
-            return False
-        return not (ticket.rated_at and ticket.rated_at >= ticket.closed_at)
-    return False
+can_rate = workflow.can_rate
 
 
 def photo_dicts(rows) -> list[dict]:
