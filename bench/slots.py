@@ -67,7 +67,7 @@ def build(app, now: datetime) -> tuple[int, list[int], str, dict]:
     from backend.accounts.models import Role, User
     from backend.bookings import slots
     from backend.bookings.models import Booking, Counter, SlotCount
-    from backend.bookings.operations import _schedule_rules, counters_for_item
+    from backend.bookings.availability import _schedule_rules, counters_for_item
     from backend.bookings.seed import ITEMS, seed_centre, seed_items
     from backend.core.auth import issue_token
     from backend.extensions import db
@@ -142,12 +142,12 @@ def main() -> None:
 
     import flask_migrate
 
-    from backend.bookings import operations as ops
+    from backend.bookings import common
     from backend.core.workcalendar import SHANGHAI
     from backend.extensions import db
 
     now = datetime.fromisoformat(NOW_LOCAL).replace(tzinfo=SHANGHAI).astimezone(timezone.utc)
-    ops.utcnow = lambda: now  # the benchmark's fixed clock
+    common.utcnow = lambda: now  # the benchmark's fixed clock
     app, schema = make_app(args.db, args.pg_url)
     try:
         with app.app_context():

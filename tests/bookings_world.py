@@ -10,14 +10,14 @@ Hours: Monday–Friday 09:00–12:00 and 13:30–18:00 (every counter, regular),
 So SB has capacity 3 in regular hours, 2 in the evening (c1, c3) and on Saturday (c2, c3).
 
 The clock is fixed with ``world.at(...)`` (Shanghai wall-clock time): it replaces
-``backend.bookings.operations.utcnow``, the only clock the bookings feature reads.
+``backend.bookings.common.utcnow``, the only clock the bookings feature reads.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
 
-from backend.bookings import operations as ops
+from backend.bookings import common
 from backend.bookings.models import Counter, OpeningRule, ServiceCentre, ServiceItem
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
@@ -54,7 +54,7 @@ class World:
     def at(self, text: str) -> datetime:
         """Fix the bookings clock at ``text`` (Shanghai)."""
         self.now = sh(text)
-        self.monkeypatch.setattr(ops, "utcnow", lambda: self.now)
+        self.monkeypatch.setattr(common, "utcnow", lambda: self.now)
         return self.now
 
 

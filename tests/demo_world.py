@@ -53,24 +53,28 @@ def _resident(openid: str, name: str, phone: str) -> User:
 
 
 def _volunteer(user: User, real_name: str, phone: str, id_number: str | None, team) -> None:
-    from backend.volunteers import operations as vol
+    from backend.volunteers import profiles as profile_ops
+    from backend.volunteers import teams as team_ops
 
     args = {"real_name": real_name, "phone": phone, "skills": ["陪伴"],
             "service_categories": ["助老"], "consent": True}
     if id_number:
         args["id_number"] = id_number
-    vol.save_profile(user, args)
-    vol.join_team(user, team)
+    profile_ops.save_profile(user, args)
+    team_ops.join_team(user, team)
 
 
 def build() -> World:
     """Seed the demo and the two extra residents; returns ids, secrets and tokens."""
-    from backend.bookings import operations as bookings
+    from backend.bookings import availability as availability_ops
+    from backend.bookings import catalogue as catalogue_ops
+    from backend.bookings import reservations as reservation_ops
     from backend.bookings.models import Booking, ServiceCentre, ServiceItem
     from backend.demo.operations import seed
     from backend.tickets import operations as tickets
     from backend.tickets.models import Category, Ticket
-    from backend.volunteers import operations as vol
+    from backend.volunteers import signups as signup_ops
+    from backend.volunteers import teams as team_ops
     from backend.volunteers.models import VolunteerActivity, VolunteerTeam
     from tests import factories as f
 
@@ -104,12 +108,12 @@ def build() -> World:
                                      address="晋阳社区", building="1栋")
 
     centre = db.session.execute(sa.select(ServiceCentre)).scalars().first()
-    item_ids = [i.id for i in bookings.offered_items(centre) if i.bookable_online]
+    item_ids = [i.id for i in catalogue_ops.offered_items(centre) if i.bookable_online]
     item = db.session.get(ServiceItem, item_ids[0])
-    plan = bookings.free_slots(centre, item, None, None)
+    plan = availability_ops.free_slots(centre, item, None, None)
     starts = [datetime.fromisoformat(s["start"]) for d in plan["days"] for s in d["slots"]]
-    v_booking = bookings.book(victim, centre.id, item.id, starts[0])
-    c_booking = bookings.book(caller, centre.id, item.id, starts[1])
+    v_booking = reservation_ops.book(victim, centre.id, item.id, starts[0])
+    c_booking = reservation_ops.book(caller, centre.id, item.id, starts[1])
 
     # both join the team of the demo activity (approval: its leader 王阿姨 lets them in)
     activity = db.session.execute(sa.select(VolunteerActivity)).scalars().first()
@@ -118,8 +122,8 @@ def build() -> World:
     _volunteer(victim, VICTIM_REAL_NAME, VICTIM_PHONE, VICTIM_ID_NUMBER, team)
     _volunteer(caller, "来访真名", "13600000009", None, team)
     for member in (victim, caller):
-        vol.approve_member(leader, team, member.id)
-    vol.sign_up(victim, activity)
+        team_ops.approve_member(leader, team, member.id)
+    signup_ops.sign_up(victim, activity)
     db.session.flush()
 
     other_resident = _user("demo-resident-wang")

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.bookings.models import Booking, BookingPause, SlotCount
-from backend.bookings.operations import CODE_ALPHABET
+from backend.bookings.reservations import CODE_ALPHABET
 from backend.extensions import db
 from backend.notify.models import OutboxMessage
 from tests.bookings_world import book, build_world, iso, sh

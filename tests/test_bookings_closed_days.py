@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from backend.bookings import operations as ops
+from backend.bookings import availability as availability_ops
 from backend.bookings.models import Closure, SlotCount
 from backend.extensions import db
 from tests.bookings_world import build_world
@@ -63,7 +63,7 @@ def test_a_day_with_every_slot_taken_stays_open_without_free_slots(client, ctx, 
     world = build_world(monkeypatch)
     day = "2026-09-29"
     centre, item = world.centre_a, world.items["SB"]
-    plan = ops.schedule(centre, item, date(2026, 9, 29), date(2026, 9, 29))
+    plan = availability_ops.schedule(centre, item, date(2026, 9, 29), date(2026, 9, 29))
     for slot in plan.days[0].slots:
         db.session.add(SlotCount(centre_id=centre.id, item_id=item.id, start_at=slot.start,
                                  booked=slot.capacity, capacity=slot.capacity))

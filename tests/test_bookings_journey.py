@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from backend.bookings import operations as ops
+from backend.bookings import common
 from backend.bookings.models import Booking, Counter, OpeningRule, ServiceCentre, ServiceItem
 from backend.config import ConfigError, load_config
 from backend.extensions import db
@@ -19,7 +19,7 @@ NOW = sh("2026-09-21 09:00")  # a Monday; the demo's booking for 小陈 falls on
 def demo(app, ctx, monkeypatch):
     from backend.demo import operations as demo_ops
 
-    monkeypatch.setattr(ops, "utcnow", lambda: NOW)
+    monkeypatch.setattr(common, "utcnow", lambda: NOW)
     counts = demo_ops.seed(with_tickets=False)
     db.session.commit()
     return counts
@@ -100,7 +100,7 @@ def test_journey_4_xiao_chen_books_an_evening_slot(client, demo, monkeypatch):
         .order_by(OutboxMessage.not_before)).scalars().all()
     assert reminders == [sh("2026-09-23 20:00"), sh("2026-09-24 17:30")]
     # 4. at the counter 张主任 types the code: checked in
-    monkeypatch.setattr(ops, "utcnow", lambda: sh("2026-09-24 18:25"))
+    monkeypatch.setattr(common, "utcnow", lambda: sh("2026-09-24 18:25"))
     zhang = _staff(client, "zhang", "linli-staff-demo")
     response = client.post(f"/api/v1/service-centres/{centre['id']}/check-in",
                            json={"code": code}, headers=zhang)

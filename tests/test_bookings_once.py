@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.bookings import operations as ops
-from backend.bookings.models import Booking, SlotCount
+from backend.bookings import reservations as reservation_ops
+from backend.bookings.models import ACTIVE_STATUSES, Booking, SlotCount
 from backend.extensions import db
 from tests.bookings_world import book, build_world, iso, sh
 from tests.test_migrations import fresh_app  # noqa: F401 - the fixture of the migration test
@@ -40,7 +40,7 @@ def _booked(world, start: str = SLOT, item: str = "SB") -> int:
 def _open_bookings() -> list[Booking]:
     db.session.expire_all()
     return list(db.session.execute(
-        sa.select(Booking).where(Booking.status.in_(ops.ACTIVE_STATUSES))
+        sa.select(Booking).where(Booking.status.in_(ACTIVE_STATUSES))
         .order_by(Booking.id)).scalars())
 
 
@@ -180,7 +180,7 @@ def test_a_race_lost_at_the_insert_is_already_booked_too(client, ctx, monkeypatc
     the unique index refuses the insert and the answer is the same friendly 409."""
     world = build_world(monkeypatch)
     first = book(client, world, "chen", SLOT)
-    monkeypatch.setattr(ops, "_check_not_booked", lambda *args, **kwargs: None)
+    monkeypatch.setattr(reservation_ops, "_check_not_booked", lambda *args, **kwargs: None)
     again = _post(client, world, "chen", "/bookings", _body(world))
     _assert_already_booked(
         again, first["code"],
@@ -281,7 +281,7 @@ def test_a_move_racing_onto_a_slot_the_person_got_meanwhile_is_already_booked(
     world = build_world(monkeypatch)
     first = book(client, world, "chen", SLOT)
     second = book(client, world, "chen", "2026-09-29 09:30")
-    monkeypatch.setattr(ops, "_check_not_booked", lambda *args, **kwargs: None)
+    monkeypatch.setattr(reservation_ops, "_check_not_booked", lambda *args, **kwargs: None)
     response = _post(client, world, "staff_a", f"/bookings/{second['id']}/reschedule",
                      {"start_at": iso(SLOT)})
     _assert_already_booked(

@@ -6,7 +6,8 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from backend.bookings import operations as ops
+from backend.bookings import availability as availability_ops
+from backend.bookings import common
 from backend.bookings import slots
 from backend.bookings.slots import Rule
 from backend.extensions import db
@@ -219,13 +220,14 @@ def _reference(world, first: str, last: str) -> dict:
     centre, item_row = world.centre_a, world.items["SB"]
     db.session.refresh(centre)
     db.session.refresh(item_row)
-    rules = ops.settings()
+    rules = common.settings()
     first_day, last_day = date.fromisoformat(first), date.fromisoformat(last)
-    start, end = ops._day_bounds(first_day, last_day)
-    days = slots.plan(first_day, last_day, ops._schedule_rules(centre),
-                      ops._closures(centre, first_day, last_day), item_row.duration_minutes,
-                      ops.counters_for_item(centre, item_row),
-                      ops._booked(centre, item_row, start, end), ops.utcnow(),
+    start, end = common._day_bounds(first_day, last_day)
+    days = slots.plan(first_day, last_day, availability_ops._schedule_rules(centre),
+                      availability_ops._closures(centre, first_day, last_day),
+                      item_row.duration_minutes,
+                      availability_ops.counters_for_item(centre, item_row),
+                      availability_ops._booked(centre, item_row, start, end), common.utcnow(),
                       rules.min_notice, rules.max_advance_days, centre.closed_on_holidays)
     return {d.day.isoformat(): [(slots.local_iso(s.start), slots.local_iso(s.end), s.kind,
                                  s.capacity, s.free) for s in d.slots] for d in days}
@@ -264,10 +266,10 @@ def test_a_schedule_change_shows_in_the_next_answer(client, ctx, monkeypatch):
         return _answered(client, world, day, day)[day]
 
     def changed(method, path, body=None, who="staff_a"):
-        before = read_revision(ops.SCHEDULE_REVISION)
+        before = read_revision(availability_ops.SCHEDULE_REVISION)
         response = client.open(path, method=method, json=body, headers=world.h(who))
         assert response.status_code in (200, 201, 204), response.get_json()
-        assert read_revision(ops.SCHEDULE_REVISION) != before
+        assert read_revision(availability_ops.SCHEDULE_REVISION) != before
         db.session.expire_all()
         assert answer() == _reference(world, day, day)[day]
         return response

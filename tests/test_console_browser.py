@@ -340,14 +340,14 @@ def test_admin_pages(app, page, world, tmp_path):
 # --- the service window ----------------------------------------------------------------
 
 def test_check_in_at_the_service_window(app, page, monkeypatch):
-    from backend.bookings import operations as booking_ops
+    from backend.bookings import reservations as reservation_ops
     from backend.bookings.models import Booking
     from tests.bookings_world import build_world, sh
 
     with app.app_context():
         world = build_world(monkeypatch)  # the bookings clock: Monday 2026-09-28 10:00
-        booking = booking_ops.book(world.people["chen"], world.centre_a.id,
-                                   world.items["SB"].id, sh("2026-09-28 14:00"))
+        booking = reservation_ops.book(world.people["chen"], world.centre_a.id,
+                                       world.items["SB"].id, sh("2026-09-28 14:00"))
         db.session.commit()
         username, code, booking_id = world.people["staff_a"].username, booking.code, booking.id
     console_login(page, username, console_world.PASSWORD)

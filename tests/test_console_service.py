@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from backend.bookings import operations as booking_ops
+from backend.bookings import reservations as reservation_ops
 from backend.bookings.models import Booking
 from backend.extensions import db
 from tests.bookings_world import build_world, sh
@@ -32,10 +32,10 @@ def sw(app, monkeypatch) -> ServiceWorld:
     with app.app_context():
         world = build_world(monkeypatch)  # the clock: Monday 2026-09-28 10:00
         people, items = world.people, world.items
-        today = booking_ops.book(people["chen"], world.centre_a.id, items["SB"].id,
-                                 sh("2026-09-28 14:00"))
-        tomorrow = booking_ops.book(people["wang"], world.centre_a.id, items["LN"].id,
-                                    sh("2026-09-29 09:00"))
+        today = reservation_ops.book(people["chen"], world.centre_a.id, items["SB"].id,
+                                     sh("2026-09-28 14:00"))
+        tomorrow = reservation_ops.book(people["wang"], world.centre_a.id, items["LN"].id,
+                                        sh("2026-09-29 09:00"))
         db.session.commit()
         return ServiceWorld(world, world.centre_a.id, world.centre_b.id,
                             people["staff_a"].username, people["staff_b"].username,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from backend.extensions import db
-from backend.volunteers import operations as ops
+from backend.volunteers import records as record_ops
 from backend.volunteers.models import ActivitySignup, ServiceRecord, ServiceRecordRevision
 from tests.browser.world import PASSWORD, csrf_token, login
 from tests.volunteers_world import activity, build_world, member, profile, sh
@@ -39,13 +39,13 @@ def build_console_world(app, monkeypatch) -> ConsoleVolunteers:
         people = world.people
         leader = people["leader"]
         done = activity(world, start="2026-10-06 09:00", end="2026-10-06 12:00")
-        liu = ops.record_by_hand(leader, done, {
+        liu = record_ops.record_by_hand(leader, done, {
             "user_id": people["liu"].id, "check_in_at": sh("2026-10-06 09:00"),
             "check_out_at": sh("2026-10-06 12:00")})
-        r00 = ops.record_by_hand(leader, done, {
+        r00 = record_ops.record_by_hand(leader, done, {
             "user_id": people["r00"].id, "check_in_at": sh("2026-10-06 09:30"),
             "check_out_at": sh("2026-10-06 12:10")})
-        r01 = ops.record_by_hand(leader, done, {  # checked in, never out: still open
+        r01 = record_ops.record_by_hand(leader, done, {  # checked in, never out: still open
             "user_id": people["r01"].id, "check_in_at": sh("2026-10-06 09:00")})
         old = activity(world, start="2026-09-10 09:00", end="2026-09-10 11:00")
         old.title = "秋季大扫除"
@@ -57,7 +57,7 @@ def build_console_world(app, monkeypatch) -> ConsoleVolunteers:
         b_activity = activity(world, team="jinyan", start="2026-10-06 14:00",
                               end="2026-10-06 16:00")
         b_activity.title = "文明劝导岗"
-        b_record = ops.record_by_hand(people["staff_b"], b_activity, {
+        b_record = record_ops.record_by_hand(people["staff_b"], b_activity, {
             "user_id": people["chen"].id, "check_in_at": sh("2026-10-06 14:00"),
             "check_out_at": sh("2026-10-06 16:00")})
         # a resident and a grid worker with passwords: still not console users

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 
 from backend.extensions import db
 from backend.notify.models import OutboxMessage
-from backend.volunteers import operations as ops
+from backend.volunteers import attendance as attendance_ops
+from backend.volunteers import hours as hours_ops
+from backend.volunteers import profiles as profile_ops
 from backend.volunteers.models import ServiceRecordRevision, VolunteerProfile
 from tests import volunteers_world as vw
 from tests.volunteers_world import build_world, iso, sh
@@ -120,7 +122,7 @@ def test_id_number_is_kept_as_hmac_and_last_four(app, ctx, client, monkeypatch):
     row = db.session.get(VolunteerProfile, world.id("chen"))
     assert row.id_number_last4 == "002X" and len(row.id_number_hmac) == 64
     assert "1101051949" not in row.id_number_hmac
-    assert row.consented_at is not None and row.consent_version == ops.CONSENT_VERSION
+    assert row.consented_at is not None and row.consent_version == profile_ops.CONSENT_VERSION
 
 
 def test_phone_masked_except_to_self_and_leaders(app, ctx, client, monkeypatch):
@@ -159,16 +161,16 @@ def test_phone_masked_except_to_self_and_leaders(app, ctx, client, monkeypatch):
 
 
 def test_mask_name():
-    assert ops.mask_name("刘小红") == "刘**"
-    assert ops.mask_name("王") == "王*"
-    assert ops.mask_name("") == "" and ops.mask_name(None) is None
+    assert profile_ops.mask_name("刘小红") == "刘**"
+    assert profile_ops.mask_name("王") == "王*"
+    assert profile_ops.mask_name("") == "" and profile_ops.mask_name(None) is None
 
 
 def test_mask_phone():
-    assert ops.mask_phone("13900000203") == "139****0203"
-    assert ops.mask_phone("+86 139-0000-0203") == "861****0203"
-    assert ops.mask_phone("12345") == "****"
-    assert ops.mask_phone(None) is None
+    assert profile_ops.mask_phone("13900000203") == "139****0203"
+    assert profile_ops.mask_phone("+86 139-0000-0203") == "861****0203"
+    assert profile_ops.mask_phone("12345") == "****"
+    assert profile_ops.mask_phone(None) is None
 
 
 # --- activities, sign-up, waitlist -----------------------------------------------------
@@ -315,7 +317,7 @@ def test_check_in_codes_rotate_and_are_per_activity(app, ctx, client, monkeypatc
     assert len(current) == 6 and current.isdigit()
     if old != current:
         _error(client.post(url, json={"code": old}, headers=world.h("liu")), 422)
-    other_now = ops.checkin_code(other.id, ops._bucket(world.now))
+    other_now = attendance_ops.checkin_code(other.id, attendance_ops._bucket(world.now))
     if other_now != current:
         _error(client.post(url, json={"code": other_now}, headers=world.h("liu")), 422)
     assert other_code != old or other.id == act.id
@@ -332,7 +334,8 @@ def test_check_in_codes_rotate_and_are_per_activity(app, ctx, client, monkeypatc
     # after the window: refused
     world.at("2026-10-10 13:01")
     _error(client.post(f"{API}/volunteer-activities/{act.id}/check-out",
-                       json={"code": ops.checkin_code(act.id, ops._bucket(world.now))},
+                       json={"code": attendance_ops.checkin_code(
+                           act.id, attendance_ops._bucket(world.now))},
                        headers=world.h("liu")), 409, "outside_window")
 
 
@@ -356,7 +359,7 @@ def test_check_in_and_out_gives_rounded_hours(app, ctx, client, monkeypatch):
 def test_hours_arithmetic(app, ctx, monkeypatch):
     world = build_world(monkeypatch)
     act = vw.activity(world, start="2026-10-10 20:00", end="2026-10-11 02:00")
-    m = ops.recognised_minutes
+    m = hours_ops.recognised_minutes
     assert m(act, sh("2026-10-10 20:00"), sh("2026-10-11 01:45")) == 330  # across midnight
     assert m(act, sh("2026-10-10 19:00"), sh("2026-10-11 03:00")) == 360  # beyond the end
     assert m(act, sh("2026-10-10 20:10"), None) == 0                     # no check-out
@@ -440,12 +443,12 @@ def test_leader_cannot_record_own_hours(app, ctx, client, monkeypatch):
 
 def test_star_levels_at_the_thresholds(app, ctx):
     with app.test_request_context():
-        assert [ops.star_level(h) for h in (0, 99.5, 100, 299.5, 300, 600, 999, 1000, 1500,
-                                            5000)] == [0, 0, 1, 1, 2, 3, 3, 4, 5, 5]
-        assert ops.star_name(1) == "一星志愿者"
+        assert [hours_ops.star_level(h) for h in (0, 99.5, 100, 299.5, 300, 600, 999, 1000, 1500,
+                                                  5000)] == [0, 0, 1, 1, 2, 3, 3, 4, 5, 5]
+        assert hours_ops.star_name(1) == "一星志愿者"
         app.config["VOLUNTEER_STAR_HOURS"] = [10, 20]
         try:
-            assert ops.star_level(15) == 1 and ops.star_level(20) == 2
+            assert hours_ops.star_level(15) == 1 and hours_ops.star_level(20) == 2
         finally:
             app.config["VOLUNTEER_STAR_HOURS"] = [100, 300, 600, 1000, 1500]
 

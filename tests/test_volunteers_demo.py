@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from backend.accounts.models import User
 from backend.demo import operations as demo
 from backend.extensions import db
-from backend.volunteers import operations as ops
+from backend.volunteers import teams as team_ops
 from backend.volunteers.models import VolunteerActivity, VolunteerTeam
 
 
@@ -20,7 +20,7 @@ def test_demo_teams_and_liu(app, ctx):
     assert {t.place.code for t in teams} == {"510107021003"}
     liu = db.session.execute(sa.select(User).where(User.openid == "demo-resident-liu")
                              ).scalar_one()
-    m = ops.membership_of(liu.id, teams[1].id)
+    m = team_ops.membership_of(liu.id, teams[1].id)
     assert m.status == "active" and not m.is_leader
     act = db.session.execute(sa.select(VolunteerActivity)).scalar_one()
     assert act.capacity == 10 and act.status == "published"

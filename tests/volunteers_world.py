@@ -3,7 +3,7 @@ each, a team 邻里互助 in A (approval) led by 老周, an open team 环境保�
 active member of 邻里互助, 小陈 another resident, and ``residents`` extra members.
 
 The clock is fixed with ``world.at(...)`` (Shanghai wall-clock time): it replaces
-``backend.volunteers.operations.utcnow``, the only clock the feature reads.
+``backend.volunteers.common.utcnow``, the only clock the feature reads.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from backend.accounts.models import Role
 from backend.extensions import db
-from backend.volunteers import operations as ops
+from backend.volunteers import common
+from backend.volunteers import profiles as profile_ops
 from backend.volunteers.models import (
     MemberStatus, TeamMembership, VolunteerActivity, VolunteerProfile, VolunteerTeam,
 )
@@ -49,7 +50,7 @@ class World:
 
     def at(self, text: str) -> datetime:
         self.now = sh(text)
-        self.monkeypatch.setattr(ops, "utcnow", lambda: self.now)
+        self.monkeypatch.setattr(common, "utcnow", lambda: self.now)
         return self.now
 
     def tick(self, **delta) -> datetime:
@@ -62,10 +63,10 @@ class World:
 
 def profile(user, name: str, phone: str, id_number: str | None = None) -> VolunteerProfile:
     row = VolunteerProfile(user_id=user.id, real_name=name, phone=phone, skills=["陪伴"],
-                           service_categories=["助老"], consented_at=ops.utcnow(),
-                           consent_version=ops.CONSENT_VERSION)
+                           service_categories=["助老"], consented_at=common.utcnow(),
+                           consent_version=profile_ops.CONSENT_VERSION)
     if id_number:
-        row.id_number_hmac = ops.id_number_hmac(id_number)
+        row.id_number_hmac = profile_ops.id_number_hmac(id_number)
         row.id_number_last4 = id_number[-4:]
     db.session.add(row)
     return row
@@ -73,7 +74,7 @@ def profile(user, name: str, phone: str, id_number: str | None = None) -> Volunt
 
 def member(team: VolunteerTeam, user, leader: bool = False) -> TeamMembership:
     m = TeamMembership(team_id=team.id, user_id=user.id, status=MemberStatus.active.value,
-                       is_leader=leader, joined_at=ops.utcnow())
+                       is_leader=leader, joined_at=common.utcnow())
     team.members += 1
     db.session.add(m)
     return m

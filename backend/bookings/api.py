@@ -6,7 +6,12 @@ from flask import jsonify
 from flask_smorest import Blueprint
 
 from backend.accounts.models import Role
-from backend.bookings import operations as ops
+from backend.bookings import availability as availability_ops
+from backend.bookings import catalogue as catalogue_ops
+from backend.bookings import centres as centre_ops
+from backend.bookings import desk as desk_ops
+from backend.bookings import limits as limit_ops
+from backend.bookings import reservations as reservation_ops
 from backend.bookings import presenters
 from backend.bookings.schemas import (
     BookingCheckInArgs, BookingCreateArgs, BookingPageSchema, BookingResidentSchema,
@@ -33,12 +38,12 @@ RESIDENT = Role.resident.value
 
 def _centre(centre_id: int):
     """A centre the current staff member manages (404 otherwise)."""
-    return ops.managed_centre(current_user(), centre_id)
+    return centre_ops.managed_centre(current_user(), centre_id)
 
 
 def _staff_booking(booking_id: int):
     user = current_user()
-    booking = ops.visible_booking(user, booking_id)
+    booking = reservation_ops.visible_booking(user, booking_id)
     if not permissions.can_manage_booking(user, booking):
         raise ApiError(403, "forbidden")
     return booking
@@ -67,7 +72,7 @@ def items(args):
     """Service items with the materials to bring (`centre_id`: those a centre handles)."""
     user = current_user()
     staff = permissions.is_staff(user)
-    rows = ops.list_items(args.get("centre_id"), args["include_inactive"] and staff)
+    rows = catalogue_ops.list_items(args.get("centre_id"), args["include_inactive"] and staff)
     schema = ServiceItemAdminSchema(many=True) if staff else ServiceItemSchema(many=True)
     return jsonify(schema.dump(rows))
 
@@ -80,7 +85,7 @@ def item(item_id):
     """One service item."""
     user = current_user()
     staff = permissions.is_staff(user)
-    row = ops.get_item(item_id, active_only=not staff)
+    row = catalogue_ops.get_item(item_id, active_only=not staff)
     return jsonify((ServiceItemAdminSchema() if staff else ServiceItemSchema()).dump(row))
 
 
@@ -92,7 +97,7 @@ def create_item(args):
     """Add a service item to the catalogue (admins)."""
     if not permissions.can_manage_service_items(current_user()):
         raise ApiError(403, "forbidden")
-    return ops.create_item(args)
+    return catalogue_ops.create_item(args)
 
 
 @blp.route("/service-items/<int:item_id>", methods=["PATCH"])
@@ -103,7 +108,7 @@ def update_item(args, item_id):
     """Change or deactivate (`is_active: false`) a service item (admins)."""
     if not permissions.can_manage_service_items(current_user()):
         raise ApiError(403, "forbidden")
-    return ops.update_item(ops.get_item(item_id, active_only=False), args)
+    return catalogue_ops.update_item(catalogue_ops.get_item(item_id, active_only=False), args)
 
 
 # --- centres ---------------------------------------------------------------------------
@@ -114,7 +119,7 @@ def update_item(args, item_id):
 @blp.response(200, CentreSchema(many=True))
 def centres(args):
     """Service centres (`item_id`: those handling an item)."""
-    return ops.list_centres(args.get("item_id"))
+    return centre_ops.list_centres(args.get("item_id"))
 
 
 @blp.route("/service-centres/<int:centre_id>", methods=["GET"])
@@ -122,7 +127,7 @@ def centres(args):
 @blp.response(200, CentreDetailSchema)
 def centre(centre_id):
     """A centre with its opening hours and the items it handles."""
-    return presenters.centre_detail(ops.get_centre(centre_id))
+    return presenters.centre_detail(centre_ops.get_centre(centre_id))
 
 
 @blp.route("/service-centres", methods=["POST"])
@@ -131,7 +136,7 @@ def centre(centre_id):
 @blp.response(201, CentreAdminSchema)
 def create_centre(args):
     """Open the service centre of a community in my area."""
-    return ops.create_centre(current_user(), args)
+    return centre_ops.create_centre(current_user(), args)
 
 
 @blp.route("/service-centres/<int:centre_id>", methods=["PATCH"])
@@ -140,7 +145,7 @@ def create_centre(args):
 @blp.response(200, CentreAdminSchema)
 def update_centre(args, centre_id):
     """Change or deactivate a centre."""
-    return ops.update_centre(_centre(centre_id), args)
+    return centre_ops.update_centre(_centre(centre_id), args)
 
 
 @blp.route("/service-centres/<int:centre_id>/slots", methods=["GET"])
@@ -150,9 +155,10 @@ def update_centre(args, centre_id):
 def free_slots(args, centre_id):
     """Free slots of an item, day by day (Shanghai), minus closures, holidays and full
     slots, from the minimum notice to the maximum advance."""
-    centre_row = ops.get_centre(centre_id)
-    item_row = ops.get_item(args["item"], field="item")
-    return ops.free_slots(centre_row, item_row, args.get("date_from"), args.get("date_to"))
+    centre_row = centre_ops.get_centre(centre_id)
+    item_row = catalogue_ops.get_item(args["item"], field="item")
+    return availability_ops.free_slots(centre_row, item_row, args.get("date_from"),
+                                       args.get("date_to"))
 
 
 # --- counters, opening rules, closures (staff of the centre) ---------------------------
@@ -171,7 +177,7 @@ def counters(centre_id):
 @blp.response(201, CounterSchema)
 def create_counter(args, centre_id):
     """Add a counter serving `item_ids`."""
-    return ops.create_counter(_centre(centre_id), args)
+    return centre_ops.create_counter(_centre(centre_id), args)
 
 
 @blp.route("/service-centres/<int:centre_id>/counters/<int:counter_id>", methods=["PATCH"])
@@ -180,7 +186,7 @@ def create_counter(args, centre_id):
 @blp.response(200, CounterSchema)
 def update_counter(args, centre_id, counter_id):
     """Rename, change the items of, or deactivate (`is_active: false`) a counter."""
-    return ops.update_counter(_centre(centre_id), counter_id, args)
+    return centre_ops.update_counter(_centre(centre_id), counter_id, args)
 
 
 @blp.route("/service-centres/<int:centre_id>/opening-rules", methods=["GET"])
@@ -188,7 +194,7 @@ def update_counter(args, centre_id, counter_id):
 @blp.response(200, OpeningRuleSchema(many=True))
 def rules(centre_id):
     """Opening rules in force (weekday, start, end, regular or extended)."""
-    return ops.list_rules(_centre(centre_id))
+    return centre_ops.list_rules(_centre(centre_id))
 
 
 @blp.route("/service-centres/<int:centre_id>/opening-rules", methods=["POST"])
@@ -197,7 +203,7 @@ def rules(centre_id):
 @blp.response(201, OpeningRuleSchema)
 def create_rule(args, centre_id):
     """Add opening hours for a weekday; overlapping hours are refused."""
-    return ops.create_rule(_centre(centre_id), args)
+    return centre_ops.create_rule(_centre(centre_id), args)
 
 
 @blp.route("/service-centres/<int:centre_id>/opening-rules/<int:rule_id>/deactivate",
@@ -206,7 +212,7 @@ def create_rule(args, centre_id):
 @blp.response(200, OpeningRuleSchema)
 def deactivate_rule(centre_id, rule_id):
     """Stop offering slots from a rule (existing bookings stay)."""
-    return ops.deactivate_rule(_centre(centre_id), rule_id)
+    return centre_ops.deactivate_rule(_centre(centre_id), rule_id)
 
 
 @blp.route("/service-centres/<int:centre_id>/closures", methods=["GET"])
@@ -215,7 +221,7 @@ def deactivate_rule(centre_id, rule_id):
 @blp.response(200, ClosureSchema(many=True))
 def closures(args, centre_id):
     """Days the centre is closed."""
-    return ops.list_closures(_centre(centre_id), args.get("date_from"), args.get("date_to"))
+    return centre_ops.list_closures(_centre(centre_id), args.get("date_from"), args.get("date_to"))
 
 
 @blp.route("/service-centres/<int:centre_id>/closures", methods=["POST"])
@@ -224,7 +230,7 @@ def closures(args, centre_id):
 @blp.response(201, ClosureSchema)
 def create_closure(args, centre_id):
     """Close a day. If it has bookings: 409, unless `cancel_bookings` (residents are told)."""
-    closure, cancelled = ops.create_closure(current_user(), _centre(centre_id), args)
+    closure, cancelled = centre_ops.create_closure(current_user(), _centre(centre_id), args)
     return {"id": closure.id, "centre_id": closure.centre_id, "day": closure.day,
             "reason": closure.reason, "created_at": closure.created_at,
             "cancelled_bookings": cancelled}
@@ -235,7 +241,7 @@ def create_closure(args, centre_id):
 @blp.response(204)
 def delete_closure(centre_id, closure_id):
     """Open a closed day again."""
-    ops.delete_closure(_centre(centre_id), closure_id)
+    centre_ops.delete_closure(_centre(centre_id), closure_id)
 
 
 # --- the counter's day -----------------------------------------------------------------
@@ -246,8 +252,8 @@ def delete_closure(centre_id, closure_id):
 @blp.response(200, DayListSchema)
 def day(args, centre_id):
     """The day list of the centre, or of one counter (`counter_id`), in time order."""
-    data = ops.day_list(_centre(centre_id), args.get("date"), args.get("counter_id"),
-                        args["include_cancelled"])
+    data = desk_ops.day_list(_centre(centre_id), args.get("date"), args.get("counter_id"),
+                             args["include_cancelled"])
     data["bookings"] = [presenters.staff_view(b) for b in data["bookings"]]
     return data
 
@@ -258,8 +264,8 @@ def day(args, centre_id):
 @blp.response(200, BookingStaffSchema)
 def check_in(args, centre_id):
     """签到 by the booking code (only a code of this centre, on its day)."""
-    booking = ops.check_in(current_user(), _centre(centre_id), args["code"],
-                           args.get("counter_id"))
+    booking = desk_ops.check_in(current_user(), _centre(centre_id), args["code"],
+                                args.get("counter_id"))
     return presenters.staff_view(booking)
 
 
@@ -271,7 +277,7 @@ def check_in(args, centre_id):
 def book_on_behalf(args, centre_id):
     """Book for a resident who phones or walks in: `resident_id`, or `phone` (with `name`
     when nobody has an account with that phone)."""
-    booking = ops.book_on_behalf(current_user(), _centre(centre_id), args)
+    booking = reservation_ops.book_on_behalf(current_user(), _centre(centre_id), args)
     return presenters.staff_view(booking)
 
 
@@ -284,7 +290,8 @@ def book_on_behalf(args, centre_id):
 @blp.response(201, BookingResidentSchema)
 def create_booking(args):
     """Book a free slot (send an `Idempotency-Key`: a retry returns the first answer)."""
-    booking = ops.book(current_user(), args["centre_id"], args["item_id"], args["start_at"])
+    booking = reservation_ops.book(current_user(), args["centre_id"], args["item_id"],
+                                   args["start_at"])
     return presenters.resident_view(booking)
 
 
@@ -294,8 +301,8 @@ def create_booking(args):
 @blp.response(200, BookingPageSchema)
 def my_bookings(args):
     """My bookings with their codes: upcoming (soonest first) or past (latest first)."""
-    rows, cursor = ops.my_bookings(current_user(), args["scope"], args["limit"],
-                                   args.get("cursor"))
+    rows, cursor = reservation_ops.my_bookings(current_user(), args["scope"], args["limit"],
+                                               args.get("cursor"))
     return page([presenters.resident_view(b) for b in rows], cursor)
 
 
@@ -305,7 +312,7 @@ def my_bookings(args):
 def my_booking_status():
     """How many open bookings I have and may have; whether online booking is paused,
     why and until when."""
-    return ops.booking_status(current_user())
+    return limit_ops.booking_status(current_user())
 
 
 @blp.route("/bookings/<int:booking_id>", methods=["GET"])
@@ -314,7 +321,7 @@ def my_booking_status():
     "Staff of the booking's centre get BookingStaff; its resident BookingResident."))
 def get_booking(booking_id):
     """One booking."""
-    return _booking_answer(ops.visible_booking(current_user(), booking_id))
+    return _booking_answer(reservation_ops.visible_booking(current_user(), booking_id))
 
 
 @blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
@@ -325,8 +332,8 @@ def get_booking(booking_id):
 def cancel(args, booking_id):
     """Cancel: the resident until the cut-off before the start; staff of the centre any
     time before it (the resident is told)."""
-    booking = ops.visible_booking(current_user(), booking_id)
-    ops.cancel(current_user(), booking, args["reason"])
+    booking = reservation_ops.visible_booking(current_user(), booking_id)
+    reservation_ops.cancel(current_user(), booking, args["reason"])
     return _booking_answer(booking)
 
 
@@ -338,8 +345,8 @@ def cancel(args, booking_id):
 def reschedule(args, booking_id):
     """Move to another slot of the same item, atomically: if the new slot is full the
     booking stays where it was."""
-    booking = ops.visible_booking(current_user(), booking_id)
-    ops.reschedule(current_user(), booking, args["start_at"])
+    booking = reservation_ops.visible_booking(current_user(), booking_id)
+    reservation_ops.reschedule(current_user(), booking, args["start_at"])
     return _booking_answer(booking)
 
 
@@ -351,7 +358,7 @@ def reschedule(args, booking_id):
 def complete(booking_id):
     """办结: the resident's business is done (checked in or not)."""
     booking = _staff_booking(booking_id)
-    return presenters.staff_view(ops.complete(current_user(), booking))
+    return presenters.staff_view(desk_ops.complete(current_user(), booking))
 
 
 @blp.route("/bookings/<int:booking_id>/no-show", methods=["POST"])
@@ -360,7 +367,7 @@ def complete(booking_id):
 def no_show(booking_id):
     """未到 (after the start). Repeated no-shows pause the resident's online booking."""
     booking = _staff_booking(booking_id)
-    return presenters.staff_view(ops.no_show(current_user(), booking))
+    return presenters.staff_view(desk_ops.no_show(current_user(), booking))
 
 
 @blp.route("/residents/<int:user_id>/booking-pause/lift", methods=["POST"])
@@ -370,4 +377,4 @@ def lift_pause(user_id):
     """End a resident's no-show pause early (admins)."""
     if not permissions.can_lift_booking_pause(current_user()):
         raise ApiError(403, "forbidden")
-    return ops.lift_pause(current_user(), user_id)
+    return limit_ops.lift_pause(current_user(), user_id)

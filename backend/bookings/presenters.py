@@ -4,7 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from backend.bookings import operations as ops
+from backend.bookings import availability as availability_ops
+from backend.bookings import catalogue as catalogue_ops
+from backend.bookings import common
+from backend.bookings import reservations as reservation_ops
 from backend.bookings.models import Booking, ServiceCentre
 from backend.core.i18n import t
 
@@ -21,8 +24,9 @@ def _common(booking: Booking) -> dict:
 
 def resident_view(booking: Booking, now: Optional[datetime] = None) -> dict:
     data = _common(booking)
-    data.update(centre=booking.centre, can_cancel=ops.can_cancel(booking, now or ops.utcnow()),
-                cancel_until=ops.cancel_until(booking))
+    data.update(centre=booking.centre,
+                can_cancel=reservation_ops.can_cancel(booking, now or common.utcnow()),
+                cancel_until=reservation_ops.cancel_until(booking))
     return data
 
 
@@ -47,5 +51,6 @@ def centre_detail(centre: ServiceCentre) -> dict:
     return {"id": centre.id, "name": centre.name, "address": centre.address,
             "phone": centre.phone, "place": centre.place,
             "closed_on_holidays": centre.closed_on_holidays,
-            "hours": ops.active_rules(centre), "items": ops.offered_items(centre)}
+            "hours": availability_ops.active_rules(centre),
+            "items": catalogue_ops.offered_items(centre)}
 

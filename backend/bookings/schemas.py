@@ -316,7 +316,7 @@ class SlotSchema(OutSchema):
 class SlotList(ma.fields.List):
     """A list of SlotSchema, answered as built: a 14-day answer holds hundreds of slots and
     marshmallow's per-field machinery would be most of the request's time. The operation
-    (bookings.operations.free_slots) builds each slot exactly as SlotSchema dumps it, its
+    (bookings.availability.free_slots) builds each slot exactly as SlotSchema dumps it, its
     times already in Shanghai time (slots.local_iso). Documented as
     ``List(Nested(SlotSchema))``."""
 

@@ -185,7 +185,8 @@ def seed_demo(place, address: str, phone: str) -> dict[str, int]:
     """Items, the demo community's centre, and a booking each for 小陈 and 王阿姨 (made
     through the real operation, at the first free slot at the wanted time)."""
     from backend.accounts.models import User
-    from backend.bookings import operations as ops
+    from backend.bookings import availability as availability_ops
+    from backend.bookings import reservations as reservation_ops
     from backend.bookings.models import Booking
     from backend.core.errors import ApiError
     from backend.core.workcalendar import SHANGHAI
@@ -201,7 +202,7 @@ def seed_demo(place, address: str, phone: str) -> dict[str, int]:
             sa.select(ServiceItem).where(ServiceItem.code == code)).scalar_one_or_none()
         if user is None or item is None:
             continue
-        plan = ops.free_slots(centre, item, None, None)
+        plan = availability_ops.free_slots(centre, item, None, None)
         # the answer's times are Shanghai time, as the resident's phone shows them
         local = [datetime.fromisoformat(s["start"]) for d in plan["days"] for s in d["slots"]]
         starts = [start.astimezone(timezone.utc) for start in local
@@ -210,7 +211,7 @@ def seed_demo(place, address: str, phone: str) -> dict[str, int]:
         if not starts:
             continue
         try:
-            ops.book(user, centre.id, item.id, starts[0])
+            reservation_ops.book(user, centre.id, item.id, starts[0])
             bookings += 1
         except ApiError:  # a full slot or a cap: the demo goes on without it
             continue

@@ -145,10 +145,10 @@ def admin_staff_create():
 # --- service items (the catalogue every centre shares) ---------------------------------
 
 def _items_page(error: str | None = None, status: int = 200, form: dict | None = None):
-    from backend.bookings import operations as booking_ops
+    from backend.bookings import catalogue as catalogue_ops
 
     return render_template("console/admin_service_items.html",
-                           items=booking_ops.list_items(include_inactive=True), error=error,
+                           items=catalogue_ops.list_items(include_inactive=True), error=error,
                            form=form or {}), status
 
 
@@ -163,18 +163,18 @@ def admin_service_items():
 @bp.route("/admin/service-items/<int:item_id>", methods=["POST"])
 @staff_required
 def admin_service_item_save(item_id: int | None = None):
-    from backend.bookings import operations as booking_ops
+    from backend.bookings import catalogue as catalogue_ops
 
     allowed_or_403(permissions.can_manage_service_items(g.console_user))
-    item = booking_ops.get_item(item_id, active_only=False) if item_id else None
+    item = catalogue_ops.get_item(item_id, active_only=False) if item_id else None
     try:
         schema = forms.ServiceItemEditForm() if item else forms.ServiceItemForm()
         args = forms.parse(schema, request.form)
         args["materials"] = forms.materials(args["materials"])
         if item is None:
-            item = booking_ops.create_item(args)
+            item = catalogue_ops.create_item(args)
         else:
-            booking_ops.update_item(item, args)
+            catalogue_ops.update_item(item, args)
     except ApiError as exc:
         db.session.rollback()
         return _items_page(fmt.api_error_message(exc), exc.status,

@@ -1,7 +1,7 @@
 """The service window (延时预约服务) at the counter: the centre's day list, check-in by the
 booking code, 办结 and 未到. Every rule is the bookings feature's own: the centres a user
 runs (``permissions.can_manage_centre``), the day list, check-in only on the booking's
-day at its centre, no-show only after the start (``backend.bookings.operations``)."""
+day at its centre, no-show only after the start (``backend.bookings.desk``)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +9,11 @@ from datetime import timedelta
 from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
 
-from backend.bookings import operations as booking_ops
+from backend.bookings import centres as centre_ops
+from backend.bookings import common
+from backend.bookings import desk as desk_ops
+from backend.bookings import reservations as reservation_ops
+from backend.bookings import slots
 from backend.bookings import presenters as booking_presenters
 from backend.bookings.models import BookingStatus
 from backend.console import forms
@@ -24,7 +28,7 @@ STATUS_ORDER = [s.value for s in BookingStatus]
 
 
 def centres_of(user) -> list:
-    return [c for c in booking_ops.list_centres(include_inactive=True)
+    return [c for c in centre_ops.list_centres(include_inactive=True)
             if permissions.can_manage_centre(user, c)]
 
 
@@ -40,14 +44,14 @@ def service_centres():
 def _day_page(centre_id: int, args: dict, error: str | None = None, status: int = 200,
               code: str = ""):
     user = g.console_user
-    centre = booking_ops.managed_centre(user, centre_id)
-    data = booking_ops.day_list(centre, args.get("date"), args.get("counter_id"),
-                                args.get("include_cancelled", False))
+    centre = centre_ops.managed_centre(user, centre_id)
+    data = desk_ops.day_list(centre, args.get("date"), args.get("counter_id"),
+                             args.get("include_cancelled", False))
     day = data["date"]
     keep = {k: v for k, v in (("counter_id", args.get("counter_id")),
                               ("include_cancelled", "true" if args.get("include_cancelled")
                                else None)) if v}
-    now = booking_ops.utcnow()
+    now = common.utcnow()
     return render_template(
         "console/service_day.html", centre=centre, day=day, data=data,
         bookings=[booking_presenters.staff_view(b) for b in data["bookings"]],
@@ -60,7 +64,7 @@ def _day_page(centre_id: int, args: dict, error: str | None = None, status: int 
         today_url=url_for("console.service_day", centre_id=centre.id, **keep),
         back=request.full_path.rstrip("?") if request.method == "GET" else
         url_for("console.service_day", centre_id=centre.id, date=day.isoformat(), **keep),
-        now=now, error=error, code=code, fmt_local=booking_ops.fmt_local,
+        now=now, error=error, code=code, fmt_local=common.fmt_local,
         can_no_show=lambda b: b["status"] == "booked" and b["start_at"] <= now), status
 
 
@@ -75,10 +79,10 @@ def service_day(centre_id: int):
 def service_check_in(centre_id: int):
     """签到 by the code the resident shows (typed, or read by a scanner as keystrokes)."""
     user = g.console_user
-    centre = booking_ops.managed_centre(user, centre_id)
+    centre = centre_ops.managed_centre(user, centre_id)
     try:
         args = forms.parse(forms.CheckInForm(), request.form)
-        booking = booking_ops.check_in(user, centre, args["code"], args.get("counter_id"))
+        booking = desk_ops.check_in(user, centre, args["code"], args.get("counter_id"))
     except ApiError as exc:
         db.session.rollback()
         return _day_page(centre_id, {"counter_id": request.form.get("counter_id", type=int)},
@@ -86,7 +90,7 @@ def service_check_in(centre_id: int):
                          code=request.form.get("code", "")[:20])
     person = booking_presenters.person(booking)
     flash(f"已签到：{booking.code} · {person['name'] or '居民'} · {booking.item.name} · "
-          f"{booking_ops.fmt_local(booking.start_at)}", "ok")
+          f"{common.fmt_local(booking.start_at)}", "ok")
     return redirect(url_for("console.service_day", centre_id=centre.id,
                             counter_id=args.get("counter_id")), 303)
 
@@ -104,7 +108,7 @@ def _back(target: str, centre_id: int) -> str:
 def service_outcome(booking_id: int, outcome: str):
     """办结 or 未到, from the day list."""
     user = g.console_user
-    booking = booking_ops.visible_booking(user, booking_id)
+    booking = reservation_ops.visible_booking(user, booking_id)
     if not permissions.can_manage_booking(user, booking):
         raise ApiError(404, "booking_not_found", code="not_found")
     centre_id = booking.centre_id
@@ -112,9 +116,9 @@ def service_outcome(booking_id: int, outcome: str):
     try:
         forms.parse(forms.BookingOutcomeForm(), request.form)
         if outcome == "complete":
-            booking_ops.complete(user, booking)
+            desk_ops.complete(user, booking)
         else:
-            booking_ops.no_show(user, booking)
+            desk_ops.no_show(user, booking)
         db.session.flush()
     except ApiError as exc:
         db.session.rollback()
@@ -134,12 +138,12 @@ WEEKDAYS = [(i, t(f"weekday_{i}")) for i in range(7)]
 
 
 def _hours_page(centre_id: int, error: str | None = None, status: int = 200):
-    centre = booking_ops.managed_centre(g.console_user, centre_id)
-    today = booking_ops.slots.local_date(booking_ops.utcnow())
+    centre = centre_ops.managed_centre(g.console_user, centre_id)
+    today = slots.local_date(common.utcnow())
     return render_template(
         "console/service_hours.html", centre=centre, weekdays=WEEKDAYS,
-        weekday_names=dict(WEEKDAYS), rules=booking_ops.list_rules(centre, True),
-        closures=booking_ops.list_closures(centre, today, None),
+        weekday_names=dict(WEEKDAYS), rules=centre_ops.list_rules(centre, True),
+        closures=centre_ops.list_closures(centre, today, None),
         counters=[c for c in centre.counters if c.is_active], error=error), status
 
 
@@ -153,13 +157,13 @@ def service_hours(centre_id: int):
 @staff_required
 def service_hours_add(centre_id: int, kind: str):
     user = g.console_user
-    centre = booking_ops.managed_centre(user, centre_id)
+    centre = centre_ops.managed_centre(user, centre_id)
     try:
         if kind == "rule":
-            booking_ops.create_rule(centre, forms.parse(forms.OpeningRuleForm(), request.form))
+            centre_ops.create_rule(centre, forms.parse(forms.OpeningRuleForm(), request.form))
             message = "已添加开放时间。"
         else:
-            closure, cancelled = booking_ops.create_closure(
+            closure, cancelled = centre_ops.create_closure(
                 user, centre, forms.parse(forms.ClosureForm(), request.form))
             message = f"已设置 {closure.day.isoformat()} 闭馆" + \
                 (f"，取消了 {cancelled} 个预约并已通知居民。" if cancelled else "。")
@@ -175,11 +179,11 @@ def service_hours_add(centre_id: int, kind: str):
 @staff_required
 def service_hours_remove(centre_id: int, kind: str, row_id: int):
     """A rule is switched off (its bookings stay); a closure is deleted."""
-    centre = booking_ops.managed_centre(g.console_user, centre_id)
+    centre = centre_ops.managed_centre(g.console_user, centre_id)
     if kind == "rule":
-        booking_ops.deactivate_rule(centre, row_id)
+        centre_ops.deactivate_rule(centre, row_id)
         flash("已停用该开放时间，已有的预约不受影响。", "ok")
     else:
-        booking_ops.delete_closure(centre, row_id)
+        centre_ops.delete_closure(centre, row_id)
         flash("已取消闭馆。", "ok")
     return redirect(url_for("console.service_hours", centre_id=centre.id), 303)

@@ -24,7 +24,10 @@ from backend.console.views import allowed_or_403, bp, staff_required
 from backend.core import permissions
 from backend.core.errors import ApiError
 from backend.extensions import db
-from backend.volunteers import operations as ops
+from backend.volunteers import activities as activity_ops
+from backend.volunteers import records as record_ops
+from backend.volunteers import signups as signup_ops
+from backend.volunteers import teams as team_ops
 from backend.volunteers import presenters
 from backend.volunteers.models import ServiceRecord, VolunteerActivity, VolunteerTeam
 
@@ -67,23 +70,23 @@ class TeamFilterForm(forms.FormSchema):
 
 def teams_of(user) -> list[VolunteerTeam]:
     """The active teams this user runs: staff, those of their subtree; admins, all."""
-    return [team for team in ops.list_teams(None) if permissions.can_lead_team(user, team)]
+    return [team for team in team_ops.list_teams(None) if permissions.can_lead_team(user, team)]
 
 
 def team_to_lead(user, team_id: int) -> VolunteerTeam:
-    team = ops.get_team(team_id, active_only=False)
+    team = team_ops.get_team(team_id, active_only=False)
     allowed_or_403(permissions.can_lead_team(user, team))
     return team
 
 
 def activity_to_run(user, activity_id: int) -> VolunteerActivity:
-    activity = ops.visible_activity(user, activity_id)
+    activity = activity_ops.visible_activity(user, activity_id)
     allowed_or_403(permissions.can_manage_activity(user, activity))
     return activity
 
 
 def record_to_decide(user, record_id: int) -> ServiceRecord:
-    record = ops.get_record(record_id)
+    record = record_ops.get_record(record_id)
     if not permissions.can_view_service_record(user, record):
         raise ApiError(404, "record_not_found", code="not_found")
     allowed_or_403(permissions.can_decide_service_record(user, record))
@@ -94,9 +97,9 @@ def decide(user, record: ServiceRecord, action: str, reason: str) -> None:
     if action == "reject" and not reason:
         raise ApiError(422, "reason_required")
     if action == "approve":
-        ops.approve(user, record, reason)
+        record_ops.approve(user, record, reason)
     else:
-        ops.reject(user, record, reason)
+        record_ops.reject(user, record, reason)
     db.session.flush()
 
 
@@ -152,9 +155,9 @@ def volunteers():
     teams = teams_of(user)
     rows, overdue = [], []
     for team in teams:
-        late = ops.overdue_activities(team)
+        late = record_ops.overdue_activities(team)
         overdue.extend(late)
-        rows.append({"team": team, "pending": len(ops.pending_records(team)),
+        rows.append({"team": team, "pending": len(record_ops.pending_records(team)),
                      "overdue": len(late)})
     overdue.sort(key=lambda a: a.end_at)
     return render_template("console/volunteer_home.html", rows=rows, overdue=overdue,
@@ -168,12 +171,12 @@ def volunteer_team(team_id: int):
     user), its activities and those still missing records."""
     user = g.console_user
     team = team_to_lead(user, team_id)
-    roster = [presenters.member(user, m) for m in ops.roster(team, None)]
+    roster = [presenters.member(user, m) for m in team_ops.roster(team, None)]
     return render_template(
         "console/volunteer_team.html", team=team, roster=roster,
-        activities=ops.list_activities(user, team.id, None, True),
-        overdue={a.id for a in ops.overdue_activities(team)},
-        pending=len(ops.pending_records(team)),
+        activities=activity_ops.list_activities(user, team.id, None, True),
+        overdue={a.id for a in record_ops.overdue_activities(team)},
+        pending=len(record_ops.pending_records(team)),
         can_release=permissions.can_release_volunteer_text(user, team), **_labels())
 
 
@@ -190,7 +193,7 @@ def volunteer_approvals():
         chosen = [team]
     else:
         chosen = teams
-    records = [r for t in chosen for r in ops.pending_records(t)
+    records = [r for t in chosen for r in record_ops.pending_records(t)
                if permissions.can_decide_service_record(user, r)]
     records.sort(key=lambda r: (r.activity.end_at, r.id))
     rows = [presenters.record(r, viewer=user) for r in records]
@@ -208,20 +211,20 @@ def volunteer_activity(activity_id: int):
     decisions this user may take on them."""
     user = g.console_user
     activity = activity_to_run(user, activity_id)
-    rows = ops.activity_records(activity)
+    rows = record_ops.activity_records(activity)
     records = []
     for r in rows:
         body = presenters.record_detail(r, viewer=user)
         body["can_decide"] = r.status == "pending" and \
             permissions.can_decide_service_record(user, r)
         records.append(body)
-    signups = [presenters.signup_roster(user, s) for s in ops.signups(activity, None)]
+    signups = [presenters.signup_roster(user, s) for s in signup_ops.signups(activity, None)]
     recorded = {r["user_id"]: r["status"] for r in records}
     names = user_names(v["actor_id"] for r in records for v in r["history"])
     return render_template(
         "console/volunteer_activity.html", activity=activity, records=records,
         signups=signups, recorded=recorded, names=names,
-        overdue=activity in ops.overdue_activities(activity.team),
+        overdue=activity in record_ops.overdue_activities(activity.team),
         can_release=permissions.can_release_volunteer_text(user, activity.team),
         back=request.full_path.rstrip("?"), **_labels())
 
@@ -237,12 +240,12 @@ def volunteer_release(kind: str, row_id: int):
     if kind == "teams":
         row = team_to_lead(user, row_id)
         allowed_or_403(permissions.can_release_volunteer_text(user, row))
-        ops.release_team_text(row)
+        team_ops.release_team_text(row)
         target = url_for("console.volunteer_team", team_id=row.id)
     else:
         row = activity_to_run(user, row_id)
         allowed_or_403(permissions.can_release_volunteer_text(user, row.team))
-        ops.release_activity_text(row)
+        activity_ops.release_activity_text(row)
         target = url_for("console.volunteer_activity", activity_id=row.id)
     flash("已放行：居民和志愿者现在可以看到这些内容。", "ok")
     return redirect(target, 303)

@@ -185,7 +185,7 @@ def can_lift_booking_pause(user: Optional[User]) -> bool:
 # --- volunteers (志愿服务) -------------------------------------------------------------
 
 def _membership(user: Optional[User], team):
-    from backend.volunteers.operations import membership_of
+    from backend.volunteers.teams import membership_of
 
     return membership_of(user.id, team.id) if _active(user) else None
 
@@ -227,7 +227,7 @@ def can_see_volunteer_contact(user: Optional[User], volunteer_id: int, team=None
         return True
     if team is None:
         return False
-    from backend.volunteers.operations import membership_of
+    from backend.volunteers.teams import membership_of
 
     theirs = membership_of(volunteer_id, team.id)
     return (theirs is not None and theirs.status in ("active", "pending")

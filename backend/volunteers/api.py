@@ -11,7 +11,14 @@ from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
-from backend.volunteers import operations as ops
+from backend.volunteers import activities as activity_ops
+from backend.volunteers import attendance as attendance_ops
+from backend.volunteers import common
+from backend.volunteers import hours as hours_ops
+from backend.volunteers import profiles as profile_ops
+from backend.volunteers import records as record_ops
+from backend.volunteers import signups as signup_ops
+from backend.volunteers import teams as team_ops
 from backend.volunteers import presenters
 from backend.tickets.api import checked_text
 from backend.volunteers.record_html import RECORD_TEMPLATE
@@ -45,7 +52,7 @@ def _checked_texts(args: dict, fields: tuple[str, ...]) -> str:
 
 def _team_to_lead(team_id: int):
     user = current_user()
-    team = ops.get_team(team_id, active_only=False)
+    team = team_ops.get_team(team_id, active_only=False)
     if not permissions.can_lead_team(user, team):
         raise ApiError(403, "forbidden")
     return team
@@ -53,7 +60,7 @@ def _team_to_lead(team_id: int):
 
 def _activity_to_run(activity_id: int):
     user = current_user()
-    activity = ops.visible_activity(user, activity_id)
+    activity = activity_ops.visible_activity(user, activity_id)
     if not permissions.can_manage_activity(user, activity):
         raise ApiError(403, "forbidden")
     return activity
@@ -61,7 +68,7 @@ def _activity_to_run(activity_id: int):
 
 def _record_to_decide(record_id: int):
     user = current_user()
-    record = ops.get_record(record_id)
+    record = record_ops.get_record(record_id)
     if not permissions.can_view_service_record(user, record):
         raise ApiError(404, "record_not_found", code="not_found")
     if not permissions.can_decide_service_record(user, record):
@@ -78,7 +85,7 @@ def _record_to_decide(record_id: int):
 def teams(args):
     """Active volunteer teams by community (`place_id`: those of one community)."""
     user = current_user()
-    rows, cursor = ops.teams_page(args.get("place_id"), args.get("cursor"), args["limit"])
+    rows, cursor = team_ops.teams_page(args.get("place_id"), args.get("cursor"), args["limit"])
     return page([presenters.team(user, t) for t in rows], cursor)
 
 
@@ -92,7 +99,7 @@ def create_team(args):
     user = current_user()
     if not permissions.is_staff(user):
         raise ApiError(403, "forbidden")
-    return presenters.team(user, ops.create_team(user, args))
+    return presenters.team(user, team_ops.create_team(user, args))
 
 
 @blp.route("/volunteer-teams/<int:team_id>", methods=["GET"])
@@ -100,7 +107,7 @@ def create_team(args):
 @blp.response(200, TeamSchema)
 def team(team_id):
     """One team, with my membership."""
-    return presenters.team(current_user(), ops.get_team(team_id))
+    return presenters.team(current_user(), team_ops.get_team(team_id))
 
 
 @blp.route("/volunteer-teams/<int:team_id>", methods=["PATCH"])
@@ -112,7 +119,7 @@ def update_team(args, team_id):
     description pass WeChat's text check: risky → 422; review → held until staff release."""
     team = _team_to_lead(team_id)
     verdict = _checked_texts(args, ("name", "description"))
-    return presenters.team(current_user(), ops.update_team(team, args, verdict))
+    return presenters.team(current_user(), team_ops.update_team(team, args, verdict))
 
 
 @blp.route("/volunteer-teams/<int:team_id>/release", methods=["POST"])
@@ -121,10 +128,10 @@ def update_team(args, team_id):
 def release_team(team_id):
     """Publish a team's name and description held for review (staff of its community)."""
     user = current_user()
-    team = ops.get_team(team_id, active_only=False)
+    team = team_ops.get_team(team_id, active_only=False)
     if not permissions.can_release_volunteer_text(user, team):
         raise ApiError(403, "forbidden")
-    return presenters.team(user, ops.release_team_text(team))
+    return presenters.team(user, team_ops.release_team_text(team))
 
 
 @blp.route("/volunteer-teams/<int:team_id>/join", methods=["POST"])
@@ -133,7 +140,7 @@ def release_team(team_id):
 def join(team_id):
     """Join (open teams) or ask to join (a leader approves). Needs a volunteer profile."""
     user = current_user()
-    return presenters.membership(ops.join_team(user, ops.get_team(team_id)), user)
+    return presenters.membership(team_ops.join_team(user, team_ops.get_team(team_id)), user)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/leave", methods=["POST"])
@@ -142,8 +149,8 @@ def join(team_id):
 def leave(team_id):
     """Leave a team (or withdraw a request to join)."""
     user = current_user()
-    return presenters.membership(ops.leave_team(user, ops.get_team(team_id, active_only=False)),
-                                 user)
+    team = team_ops.get_team(team_id, active_only=False)
+    return presenters.membership(team_ops.leave_team(user, team), user)
 
 
 @blp.route("/volunteer-teams/<int:team_id>/members", methods=["GET"])
@@ -153,13 +160,13 @@ def leave(team_id):
 def members(args, team_id):
     """The roster: members see it with phones masked; leaders see the phones."""
     user = current_user()
-    team = ops.get_team(team_id, active_only=False)
+    team = team_ops.get_team(team_id, active_only=False)
     if not permissions.can_view_team_roster(user, team):
         raise ApiError(403, "forbidden")
     status = args.get("status")
     if not permissions.can_lead_team(user, team):
         status = "active"
-    rows, cursor = ops.roster_page(team, status, args.get("cursor"), args["limit"])
+    rows, cursor = team_ops.roster_page(team, status, args.get("cursor"), args["limit"])
     return page([presenters.member(user, m) for m in rows], cursor)
 
 
@@ -169,7 +176,8 @@ def members(args, team_id):
 def approve_member(team_id, user_id):
     """Approve a request to join (leaders, the community's staff)."""
     team = _team_to_lead(team_id)
-    return presenters.member(current_user(), ops.approve_member(current_user(), team, user_id))
+    return presenters.member(current_user(),
+                             team_ops.approve_member(current_user(), team, user_id))
 
 
 @blp.route("/volunteer-teams/<int:team_id>/members/<int:user_id>/remove", methods=["POST"])
@@ -179,7 +187,7 @@ def approve_member(team_id, user_id):
 def remove_member(args, team_id, user_id):
     """Refuse a request to join, or remove a member, with a reason."""
     team = _team_to_lead(team_id)
-    m = ops.remove_member(current_user(), team, user_id, args["reason"])
+    m = team_ops.remove_member(current_user(), team, user_id, args["reason"])
     return presenters.member(current_user(), m)
 
 
@@ -190,10 +198,10 @@ def remove_member(args, team_id, user_id):
 def set_leader(args, team_id, user_id):
     """Name or un-name a leader (the community's staff)."""
     user = current_user()
-    team = ops.get_team(team_id, active_only=False)
+    team = team_ops.get_team(team_id, active_only=False)
     if not permissions.can_manage_volunteer_team(user, team):
         raise ApiError(403, "forbidden")
-    return presenters.member(user, ops.set_leader(user, team, user_id, args["is_leader"]))
+    return presenters.member(user, team_ops.set_leader(user, team, user_id, args["is_leader"]))
 
 
 @blp.route("/volunteer-teams/<int:team_id>/pending-records", methods=["GET"])
@@ -203,7 +211,7 @@ def set_leader(args, team_id, user_id):
 def pending_records(args, team_id):
     """Hours waiting for approval, oldest first."""
     team = _team_to_lead(team_id)
-    rows, cursor = ops.pending_records_page(team, args.get("cursor"), args["limit"])
+    rows, cursor = record_ops.pending_records_page(team, args.get("cursor"), args["limit"])
     return page([presenters.record(r, current_user()) for r in rows], cursor)
 
 
@@ -214,7 +222,7 @@ def overdue_activities(team_id):
     """Activities still missing records (or approvals) 10 working days after they ended."""
     team = _team_to_lead(team_id)
     user = current_user()
-    return [presenters.activity(user, a) for a in ops.overdue_activities(team)]
+    return [presenters.activity(user, a) for a in record_ops.overdue_activities(team)]
 
 
 # --- profile ---------------------------------------------------------------------------
@@ -224,7 +232,7 @@ def overdue_activities(team_id):
 @blp.response(200, ProfileSchema)
 def my_profile():
     """My volunteer profile (the ID number only as its last 4 characters)."""
-    profile = ops.get_profile(current_user().id)
+    profile = profile_ops.get_profile(current_user().id)
     if profile is None:
         raise ApiError(404, "profile_required", code="not_found")
     return presenters.profile(profile)
@@ -239,7 +247,7 @@ def save_profile(args):
     user = current_user()
     if not permissions.can_join_team(user):
         raise ApiError(403, "forbidden")
-    profile, created = ops.save_profile(user, args)
+    profile, created = profile_ops.save_profile(user, args)
     return _answer(ProfileSchema().dump(presenters.profile(profile)), 201 if created else 200)
 
 
@@ -249,7 +257,7 @@ def save_profile(args):
 def my_teams():
     """The teams I belong to, lead or asked to join."""
     user = current_user()
-    return [presenters.membership(m, user) for m in ops.my_teams(user)]
+    return [presenters.membership(m, user) for m in team_ops.my_teams(user)]
 
 
 # --- activities ------------------------------------------------------------------------
@@ -262,8 +270,8 @@ def activities(args):
     """Activities, latest start first (drafts and text held for review only for those who
     run the team)."""
     user = current_user()
-    rows, cursor = ops.activities_page(user, args.get("team_id"), args.get("place_id"),
-                                       args.get("cursor"), args["limit"])
+    rows, cursor = activity_ops.activities_page(user, args.get("team_id"), args.get("place_id"),
+                                                args.get("cursor"), args["limit"])
     return page([presenters.activity(user, a) for a in rows], cursor)
 
 
@@ -279,7 +287,7 @@ def create_activity(args, team_id):
     team = _team_to_lead(team_id)
     verdict = _checked_texts(args, ("title", "content", "place_name"))
     return presenters.activity(current_user(),
-                               ops.create_activity(current_user(), team, args, verdict))
+                               activity_ops.create_activity(current_user(), team, args, verdict))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>", methods=["GET"])
@@ -288,7 +296,7 @@ def create_activity(args, team_id):
 def activity(activity_id):
     """One activity, with my sign-up."""
     user = current_user()
-    return presenters.activity(user, ops.visible_activity(user, activity_id))
+    return presenters.activity(user, activity_ops.visible_activity(user, activity_id))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>", methods=["PATCH"])
@@ -301,7 +309,7 @@ def update_activity(args, activity_id):
     row = _activity_to_run(activity_id)
     verdict = _checked_texts(args, ("title", "content", "place_name"))
     return presenters.activity(current_user(),
-                               ops.update_activity(current_user(), row, args, verdict))
+                               activity_ops.update_activity(current_user(), row, args, verdict))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/release", methods=["POST"])
@@ -310,10 +318,10 @@ def update_activity(args, activity_id):
 def release_activity(activity_id):
     """Publish an activity's text held for review (staff of the team's community)."""
     user = current_user()
-    row = ops.visible_activity(user, activity_id)
+    row = activity_ops.visible_activity(user, activity_id)
     if not permissions.can_release_volunteer_text(user, row.team):
         raise ApiError(403, "forbidden")
-    return presenters.activity(user, ops.release_activity_text(row))
+    return presenters.activity(user, activity_ops.release_activity_text(row))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/signup", methods=["POST"])
@@ -326,7 +334,7 @@ def sign_up(activity_id):
     """Sign up: a place if one is free, otherwise the waitlist (`status`, `waitlist_position`).
     Signing up again returns the same sign-up (200)."""
     user = current_user()
-    row, created = ops.sign_up(user, ops.visible_activity(user, activity_id))
+    row, created = signup_ops.sign_up(user, activity_ops.visible_activity(user, activity_id))
     return _answer(SignupSchema().dump(presenters.signup(row)), 201 if created else 200)
 
 
@@ -336,7 +344,8 @@ def sign_up(activity_id):
 def withdraw(activity_id):
     """Withdraw; the first person waiting moves up and is told."""
     user = current_user()
-    return presenters.signup(ops.withdraw(user, ops.visible_activity(user, activity_id)))
+    activity = activity_ops.visible_activity(user, activity_id)
+    return presenters.signup(signup_ops.withdraw(user, activity))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/signups", methods=["GET"])
@@ -347,7 +356,8 @@ def activity_signups(args, activity_id):
     """Sign-ups and the waitlist in queue order (leaders, the community's staff)."""
     row = _activity_to_run(activity_id)
     user = current_user()
-    rows, cursor = ops.signups_page(row, args.get("status"), args.get("cursor"), args["limit"])
+    rows, cursor = signup_ops.signups_page(row, args.get("status"), args.get("cursor"),
+                                           args["limit"])
     return page([presenters.signup_roster(user, s) for s in rows], cursor)
 
 
@@ -357,7 +367,7 @@ def activity_signups(args, activity_id):
 def check_in_code(activity_id):
     """The code the leader shows: it changes every 60 seconds, only in the activity's
     window (30 minutes either side)."""
-    return ops.current_code(_activity_to_run(activity_id))
+    return attendance_ops.current_code(_activity_to_run(activity_id))
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/check-in", methods=["POST"])
@@ -367,8 +377,8 @@ def check_in_code(activity_id):
 def check_in(args, activity_id):
     """Check in with the code on the leader's phone."""
     user = current_user()
-    row = ops.visible_activity(user, activity_id)
-    return presenters.record(ops.check_in(user, row, args["code"]), user)
+    row = activity_ops.visible_activity(user, activity_id)
+    return presenters.record(attendance_ops.check_in(user, row, args["code"]), user)
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/check-out", methods=["POST"])
@@ -378,8 +388,8 @@ def check_in(args, activity_id):
 def check_out(args, activity_id):
     """Check out with the code on the leader's phone; the hours wait for approval."""
     user = current_user()
-    row = ops.visible_activity(user, activity_id)
-    return presenters.record(ops.check_out(user, row, args["code"]), user)
+    row = activity_ops.visible_activity(user, activity_id)
+    return presenters.record(attendance_ops.check_out(user, row, args["code"]), user)
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/records", methods=["GET"])
@@ -387,7 +397,7 @@ def check_out(args, activity_id):
 @blp.response(200, RecordSchema(many=True))
 def activity_records(activity_id):
     """The activity's service records (leaders, the community's staff)."""
-    rows = ops.activity_records(_activity_to_run(activity_id))
+    rows = record_ops.activity_records(_activity_to_run(activity_id))
     return [presenters.record(r, current_user()) for r in rows]
 
 
@@ -402,7 +412,7 @@ def record_by_hand(args, activity_id):
     user = current_user()
     if args["user_id"] == user.id and not permissions.can_manage_volunteer_team(user, row.team):
         raise ApiError(403, "forbidden")
-    return presenters.record_detail(ops.record_by_hand(user, row, args), user)
+    return presenters.record_detail(record_ops.record_by_hand(user, row, args), user)
 
 
 # --- records ---------------------------------------------------------------------------
@@ -413,7 +423,7 @@ def record_by_hand(args, activity_id):
 def record(record_id):
     """A record with its full history."""
     user = current_user()
-    row = ops.get_record(record_id)
+    row = record_ops.get_record(record_id)
     if not permissions.can_view_service_record(user, row):
         raise ApiError(404, "record_not_found", code="not_found")
     return presenters.record_detail(row, user)
@@ -426,7 +436,7 @@ def record(record_id):
 def amend_record(args, record_id):
     """Amend the times with a reason; the record goes back for approval, its history kept."""
     row = _record_to_decide(record_id)
-    return presenters.record_detail(ops.amend(current_user(), row, args), current_user())
+    return presenters.record_detail(record_ops.amend(current_user(), row, args), current_user())
 
 
 @blp.route("/service-records/<int:record_id>/approve", methods=["POST"])
@@ -436,7 +446,7 @@ def amend_record(args, record_id):
 def approve_record(args, record_id):
     """Approve the hours; the volunteer is told."""
     row = _record_to_decide(record_id)
-    return presenters.record_detail(ops.approve(current_user(), row, args["reason"]),
+    return presenters.record_detail(record_ops.approve(current_user(), row, args["reason"]),
                                     current_user())
 
 
@@ -447,7 +457,7 @@ def approve_record(args, record_id):
 def reject_record(args, record_id):
     """Reject the hours with a reason."""
     row = _record_to_decide(record_id)
-    return presenters.record_detail(ops.reject(current_user(), row, args["reason"]),
+    return presenters.record_detail(record_ops.reject(current_user(), row, args["reason"]),
                                     current_user())
 
 
@@ -458,7 +468,7 @@ def reject_record(args, record_id):
 def my_records(args):
     """My service records, newest first."""
     user = current_user()
-    rows, cursor = ops.my_records_page(user.id, args.get("cursor"), args["limit"])
+    rows, cursor = record_ops.my_records_page(user.id, args.get("cursor"), args["limit"])
     return page([presenters.record(r, user) for r in rows], cursor)
 
 
@@ -467,7 +477,7 @@ def my_records(args):
 @blp.response(200, SummarySchema)
 def my_summary():
     """Cumulative approved hours and the star level."""
-    return ops.summary(current_user().id)
+    return hours_ops.summary(current_user().id)
 
 
 @blp.route("/me/volunteer-record.html", methods=["GET"])
@@ -476,11 +486,11 @@ def my_summary():
 def my_record_html():
     """A printable record of service (approved hours only), marked as this platform's."""
     user = current_user()
-    profile = ops.get_profile(user.id)
-    rows = [r for r in ops.my_records(user.id) if r.status == "approved"]
+    profile = profile_ops.get_profile(user.id)
+    rows = [r for r in record_ops.my_records(user.id) if r.status == "approved"]
     html = render_template_string(
-        RECORD_TEMPLATE, profile=profile, user=user, rows=rows, local=ops._local,
+        RECORD_TEMPLATE, profile=profile, user=user, rows=rows, local=common._local,
         texts=lambda a: presenters.activity_texts(user, a),
         team_name=lambda t: presenters.team_name(user, t),
-        summary=ops.summary(user.id), now=ops._local(ops.utcnow()))
+        summary=hours_ops.summary(user.id), now=common._local(common.utcnow()))
     return Response(html, mimetype="text/html")

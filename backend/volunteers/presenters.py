@@ -5,9 +5,12 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from backend.accounts.models import User
 from backend.core import permissions
 from backend.extensions import db
-from backend.volunteers import operations as ops
+from backend.volunteers import profiles as profile_ops
+from backend.volunteers import signups as signup_ops
+from backend.volunteers import teams as team_ops
 from backend.volunteers.models import (
     ActivitySignup, ServiceRecord, TeamMembership, VolunteerActivity, VolunteerProfile,
     VolunteerTeam,
@@ -36,7 +39,7 @@ def activity_texts(viewer, a: VolunteerActivity) -> dict:
 
 
 def team(user, row: VolunteerTeam) -> dict:
-    m = ops.membership_of(user.id, row.id) if user else None
+    m = team_ops.membership_of(user.id, row.id) if user else None
     held = _held_from(user, row)
     return {"id": row.id, "place_id": row.place_id,
             "place_name": row.place.name if row.place else "", "name": team_name(user, row),
@@ -55,15 +58,15 @@ def membership(m: TeamMembership, viewer=None) -> dict:
 
 def _contact(viewer, user_id: int, team_row: Optional[VolunteerTeam]) -> tuple[str, str, list]:
     profile = db.session.get(VolunteerProfile, user_id)
-    user = profile.user if profile else db.session.get(ops.User, user_id)
+    user = profile.user if profile else db.session.get(User, user_id)
     name = profile.real_name if profile else (user.display_name if user else "")
     phone = profile.phone if profile else (user.phone if user else None)
     if not permissions.can_see_volunteer_contact(viewer, user_id, team_row):
-        phone = ops.mask_phone(phone)
+        phone = profile_ops.mask_phone(phone)
         # the real name: to the volunteer, the team's leaders and its staff; a teammate
         # sees 王**
         if team_row is None or not permissions.can_manage_volunteer_team(viewer, team_row):
-            name = ops.mask_name(name)
+            name = profile_ops.mask_name(name)
     return name, phone, (profile.skills if profile else [])
 
 
@@ -85,20 +88,20 @@ def activity(user, a: VolunteerActivity) -> dict:
         sa.select(sa.func.count()).select_from(ActivitySignup).where(
             ActivitySignup.activity_id == a.id, ActivitySignup.status == "waitlisted")
     ).scalar_one()
-    mine = ops.signup_of(user.id, a.id) if user else None
+    mine = signup_ops.signup_of(user.id, a.id) if user else None
     return {"id": a.id, "team_id": a.team_id, "team_name": team_name(user, a.team),
             **activity_texts(user, a), "start_at": a.start_at, "end_at": a.end_at,
             "lat": a.lat, "lng": a.lng, "capacity": a.capacity,
             "signed": a.signed, "waiting": waiting, "signup_deadline": a.signup_deadline,
             "status": a.status, "my_signup": mine.status if mine else None,
-            "waitlist_position": ops.waitlist_position(mine) if mine else None,
+            "waitlist_position": signup_ops.waitlist_position(mine) if mine else None,
             "content_status": a.content_status}
 
 
 def signup(s: ActivitySignup) -> dict:
     return {"id": s.id, "activity_id": s.activity_id, "user_id": s.user_id,
             "status": s.status, "queued_at": s.queued_at, "promoted_at": s.promoted_at,
-            "waitlist_position": ops.waitlist_position(s)}
+            "waitlist_position": signup_ops.waitlist_position(s)}
 
 
 def signup_roster(viewer, s: ActivitySignup) -> dict:

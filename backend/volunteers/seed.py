@@ -11,7 +11,8 @@ from backend.core.models import utcnow
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
 from backend.places.models import Place
-from backend.volunteers import operations as ops
+from backend.volunteers import profiles as profile_ops
+from backend.volunteers import teams as team_ops
 from backend.volunteers.models import (
     TeamMembership, VolunteerActivity, VolunteerProfile, VolunteerTeam,
 )
@@ -36,11 +37,11 @@ def _profile(user: User, real_name: str) -> None:
         db.session.add(VolunteerProfile(
             user_id=user.id, real_name=real_name, phone=user.phone or "",
             skills=["陪伴", "代办"], service_categories=["助老", "邻里互助"],
-            consented_at=utcnow(), consent_version=ops.CONSENT_VERSION))
+            consented_at=utcnow(), consent_version=profile_ops.CONSENT_VERSION))
 
 
 def _member(team: VolunteerTeam, user: User, leader: bool) -> None:
-    if ops.membership_of(user.id, team.id) is None:
+    if team_ops.membership_of(user.id, team.id) is None:
         db.session.add(TeamMembership(team_id=team.id, user_id=user.id, status="active",
                                       is_leader=leader, joined_at=utcnow()))
         team.members += 1
