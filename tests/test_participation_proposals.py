@@ -8,7 +8,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from backend.core import permissions as p
+from backend.participation import permissions as p
 from backend.extensions import db
 from backend.notify.models import OutboxMessage
 from backend.participation.models import Proposal, ProposalEvent, ProposalSupport

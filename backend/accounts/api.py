@@ -12,7 +12,7 @@ from backend.accounts.schemas import (
     StaffSchema, TokenSchema, WeChatLoginArgs, WorkerArgs, WorkerCellsArgs, WorkerListArgs,
     WorkerSchema,
 )
-from backend.core import permissions
+from backend.accounts import permissions
 from backend.core.auth import current_token, current_user, login_required
 from backend.core.errors import ApiError
 from backend.extensions import db, limiter

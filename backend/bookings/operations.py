@@ -33,7 +33,8 @@ from backend.bookings.models import (
     ACTIVE_STATUSES, Booking, BookingPause, BookingStatus, Closure, Counter, OpeningRule,
     ServiceCentre, ServiceItem, SlotCount, counter_items,
 )
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place
+from backend.bookings import permissions
 from backend.core.errors import ApiError, field_error
 from backend.core.i18n import current_language, t
 from backend.core.models import utcnow
@@ -945,7 +946,7 @@ def update_item(item: ServiceItem, args: dict) -> ServiceItem:
 
 def create_centre(user: User, args: dict) -> ServiceCentre:
     place = _get(Place, args["place_id"])
-    if place is None or not permissions.can_manage_place(user, place):
+    if place is None or not can_manage_place(user, place):
         raise field_error("place_id", "place_not_found")
     if place.level != PlaceLevel.community.value:
         raise field_error("place_id", "community_required")

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from backend.accounts import operations as accounts
 from backend.console import format as fmt
 from backend.console import session as console_session
-from backend.core import permissions
+from backend.accounts import permissions
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.extensions import csrf, db, limiter
@@ -135,7 +135,7 @@ def staff_required(view):
 
 
 def allowed_or_403(allowed: bool) -> None:
-    """A page the user may not see: 403 (the rule itself lives in core.permissions)."""
+    """A page the user may not see: 403 (the rule itself lives in a ``permissions`` module)."""
     if not allowed:
         raise ApiError(403, "forbidden")
 

@@ -9,7 +9,7 @@ from backend.accounts.models import Role, User
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console.views import bp, staff_required
-from backend.core import permissions
+from backend.accounts import permissions
 from backend.core.errors import ApiError
 from backend.extensions import db
 from backend.tickets import operations as ticket_ops

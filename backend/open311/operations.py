@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from backend.accounts.models import Role, User
-from backend.core import permissions
+from backend.tickets import permissions
 from backend.core.content_check import RISKY, check_text
 from backend.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
 from backend.core.errors import ApiError

@@ -10,7 +10,8 @@ from flask import jsonify, request
 from flask_smorest import Blueprint
 
 from backend.accounts.models import Role
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place
+from backend.tickets import permissions
 from backend.core.auth import current_user, login_required
 from backend.core.content_check import (
     PASS, RISKY, SCENE_COMMENT, SCENE_POST, check_text, content_checks_on,
@@ -475,6 +476,6 @@ def put_settings(args, place_id):
 def _community(place_id: int) -> Place:
     place = db.session.get(Place, place_id) if place_id < 2**31 else None
     if place is None or place.level != "community" or \
-            not permissions.can_manage_place(current_user(), place):
+            not can_manage_place(current_user(), place):
         raise ApiError(404, "not_found")
     return place

@@ -17,7 +17,8 @@ from sqlalchemy import orm as so
 from flask import current_app
 
 from backend.accounts.models import Role, User, worker_cells
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place
+from backend.tickets import permissions
 from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError, field_error
 from backend.core.geo import haversine_m
@@ -436,7 +437,7 @@ def _cell(place_id: int, staff: User) -> Place:
         raise field_error("place_id", "place_not_found")
     if cell.level not in ("community", "grid2", "grid3", "grid4"):
         raise field_error("place_id", "cell_required")
-    if not permissions.can_manage_place(staff, cell):
+    if not can_manage_place(staff, cell):
         raise field_error("place_id", "place_outside_scope", status=403)
     return cell
 

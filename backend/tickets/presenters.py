@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.tickets import permissions
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places import operations as places

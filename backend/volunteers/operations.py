@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place, is_admin, is_staff
+from backend.volunteers import permissions
 from backend.core.content_check import PASS
 from backend.core.errors import ApiError, field_error
 from backend.core.models import utcnow
@@ -191,7 +192,7 @@ def _refresh(obj, *names: str) -> None:
 
 def create_team(actor: User, args: dict) -> VolunteerTeam:
     place = db.session.get(Place, args["place_id"])
-    if place is None or not permissions.can_manage_place(actor, place):
+    if place is None or not can_manage_place(actor, place):
         raise field_error("place_id", "forbidden", 403)
     if place.level != PlaceLevel.community.value:
         raise field_error("place_id", "team_community_required")
@@ -477,13 +478,13 @@ def update_activity(actor: User, activity: VolunteerActivity, args: dict,
 
 def _runs_team_clause(user: User):
     """SQL: the teams ``user`` runs (permissions.can_lead_team, as a WHERE clause)."""
-    if permissions.is_admin(user):
+    if is_admin(user):
         return sa.true()
     led = VolunteerActivity.team_id.in_(
         sa.select(TeamMembership.team_id).where(
             TeamMembership.user_id == user.id, TeamMembership.is_leader.is_(True),
             TeamMembership.status == MemberStatus.active.value))
-    if permissions.is_staff(user) and user.scope_place is not None:
+    if is_staff(user) and user.scope_place is not None:
         return sa.or_(led, Place.code.startswith(user.scope_place.code, autoescape=True))
     return led
 

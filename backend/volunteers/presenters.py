@@ -5,7 +5,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from backend.core import permissions
+from backend.volunteers import permissions
 from backend.extensions import db
 from backend.volunteers import operations as ops
 from backend.volunteers.models import (
