@@ -173,7 +173,11 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
             g.pop(key, None)
 
     _import_models()
+    from backend.accounts.auth import resolve_token
+    from backend.core import auth
     from backend.core.errors import register_error_handlers
+
+    auth.init_app(app, resolve_token)  # core reads tokens, accounts knows what they are
 
     register_error_handlers(app)
     _register_blueprints(app)
