@@ -13,7 +13,7 @@ import hmac
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Optional, Union
+from typing import BinaryIO, Iterator, Optional, Union
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -21,6 +21,7 @@ from flask import current_app, has_request_context, url_for
 from backend.core.content_check import RISKY, check_image
 from backend.core.errors import ApiError
 from backend.core.i18n import t
+from backend.core.maintenance import BATCH, MaintenanceResult
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.uploads.images import PhotoError, process_photo
@@ -206,6 +207,22 @@ def media_file(upload_id: int, variant: str):
 
 # ---------------------------------------------------------------------------- cleanup
 
+def upload_references() -> Iterator[sa.Column]:
+    """Every column of every table that points at an upload."""
+    for table in db.metadata.tables.values():
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "uploads":
+                yield fk.parent
+
+
+def unattached_uploads_condition(older_than: timedelta, now: Optional[datetime] = None):
+    """Never attached, older than ``older_than``, and no table points at it (a photo in
+    use is kept even if its ``attached_at`` were missing)."""
+    cutoff = (now or utcnow()) - older_than
+    unused = [~sa.exists().where(column == Upload.id) for column in upload_references()]
+    return sa.and_(Upload.attached_at.is_(None), Upload.created_at < cutoff, *unused)
+
+
 def cleanup_unattached(older_than: timedelta, limit: Optional[int] = None,
                        now: Optional[datetime] = None) -> tuple[int, list[str]]:
     """Delete the rows of uploads never attached and older than ``older_than`` (at most
@@ -214,8 +231,6 @@ def cleanup_unattached(older_than: timedelta, limit: Optional[int] = None,
     Returns (rows deleted, their file keys). Does not commit: the caller commits, then
     deletes the files, so a failed commit leaves every file in place.
     """
-    from backend.core.maintenance import unattached_uploads_condition
-
     ids = (sa.select(Upload.id).where(unattached_uploads_condition(older_than, now))
            .order_by(Upload.id))
     if limit is not None:
@@ -260,3 +275,23 @@ def sweep_orphan_files(older_than: timedelta, batch: int = 500) -> int:
     if pending:
         removed += flush_batch()
     return removed
+
+
+def purge_unattached(result: MaintenanceResult, now: Optional[datetime] = None) -> None:
+    """Retention (registered with ``core.maintenance``): photos never attached older than
+    ``UPLOAD_UNATTACHED_HOURS``, their rows, then their files, then photo files no row
+    names (a crash between write and commit). A batch's files go once its rows are gone
+    for good: a failed commit leaves every file."""
+    older_than = timedelta(hours=current_app.config["UPLOAD_UNATTACHED_HOURS"])
+    rows = files = 0
+    store = storage()
+    while True:
+        count, keys = cleanup_unattached(older_than, limit=BATCH, now=now)
+        db.session.commit()
+        rows += count
+        files += store.delete_all(keys)
+        if count < BATCH:
+            break
+    orphans = sweep_orphan_files(older_than)
+    result.deleted.append(f"{rows} unattached uploads ({files} files)")
+    result.removed.append(f"{orphans} orphan files")
