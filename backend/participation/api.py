@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from backend.accounts.permissions import is_admin, is_staff
 from backend.participation import permissions
 from backend.core.auth import current_user, login_required
-from backend.core.content_check import PASS
+from backend.core.content_check import PASS, checked_text
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
@@ -40,7 +40,6 @@ from backend.participation.schemas import (
     PublishArgs, ResidencyArgs, ResidencyListArgs, ResidencySchema, RoundArgs, RoundSchema,
     SettingsSchema, SupportSchema, TallySchema, ThresholdArgs,
 )
-from backend.tickets.api import checked_text
 
 blp = Blueprint("participation", __name__, url_prefix="/api/v1",
                 description="Resident participation (居民参与): residency, household "

@@ -8,13 +8,12 @@ from flask_smorest import Blueprint
 from backend.accounts.permissions import is_staff
 from backend.volunteers import permissions
 from backend.core.auth import current_user, login_required
-from backend.core.content_check import PASS, combine
+from backend.core.content_check import PASS, checked_text, combine
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
 from backend.volunteers import operations as ops
 from backend.volunteers import presenters
-from backend.tickets.api import checked_text
 from backend.volunteers.record_html import RECORD_TEMPLATE
 from backend.volunteers.schemas import (
     ActivityArgs, ActivityListArgs, ActivityPatchArgs, ActivitySchema, AmendArgs,
