@@ -18,6 +18,7 @@ from backend.console.views import allowed_or_403, bp, staff_required
 from backend.accounts.permissions import can_import_places, can_manage_staff, is_admin
 from backend.bookings import permissions
 from backend.core.errors import ApiError
+from backend.core.fields import is_id
 from backend.extensions import db
 from backend.places import operations as places_ops
 from backend.places.models import LEVEL_NAMES_ZH, Place, PlaceLevel
@@ -43,7 +44,7 @@ def admin_categories():
 def admin_category_update(category_id: int):
     user = g.console_user
     allowed_or_403(is_admin(user))
-    category = db.session.get(Category, category_id) if category_id < 2**31 else None
+    category = db.session.get(Category, category_id) if is_id(category_id) else None
     if category is None:
         raise ApiError(404, "not_found")
     try:

@@ -11,14 +11,13 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import is_id
 from backend.core.models import utcnow  # noqa: F401  (the one clock; tests replace it)
 from backend.core.paging import first_page_total, keyset_page
 from backend.extensions import db
 from backend.participation import messages  # noqa: F401  (registers the messages)
 from backend.participation.models import Residency, ResidencyStatus
 from backend.places.models import CELL_LEVELS, Place, PlaceLevel
-
-MAX_INT = 2**31 - 1
 
 
 def to_fen(amount: Optional[Decimal]) -> Optional[int]:
@@ -41,7 +40,7 @@ def to_yuan(fen: Optional[int]) -> Optional[Decimal]:
 def get_row(model, key: int):
     """A row by id; an id no column can hold (from a URL) finds nothing instead of an
     out-of-range error from PostgreSQL."""
-    return db.session.get(model, key) if 0 < key <= MAX_INT else None
+    return db.session.get(model, key) if is_id(key) else None
 
 
 def get_or_404(model, key: int, message: str):

@@ -12,6 +12,7 @@ from backend.tickets import permissions
 from backend.core.auth import current_user, login_required
 from backend.core.content_check import SCENE_COMMENT, checked_text
 from backend.core.errors import ApiError
+from backend.core.fields import is_id
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
 from backend.core.schemas import audience_views
@@ -442,7 +443,7 @@ def put_settings(args, place_id):
 
 
 def _community(place_id: int) -> Place:
-    place = db.session.get(Place, place_id) if place_id < 2**31 else None
+    place = db.session.get(Place, place_id) if is_id(place_id) else None
     if place is None or place.level != "community" or \
             not can_manage_place(current_user(), place):
         raise ApiError(404, "not_found")

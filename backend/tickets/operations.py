@@ -21,6 +21,7 @@ from backend.accounts.permissions import can_manage_place
 from backend.tickets import permissions
 from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import is_id
 from backend.core.geo import haversine_m
 from backend.core.models import utcnow
 from backend.core.workcalendar import OfficeHours, deadline
@@ -75,7 +76,7 @@ def _ticket_query() -> sa.Select:
 
 def get_ticket(ticket_id: int) -> Ticket:
     ticket = (db.session.execute(_ticket_query(), {"id": ticket_id}).scalar_one_or_none()
-              if 0 < ticket_id < 2**31 else None)
+              if is_id(ticket_id) else None)
     if ticket is None:
         raise ApiError(404, "ticket_not_found", code="not_found")
     return ticket
@@ -99,7 +100,7 @@ def staff_ticket(user: User, ticket_id: int) -> Ticket:
 
 def leaf_category(category_id: int) -> Category:
     category = (db.session.get(Category, category_id, options=[so.joinedload(Category.parent)])
-                if 0 < category_id < 2**31 else None)
+                if is_id(category_id) else None)
     if category is None or not category.is_active:
         raise field_error("category_id", "category_not_found")
     if not category.is_leaf:
@@ -432,7 +433,7 @@ def rate(user: User, ticket: Ticket, rating: str, comment: str = "",
 # --- staff -----------------------------------------------------------------------------
 
 def _cell(place_id: int, staff: User) -> Place:
-    cell = db.session.get(Place, place_id) if 0 < place_id < 2**31 else None
+    cell = db.session.get(Place, place_id) if is_id(place_id) else None
     if cell is None:
         raise field_error("place_id", "place_not_found")
     if cell.level not in ("community", "grid2", "grid3", "grid4"):
@@ -489,14 +490,14 @@ def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] =
     data: dict = {}
     worker, department = None, None
     if assignee_id is not None:
-        if 0 < assignee_id < 2**31 and ticket.place_code is not None:
+        if is_id(assignee_id) and ticket.place_code is not None:
             worker = next((w for w in workers_of_cell(ticket.place_code) if w.id == assignee_id),
                           None)
         if worker is None:
             raise field_error("assignee_id", "assignee_not_in_cell")
         data = {"assignee_id": worker.id, "assignee_name": worker.display_name}
     else:
-        department = db.session.get(Department, department_id) if 0 < department_id < 2**31 \
+        department = db.session.get(Department, department_id) if is_id(department_id) \
             else None
         if department is None or not department.is_active:
             raise field_error("department_id", "department_not_found")
@@ -577,7 +578,7 @@ def _auto_dispatch(ticket: Ticket, actor: Optional[User] = None) -> bool:
 def merge(staff: User, ticket: Ticket, target_id: int, note: str = "",
           expected_version: Optional[int] = None) -> Ticket:
     """A duplicate goes into ``target``; its reporter and followers now follow the target."""
-    target = db.session.get(Ticket, target_id) if 0 < target_id < 2**31 else None
+    target = db.session.get(Ticket, target_id) if is_id(target_id) else None
     if (target is None or target.id == ticket.id
             or not permissions.can_view_ticket(staff, target)
             or target.state not in [s.value for s in OPEN_STATES]

@@ -12,6 +12,7 @@ from backend.accounts.models import User
 from backend.accounts.permissions import can_manage_place, is_admin
 from backend.tickets import permissions
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import INT_MAX
 from backend.core.geo import haversine_m
 from backend.core.models import utcnow
 from backend.core.workcalendar import SHANGHAI
@@ -200,7 +201,7 @@ def _my_tickets_query(following: bool) -> sa.Select:
 
 def my_tickets(user: User, relation: str, cursor: Optional[str], limit: int):
     """Newest first, keyset on id."""
-    up_to = 2**31 - 1
+    up_to = INT_MAX
     if cursor:
         (last_id,) = decode_cursor(cursor, ("int",))
         up_to = min(last_id - 1, up_to)

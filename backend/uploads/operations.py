@@ -20,6 +20,7 @@ from flask import current_app, has_request_context, url_for
 
 from backend.core.content_check import RISKY, check_image
 from backend.core.errors import ApiError
+from backend.core.fields import is_id
 from backend.core.i18n import t
 from backend.core.maintenance import BATCH, MaintenanceResult
 from backend.core.models import utcnow
@@ -194,7 +195,7 @@ def check_signature(upload_id: int, variant: str, exp: str | None, sig: str | No
 
 def media_file(upload_id: int, variant: str):
     """(path, upload) of a variant's file, or 404."""
-    upload = db.session.get(Upload, upload_id) if 0 < upload_id < 2**31 else None
+    upload = db.session.get(Upload, upload_id) if is_id(upload_id) else None
     if upload is None:
         raise ApiError(404, "not_found")
     key = upload.display_key if variant == "display" else upload.thumb_key
