@@ -34,6 +34,7 @@ from backend.participation.models import (
     ProposalSupport,
 )
 from backend.places.models import Place
+from backend.uploads import operations as upload_ops
 from backend.uploads.models import Upload
 
 MAX_PHOTOS = 9
@@ -74,7 +75,7 @@ def _event(row: Proposal, kind: str, actor, from_state: Optional[str], note: str
 
 
 def _attach(row: Proposal, owner, photo_ids: Iterable[int]) -> list[Upload]:
-    uploads = common.claim_uploads(owner, photo_ids, "photo_ids", MAX_PHOTOS)
+    uploads = upload_ops.claim(owner, photo_ids, "photo_ids", MAX_PHOTOS, now=common.utcnow())
     db.session.add_all([ProposalPhoto(proposal_id=row.id, upload_id=u.id, position=i)
                         for i, u in enumerate(uploads)])
     db.session.flush()

@@ -35,6 +35,7 @@ from backend.tickets.models import (
     OPEN_STATES, Category, CommunitySettings, Department, Rating, State, Ticket, TicketEvent,
     TicketFollower, TicketPhoto,
 )
+from backend.uploads import operations as upload_ops
 from backend.uploads.models import Upload
 
 log = logging.getLogger(__name__)
@@ -122,34 +123,19 @@ def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
             new_ticket: bool = False) -> list[tuple[TicketPhoto, Upload]]:
     """Attach the owner's unattached uploads; the (link, upload) pairs in their order.
     ``new_ticket``: the ticket was created in this transaction (it has no photos yet)."""
-    ids = list(dict.fromkeys(photo_ids))
-    if not ids:
+    claimed = upload_ops.claim(owner, photo_ids, field, MAX_PHOTOS, now=utcnow())
+    if not claimed:
         return []
-    if len(ids) > MAX_PHOTOS:
-        raise field_error(field, "too_many_photos")
-    # A conditional update claims the uploads: a photo is attached once, by its owner.
-    now = utcnow()
-    uploads = {u.id: u for u in db.session.execute(
-        sa.update(Upload)
-        .where(Upload.id.in_(ids), Upload.owner_id == owner.id, Upload.attached_at.is_(None))
-        .values(attached_at=now)
-        .returning(Upload)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).scalars()}
-    if len(uploads) != len(ids):
-        owned = db.session.execute(
-            sa.select(sa.func.count()).select_from(Upload)
-            .where(Upload.id.in_(ids), Upload.owner_id == owner.id)).scalar_one()
-        raise field_error(field, "photo_not_found" if owned != len(ids) else "photo_already_used")
+    by_id = {u.id: u for u in claimed}
     start = 0 if new_ticket else db.session.execute(
         sa.select(sa.func.count()).select_from(TicketPhoto)
         .where(TicketPhoto.ticket_id == ticket.id)).scalar_one()
     links = [TicketPhoto(ticket_id=ticket.id, upload_id=upload_id, phase=phase,
                          event_id=event.id if event else None, position=position)
-             for position, upload_id in enumerate(ids, start=start)]
+             for position, upload_id in enumerate(by_id, start=start)]
     db.session.add_all(links)
     db.session.flush()
-    return [(link, uploads[link.upload_id]) for link in links]
+    return [(link, by_id[link.upload_id]) for link in links]
 
 
 @cache

@@ -13,15 +13,15 @@ import hmac
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Iterator, Optional, Union
+from typing import BinaryIO, Iterable, Iterator, Optional, Union
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from backend.core.content_check import RISKY, check_image
-from backend.core.errors import ApiError
+from backend.core.errors import ApiError, field_error
 from backend.core.fields import is_id
-from backend.core.i18n import t
+from backend.core.i18n import register, t
 from backend.core.maintenance import BATCH, MaintenanceResult
 from backend.core.models import utcnow
 from backend.extensions import db
@@ -125,6 +125,37 @@ def _remove_new_files(session) -> None:
             log.warning("cannot delete photo file %s", path, exc_info=True)
     if paths:
         log.info("transaction rolled back: removed %d new photo files", len(paths))
+
+
+# ---------------------------------------------------------------------------- attaching
+
+MAX_PHOTOS = 9  # what "too_many_photos" says
+
+
+def claim(owner, upload_ids: Iterable[int], field: str, limit: int = MAX_PHOTOS,
+          now: Optional[datetime] = None) -> list[Upload]:
+    """Claim the owner's unattached uploads for whatever attaches them (a report, a
+    proposal, a receipt): a conditional update, so a photo is attached once, by its owner.
+    The uploads in the order given (each once); a 422 on ``field`` for too many, one not
+    the owner's (or not there) and one already used."""
+    ids = list(dict.fromkeys(upload_ids))
+    if not ids:
+        return []
+    if len(ids) > limit:
+        raise field_error(field, "too_many_photos")
+    uploads = {u.id: u for u in db.session.execute(
+        sa.update(Upload)
+        .where(Upload.id.in_(ids), Upload.owner_id == owner.id, Upload.attached_at.is_(None))
+        .values(attached_at=now or utcnow())
+        .returning(Upload)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalars()}
+    if len(uploads) != len(ids):
+        owned = db.session.execute(
+            sa.select(sa.func.count()).select_from(Upload)
+            .where(Upload.id.in_(ids), Upload.owner_id == owner.id)).scalar_one()
+        raise field_error(field, "photo_not_found" if owned != len(ids) else "photo_already_used")
+    return [uploads[i] for i in ids]
 
 
 # ---------------------------------------------------------------------------- signed URLs
@@ -296,3 +327,15 @@ def purge_unattached(result: MaintenanceResult, now: Optional[datetime] = None) 
     orphans = sweep_orphan_files(older_than)
     result.deleted.append(f"{rows} unattached uploads ({files} files)")
     result.removed.append(f"{orphans} orphan files")
+
+
+register({
+    "photo_not_found": {
+        "zh": "照片不存在或不是您上传的，请重新上传。",
+        "en": "The photo does not exist or is not yours; upload it again.",
+    },
+    "photo_already_used": {
+        "zh": "这张照片已用于另一条记录。", "en": "This photo is already attached elsewhere.",
+    },
+    "too_many_photos": {"zh": "最多 9 张照片。", "en": "At most 9 photos."},
+})
