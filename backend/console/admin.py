@@ -14,7 +14,7 @@ from backend.accounts.models import Role, User
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import operations as console_ops
-from backend.console.views import allowed_or_403, bp, staff_required
+from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.accounts.permissions import can_import_places, can_manage_staff, is_admin
 from backend.bookings import permissions
 from backend.core.errors import ApiError

@@ -11,7 +11,7 @@ from flask import g, render_template, request, url_for
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import geometry
-from backend.console.views import allowed_or_403, bp, staff_required
+from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.accounts.permissions import can_manage_place, is_admin
 from backend.tickets import permissions
 from backend.core.errors import ApiError

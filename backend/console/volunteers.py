@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend.accounts.models import User
 from backend.console import forms
 from backend.console import format as fmt
-from backend.console.views import allowed_or_403, bp, staff_required
+from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.volunteers import permissions
 from backend.core.errors import ApiError
 from backend.extensions import db

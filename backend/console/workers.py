@@ -8,7 +8,7 @@ from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
 from backend.console import forms, lookups
 from backend.console import format as fmt
-from backend.console.views import bp, staff_required
+from backend.console.blueprint import bp, staff_required
 from backend.accounts import permissions
 from backend.core.errors import ApiError
 from backend.core.fields import is_id
