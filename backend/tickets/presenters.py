@@ -196,12 +196,3 @@ def task_view(ticket: Ticket, user: User, distance: Optional[float] = None) -> d
                 actions=available_actions(user, ticket))
     return data
 
-
-def detail_for(user: User, ticket: Ticket) -> dict:
-    kinds = permissions.ticket_actor_kinds(user, ticket)
-    if "staff" in kinds:
-        return staff_view(ticket, user)
-    if "assignee" in kinds:
-        return task_view(ticket, user)
-    return resident_view(ticket, user)
-
