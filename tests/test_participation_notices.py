@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from backend.participation import permissions as p
 from backend.extensions import db
 from backend.participation.models import CommunityNotice, NoticeRead
-from tests.participation_world import build_world, iso, live, notice, run_at_once  # noqa: F401
+from tests.participation_world import build_world, iso, notice, run_at_once
 
 WHO = ("wang", "chen", "li", "zhao", "staff_a", "staff_b", "street", "admin", "worker")
 
