@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := backend
 
-.PHONY: run test install install-test migrate seed serve test-sqlite test-postgresql bench clean
+.PHONY: run test lint install install-test migrate seed serve test-sqlite test-postgresql bench clean
 .PHONY: bench-load
 
 $(BIN)/python:
@@ -40,8 +40,15 @@ run: seed
 	@echo "Linli on http://$(HOST):$(PORT)  (console: http://$(HOST):$(PORT)/console/, API docs: http://$(HOST):$(PORT)/api/v1/docs)"
 	DEV_LOGIN=1 exec $(BIN)/flask demo-serve --host $(HOST) --port $(PORT)
 
-# Every suite on SQLite; again on PostgreSQL when TEST_DATABASE_URL is set.
-test: install-test test-sqlite test-postgresql test-miniprogram
+# The lint first (seconds), then every suite on SQLite; again on PostgreSQL when
+# TEST_DATABASE_URL is set.
+test: install-test lint test-sqlite test-postgresql test-miniprogram
+
+# Which way imports point (the contracts of [tool.importlinter] in pyproject.toml) and
+# ruff's error rules ([tool.ruff]).
+lint: install-test
+	$(BIN)/lint-imports
+	$(BIN)/ruff check backend tests bench migrations
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q
@@ -74,4 +81,4 @@ bench-load: install-test
 	$(BIN)/python bench/load.py $(BENCH_DB)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .import_linter_cache

@@ -173,11 +173,16 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
             g.pop(key, None)
 
     _import_models()
+    from backend.accounts.auth import resolve_token
+    from backend.core import auth
     from backend.core.errors import register_error_handlers
+
+    auth.init_app(app, resolve_token)  # core reads tokens, accounts knows what they are
 
     register_error_handlers(app)
     _register_blueprints(app)
     _register_cli(app)
+    _register_maintenance(app)
     _register_transaction(app)
     return app
 
@@ -250,6 +255,18 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(maintenance_command)
     for group in (accounts_cli, calendar_cli, demo_cli, open311_cli, places_cli, uploads_cli):
         app.cli.add_command(group)
+
+
+def _register_maintenance(app: Flask) -> None:
+    """Each layer's retention purge, run in this order by ``flask maintenance`` and by the
+    notification worker (core.maintenance.run): core's idempotency keys, notify's outbox,
+    uploads' unattached photos. Registered here so that notify never imports uploads."""
+    from backend.core import maintenance
+    from backend.notify.operations import purge_outbox
+    from backend.uploads.operations import purge_unattached
+
+    maintenance.register(app, maintenance.purge_idempotency_keys, purge_outbox,
+                         purge_unattached)
 
 
 def _register_transaction(app: Flask) -> None:

@@ -69,7 +69,7 @@ def build(app, now: datetime) -> tuple[int, list[int], str, dict]:
     from backend.bookings.models import Booking, Counter, SlotCount
     from backend.bookings.availability import _schedule_rules, counters_for_item
     from backend.bookings.seed import ITEMS, seed_centre, seed_items
-    from backend.core.auth import issue_token
+    from backend.accounts.auth import issue_token
     from backend.extensions import db
     from backend.places.models import Place
 

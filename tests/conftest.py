@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import uuid
 from typing import Iterator
 
 import pytest
@@ -18,6 +19,10 @@ from backend.config import normalise_database_url
 from tests.fakes.wechat_server import FakeWeChatServer
 
 os.environ.setdefault("LINLI_INSTANCE_PATH", tempfile.mkdtemp(prefix="linli-instance-"))
+
+# Fixtures of their own module, for every test that names them (never imported by tests):
+# the browser, the console page and live servers.
+pytest_plugins = ["tests.browser.live"]
 
 
 def _database() -> tuple[str, dict]:
@@ -98,6 +103,31 @@ def make_test_app(database_url: str, engine_options: dict, wechat_base: str, **o
     }
     config.update(overrides)
     return create_app(config)
+
+
+@pytest.fixture
+def fresh_app(database, wechat_server):
+    """An app on an empty database of its own (a new SQLite file or PostgreSQL schema)."""
+    url, options = database
+    schema = None
+    if url.startswith("sqlite"):
+        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="linli-migr-"), "m.db")
+        options = {}
+    else:
+        schema = "linli_migr_" + uuid.uuid4().hex[:8]
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        engine.dispose()
+        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
+    app = make_test_app(url, options, wechat_server.base_url)
+    yield app
+    with app.app_context():
+        from backend.extensions import db
+
+        db.engine.dispose()
+    if schema:
+        drop_test_schema(url, schema)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from shapely.geometry import box, mapping
 
 from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
-from backend.core.auth import issue_token
+from backend.accounts.auth import issue_token
 from backend.extensions import db
 from backend.places.models import LEVEL_BY_CODE_LENGTH, Place
 

@@ -12,7 +12,6 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-import pytest
 
 from backend.accounts.models import Role
 from backend.extensions import db
@@ -21,7 +20,6 @@ from backend.participation.models import CommunityNotice, Residency
 from backend.participation.residency import address_key
 from tests import factories as f
 from tests import volunteers_world
-from tests.browser.live import LiveServer
 from tests.volunteers_world import iso, sh  # noqa: F401  (the tests use them from here)
 
 
@@ -58,14 +56,6 @@ def run_at_once(calls) -> list:
     assert not any(t.is_alive() for t in threads)
     db.session.expire_all()
     return answers
-
-
-@pytest.fixture
-def live(app):
-    """A live server on 127.0.0.1 for real concurrent HTTP (import it into the test)."""
-    server = LiveServer(app).start()
-    yield server.url
-    server.stop()
 
 
 def residency(user, community, status: str = "confirmed", building: str = "1栋",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from backend.accounts.models import AuthToken, BindingCode, User
 from backend.config import ConfigError, load_config
-from backend.core.auth import hash_token
+from backend.accounts.auth import hash_token
 from backend.core.models import utcnow
 from backend.extensions import db
 from tests import factories as f

@@ -13,7 +13,6 @@ from backend.bookings import reservations as reservation_ops
 from backend.bookings.models import ACTIVE_STATUSES, Booking, SlotCount
 from backend.extensions import db
 from tests.bookings_world import book, build_world, iso, sh
-from tests.test_migrations import fresh_app  # noqa: F401 - the fixture of the migration test
 
 SLOT = "2026-09-29 09:00"  # a Tuesday morning: capacity 3 for SB
 

@@ -16,9 +16,7 @@ from backend.extensions import db
 from backend.tickets import operations as ops
 from backend.tickets.models import Ticket
 from tests.browser import world as console_world
-from tests.browser.live import (  # noqa: F401 - fixtures
-    browser, console_login, live_server, page, screenshot,
-)
+from tests.browser.live import console_login, screenshot
 
 DEMO_PASSWORD = "linli-staff-demo"
 RED = "rgb(180, 35, 24)"

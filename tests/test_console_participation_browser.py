@@ -9,9 +9,7 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.participation.models import CommunityNotice, Proposal, Residency
-from tests.browser.live import (  # noqa: F401 - fixtures
-    browser, console_login, live_server, page, screenshot,
-)
+from tests.browser.live import console_login, screenshot
 from tests.browser.world import PASSWORD
 from tests.test_console_participation import build_console_world
 

@@ -7,9 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.live import (  # noqa: F401 - fixtures
-    browser, console_login, live_server, page, screenshot,
-)
+from tests.browser.live import console_login, screenshot
 from tests.browser.world import PASSWORD
 from tests.test_console_volunteers import build_console_world, record
 

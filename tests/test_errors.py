@@ -162,7 +162,7 @@ def test_unhandled_500_leaks_nothing(database, wechat_server):
 
     app.register_blueprint(bp)
     response = app.test_client().get("/boom")
-    error = assert_error_shape(response, 500, "internal_error")
+    assert_error_shape(response, 500, "internal_error")
     text = response.get_data(as_text=True)
     assert "hunter2" not in text and "RuntimeError" not in text and "x.py" not in text
 

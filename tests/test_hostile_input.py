@@ -405,7 +405,7 @@ def test_script_in_a_report_is_shown_escaped_in_the_console(app, world):
 # --- tokens -----------------------------------------------------------------------------
 def test_forged_expired_and_revoked_tokens_are_401_in_the_one_shape(app, world):
     from backend.accounts.models import AuthToken, User
-    from backend.core.auth import hash_token
+    from backend.accounts.auth import hash_token
 
     client = app.test_client()
     with app.app_context():

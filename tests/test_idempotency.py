@@ -179,10 +179,10 @@ def test_a_retry_waits_for_a_running_attempt_at_most_a_second(app, world, monkey
     with no transaction open); a retry of its key waits no more than about a second in
     the worker, then answers 409 with Retry-After. Once the first is done, the retry gets
     the first answer."""
-    from backend.tickets import api as tickets_api
+    from backend.core import content_check
 
     assert app.config.get("IDEMPOTENCY_WAIT_SECONDS", idempotency.WAIT_SECONDS) == 1.0
-    real_check = tickets_api.check_text
+    real_check = content_check.check_text
     inside, go_on = threading.Event(), threading.Event()
 
     def slow_wechat(*args, **kwargs):
@@ -190,7 +190,7 @@ def test_a_retry_waits_for_a_running_attempt_at_most_a_second(app, world, monkey
         assert go_on.wait(30)
         return real_check(*args, **kwargs)
 
-    monkeypatch.setattr(tickets_api, "check_text", slow_wechat)
+    monkeypatch.setattr(content_check, "check_text", slow_wechat)
     db.session.commit()  # SQLite: no transaction of this thread may hold the write lock
     first = []
 

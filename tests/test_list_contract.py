@@ -7,7 +7,6 @@ the older ``page`` / ``page_size`` / ``per_page``), so a list added later is che
 from __future__ import annotations
 
 import base64
-import json
 import re
 from urllib.parse import parse_qsl
 

@@ -134,7 +134,9 @@ def test_unattached_uploads_go_with_their_files_and_used_ones_stay(app, client, 
 
 
 def test_every_table_pointing_at_uploads_protects_them():
-    names = {f"{c.table.name}.{c.name}" for c in maintenance.upload_references()}
+    from backend.uploads.operations import upload_references
+
+    names = {f"{c.table.name}.{c.name}" for c in upload_references()}
     assert {"ticket_photos.upload_id", "proposal_photos.upload_id",
             "expense_receipts.upload_id"} <= names
 

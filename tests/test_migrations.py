@@ -2,41 +2,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
-import uuid
 
 import flask_migrate
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.conftest import drop_test_schema, make_test_app
-
-
-@pytest.fixture
-def fresh_app(database, wechat_server):
-    """An app on an empty database of its own (a new SQLite file or PostgreSQL schema)."""
-    url, options = database
-    schema = None
-    if url.startswith("sqlite"):
-        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="linli-migr-"), "m.db")
-        options = {}
-    else:
-        schema = "linli_migr_" + uuid.uuid4().hex[:8]
-        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        engine.dispose()
-        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-    app = make_test_app(url, options, wechat_server.base_url)
-    yield app
-    with app.app_context():
-        from backend.extensions import db
-
-        db.engine.dispose()
-    if schema:
-        drop_test_schema(url, schema)
 
 
 def _tables(app) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.core import permissions as p
+from backend.participation import permissions as p
 from backend.participation.council import passes
 from tests import participation_world as pw
 from tests.participation_world import build_world, iso

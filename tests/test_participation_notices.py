@@ -6,10 +6,10 @@ from __future__ import annotations
 import requests
 import sqlalchemy as sa
 
-from backend.core import permissions as p
+from backend.participation import permissions as p
 from backend.extensions import db
 from backend.participation.models import CommunityNotice, NoticeRead
-from tests.participation_world import build_world, iso, live, notice, run_at_once  # noqa: F401
+from tests.participation_world import build_world, iso, notice, run_at_once
 
 WHO = ("wang", "chen", "li", "zhao", "staff_a", "staff_b", "street", "admin", "worker")
 

@@ -196,7 +196,7 @@ def test_acceptance_by_the_supervisory_committee(app, ctx, client, monkeypatch):
 
 
 def test_permission_matrix(app, ctx, monkeypatch):
-    from backend.core import permissions as p
+    from backend.participation import permissions as p
     from backend.participation.models import Objection
 
     world = build_world(monkeypatch)

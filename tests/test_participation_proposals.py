@@ -8,13 +8,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from backend.core import permissions as p
+from backend.participation import permissions as p
 from backend.extensions import db
 from backend.notify.models import OutboxMessage
 from backend.participation.models import Proposal, ProposalEvent, ProposalSupport
 from tests import factories as f
 from tests import participation_world as pw
-from tests.participation_world import build_world, live, run_at_once  # noqa: F401
+from tests.participation_world import build_world, run_at_once
 
 WHO = ("wang", "liu", "chen", "li", "zhao", "staff_a", "staff_b", "street", "admin", "worker")
 

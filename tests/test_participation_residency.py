@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from backend.core import permissions as p
+from backend.participation import permissions as p
 from backend.extensions import db
 from backend.notify.models import OutboxMessage
 from backend.participation.models import Household, Residency

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from backend.extensions import db
 from backend.participation.models import Ballot, BallotChoice, Residency, VoteOption
 from tests import participation_world as pw
-from tests.participation_world import build_world, live, run_at_once  # noqa: F401
+from tests.participation_world import build_world, run_at_once
 
 
 def test_one_ballot_per_person_under_concurrent_submissions(app, ctx, monkeypatch, live):

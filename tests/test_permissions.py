@@ -1,8 +1,10 @@
 """The permission policy, read as tables.
 
-Part 1 runs every rule of ``backend.core.permissions`` over every actor and object; part 2
-sends the same people to the API and checks the status each one gets. Each table row is
-the policy for one actor: change the policy here first, then the code.
+Part 1 runs every rule of ``backend.accounts.permissions`` (places, accounts) over every
+actor and object (each feature's own rules have their tables in its ``test_*_access.py``
+or ``test_participation_*.py``); part 2 sends the same people to the API and checks the
+status each one gets. Each table row is the policy for one actor: change the policy here
+first, then the code.
 
 The world (``tests.factories.two_communities``): district → street → communities A and B,
 A with L2 ``a2`` and L3 cells ``a3``, ``a3b``; B with L2 ``b2`` and L3 ``b3``.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.core import permissions as p
+from backend.accounts import permissions as p
 from backend.extensions import db
 from tests import factories as f
 
@@ -75,20 +77,6 @@ def world(ctx, monkeypatch):
 # --------------------------------------------------------------------------------------
 
 PLACES = ("district", "street", "a", "a3", "b")
-
-CAN_VIEW_PLACE = {
-    #               district street a  a3 b
-    "anonymous":    (N, N, N, N, N),
-    "resident":     (Y, Y, Y, Y, Y),
-    "worker_a3":    (Y, Y, Y, Y, Y),
-    "worker_a2":    (Y, Y, Y, Y, Y),
-    "worker_b3":    (Y, Y, Y, Y, Y),
-    "staff_a":      (Y, Y, Y, Y, Y),
-    "staff_b":      (Y, Y, Y, Y, Y),
-    "staff_street": (Y, Y, Y, Y, Y),
-    "admin":        (Y, Y, Y, Y, Y),
-    "staff_a_off":  (N, N, N, N, N),
-}
 
 CAN_MANAGE_PLACE = {
     #               district street a  a3 b
@@ -182,11 +170,6 @@ CAN_MANAGE_STAFF = {
 }
 
 
-@pytest.mark.parametrize("actor, place, expected", cases(CAN_VIEW_PLACE, PLACES))
-def test_can_view_place(world, actor, place, expected):
-    assert p.can_view_place(world[actor], world[place]) is expected
-
-
 @pytest.mark.parametrize("actor, place, expected", cases(CAN_MANAGE_PLACE, PLACES))
 def test_can_manage_place(world, actor, place, expected):
     assert p.can_manage_place(world[actor], world[place]) is expected
@@ -222,7 +205,6 @@ def test_a_worker_deactivated_works_nowhere(world):
     worker.is_active = False
     db.session.commit()
     assert not p.can_work_in_cell(worker, world["a3"])
-    assert not p.can_view_place(worker, world["a3"])
 
 
 # --------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from backend.extensions import db
 from backend.tickets.models import Ticket
 from tests import factories as f
-from tests.tickets_world import IN_A3, IN_B3, build_world, report
+from tests.tickets_world import build_world, report
 
 SH = ZoneInfo("Asia/Shanghai")
 WHO = ("anonymous", "reporter", "neighbour", "worker_a", "worker_b", "staff_a", "staff_b",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.core import permissions as p
+from backend.volunteers import permissions as p
 from backend.extensions import db
 from tests import volunteers_world as vw
 from tests.volunteers_world import build_world

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 import requests
 import sqlalchemy as sa
 
@@ -15,7 +14,6 @@ from backend.extensions import db
 from backend.notify.models import OutboxMessage
 from backend.volunteers.models import ActivitySignup, VolunteerActivity
 from tests import volunteers_world as vw
-from tests.browser.live import LiveServer
 from tests.volunteers_world import build_world
 
 
@@ -30,13 +28,6 @@ def _run(threads):
         w.join(timeout=120)
     assert not any(w.is_alive() for w in workers)
     db.session.expire_all()
-
-
-@pytest.fixture
-def live(app):
-    server = LiveServer(app).start()
-    yield server.url
-    server.stop()
 
 
 def _post(base, url, headers, answers, lock):

@@ -5,7 +5,7 @@ deadlines, the service centres' opening days, statistics."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -12,9 +12,10 @@ from backend.accounts.schemas import (
     StaffSchema, TokenSchema, WeChatLoginArgs, WorkerArgs, WorkerCellsArgs, WorkerListArgs,
     WorkerSchema,
 )
-from backend.core import permissions
+from backend.accounts import permissions
 from backend.core.auth import current_token, current_user, login_required
 from backend.core.errors import ApiError
+from backend.core.fields import is_id
 from backend.extensions import db, limiter
 from backend.places.models import Place
 
@@ -97,7 +98,7 @@ def me():
 
 
 def _worker_or_404(worker_id: int) -> User:
-    worker = db.session.get(User, worker_id) if 0 < worker_id < 2**31 else None
+    worker = db.session.get(User, worker_id) if is_id(worker_id) else None
     if worker is None or worker.role != Role.grid_worker.value:
         raise ApiError(404, "not_found")
     if not permissions.can_manage_worker(current_user(), worker):

@@ -55,10 +55,6 @@ class User(TimestampMixin, db.Model):
         secondary=worker_cells, order_by=Place.code
     )
 
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 

@@ -12,8 +12,8 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from backend.accounts.models import AuthToken, BindingCode, Role, User
-from backend.core import permissions
-from backend.core.auth import issue_token  # noqa: F401 - used by the api too
+from backend.accounts import permissions
+from backend.accounts.auth import issue_token
 from backend.core.errors import ApiError, field_error
 from backend.core.models import utcnow
 from backend.core.wechat import WeChatError, code_to_session

@@ -3,11 +3,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.core.fields import Id
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
-
-# Ids are 32-bit integer columns: a larger number is refused here, not by the database
-# (SQLite overflows past 2**63, PostgreSQL past 2**31; both would be a 500).
-ID_RANGE = validate.Range(min=1, max=2**31 - 1)
+from backend.places.schemas import PlaceRefSchema
 
 
 class WeChatLoginArgs(ArgsSchema):
@@ -26,13 +24,6 @@ class PasswordLoginArgs(ArgsSchema):
 
 class BindArgs(ArgsSchema):
     binding_code = ma.fields.String(required=True, validate=validate.Length(min=4, max=32))
-
-
-class PlaceRefSchema(OutSchema):
-    id = ma.fields.Integer()
-    code = ma.fields.String()
-    name = ma.fields.String()
-    level = ma.fields.String()
 
 
 class MeSchema(OutSchema):
@@ -56,12 +47,12 @@ class TokenSchema(OutSchema):
 class WorkerArgs(ArgsSchema):
     display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
     phone = ma.fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
-    cell_ids = ma.fields.List(ma.fields.Integer(strict=True, validate=ID_RANGE), required=True,
+    cell_ids = ma.fields.List(Id(strict=True), required=True,
                               validate=validate.Length(min=1, max=100))
 
 
 class WorkerCellsArgs(ArgsSchema):
-    cell_ids = ma.fields.List(ma.fields.Integer(strict=True, validate=ID_RANGE), required=True,
+    cell_ids = ma.fields.List(Id(strict=True), required=True,
                               validate=validate.Length(min=1, max=100))
 
 
@@ -88,7 +79,7 @@ class StaffArgs(ArgsSchema):
     password = ma.fields.String(required=True, validate=validate.Length(min=10, max=200))
     display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
     role = ma.fields.String(load_default="staff", validate=validate.OneOf(["staff", "admin"]))
-    scope_place_id = ma.fields.Integer(strict=True, allow_none=True, validate=ID_RANGE)
+    scope_place_id = Id(strict=True, allow_none=True)
 
 
 class StaffSchema(OutSchema):
@@ -101,4 +92,4 @@ class StaffSchema(OutSchema):
 
 
 class WorkerListArgs(QueryArgsSchema):
-    place_id = ma.fields.Integer(validate=ID_RANGE)
+    place_id = Id()

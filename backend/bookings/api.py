@@ -22,7 +22,8 @@ from backend.bookings.schemas import (
     OpeningRuleSchema, PauseSchema, RescheduleArgs, ServiceItemAdminSchema,
     ServiceItemSchema, SlotArgs, SlotsSchema, StaffBookingArgs,
 )
-from backend.core import permissions
+from backend.accounts.permissions import is_staff
+from backend.bookings import permissions
 from backend.core.auth import current_user, login_required
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
@@ -71,7 +72,7 @@ def _booking_answer(booking, status: int = 200):
 def items(args):
     """Service items with the materials to bring (`centre_id`: those a centre handles)."""
     user = current_user()
-    staff = permissions.is_staff(user)
+    staff = is_staff(user)
     rows = catalogue_ops.list_items(args.get("centre_id"), args["include_inactive"] and staff)
     schema = ServiceItemAdminSchema(many=True) if staff else ServiceItemSchema(many=True)
     return jsonify(schema.dump(rows))
@@ -84,7 +85,7 @@ def items(args):
 def item(item_id):
     """One service item."""
     user = current_user()
-    staff = permissions.is_staff(user)
+    staff = is_staff(user)
     row = catalogue_ops.get_item(item_id, active_only=not staff)
     return jsonify((ServiceItemAdminSchema() if staff else ServiceItemSchema()).dump(row))
 

@@ -19,7 +19,8 @@ from backend.bookings.models import (
     counter_items,
 )
 from backend.bookings.reservations import _cancel
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place
+from backend.bookings import permissions
 from backend.core.errors import ApiError, field_error
 from backend.core.i18n import t
 from backend.extensions import db
@@ -65,7 +66,7 @@ def _counter_of(centre: ServiceCentre, counter_id: Optional[int],
 
 def create_centre(user: User, args: dict) -> ServiceCentre:
     place = _get(Place, args["place_id"])
-    if place is None or not permissions.can_manage_place(user, place):
+    if place is None or not can_manage_place(user, place):
         raise field_error("place_id", "place_not_found")
     if place.level != PlaceLevel.community.value:
         raise field_error("place_id", "community_required")

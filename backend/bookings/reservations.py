@@ -22,7 +22,7 @@ from backend.bookings.limits import _check_cap, _check_pause, _lock_resident
 from backend.bookings.models import (
     ACTIVE_STATUSES, Booking, BookingStatus, ServiceCentre, ServiceItem, SlotCount,
 )
-from backend.core import permissions
+from backend.bookings import permissions
 from backend.core.errors import ApiError, field_error
 from backend.core.i18n import t
 from backend.core.paging import keyset_page

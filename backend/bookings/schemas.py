@@ -7,47 +7,26 @@ staff see the person's name and phone to call them.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
 
 import marshmallow as ma
 from marshmallow import validate
 
 from backend.bookings.slots import CLOSED_REASONS
+from backend.core.fields import (
+    DAY_RANGE, ID_RANGE, NON_NEGATIVE, PHONE, Id, LocalDateTime,
+)
 from backend.core.paging import PageArgs, page_schema
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
-from backend.core.workcalendar import SHANGHAI
 
-ID_RANGE = validate.Range(min=1, max=2**31 - 1)
-# days the calendar can count with; a far date would overflow the arithmetic
-DAY_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
-MOMENT_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=timezone.utc),
-                              max=datetime(2099, 12, 31, tzinfo=timezone.utc))
-PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$", error="不是有效的电话号码。")
 CODE_RE = re.compile(r"^[0-9A-Za-z]{4,6}$")
 
 
 def _id(**kwargs):
-    return ma.fields.Integer(strict=True, validate=ID_RANGE, **kwargs)
+    return Id(strict=True, **kwargs)
 
 
 def _ids(**kwargs):
-    return ma.fields.List(ma.fields.Integer(strict=True, validate=ID_RANGE), **kwargs)
-
-
-class LocalDateTime(ma.fields.AwareDateTime):
-    """Read: ISO 8601, with an offset or as Shanghai time; written: Shanghai time."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("validate", MOMENT_RANGE)
-        super().__init__(default_timezone=SHANGHAI, **kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(SHANGHAI).isoformat(timespec="seconds")
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+    return ma.fields.List(Id(strict=True), **kwargs)
 
 
 class HourMinute(ma.fields.Time):
@@ -139,7 +118,7 @@ class ItemArgs(ArgsSchema):
                                          validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean(load_default=True)
     sort_order = ma.fields.Integer(load_default=0, strict=True,
-                                   validate=validate.Range(min=0, max=2**31 - 1))
+                                   validate=NON_NEGATIVE)
 
 
 class ItemPatchArgs(ArgsSchema):
@@ -151,7 +130,7 @@ class ItemPatchArgs(ArgsSchema):
     notes = ma.fields.String(validate=validate.Length(max=500))
     duration_minutes = ma.fields.Integer(strict=True, validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean()
-    sort_order = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=2**31 - 1))
+    sort_order = ma.fields.Integer(strict=True, validate=NON_NEGATIVE)
     is_active = ma.fields.Boolean()
 
 
@@ -175,13 +154,13 @@ class CounterArgs(ArgsSchema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
     item_ids = _ids(load_default=list, validate=validate.Length(max=200))
     sort_order = ma.fields.Integer(load_default=0, strict=True,
-                                   validate=validate.Range(min=0, max=2**31 - 1))
+                                   validate=NON_NEGATIVE)
 
 
 class CounterPatchArgs(ArgsSchema):
     name = ma.fields.String(validate=validate.Length(min=1, max=50))
     item_ids = _ids(validate=validate.Length(max=200))
-    sort_order = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=2**31 - 1))
+    sort_order = ma.fields.Integer(strict=True, validate=NON_NEGATIVE)
     is_active = ma.fields.Boolean()
 
 

@@ -1,5 +1,6 @@
 """Admin pages: categories and their deadlines, the places import, staff accounts.
-Who may open each is a rule of ``core.permissions``."""
+Who may open each is a rule of ``accounts.permissions`` (``bookings.permissions`` for
+the service items)."""
 from __future__ import annotations
 
 import json
@@ -13,9 +14,11 @@ from backend.accounts.models import Role, User
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import operations as console_ops
-from backend.console.views import allowed_or_403, bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import allowed_or_403, bp, staff_required
+from backend.accounts.permissions import can_import_places, can_manage_staff, is_admin
+from backend.bookings import permissions
 from backend.core.errors import ApiError
+from backend.core.fields import is_id
 from backend.extensions import db
 from backend.places import operations as places_ops
 from backend.places.models import LEVEL_NAMES_ZH, Place, PlaceLevel
@@ -32,7 +35,7 @@ def _categories_page(error: str | None = None, status: int = 200):
 @bp.route("/admin/categories", methods=["GET"])
 @staff_required
 def admin_categories():
-    allowed_or_403(permissions.is_admin(g.console_user))
+    allowed_or_403(is_admin(g.console_user))
     return _categories_page()
 
 
@@ -40,8 +43,8 @@ def admin_categories():
 @staff_required
 def admin_category_update(category_id: int):
     user = g.console_user
-    allowed_or_403(permissions.is_admin(user))
-    category = db.session.get(Category, category_id) if category_id < 2**31 else None
+    allowed_or_403(is_admin(user))
+    category = db.session.get(Category, category_id) if is_id(category_id) else None
     if category is None:
         raise ApiError(404, "not_found")
     try:
@@ -73,7 +76,7 @@ def _places_page(problems=None, error: str | None = None, status: int = 200,
 @bp.route("/admin/places", methods=["GET"])
 @staff_required
 def admin_places():
-    allowed_or_403(permissions.can_import_places(g.console_user))
+    allowed_or_403(can_import_places(g.console_user))
     return _places_page()
 
 
@@ -82,7 +85,7 @@ def admin_places():
 def admin_places_import():
     """A GeoJSON FeatureCollection: every feature is checked, then all are written, or
     none (the per-feature problems are listed)."""
-    allowed_or_403(permissions.can_import_places(g.console_user))
+    allowed_or_403(can_import_places(g.console_user))
     try:
         crs = forms.parse(forms.PlacesImportForm(), request.form)["crs"]
     except ApiError as exc:
@@ -119,7 +122,7 @@ def _staff_page(error: str | None = None, status: int = 200, form: dict | None =
 @bp.route("/admin/staff", methods=["GET"])
 @staff_required
 def admin_staff():
-    allowed_or_403(permissions.can_manage_staff(g.console_user))
+    allowed_or_403(can_manage_staff(g.console_user))
     return _staff_page()
 
 
@@ -127,7 +130,7 @@ def admin_staff():
 @staff_required
 def admin_staff_create():
     user = g.console_user
-    allowed_or_403(permissions.can_manage_staff(user))
+    allowed_or_403(can_manage_staff(user))
     kept = {k: request.form.get(k, "") for k in ("username", "display_name", "role",
                                                  "scope_place_id")}
     try:

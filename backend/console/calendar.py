@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 
-from backend.console.views import allowed_or_403, bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import allowed_or_403, bp, staff_required
+from backend.workdays import permissions
 from backend.core.errors import ApiError
 from backend.extensions import db
 from backend.workdays import operations as calendar_ops

@@ -10,7 +10,7 @@ from flask import g, render_template, request
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import operations as console_ops
-from backend.console.views import bp, staff_required
+from backend.console.blueprint import bp, staff_required
 from backend.core.models import utcnow
 from backend.core.workcalendar import SHANGHAI
 from backend.tickets import stats

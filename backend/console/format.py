@@ -7,7 +7,9 @@ from typing import Optional
 
 from flask import url_for
 
-from backend.core import permissions
+from backend.accounts.permissions import can_import_places, can_manage_staff, is_admin, is_staff
+from backend.bookings import permissions as booking_rules
+from backend.workdays import permissions as calendar_rules
 from backend.core.errors import ApiError
 from backend.core.i18n import register, t
 from backend.core.models import utcnow
@@ -83,19 +85,19 @@ def api_error_message(error: ApiError) -> str:
 
 def nav_items(user) -> list[tuple[str, str, str]]:
     """(endpoint, label, url) of the pages this user may open."""
-    if user is None or not permissions.is_staff(user):
+    if user is None or not is_staff(user):
         return []
     items = [("console.queue", "工单队列"), ("console.ticket_map", "网格地图"),
              ("console.dashboard", "统计"), ("console.service_centres", "服务窗口"),
              ("console.workers", "网格员")]
-    if permissions.is_admin(user):
+    if is_admin(user):
         items.append(("console.admin_categories", "类别与期限"))
-    if permissions.can_manage_service_items(user):
+    if booking_rules.can_manage_service_items(user):
         items.append(("console.admin_service_items", "办事事项"))
-    if permissions.can_edit_calendar(user):
+    if calendar_rules.can_edit_calendar(user):
         items.append(("console.admin_calendar", "工作日历"))
-    if permissions.can_import_places(user):
+    if can_import_places(user):
         items.append(("console.admin_places", "网格导入"))
-    if permissions.can_manage_staff(user):
+    if can_manage_staff(user):
         items.append(("console.admin_staff", "账号"))
     return [(endpoint, label, url_for(endpoint)) for endpoint, label in items]

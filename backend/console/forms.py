@@ -15,10 +15,11 @@ from marshmallow import validate
 from werkzeug.datastructures import MultiDict
 
 from backend.core.errors import ApiError
+from backend.core.fields import ID_RANGE, is_id
 from backend.core.i18n import translate_marshmallow
 from backend.tickets.schemas import STATES
 
-ID = dict(validate=validate.Range(min=1, max=2**31 - 1))
+ID = dict(validate=ID_RANGE)
 DAY = dict(validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)))
 NOTE = dict(load_default="", validate=validate.Length(max=1000))
 REASON = dict(required=True, validate=validate.Length(min=1, max=1000))
@@ -150,7 +151,7 @@ def split_target(target: str) -> tuple[int | None, int | None]:
     """"worker:12" → (12, None); "department:3" → (None, 3)."""
     kind, _, number = target.partition(":")
     value = int(number)
-    if not 0 < value < 2**31:
+    if not is_id(value):
         raise ApiError(422, "validation_error", fields={"target": ["派遣对象不正确。"]})
     return (value, None) if kind == "worker" else (None, value)
 

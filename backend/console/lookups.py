@@ -7,7 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from backend.accounts.models import Role, User
-from backend.core import permissions
+from backend.accounts import permissions
 from backend.extensions import db
 from backend.places.models import LEVEL_DEPTH, LEVEL_NAMES_ZH, Place, PlaceLevel
 from backend.tickets.models import Category, Department

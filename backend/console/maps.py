@@ -11,8 +11,9 @@ from flask import g, render_template, request, url_for
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import geometry
-from backend.console.views import allowed_or_403, bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import allowed_or_403, bp, staff_required
+from backend.accounts.permissions import can_manage_place, is_admin
+from backend.tickets import permissions
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.extensions import db
@@ -45,9 +46,9 @@ def _root(user, args) -> Place | None:
         place = db.session.get(Place, args["place_id"])
         if place is None:
             raise ApiError(404, "not_found")
-        allowed_or_403(permissions.can_manage_place(user, place))
+        allowed_or_403(can_manage_place(user, place))
         return place
-    return None if permissions.is_admin(user) else user.scope_place
+    return None if is_admin(user) else user.scope_place
 
 
 @bp.route("/map", methods=["GET"])

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.accounts import permissions
 from backend.core.errors import ApiError
 from backend.extensions import db
 from backend.tickets import queries, stats

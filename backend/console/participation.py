@@ -22,8 +22,8 @@ from marshmallow import validate
 
 from backend.console import forms
 from backend.console import format as fmt
-from backend.console.views import allowed_or_403, bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import allowed_or_403, bp, staff_required
+from backend.participation import permissions
 from backend.core.errors import ApiError
 from backend.extensions import db
 from backend.participation import fund as fund_ops

@@ -18,8 +18,8 @@ from backend.bookings import presenters as booking_presenters
 from backend.bookings.models import BookingStatus
 from backend.console import forms
 from backend.console import format as fmt
-from backend.console.views import bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import bp, staff_required
+from backend.bookings import permissions
 from backend.core.errors import ApiError
 from backend.core.i18n import t
 from backend.extensions import db

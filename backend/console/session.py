@@ -13,7 +13,7 @@ from flask import current_app, g, session
 
 from backend.accounts.models import User
 from backend.core.errors import ApiError
-from backend.core.auth import resolve_token
+from backend.accounts.auth import resolve_token
 
 SESSION_TOKEN = "console_token"
 LAST_SEEN = "console_last_seen"

@@ -17,8 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import geometry
-from backend.console.views import bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import bp, staff_required
+from backend.tickets import permissions
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.extensions import db

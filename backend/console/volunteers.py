@@ -20,8 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from backend.accounts.models import User
 from backend.console import forms
 from backend.console import format as fmt
-from backend.console.views import allowed_or_403, bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import allowed_or_403, bp, staff_required
+from backend.volunteers import permissions
 from backend.core.errors import ApiError
 from backend.extensions import db
 from backend.volunteers import activities as activity_ops

@@ -8,9 +8,10 @@ from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
 from backend.console import forms, lookups
 from backend.console import format as fmt
-from backend.console.views import bp, staff_required
-from backend.core import permissions
+from backend.console.blueprint import bp, staff_required
+from backend.accounts import permissions
 from backend.core.errors import ApiError
+from backend.core.fields import is_id
 from backend.extensions import db
 from backend.tickets import operations as ticket_ops
 
@@ -56,7 +57,7 @@ def worker_create():
 def worker_binding_code(worker_id: int):
     """The code is shown on this answer only: it is stored hashed, never shown again."""
     user = g.console_user
-    worker = db.session.get(User, worker_id) if worker_id < 2**31 else None
+    worker = db.session.get(User, worker_id) if is_id(worker_id) else None
     if worker is None or worker.role != Role.grid_worker.value \
             or not permissions.can_manage_worker(user, worker):
         raise ApiError(404, "not_found")

@@ -44,6 +44,7 @@ from sqlalchemy import orm as so
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
+from backend.core.auth import current_user
 from backend.core.errors import ApiError
 from backend.core.i18n import t
 from backend.core.models import UTCDateTime, utcnow
@@ -356,8 +357,6 @@ def idempotent(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        from backend.core.auth import current_user
-
         key = request.headers.get(HEADER, "").strip()
         if not key:
             return view(*args, **kwargs)

@@ -1,55 +1,61 @@
 """Retention: what Linli keeps only for a while, and the job that removes it.
 
-- Idempotency keys (with the answers they replay) older than ``IDEMPOTENCY_KEEP_HOURS``:
-  a client retries within minutes, never days later.
-- Outbox rows done with (sent, failed or cancelled) older than ``OUTBOX_KEEP_DAYS``: the
-  inbox keeps its notifications (their link to the row is set to NULL); pending rows,
-  even old ones, are never touched.
-- Photos uploaded but never attached older than ``UPLOAD_UNATTACHED_HOURS``: their rows,
-  then their files, then photo files no row names (a crash between write and commit).
-  A photo any table points at (a report's, a proposal's, an expense's receipts …) is kept
-  even if its ``attached_at`` were missing.
+Each layer purges its own (the app registers the purges, ``register``):
 
-``flask --app backend maintenance`` runs it (cron, hourly); the notification worker runs
-it too, every ``MAINTENANCE_EVERY_MINUTES``. Everything is deleted in batches, each its
-own short transaction; running it twice at once (two workers) is harmless.
+- core: idempotency keys (with the answers they replay) older than
+  ``IDEMPOTENCY_KEEP_HOURS``: a client retries within minutes, never days later
+  (``purge_idempotency_keys`` here);
+- notify: outbox rows done with (sent, failed or cancelled) older than
+  ``OUTBOX_KEEP_DAYS`` (``notify.operations.purge_outbox``);
+- uploads: photos never attached, older than ``UPLOAD_UNATTACHED_HOURS``, and files no
+  row names (``uploads.operations.purge_unattached``).
+
+``flask --app backend maintenance`` runs every registered purge (cron, hourly); the
+notification worker runs it too, every ``MAINTENANCE_EVERY_MINUTES``. Everything is
+deleted in batches, each its own short transaction; running it twice at once (two
+workers) is harmless.
 """
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator, Optional
+from typing import Callable, Optional
 
 import click
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from backend.core.idempotency import IdempotencyRecord
 from backend.core.models import utcnow
 from backend.extensions import db
 
-log = logging.getLogger(__name__)
-
 BATCH = 500
-DONE_STATUSES = ("sent", "failed", "cancelled")
+_EXTENSION = "linli_maintenance"
 
 
 @dataclass
 class MaintenanceResult:
-    idempotency_keys: int = 0
-    outbox_rows: int = 0
-    uploads: int = 0
-    upload_files: int = 0
-    orphan_files: int = 0
+    """What each purge did, in words: ``deleted`` ("2 idempotency keys") and ``removed``
+    ("0 orphan files")."""
+
+    deleted: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"deleted {self.idempotency_keys} idempotency keys, {self.outbox_rows} "
-                f"outbox rows, {self.uploads} unattached uploads ({self.upload_files} files); "
-                f"removed {self.orphan_files} orphan files")
+        text = "deleted " + (", ".join(self.deleted) or "nothing")
+        return text + ("; removed " + ", ".join(self.removed) if self.removed else "")
 
 
-def _delete_in_batches(model, *conditions, batch: int = BATCH) -> int:
+# A purge reads its own setting from the app's config and adds what it did to the result.
+Purge = Callable[[MaintenanceResult, Optional[datetime]], None]
+
+
+def register(app: Flask, *purges: Purge) -> None:
+    app.extensions.setdefault(_EXTENSION, []).extend(purges)
+
+
+def delete_in_batches(model, *conditions, batch: int = BATCH) -> int:
     """Delete the rows matching ``conditions``, ``batch`` at a time, committing each."""
     deleted = 0
     while True:
@@ -63,65 +69,17 @@ def _delete_in_batches(model, *conditions, batch: int = BATCH) -> int:
             return deleted
 
 
-def purge_idempotency_keys(older_than: timedelta, now: Optional[datetime] = None) -> int:
-    from backend.core.idempotency import IdempotencyRecord
-
+def purge_idempotency_keys(result: MaintenanceResult, now: Optional[datetime] = None) -> None:
+    older_than = timedelta(hours=current_app.config["IDEMPOTENCY_KEEP_HOURS"])
     cutoff = (now or utcnow()) - older_than
-    return _delete_in_batches(IdempotencyRecord, IdempotencyRecord.created_at < cutoff)
-
-
-def purge_outbox(older_than: timedelta, now: Optional[datetime] = None) -> int:
-    from backend.notify.models import OutboxMessage as M
-
-    cutoff = (now or utcnow()) - older_than
-    return _delete_in_batches(
-        M, M.status.in_(DONE_STATUSES), M.created_at < cutoff, M.not_before < cutoff,
-        sa.or_(M.sent_at.is_(None), M.sent_at < cutoff))
-
-
-def upload_references() -> Iterator[sa.Column]:
-    """Every column of every table that points at an upload."""
-    for table in db.metadata.tables.values():
-        for fk in table.foreign_keys:
-            if fk.column.table.name == "uploads":
-                yield fk.parent
-
-
-def unattached_uploads_condition(older_than: timedelta, now: Optional[datetime] = None):
-    from backend.uploads.models import Upload
-
-    cutoff = (now or utcnow()) - older_than
-    unused = [~sa.exists().where(column == Upload.id) for column in upload_references()]
-    return sa.and_(Upload.attached_at.is_(None), Upload.created_at < cutoff, *unused)
-
-
-def purge_unattached_uploads(older_than: timedelta,
-                             now: Optional[datetime] = None) -> tuple[int, int, int]:
-    """(rows, their files, orphan files) deleted. A batch's files go once its rows are
-    gone for good: a failed commit leaves every file."""
-    from backend.uploads import operations as upload_ops
-
-    rows = files = 0
-    store = upload_ops.storage()
-    while True:
-        count, keys = upload_ops.cleanup_unattached(older_than, limit=BATCH, now=now)
-        db.session.commit()
-        rows += count
-        files += store.delete_all(keys)
-        if count < BATCH:
-            break
-    orphans = upload_ops.sweep_orphan_files(older_than)
-    return rows, files, orphans
+    count = delete_in_batches(IdempotencyRecord, IdempotencyRecord.created_at < cutoff)
+    result.deleted.append(f"{count} idempotency keys")
 
 
 def run(now: Optional[datetime] = None) -> MaintenanceResult:
-    config = current_app.config
     result = MaintenanceResult()
-    result.idempotency_keys = purge_idempotency_keys(
-        timedelta(hours=config["IDEMPOTENCY_KEEP_HOURS"]), now)
-    result.outbox_rows = purge_outbox(timedelta(days=config["OUTBOX_KEEP_DAYS"]), now)
-    result.uploads, result.upload_files, result.orphan_files = purge_unattached_uploads(
-        timedelta(hours=config["UPLOAD_UNATTACHED_HOURS"]), now)
+    for purge in current_app.extensions.get(_EXTENSION, ()):
+        purge(result, now)
     return result
 
 

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.core.auth import current_user, login_required
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import is_id
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.notify import messages  # noqa: F401 - registers the feature's messages
@@ -52,7 +53,7 @@ def inbox(args):
 def mark_read(notification_id):
     """Mark one notification read."""
     user = current_user()
-    n = db.session.get(Notification, notification_id) if notification_id < 2**31 else None
+    n = db.session.get(Notification, notification_id) if is_id(notification_id) else None
     if n is None or n.user_id != user.id:
         raise ApiError(404, "not_found")
     if n.read_at is None:

@@ -10,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from backend.core import maintenance
 from backend.extensions import db
 from backend.notify.delivery import run_batch
 
@@ -17,9 +18,8 @@ log = logging.getLogger(__name__)
 
 
 def _maintain() -> None:
-    """The retention job (backend/core/maintenance.py); its failure never stops delivery."""
-    from backend.core import maintenance
-
+    """The retention purges the app registered (backend/core/maintenance.py); their
+    failure never stops delivery."""
     try:
         result = maintenance.run()
     except Exception:  # noqa: BLE001 - logged; tried again at the next turn

@@ -1,11 +1,13 @@
 """Writing to the outbox. Flush only: the row commits (or not) with the change itself."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
+from flask import current_app
 
+from backend.core.maintenance import MaintenanceResult, delete_in_batches
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.notify.models import OutboxMessage
@@ -42,3 +44,18 @@ def cancel(dedupe_prefix: str) -> int:
         .values(status="cancelled")
         .execution_options(synchronize_session=False))
     return result.rowcount or 0
+
+
+DONE_STATUSES = ("sent", "failed", "cancelled")
+
+
+def purge_outbox(result: MaintenanceResult, now: Optional[datetime] = None) -> None:
+    """Retention (registered with ``core.maintenance``): rows done with (sent, failed or
+    cancelled) older than ``OUTBOX_KEEP_DAYS``. The inbox keeps its notifications (their
+    link to the row is set to NULL); pending rows, even old ones, are never touched."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["OUTBOX_KEEP_DAYS"])
+    M = OutboxMessage  # noqa: N806
+    count = delete_in_batches(
+        M, M.status.in_(DONE_STATUSES), M.created_at < cutoff, M.not_before < cutoff,
+        sa.or_(M.sent_at.is_(None), M.sent_at < cutoff))
+    result.deleted.append(f"{count} outbox rows")

@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from backend.accounts.models import Role, User
-from backend.core import permissions
+from backend.tickets import permissions
 from backend.core.content_check import RISKY, check_text
+from backend.core.fields import is_id
 from backend.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
@@ -196,7 +197,7 @@ def _ticket_id(text: str) -> Optional[int]:
     if not re.fullmatch(r"\d{1,10}", text):
         return None
     value = int(text)
-    return value if 0 < value < 2**31 else None
+    return value if is_id(value) else None
 
 
 def find_requests(args) -> list[Ticket]:

@@ -1,15 +1,16 @@
 """Participation API (居民参与, issue 11): residency, the household register, community
 notices, proposals (议题), the council (议事会), the community fund and its votes,
 objections to a 公示, funded projects and the ledger. Views are thin: parse, check
-permission (backend.core.permissions), call an operation, present."""
+permission (backend.participation.permissions), call an operation, present."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_smorest import Blueprint
 
-from backend.core import permissions
+from backend.accounts.permissions import is_admin, is_staff
+from backend.participation import permissions
 from backend.core.auth import current_user, login_required
-from backend.core.content_check import PASS
+from backend.core.content_check import PASS, checked_text
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
@@ -39,7 +40,6 @@ from backend.participation.schemas import (
     PublishArgs, ResidencyArgs, ResidencyListArgs, ResidencySchema, RoundArgs, RoundSchema,
     SettingsSchema, SupportSchema, TallySchema, ThresholdArgs,
 )
-from backend.tickets.api import checked_text
 
 blp = Blueprint("participation", __name__, url_prefix="/api/v1",
                 description="Resident participation (居民参与): residency, household "
@@ -123,11 +123,11 @@ def residencies(args):
     """Residencies of my area (staff), oldest declaration first; filter by community and
     status (`pending`: the confirmation queue); `total` on the first page."""
     user = current_user()
-    if not permissions.is_staff(user):
+    if not is_staff(user):
         raise ApiError(403, "forbidden")
     if args.get("community_id") is not None:
         _community_to_manage(args["community_id"])
-    scope = None if permissions.is_admin(user) else user.scope_place
+    scope = None if is_admin(user) else user.scope_place
     query = residency_ops.residency_query(scope, args.get("community_id"), args.get("status"))
     rows, cursor, total = common.page(query, (Residency.declared_at, Residency.id),
                                       ("dt", "int"), False, args)
@@ -328,7 +328,7 @@ def file_proposal(args):
     422 on `title`; review holds the proposal from others until staff release it."""
     user = current_user()
     status = PASS
-    if not permissions.is_staff(user):
+    if not is_staff(user):
         status = checked_text("\n".join([args["title"], args["problem"], args["action"]]),
                               "title")
     row = proposal_ops.file(user, args, status)
@@ -700,6 +700,8 @@ def object_to_notice(args, notice_id):
     # not there for residents
     if not (permissions.can_view_notice(user, row) or notice_ops.has_been_published(row)):
         raise ApiError(404, "notice_not_found", code="not_found")
+    if not permissions.has_voice_in(user, row.community):
+        raise ApiError(403, "objection_needs_residency", code="forbidden")
     return presenters.objection(user, notice_ops.object_to(user, row, args["body"]))
 
 

@@ -18,9 +18,11 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from backend.accounts.models import User
 from backend.core.errors import ApiError, field_error
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
+from backend.participation import notices
 from backend.participation import operations as common
 from backend.participation.models import AgendaItem, CouncilMember, Meeting, Proposal
 
@@ -43,8 +45,6 @@ def _check_term(start: date, end: date) -> None:
 def _member_user(user_id: Optional[int]):
     if user_id is None:
         return None
-    from backend.accounts.models import User
-
     user = common.get_row(User, user_id)
     if user is None:
         raise field_error("user_id", "user_not_found")
@@ -195,8 +195,6 @@ def record_decision(actor, item: AgendaItem, args: dict) -> AgendaItem:
 
 def _disclose_decision(actor, item: AgendaItem) -> None:
     """Every decision is published as a 公示 with its notice period (民事民定, then 公开)."""
-    from backend.participation import notices
-
     meeting = item.meeting
     outcome = "通过" if item.result == "passed" else "未通过"
     lines = [f"{meeting.title}（应到/实到 {meeting.attendee_count} 人）议题“{item.title}”表决结果：",

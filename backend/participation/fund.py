@@ -37,7 +37,7 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from backend.core import permissions
+from backend.participation import permissions
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import notices

@@ -162,10 +162,8 @@ def objection_window_open(notice: CommunityNotice, now: Optional[datetime] = Non
 
 
 def object_to(user, notice: CommunityNotice, body: str) -> Objection:
-    from backend.core import permissions
-
-    if not permissions.has_voice_in(user, notice.community):
-        raise ApiError(403, "objection_needs_residency", code="forbidden")
+    """``user`` has a voice in the notice's community (``permissions.has_voice_in``: the
+    view asks first)."""
     if not objection_window_open(notice):
         raise ApiError(409, "objection_window_closed", code="conflict")
     row = Objection(notice_id=notice.id, user_id=user.id, body=body)

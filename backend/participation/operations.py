@@ -11,14 +11,13 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import is_id
 from backend.core.models import utcnow  # noqa: F401  (the one clock; tests replace it)
 from backend.core.paging import first_page_total, keyset_page
 from backend.extensions import db
 from backend.participation import messages  # noqa: F401  (registers the messages)
 from backend.participation.models import Residency, ResidencyStatus
 from backend.places.models import CELL_LEVELS, Place, PlaceLevel
-
-MAX_INT = 2**31 - 1
 
 
 def to_fen(amount: Optional[Decimal]) -> Optional[int]:
@@ -41,7 +40,7 @@ def to_yuan(fen: Optional[int]) -> Optional[Decimal]:
 def get_row(model, key: int):
     """A row by id; an id no column can hold (from a URL) finds nothing instead of an
     out-of-range error from PostgreSQL."""
-    return db.session.get(model, key) if 0 < key <= MAX_INT else None
+    return db.session.get(model, key) if is_id(key) else None
 
 
 def get_or_404(model, key: int, message: str):
@@ -96,28 +95,3 @@ def page(query, keys: tuple, kinds: tuple[str, ...], descending: bool, args: dic
     rows, cursor = keyset_page(query, keys, kinds, descending, args.get("cursor"),
                                args["limit"])
     return rows, cursor, first_page_total(query, args.get("cursor"))
-
-
-def claim_uploads(owner, photo_ids, field: str, limit: int = 9) -> list:
-    """Claim the owner's unattached uploads (a conditional update: a photo is used once);
-    the uploads in the order given."""
-    from backend.uploads.models import Upload
-
-    ids = list(dict.fromkeys(photo_ids))
-    if not ids:
-        return []
-    if len(ids) > limit:
-        raise field_error(field, "too_many_photos")
-    claimed = db.session.execute(
-        sa.update(Upload)
-        .where(Upload.id.in_(ids), Upload.owner_id == owner.id, Upload.attached_at.is_(None))
-        .values(attached_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != len(ids):
-        owned = db.session.execute(
-            sa.select(sa.func.count()).select_from(Upload)
-            .where(Upload.id.in_(ids), Upload.owner_id == owner.id)).scalar_one()
-        raise field_error(field, "photo_not_found" if owned != len(ids) else "photo_already_used")
-    uploads = {u.id: u for u in db.session.execute(
-        sa.select(Upload).where(Upload.id.in_(ids))).scalars()}
-    return [uploads[i] for i in ids]

@@ -1,9 +1,21 @@
 """Participation objects as plain dicts for the out-schemas."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from backend.accounts.models import User
+from backend.accounts.permissions import is_staff
+from backend.extensions import db
+from backend.participation import fund as fund_ops
 from backend.participation import notices as notice_ops
+from backend.participation import permissions
+from backend.participation import projects as project_ops
+from backend.participation import proposals as proposal_ops
+from backend.participation.models import (
+    BallotChoice, CommunityNotice, Residency, ResidencyStatus,
+)
 from backend.participation.operations import to_yuan
-from backend.participation.models import CommunityNotice, Residency, ResidencyStatus
+from backend.uploads.operations import urls
 
 
 def residency(row: Residency) -> dict:
@@ -32,10 +44,6 @@ def notice(user, row: CommunityNotice) -> dict:
 
 
 def proposals(user, rows: list) -> list[dict]:
-    from backend.core import permissions
-    from backend.participation import proposals as proposal_ops
-    from backend.uploads.operations import urls
-
     supported = proposal_ops.supported_by(user, [r.id for r in rows])
     out = []
     for r in rows:
@@ -59,9 +67,6 @@ def proposals(user, rows: list) -> list[dict]:
 
 
 def proposal(user, row, events: bool = False) -> dict:
-    from backend.core.permissions import is_staff
-    from backend.participation import proposals as proposal_ops
-
     body = proposals(user, [row])[0]
     if events:
         body["events"] = [{"kind": e.kind, "from_state": e.from_state, "to_state": e.to_state,
@@ -72,15 +77,10 @@ def proposal(user, row, events: bool = False) -> dict:
 
 
 def _user(user_id: int):
-    from backend.accounts.models import User
-    from backend.extensions import db
-
     return db.session.get(User, user_id)
 
 
 def fund(row) -> dict:
-    from backend.participation import fund as fund_ops
-
     spent = fund_ops.allocated(row)
     return {"id": row.id, "community_id": row.community_id, "year": row.year,
             "amount": to_yuan(row.amount_fen), "allocated": to_yuan(spent),
@@ -93,9 +93,6 @@ def fund(row) -> dict:
 
 
 def vote_round(user, row) -> dict:
-    from backend.core import permissions
-    from backend.participation import fund as fund_ops
-
     published = row.status == "published"
     staff = permissions.can_manage_fund(user, row.fund.community)
     return {"id": row.id, "fund_id": row.fund_id, "community_id": row.fund.community_id,
@@ -113,11 +110,6 @@ def vote_round(user, row) -> dict:
 
 
 def ballot(row) -> dict:
-    import sqlalchemy as sa
-
-    from backend.extensions import db
-    from backend.participation.models import BallotChoice
-
     return {"id": row.id, "round_id": row.round_id, "source": row.source,
             "cast_at": row.cast_at,
             "option_ids": sorted(db.session.execute(sa.select(BallotChoice.option_id).where(
@@ -133,11 +125,8 @@ def objection(user, row) -> dict:
 def project(detail: dict, staff: bool) -> dict:
     """A funded project; receipt photos still held by WeChat's image check are shown to
     the community's staff only."""
-    from backend.participation import projects
-    from backend.uploads.operations import urls
-
     line = detail["line"]
-    receipts = projects.receipts_of([e.id for e in detail["expenses"]])
+    receipts = project_ops.receipts_of([e.id for e in detail["expenses"]])
     if not staff:
         receipts = {k: [u for u in v if u.content_status == "pass"] for k, v in receipts.items()}
     return {"id": line.id, "fund_id": line.fund_id, "proposal_id": line.proposal_id,

@@ -30,6 +30,7 @@ from backend.participation.models import (
     BudgetLine, CommunityFund, CouncilMember, ExpenseReceipt, FundExpense, FundIncome,
     ProjectAcceptance, ProjectProgress,
 )
+from backend.uploads import operations as upload_ops
 from backend.uploads.models import Upload
 
 
@@ -86,7 +87,8 @@ def add_expense(actor, line: BudgetLine, args: dict) -> FundExpense:
                       description=args["description"], created_by_id=actor.id)
     db.session.add(row)
     db.session.flush()
-    uploads = common.claim_uploads(actor, args["receipt_photo_ids"], "receipt_photo_ids")
+    uploads = upload_ops.claim(actor, args["receipt_photo_ids"], "receipt_photo_ids",
+                              now=common.utcnow())
     db.session.add_all([ExpenseReceipt(expense_id=row.id, upload_id=u.id, position=i)
                         for i, u in enumerate(uploads)])
     db.session.flush()

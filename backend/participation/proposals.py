@@ -22,7 +22,8 @@ from typing import Iterable, Optional
 
 import sqlalchemy as sa
 
-from backend.core import permissions
+from backend.accounts.permissions import is_admin, is_staff
+from backend.participation import permissions
 from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
@@ -33,6 +34,7 @@ from backend.participation.models import (
     ProposalSupport,
 )
 from backend.places.models import Place
+from backend.uploads import operations as upload_ops
 from backend.uploads.models import Upload
 
 MAX_PHOTOS = 9
@@ -73,7 +75,7 @@ def _event(row: Proposal, kind: str, actor, from_state: Optional[str], note: str
 
 
 def _attach(row: Proposal, owner, photo_ids: Iterable[int]) -> list[Upload]:
-    uploads = common.claim_uploads(owner, photo_ids, "photo_ids", MAX_PHOTOS)
+    uploads = upload_ops.claim(owner, photo_ids, "photo_ids", MAX_PHOTOS, now=common.utcnow())
     db.session.add_all([ProposalPhoto(proposal_id=row.id, upload_id=u.id, position=i)
                         for i, u in enumerate(uploads)])
     db.session.flush()
@@ -85,7 +87,7 @@ def file(actor, args: dict, text_status: str = PASS) -> Proposal:
     community = common.get_community(args["community_id"], field="community_id")
     if not permissions.can_propose(actor, community):
         raise field_error("community_id", "proposal_needs_residency", status=403)
-    by_staff = permissions.is_staff(actor)
+    by_staff = is_staff(actor)
     if by_staff and not (args.get("meeting_note") or "").strip():
         raise field_error("meeting_note", "meeting_note_required")
     place = None
@@ -250,10 +252,10 @@ def proposal_query(viewer, community_id: Optional[int], state: Optional[str],
         q = q.where(Proposal.state == state)
     if mine:
         return q.where(Proposal.author_id == viewer.id)
-    if permissions.is_admin(viewer):
+    if is_admin(viewer):
         return q
     visible = sa.or_(Proposal.content_status == PASS, Proposal.author_id == viewer.id)
-    if permissions.is_staff(viewer) and viewer.scope_place is not None:
+    if is_staff(viewer) and viewer.scope_place is not None:
         in_scope = Proposal.community_id.in_(
             sa.select(Place.id).where(Place.code.startswith(viewer.scope_place.code,
                                                             autoescape=True)))

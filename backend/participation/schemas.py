@@ -5,8 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.bookings.schemas import DAY_RANGE, ID_RANGE, PHONE, LocalDateTime
-from backend.core.fields import Id
+from backend.core.fields import DAY_RANGE, PHONE, Id, LocalDateTime
 from backend.core.paging import PageArgs, limit_field
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 
@@ -15,7 +14,7 @@ NOTICE_KINDS = ["notice", "disclosure"]
 
 
 def _id(**kwargs):
-    return ma.fields.Integer(strict=True, validate=ID_RANGE, **kwargs)
+    return Id(strict=True, **kwargs)
 
 
 def _text(max_length: int, **kwargs):

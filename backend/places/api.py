@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.core.auth import login_required
 from backend.core.errors import ApiError
+from backend.core.fields import is_id
 from backend.core.paging import first_page_total, keyset_page, page, page_schema
 from backend.extensions import db
 from backend.places import operations as ops
@@ -58,7 +59,7 @@ def list_places(args):
 def get_place(place_id):
     """One place with its polygon (GeoJSON, GCJ-02)."""
     place = (db.session.get(Place, place_id, options=[so.undefer(Place.geometry)])
-             if place_id < 2**31 else None)
+             if is_id(place_id) else None)
     if place is None:
         raise ApiError(404, "not_found")
     return place

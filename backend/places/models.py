@@ -77,16 +77,8 @@ class Place(TimestampMixin, db.Model):
     parent: so.Mapped[Optional["Place"]] = so.relationship(remote_side=[id])
 
     @property
-    def level_enum(self) -> PlaceLevel:
-        return PlaceLevel(self.level)
-
-    @property
     def is_cell(self) -> bool:
         return self.level in {lvl.value for lvl in CELL_LEVELS}
-
-    def contains_code(self, code: str) -> bool:
-        """True when ``code`` is this place or one of its descendants."""
-        return code.startswith(self.code)
 
     def __repr__(self) -> str:
         return f"<Place {self.code} {self.name}>"

@@ -27,6 +27,15 @@ class PlaceListArgs(PageArgs):
                                              validate.Regexp(r"^[0-9]{1,18}$")])
 
 
+class PlaceRefSchema(OutSchema):
+    """A place named where something else is shown (a ticket's cell, a user's scope)."""
+
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    level = ma.fields.String()
+
+
 class PlaceSchema(OutSchema):
     id = ma.fields.Integer()
     code = ma.fields.String()

@@ -1,25 +1,22 @@
 """Tickets API: residents, the public, staff and grid workers. Views are thin."""
 from __future__ import annotations
 
-import re
-from typing import Optional
-
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import jsonify, request
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from backend.accounts.models import Role
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place
+from backend.tickets import permissions
 from backend.core.auth import current_user, login_required
-from backend.core.content_check import (
-    PASS, RISKY, SCENE_COMMENT, SCENE_POST, check_text, content_checks_on,
-)
+from backend.core.content_check import SCENE_COMMENT, checked_text
 from backend.core.errors import ApiError
-from backend.core.i18n import t
+from backend.core.fields import is_id
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
 from backend.core.schemas import audience_views
+from backend.core.versioning import expected_version
 from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets import operations as ops
@@ -45,33 +42,6 @@ QueuePage = page_schema(TicketStaffRowSchema, "QueuePage", total_capped=ma.field
 SummaryPage = page_schema(TicketSummarySchema, "TicketSummaryPage")
 PublicPage = page_schema(TicketPublicSchema, "PublicTicketPage")
 TaskPage = page_schema(TaskSchema, "TaskPage")
-
-
-def expected_version(args: dict) -> Optional[int]:
-    """The version the client saw: the body's ``version`` or the ``If-Match`` header."""
-    if args.get("version") is not None:
-        return args["version"]
-    header = request.headers.get("If-Match", "").strip()
-    if not header:
-        return None
-    match = re.fullmatch(r'(?:W/)?"?(\d{1,9})"?', header)
-    if not match:
-        raise ApiError(422, "validation_error", fields={"If-Match": ["不是有效的版本号。"]})
-    return int(match.group(1))
-
-
-def checked_text(text: str, field: str, scene: int = SCENE_POST) -> str:
-    """WeChat's text check, asked with no transaction open (on SQLite an open one would
-    hold the write lock through WeChat's answer). Risky text is a 422 on ``field``."""
-    if not content_checks_on():
-        return PASS
-    openid = current_user().openid
-    db.session.commit()
-    verdict = check_text(text, openid, scene)
-    if verdict == RISKY:
-        raise ApiError(422, "validation_error", code="content_risky",
-                       fields={field: [t("text_risky")]})
-    return verdict
 
 
 def _with_etag(data: dict, ticket: Ticket):
@@ -473,8 +443,8 @@ def put_settings(args, place_id):
 
 
 def _community(place_id: int) -> Place:
-    place = db.session.get(Place, place_id) if place_id < 2**31 else None
+    place = db.session.get(Place, place_id) if is_id(place_id) else None
     if place is None or place.level != "community" or \
-            not permissions.can_manage_place(current_user(), place):
+            not can_manage_place(current_user(), place):
         raise ApiError(404, "not_found")
     return place

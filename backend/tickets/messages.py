@@ -18,14 +18,6 @@ register({
     "category_not_leaf": {
         "zh": "请选择具体的小类。", "en": "Choose a specific sub-category.",
     },
-    "photo_not_found": {
-        "zh": "照片不存在或不是您上传的，请重新上传。",
-        "en": "The photo does not exist or is not yours; upload it again.",
-    },
-    "photo_already_used": {
-        "zh": "这张照片已用于另一条记录。", "en": "This photo is already attached elsewhere.",
-    },
-    "too_many_photos": {"zh": "最多 9 张照片。", "en": "At most 9 photos."},
     "ticket_not_found": {"zh": "找不到该事件。", "en": "No such ticket."},
     "transition_refused": {
         "zh": "当前状态（{state}）下不能执行此操作。",

@@ -17,9 +17,11 @@ from sqlalchemy import orm as so
 from flask import current_app
 
 from backend.accounts.models import Role, User, worker_cells
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place
+from backend.tickets import permissions
 from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import is_id
 from backend.core.geo import haversine_m
 from backend.core.models import utcnow
 from backend.core.workcalendar import OfficeHours, deadline
@@ -33,6 +35,7 @@ from backend.tickets.models import (
     OPEN_STATES, Category, CommunitySettings, Department, Rating, State, Ticket, TicketEvent,
     TicketFollower, TicketPhoto,
 )
+from backend.uploads import operations as upload_ops
 from backend.uploads.models import Upload
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,7 @@ def _ticket_query() -> sa.Select:
 
 def get_ticket(ticket_id: int) -> Ticket:
     ticket = (db.session.execute(_ticket_query(), {"id": ticket_id}).scalar_one_or_none()
-              if 0 < ticket_id < 2**31 else None)
+              if is_id(ticket_id) else None)
     if ticket is None:
         raise ApiError(404, "ticket_not_found", code="not_found")
     return ticket
@@ -98,7 +101,7 @@ def staff_ticket(user: User, ticket_id: int) -> Ticket:
 
 def leaf_category(category_id: int) -> Category:
     category = (db.session.get(Category, category_id, options=[so.joinedload(Category.parent)])
-                if 0 < category_id < 2**31 else None)
+                if is_id(category_id) else None)
     if category is None or not category.is_active:
         raise field_error("category_id", "category_not_found")
     if not category.is_leaf:
@@ -120,34 +123,19 @@ def _attach(ticket: Ticket, owner: User, photo_ids: Iterable[int], phase: str,
             new_ticket: bool = False) -> list[tuple[TicketPhoto, Upload]]:
     """Attach the owner's unattached uploads; the (link, upload) pairs in their order.
     ``new_ticket``: the ticket was created in this transaction (it has no photos yet)."""
-    ids = list(dict.fromkeys(photo_ids))
-    if not ids:
+    claimed = upload_ops.claim(owner, photo_ids, field, MAX_PHOTOS, now=utcnow())
+    if not claimed:
         return []
-    if len(ids) > MAX_PHOTOS:
-        raise field_error(field, "too_many_photos")
-    # A conditional update claims the uploads: a photo is attached once, by its owner.
-    now = utcnow()
-    uploads = {u.id: u for u in db.session.execute(
-        sa.update(Upload)
-        .where(Upload.id.in_(ids), Upload.owner_id == owner.id, Upload.attached_at.is_(None))
-        .values(attached_at=now)
-        .returning(Upload)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).scalars()}
-    if len(uploads) != len(ids):
-        owned = db.session.execute(
-            sa.select(sa.func.count()).select_from(Upload)
-            .where(Upload.id.in_(ids), Upload.owner_id == owner.id)).scalar_one()
-        raise field_error(field, "photo_not_found" if owned != len(ids) else "photo_already_used")
+    by_id = {u.id: u for u in claimed}
     start = 0 if new_ticket else db.session.execute(
         sa.select(sa.func.count()).select_from(TicketPhoto)
         .where(TicketPhoto.ticket_id == ticket.id)).scalar_one()
     links = [TicketPhoto(ticket_id=ticket.id, upload_id=upload_id, phase=phase,
                          event_id=event.id if event else None, position=position)
-             for position, upload_id in enumerate(ids, start=start)]
+             for position, upload_id in enumerate(by_id, start=start)]
     db.session.add_all(links)
     db.session.flush()
-    return [(link, uploads[link.upload_id]) for link in links]
+    return [(link, by_id[link.upload_id]) for link in links]
 
 
 @cache
@@ -431,12 +419,12 @@ def rate(user: User, ticket: Ticket, rating: str, comment: str = "",
 # --- staff -----------------------------------------------------------------------------
 
 def _cell(place_id: int, staff: User) -> Place:
-    cell = db.session.get(Place, place_id) if 0 < place_id < 2**31 else None
+    cell = db.session.get(Place, place_id) if is_id(place_id) else None
     if cell is None:
         raise field_error("place_id", "place_not_found")
     if cell.level not in ("community", "grid2", "grid3", "grid4"):
         raise field_error("place_id", "cell_required")
-    if not permissions.can_manage_place(staff, cell):
+    if not can_manage_place(staff, cell):
         raise field_error("place_id", "place_outside_scope", status=403)
     return cell
 
@@ -488,14 +476,14 @@ def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] =
     data: dict = {}
     worker, department = None, None
     if assignee_id is not None:
-        if 0 < assignee_id < 2**31 and ticket.place_code is not None:
+        if is_id(assignee_id) and ticket.place_code is not None:
             worker = next((w for w in workers_of_cell(ticket.place_code) if w.id == assignee_id),
                           None)
         if worker is None:
             raise field_error("assignee_id", "assignee_not_in_cell")
         data = {"assignee_id": worker.id, "assignee_name": worker.display_name}
     else:
-        department = db.session.get(Department, department_id) if 0 < department_id < 2**31 \
+        department = db.session.get(Department, department_id) if is_id(department_id) \
             else None
         if department is None or not department.is_active:
             raise field_error("department_id", "department_not_found")
@@ -576,7 +564,7 @@ def _auto_dispatch(ticket: Ticket, actor: Optional[User] = None) -> bool:
 def merge(staff: User, ticket: Ticket, target_id: int, note: str = "",
           expected_version: Optional[int] = None) -> Ticket:
     """A duplicate goes into ``target``; its reporter and followers now follow the target."""
-    target = db.session.get(Ticket, target_id) if 0 < target_id < 2**31 else None
+    target = db.session.get(Ticket, target_id) if is_id(target_id) else None
     if (target is None or target.id == ticket.id
             or not permissions.can_view_ticket(staff, target)
             or target.state not in [s.value for s in OPEN_STATES]

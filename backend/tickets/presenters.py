@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.tickets import permissions
 from backend.extensions import db
 from backend.places import operations as places
 from backend.tickets import workflow
@@ -154,13 +154,4 @@ def task_view(ticket: Ticket, user: User, distance: Optional[float] = None) -> d
     data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos),
                 actions=available_actions(user, ticket))
     return data
-
-
-def detail_for(user: User, ticket: Ticket) -> dict:
-    kinds = permissions.ticket_actor_kinds(user, ticket)
-    if "staff" in kinds:
-        return staff_view(ticket, user)
-    if "assignee" in kinds:
-        return task_view(ticket, user)
-    return resident_view(ticket, user)
 

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy import orm as so
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place, is_admin
+from backend.tickets import permissions
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import INT_MAX
 from backend.core.geo import haversine_m
 from backend.core.models import utcnow
 from backend.core.workcalendar import SHANGHAI
@@ -29,7 +31,7 @@ def _day_start_utc(day) -> datetime:
 
 def staff_scope_filter(user: User):
     """The tickets a staff member may see: their subtree; admins everything."""
-    if permissions.is_admin(user):
+    if is_admin(user):
         return sa.true()
     scope = user.scope_place
     if scope is None:
@@ -48,7 +50,7 @@ def queue_filters(user: User, args: dict) -> list:
         conditions.append(Ticket.category_id == args["category_id"])
     if args.get("place_id"):
         place = db.session.get(Place, args["place_id"])
-        if place is None or not permissions.can_manage_place(user, place):
+        if place is None or not can_manage_place(user, place):
             raise field_error("place_id", "place_outside_scope", status=403)
         conditions.append(Ticket.place_code.startswith(place.code, autoescape=True))
     if args.get("assignee_id"):
@@ -199,7 +201,7 @@ def _my_tickets_query(following: bool) -> sa.Select:
 
 def my_tickets(user: User, relation: str, cursor: Optional[str], limit: int):
     """Newest first, keyset on id."""
-    up_to = 2**31 - 1
+    up_to = INT_MAX
     if cursor:
         (last_id,) = decode_cursor(cursor, ("int",))
         up_to = min(last_id - 1, up_to)

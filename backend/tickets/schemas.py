@@ -12,11 +12,12 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from backend.accounts.schemas import PlaceRefSchema
+from backend.core.fields import INT_MAX, Id
 from backend.core.paging import PageArgs
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
+from backend.places.schemas import PlaceRefSchema
 
-ID = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+ID = Id(strict=True)
 LAT = dict(allow_nan=False, validate=validate.Range(min=-90, max=90))
 LNG = dict(allow_nan=False, validate=validate.Range(min=-180, max=180))
 PHOTO_IDS = dict(load_default=list, validate=validate.Length(max=9))
@@ -27,15 +28,13 @@ STATES = ["submitted", "accepted", "rejected", "dispatched", "in_progress", "res
 
 
 def _ids(**kwargs):
-    return ma.fields.List(ma.fields.Integer(strict=True, validate=validate.Range(
-        min=1, max=2**31 - 1)), **kwargs)
+    return ma.fields.List(Id(strict=True), **kwargs)
 
 
 # --- input -----------------------------------------------------------------------------
 
 class TicketCreateArgs(ArgsSchema):
-    category_id = ma.fields.Integer(required=True, strict=True,
-                                    validate=validate.Range(min=1, max=2**31 - 1))
+    category_id = Id(required=True, strict=True)
     description = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
     lat = ma.fields.Float(required=True, **LAT)
     lng = ma.fields.Float(required=True, **LNG)
@@ -46,8 +45,7 @@ class TicketCreateArgs(ArgsSchema):
 
 
 class PatrolReportArgs(ArgsSchema):
-    category_id = ma.fields.Integer(required=True, strict=True,
-                                    validate=validate.Range(min=1, max=2**31 - 1))
+    category_id = Id(required=True, strict=True)
     description = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
     lat = ma.fields.Float(required=True, **LAT)
     lng = ma.fields.Float(required=True, **LNG)
@@ -56,13 +54,13 @@ class PatrolReportArgs(ArgsSchema):
 
 
 class NearbyArgs(QueryArgsSchema):
-    category = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    category = Id(required=True)
     lat = ma.fields.Float(required=True, **LAT)
     lng = ma.fields.Float(required=True, **LNG)
 
 
 class VersionArgs(ArgsSchema):
-    version = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1),
+    version = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=INT_MAX),
                                 metadata={"description": "The version you saw; or If-Match"})
 
 
@@ -78,7 +76,7 @@ class RatingArgs(VersionArgs):
 
 
 class AcceptArgs(VersionArgs):
-    place_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    place_id = Id(strict=True)
     note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
 
 
@@ -91,19 +89,17 @@ class NoteArgs(VersionArgs):
 
 
 class DispatchArgs(VersionArgs):
-    assignee_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    department_id = ma.fields.Integer(strict=True,
-                                      validate=validate.Range(min=1, max=2**31 - 1))
+    assignee_id = Id(strict=True)
+    department_id = Id(strict=True)
     note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class ReworkArgs(ReasonArgs):
-    assignee_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    assignee_id = Id(strict=True)
 
 
 class MergeArgs(VersionArgs):
-    target_id = ma.fields.Integer(required=True, strict=True,
-                                  validate=validate.Range(min=1, max=2**31 - 1))
+    target_id = Id(required=True, strict=True)
     note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
 
 
@@ -121,9 +117,8 @@ class BulkArgs(ArgsSchema):
     ticket_ids = _ids(required=True, validate=validate.Length(min=1, max=100))
     action = ma.fields.String(required=True, validate=validate.OneOf(["accept", "dispatch",
                                                                        "auto_dispatch"]))
-    assignee_id = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    department_id = ma.fields.Integer(strict=True,
-                                      validate=validate.Range(min=1, max=2**31 - 1))
+    assignee_id = Id(strict=True)
+    department_id = Id(strict=True)
 
 
 class MyTicketsArgs(PageArgs):
@@ -133,13 +128,13 @@ class MyTicketsArgs(PageArgs):
 
 class QueueArgs(PageArgs):
     state = DelimitedList(ma.fields.String(validate=validate.OneOf(STATES)))
-    category_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    category_id = Id()
+    place_id = Id()
     overdue = ma.fields.Boolean()
     needs_triage = ma.fields.Boolean()
     content_status = ma.fields.String(validate=validate.OneOf(["pass", "review"]),
                                       metadata={"description": "review: the moderation queue"})
-    assignee_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    assignee_id = Id()
     created_from = ma.fields.Date(**DAY)
     created_to = ma.fields.Date(**DAY)
     q = ma.fields.String(validate=validate.Length(min=1, max=100))
@@ -161,8 +156,8 @@ class TaskArgs(PageArgs):
 
 
 class PublicListArgs(PageArgs):
-    category_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
-    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    category_id = Id()
+    place_id = Id()
 
 
 class StatsArgs(QueryArgsSchema):
@@ -170,7 +165,7 @@ class StatsArgs(QueryArgsSchema):
 
     date_from = ma.fields.Date(data_key="from", required=True, **DAY)
     date_to = ma.fields.Date(data_key="to", required=True, **DAY)
-    place_id = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    place_id = Id()
 
 
 # --- output ----------------------------------------------------------------------------

@@ -13,14 +13,16 @@ import hmac
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Optional, Union
+from typing import BinaryIO, Iterable, Iterator, Optional, Union
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
 from backend.core.content_check import RISKY, check_image
-from backend.core.errors import ApiError
-from backend.core.i18n import t
+from backend.core.errors import ApiError, field_error
+from backend.core.fields import is_id
+from backend.core.i18n import register, t
+from backend.core.maintenance import BATCH, MaintenanceResult
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.uploads.images import PhotoError, process_photo
@@ -125,6 +127,37 @@ def _remove_new_files(session) -> None:
         log.info("transaction rolled back: removed %d new photo files", len(paths))
 
 
+# ---------------------------------------------------------------------------- attaching
+
+MAX_PHOTOS = 9  # what "too_many_photos" says
+
+
+def claim(owner, upload_ids: Iterable[int], field: str, limit: int = MAX_PHOTOS,
+          now: Optional[datetime] = None) -> list[Upload]:
+    """Claim the owner's unattached uploads for whatever attaches them (a report, a
+    proposal, a receipt): a conditional update, so a photo is attached once, by its owner.
+    The uploads in the order given (each once); a 422 on ``field`` for too many, one not
+    the owner's (or not there) and one already used."""
+    ids = list(dict.fromkeys(upload_ids))
+    if not ids:
+        return []
+    if len(ids) > limit:
+        raise field_error(field, "too_many_photos")
+    uploads = {u.id: u for u in db.session.execute(
+        sa.update(Upload)
+        .where(Upload.id.in_(ids), Upload.owner_id == owner.id, Upload.attached_at.is_(None))
+        .values(attached_at=now or utcnow())
+        .returning(Upload)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalars()}
+    if len(uploads) != len(ids):
+        owned = db.session.execute(
+            sa.select(sa.func.count()).select_from(Upload)
+            .where(Upload.id.in_(ids), Upload.owner_id == owner.id)).scalar_one()
+        raise field_error(field, "photo_not_found" if owned != len(ids) else "photo_already_used")
+    return [uploads[i] for i in ids]
+
+
 # ---------------------------------------------------------------------------- signed URLs
 
 def _signing_key() -> bytes:
@@ -193,7 +226,7 @@ def check_signature(upload_id: int, variant: str, exp: str | None, sig: str | No
 
 def media_file(upload_id: int, variant: str):
     """(path, upload) of a variant's file, or 404."""
-    upload = db.session.get(Upload, upload_id) if 0 < upload_id < 2**31 else None
+    upload = db.session.get(Upload, upload_id) if is_id(upload_id) else None
     if upload is None:
         raise ApiError(404, "not_found")
     key = upload.display_key if variant == "display" else upload.thumb_key
@@ -206,6 +239,22 @@ def media_file(upload_id: int, variant: str):
 
 # ---------------------------------------------------------------------------- cleanup
 
+def upload_references() -> Iterator[sa.Column]:
+    """Every column of every table that points at an upload."""
+    for table in db.metadata.tables.values():
+        for fk in table.foreign_keys:
+            if fk.column.table.name == "uploads":
+                yield fk.parent
+
+
+def unattached_uploads_condition(older_than: timedelta, now: Optional[datetime] = None):
+    """Never attached, older than ``older_than``, and no table points at it (a photo in
+    use is kept even if its ``attached_at`` were missing)."""
+    cutoff = (now or utcnow()) - older_than
+    unused = [~sa.exists().where(column == Upload.id) for column in upload_references()]
+    return sa.and_(Upload.attached_at.is_(None), Upload.created_at < cutoff, *unused)
+
+
 def cleanup_unattached(older_than: timedelta, limit: Optional[int] = None,
                        now: Optional[datetime] = None) -> tuple[int, list[str]]:
     """Delete the rows of uploads never attached and older than ``older_than`` (at most
@@ -214,8 +263,6 @@ def cleanup_unattached(older_than: timedelta, limit: Optional[int] = None,
     Returns (rows deleted, their file keys). Does not commit: the caller commits, then
     deletes the files, so a failed commit leaves every file in place.
     """
-    from backend.core.maintenance import unattached_uploads_condition
-
     ids = (sa.select(Upload.id).where(unattached_uploads_condition(older_than, now))
            .order_by(Upload.id))
     if limit is not None:
@@ -260,3 +307,35 @@ def sweep_orphan_files(older_than: timedelta, batch: int = 500) -> int:
     if pending:
         removed += flush_batch()
     return removed
+
+
+def purge_unattached(result: MaintenanceResult, now: Optional[datetime] = None) -> None:
+    """Retention (registered with ``core.maintenance``): photos never attached older than
+    ``UPLOAD_UNATTACHED_HOURS``, their rows, then their files, then photo files no row
+    names (a crash between write and commit). A batch's files go once its rows are gone
+    for good: a failed commit leaves every file."""
+    older_than = timedelta(hours=current_app.config["UPLOAD_UNATTACHED_HOURS"])
+    rows = files = 0
+    store = storage()
+    while True:
+        count, keys = cleanup_unattached(older_than, limit=BATCH, now=now)
+        db.session.commit()
+        rows += count
+        files += store.delete_all(keys)
+        if count < BATCH:
+            break
+    orphans = sweep_orphan_files(older_than)
+    result.deleted.append(f"{rows} unattached uploads ({files} files)")
+    result.removed.append(f"{orphans} orphan files")
+
+
+register({
+    "photo_not_found": {
+        "zh": "照片不存在或不是您上传的，请重新上传。",
+        "en": "The photo does not exist or is not yours; upload it again.",
+    },
+    "photo_already_used": {
+        "zh": "这张照片已用于另一条记录。", "en": "This photo is already attached elsewhere.",
+    },
+    "too_many_photos": {"zh": "最多 9 张照片。", "en": "At most 9 photos."},
+})

@@ -9,7 +9,8 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.accounts.permissions import is_admin, is_staff
+from backend.volunteers import permissions
 from backend.core.content_check import PASS
 from backend.core.errors import ApiError, field_error
 from backend.core.paging import keyset_page
@@ -104,13 +105,13 @@ def update_activity(actor: User, activity: VolunteerActivity, args: dict,
 
 def _runs_team_clause(user: User):
     """SQL: the teams ``user`` runs (permissions.can_lead_team, as a WHERE clause)."""
-    if permissions.is_admin(user):
+    if is_admin(user):
         return sa.true()
     led = VolunteerActivity.team_id.in_(
         sa.select(TeamMembership.team_id).where(
             TeamMembership.user_id == user.id, TeamMembership.is_leader.is_(True),
             TeamMembership.status == MemberStatus.active.value))
-    if permissions.is_staff(user) and user.scope_place is not None:
+    if is_staff(user) and user.scope_place is not None:
         return sa.or_(led, Place.code.startswith(user.scope_place.code, autoescape=True))
     return led
 

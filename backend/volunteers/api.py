@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Response, jsonify, render_template_string
 from flask_smorest import Blueprint
 
-from backend.core import permissions
+from backend.accounts.permissions import is_staff
+from backend.volunteers import permissions
 from backend.core.auth import current_user, login_required
-from backend.core.content_check import PASS, combine
+from backend.core.content_check import PASS, checked_text, combine
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
@@ -20,7 +21,6 @@ from backend.volunteers import records as record_ops
 from backend.volunteers import signups as signup_ops
 from backend.volunteers import teams as team_ops
 from backend.volunteers import presenters
-from backend.tickets.api import checked_text
 from backend.volunteers.record_html import RECORD_TEMPLATE
 from backend.volunteers.schemas import (
     ActivityArgs, ActivityListArgs, ActivityPatchArgs, ActivitySchema, AmendArgs,
@@ -45,7 +45,7 @@ def _checked_texts(args: dict, fields: tuple[str, ...]) -> str:
     """WeChat's text check of what a resident (a team leader) wrote for others to read:
     risky → 422 on that field, nothing saved; review or WeChat unreachable → held. Staff
     texts are not checked (staff have no WeChat openid to check them with)."""
-    if permissions.is_staff(current_user()):
+    if is_staff(current_user()):
         return PASS
     return combine(PASS, *[checked_text(args[f], f) for f in fields if args.get(f)])
 
@@ -97,7 +97,7 @@ def teams(args):
 def create_team(args):
     """Create a team in a community of my area (staff), naming its leaders."""
     user = current_user()
-    if not permissions.is_staff(user):
+    if not is_staff(user):
         raise ApiError(403, "forbidden")
     return presenters.team(user, team_ops.create_team(user, args))
 

@@ -6,7 +6,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.volunteers import permissions
 from backend.extensions import db
 from backend.volunteers import profiles as profile_ops
 from backend.volunteers import signups as signup_ops

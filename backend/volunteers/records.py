@@ -22,7 +22,7 @@ from backend.volunteers.models import (
     SignupStatus, VolunteerActivity, VolunteerTeam,
 )
 from backend.volunteers.signups import signup_of
-from backend.volunteers.teams import membership_of
+from backend.volunteers.permissions import membership_of
 
 
 def _revise(record: ServiceRecord, action: str, actor: Optional[User], reason: str = "") -> None:

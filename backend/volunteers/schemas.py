@@ -9,16 +9,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.bookings.schemas import ID_RANGE, PHONE, LocalDateTime
 from backend.core import paging
-from backend.core.fields import Id
+from backend.core.fields import INT_MAX, PHONE, Id, LocalDateTime
 from backend.core.schemas import ArgsSchema, OutSchema
 
-SMALL_INT = validate.Range(min=1, max=2**31 - 1)
+SMALL_INT = validate.Range(min=1, max=INT_MAX)
 
 
 def _id(**kwargs):
-    return ma.fields.Integer(strict=True, validate=ID_RANGE, **kwargs)
+    return Id(strict=True, **kwargs)
 
 
 def _tags():

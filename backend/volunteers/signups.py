@@ -8,7 +8,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.volunteers import permissions
 from backend.core.content_check import PASS
 from backend.core.errors import ApiError
 from backend.core.paging import keyset_page

@@ -8,7 +8,9 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.accounts.models import User
-from backend.core import permissions
+from backend.accounts.permissions import can_manage_place
+from backend.volunteers import permissions
+from backend.volunteers.permissions import membership_of
 from backend.core.content_check import PASS
 from backend.core.errors import ApiError, field_error
 from backend.core.paging import keyset_page
@@ -16,18 +18,10 @@ from backend.extensions import db
 from backend.notify.operations import enqueue
 from backend.places.models import Place, PlaceLevel
 from backend.volunteers import common
-from backend.volunteers.common import MAX_INT, PAGE_DEFAULT, _get, _refresh
+from backend.volunteers.common import PAGE_DEFAULT, _get, _refresh
 from backend.volunteers.models import JoinPolicy, MemberStatus, TeamMembership, VolunteerTeam
 from backend.volunteers.profiles import _require_profile
 
-
-def membership_of(user_id: int, team_id: int) -> Optional[TeamMembership]:
-    if not (0 < user_id <= MAX_INT and 0 < team_id <= MAX_INT):
-        return None
-    return db.session.execute(
-        sa.select(TeamMembership).where(TeamMembership.team_id == team_id,
-                                        TeamMembership.user_id == user_id)
-    ).scalar_one_or_none()
 
 
 def get_team(team_id: int, active_only: bool = True) -> VolunteerTeam:
@@ -77,7 +71,7 @@ def _release_member(team_id: int) -> None:
 
 def create_team(actor: User, args: dict) -> VolunteerTeam:
     place = db.session.get(Place, args["place_id"])
-    if place is None or not permissions.can_manage_place(actor, place):
+    if place is None or not can_manage_place(actor, place):
         raise field_error("place_id", "forbidden", 403)
     if place.level != PlaceLevel.community.value:
         raise field_error("place_id", "team_community_required")

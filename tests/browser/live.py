@@ -4,7 +4,9 @@ The app (the session's, on the test database: SQLite or PostgreSQL) is served by
 threaded werkzeug server on 127.0.0.1 in a thread of the test process. Chromium is
 Debian's (``apt-get install chromium``), driven by Playwright with ``executable_path``:
 Playwright's own browser download is never used. Without chromium the browser tests are
-skipped, saying why; CI installs it (.ci/run).
+skipped, saying why; CI installs it (.ci/run). Its fixtures (``browser``, ``page``,
+``live_server``, ``live``) are a plugin of tests/conftest.py: tests name them, never
+import them.
 """
 from __future__ import annotations
 
@@ -46,14 +48,21 @@ def live_server(app) -> Iterator[LiveServer]:
     server.stop()
 
 
+@pytest.fixture
+def live(app) -> Iterator[str]:
+    """A live server of its own for one test (real concurrent HTTP): its base URL."""
+    server = LiveServer(app).start()
+    yield server.url
+    server.stop()
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-# One Playwright and one chromium per test process. Every browser test module imports the
-# ``browser`` fixture, so each module has its own session-scoped copy of it; a second
-# ``sync_playwright()`` started while the first runs fails ("using Playwright Sync API
-# inside the asyncio loop"). They all share this one, closed when the process ends.
+# One Playwright and one chromium per test process (a second ``sync_playwright()`` started
+# while the first runs fails: "using Playwright Sync API inside the asyncio loop"), closed
+# when the process ends.
 _SHARED: dict = {}
 
 

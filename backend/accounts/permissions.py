@@ -1,0 +1,76 @@
+"""Who a user is and what they may do with places and accounts: the rules every feature's
+own rules build on (``<feature>/permissions.py``).
+
+One function per rule, checked per object: each takes the acting user (or None for the
+public) and the object, and answers True or False. Views and operations call them and
+answer 403 (or 404); ``tests/test_permissions.py`` runs them as tables.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from backend.accounts.models import Role, User
+from backend.places.models import Place
+
+
+def active(user: Optional[User]) -> bool:
+    """Logged in with an account that is not disabled."""
+    return user is not None and user.is_active
+
+
+def is_resident(user: Optional[User]) -> bool:
+    return active(user) and user.role == Role.resident.value
+
+
+def is_admin(user: Optional[User]) -> bool:
+    return active(user) and user.role == Role.admin.value
+
+
+def is_staff(user: Optional[User]) -> bool:
+    """Staff or admin: the people who use the console."""
+    return active(user) and user.role in (Role.staff.value, Role.admin.value)
+
+
+def in_subtree(root: Optional[Place], place: Place) -> bool:
+    return root is not None and place.code.startswith(root.code)
+
+
+def can_manage_place(user: Optional[User], place: Place) -> bool:
+    """Staff act on what lies in their subtree; admins everywhere."""
+    if is_admin(user):
+        return True
+    return is_staff(user) and in_subtree(user.scope_place, place)
+
+
+def can_import_places(user: Optional[User]) -> bool:
+    return is_admin(user)
+
+
+def can_work_in_cell(user: Optional[User], place: Place) -> bool:
+    """A grid worker acts in the cells they own and in the cells inside those."""
+    if not active(user) or user.role != Role.grid_worker.value:
+        return False
+    return any(place.code.startswith(cell.code) for cell in user.cells)
+
+
+def can_manage_worker(user: Optional[User], worker: User) -> bool:
+    """Staff manage a grid worker whose every cell lies in their subtree."""
+    if worker.role != Role.grid_worker.value:
+        return False
+    if is_admin(user):
+        return True
+    if not is_staff(user) or user.role != Role.staff.value:
+        return False
+    if not worker.cells:
+        return False
+    return all(in_subtree(user.scope_place, cell) for cell in worker.cells)
+
+
+def can_assign_cell(user: Optional[User], cell: Place) -> bool:
+    """Staff give a worker only cells (L2–L4) of their own subtree."""
+    return cell.is_cell and can_manage_place(user, cell)
+
+
+def can_manage_staff(user: Optional[User], target: Optional[User] = None) -> bool:
+    """Staff and admin accounts are created and changed by admins only."""
+    return is_admin(user)
