@@ -195,7 +195,7 @@ EXPECTED_TRANSITIONS = {
     (S.in_progress, S.resolved): {"assignee"},
     (S.in_progress, S.accepted): {"assignee", "staff"},
     (S.in_progress, S.dispatched): {"staff"},
-    (S.resolved, S.closed): {"staff", "reporter"},
+    (S.resolved, S.closed): {"staff", "reporter", "system"},  # system: 自动结案
     (S.resolved, S.dispatched): {"staff"},
     (S.closed, S.accepted): {"reporter"},
 }

@@ -39,6 +39,9 @@ class User(TimestampMixin, db.Model):
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default=Role.resident.value)
     display_name: so.Mapped[str] = so.mapped_column(sa.String(50), default="")
     phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    # how the phone was given: wechat (getPhoneNumber) or typed; when the consent was given
+    phone_source: so.Mapped[Optional[str]] = so.mapped_column(sa.String(8))
+    phone_consent_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     openid: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64), unique=True)
     unionid: so.Mapped[Optional[str]] = so.mapped_column(sa.String(64))
     username: so.Mapped[Optional[str]] = so.mapped_column(sa.String(50), unique=True)

@@ -32,6 +32,36 @@ OPEN_STATES = (State.submitted, State.accepted, State.dispatched, State.in_progr
 FINAL_STATES = (State.rejected, State.closed, State.merged)
 
 
+class Source(str, enum.Enum):
+    """How a case reached the office (来源渠道)."""
+
+    resident = "resident"    # 小程序: a resident's own report
+    patrol = "patrol"        # 巡查上报: a grid worker's finding
+    open311 = "open311"      # Open311 接入
+    phone = "phone"          # 电话: staff file it for a caller
+    walk_in = "walk_in"      # 来访: staff file it for someone at the counter
+    hotline = "hotline"      # 12345 转办: with the hotline's work-order number
+
+
+SOURCE_NAMES_ZH = {
+    Source.resident: "小程序", Source.patrol: "巡查上报", Source.open311: "Open311 接入",
+    Source.phone: "电话", Source.walk_in: "来访", Source.hotline: "12345 转办",
+}
+# the sources staff file a case under (intake)
+STAFF_SOURCES = (Source.phone, Source.walk_in, Source.hotline, Source.patrol)
+
+
+class Priority(str, enum.Enum):
+    normal = "normal"  # 一般
+    urgent = "urgent"  # 紧急: alerts the cell's worker and the community's staff at once
+
+
+PRIORITY_NAMES_ZH = {Priority.normal: "一般", Priority.urgent: "紧急"}
+
+# A case passing this share of its time is 即将超期 (yellow) in queue, map and tasks.
+WARN_SHARE = 0.75
+
+
 class Rating(str, enum.Enum):
     satisfied = "satisfied"            # 满意
     basically = "basically_satisfied"  # 基本满意
@@ -74,6 +104,11 @@ class Category(TimestampMixin, db.Model):
         sa.ForeignKey("departments.id", ondelete="SET NULL"))
     sort_order: so.Mapped[int] = so.mapped_column(default=0)
     is_active: so.Mapped[bool] = so.mapped_column(default=True)
+    # 井盖缺失, 燃气 …: a new case is urgent (alerts at once)
+    is_urgent: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    # the handler must attach an after-photo (处置后照片) to resolve
+    requires_after_photo: so.Mapped[bool] = so.mapped_column(default=False,
+                                                             server_default=sa.false())
 
     parent: so.Mapped[Optional["Category"]] = so.relationship(remote_side=[id])
     department: so.Mapped[Optional[Department]] = so.relationship()
@@ -84,13 +119,30 @@ class Category(TimestampMixin, db.Model):
 
 
 class CommunitySettings(db.Model):
-    """Per-community switches (auto-dispatch …)."""
+    """Per-community switches (auto-dispatch …) and the limits of the case loop. A
+    community without a row uses the column defaults (``COMMUNITY_DEFAULTS``)."""
 
     __tablename__ = "community_settings"
 
     place_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("places.id", ondelete="CASCADE"), primary_key=True)
     auto_dispatch: so.Mapped[bool] = so.mapped_column(default=False)
+    # a resolved case the reporter has not rated closes itself after this many working days
+    autoclose_working_days: so.Mapped[int] = so.mapped_column(default=5, server_default="5")
+    # the reporter is reminded to rate this many working days before that
+    rate_reminder_working_days: so.Mapped[int] = so.mapped_column(default=1,
+                                                                  server_default="1")
+    # an overdue case escalates to the street (督办) this many office hours after 催办
+    escalate_after_hours: so.Mapped[float] = so.mapped_column(default=8.0,
+                                                              server_default="8")
+    # a check-in farther than this from the pin is flagged
+    checkin_max_distance_m: so.Mapped[int] = so.mapped_column(default=200,
+                                                              server_default="200")
+
+
+COMMUNITY_DEFAULTS = {"auto_dispatch": False, "autoclose_working_days": 5,
+                      "rate_reminder_working_days": 1, "escalate_after_hours": 8.0,
+                      "checkin_max_distance_m": 200}
 
 
 class Ticket(TimestampMixin, db.Model):
@@ -113,6 +165,20 @@ class Ticket(TimestampMixin, db.Model):
         sa.Index("ix_tickets_reporter", "reporter_id", "id"),
         sa.Index("ix_tickets_assignee_state", "assignee_id", "state"),
         sa.Index("ix_tickets_nearby", "category_id", "lat", "lng"),
+        sa.CheckConstraint("priority IN ('normal','urgent')", name="priority_known"),
+        # the 即将超期 (yellow) tier: open tickets by the moment they pass 75 % of their time
+        sa.Index("ix_tickets_warn", "warn_at", "id",
+                 sqlite_where=sa.text("warn_at IS NOT NULL"),
+                 postgresql_where=sa.text("warn_at IS NOT NULL")),
+        # the street's 督办 list
+        sa.Index("ix_tickets_escalated", "escalated_at",
+                 sqlite_where=sa.text("escalated_at IS NOT NULL"),
+                 postgresql_where=sa.text("escalated_at IS NOT NULL")),
+        # a 12345 work order is filed once
+        sa.Index("ux_tickets_external_ref", "source", "external_ref", unique=True,
+                 sqlite_where=sa.text("external_ref IS NOT NULL"),
+                 postgresql_where=sa.text("external_ref IS NOT NULL")),
+        sa.Index("ix_tickets_resolved_by", "resolved_by_id", "closed_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -161,10 +227,41 @@ class Ticket(TimestampMixin, db.Model):
     content_status: so.Mapped[str] = so.mapped_column(sa.String(8), default="pass",
                                                       server_default="pass")
 
+    # --- intake (source is one of ``Source``) -------------------------------------------
+    # the 12345 hotline's work-order number (工单号) of a transferred case
+    external_ref: so.Mapped[Optional[str]] = so.mapped_column(sa.String(40))
+    # who called or came in (masked everywhere but the case page of staff who may see it)
+    caller_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(50))
+    caller_phone: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+    # the staff member who filed it (the reporter, when set, is the resident it is for)
+    filed_by_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    priority: so.Mapped[str] = so.mapped_column(sa.String(8), default=Priority.normal.value,
+                                                server_default=Priority.normal.value)
+
+    # --- deadlines: warn_at is the 75 % point of due_at (null when due_at is) ------------
+    warn_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    reminded_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())   # 催办
+    escalated_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())  # 督办
+    # the street it was escalated to
+    escalated_place_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("places.id", ondelete="SET NULL"))
+
+    # --- handling and closing -----------------------------------------------------------
+    # the worker (or staff for a department) whose resolution the rating counts against
+    resolved_by_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    checkin_distance_m: so.Mapped[Optional[float]]
+    # the check-in was farther from the pin than the community allows
+    checkin_far: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    rate_reminded_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    # why auto-dispatch left it with staff (no_worker, no_bound_worker); null otherwise
+    dispatch_flag: so.Mapped[Optional[str]] = so.mapped_column(sa.String(20))
+
     __mapper_args__ = {"version_id_col": version}
 
     category: so.Mapped[Category] = so.relationship()
-    place = so.relationship("Place")
+    place = so.relationship("Place", foreign_keys=[place_id])
     reporter = so.relationship("User", foreign_keys=[reporter_id])
     assignee = so.relationship("User", foreign_keys=[assignee_id])
     department: so.Mapped[Optional[Department]] = so.relationship()
@@ -179,6 +276,17 @@ class Ticket(TimestampMixin, db.Model):
 
     def is_overdue(self, now: Optional[datetime] = None) -> bool:
         return self.due_at is not None and self.due_at < (now or utcnow())
+
+    def tier(self, now: Optional[datetime] = None) -> Optional[str]:
+        """red (超期), yellow (即将超期: past 75 % of its time) or None."""
+        if self.due_at is None:
+            return None
+        now = now or utcnow()
+        if self.due_at < now:
+            return "red"
+        if self.warn_at is not None and self.warn_at <= now:
+            return "yellow"
+        return None
 
 
 class TicketEvent(db.Model):

@@ -32,8 +32,8 @@ from backend.tickets import messages  # noqa: F401 - registers the feature's mes
 from backend.tickets import workflow
 from backend.tickets.notices import notify_transition
 from backend.tickets.models import (
-    OPEN_STATES, Category, CommunitySettings, Department, Rating, State, Ticket, TicketEvent,
-    TicketFollower, TicketPhoto,
+    OPEN_STATES, WARN_SHARE, Category, CommunitySettings, Department, Rating, State, Ticket,
+    TicketEvent, TicketFollower, TicketPhoto,
 )
 from backend.uploads import operations as upload_ops
 from backend.uploads.models import Upload
@@ -59,6 +59,23 @@ def office_hours() -> OfficeHours:
 
 def _due(start: datetime, hours: float, category: Category) -> datetime:
     return deadline(start, hours, category.deadline_mode, office_hours())
+
+
+def _warn(start: datetime, hours: float, category: Category) -> datetime:
+    """When a deadline of ``hours`` from ``start`` turns yellow (即将超期): after
+    ``WARN_SHARE`` of its time, counted the way the deadline is (office hours or not)."""
+    return _due(start, hours * WARN_SHARE, category)
+
+
+def set_resolve_deadline(ticket: Ticket, start: datetime) -> None:
+    """A new resolution deadline from ``start`` (立案, 返工, reopening): with its yellow
+    point; 催办 and 督办 start over."""
+    category = ticket.category
+    ticket.resolve_due_at = _due(start, category.resolve_hours, category)
+    ticket.warn_at = _warn(start, category.resolve_hours, category)
+    ticket.reminded_at = None
+    ticket.escalated_at = None
+    ticket.escalated_place_id = None
 
 
 # --- lookups ---------------------------------------------------------------------------
@@ -188,7 +205,7 @@ def _enter(ticket: Ticket, to: State, now: datetime, reopen: bool = False) -> No
             ticket.accepted_on_time = (ticket.accept_due_at is None
                                        or now <= ticket.accept_due_at)
         if ticket.resolve_due_at is None or reopen:
-            ticket.resolve_due_at = _due(now, category.resolve_hours, category)
+            set_resolve_deadline(ticket, now)
             ticket.resolved_on_time = None
         # the relationships too: otherwise, in the same session, dispatching to the same
         # worker again would look like no change and leave the ids empty
@@ -204,12 +221,12 @@ def _enter(ticket: Ticket, to: State, now: datetime, reopen: bool = False) -> No
     elif to is State.resolved:
         ticket.resolved_at = now
         ticket.resolved_on_time = ticket.resolve_due_at is None or now <= ticket.resolve_due_at
-        ticket.due_at = None
+        ticket.due_at = ticket.warn_at = None
     elif to is State.closed:
         ticket.closed_at = now
-        ticket.due_at = None
+        ticket.due_at = ticket.warn_at = None
     elif to in (State.rejected, State.merged):
-        ticket.due_at = None
+        ticket.due_at = ticket.warn_at = None
 
 
 def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
@@ -260,6 +277,7 @@ def create_ticket(reporter: User, category_id: int, description: str, lat: float
                     created_at=now)
     ticket.accept_due_at = _due(now, category.accept_hours, category)
     ticket.due_at = ticket.accept_due_at
+    ticket.warn_at = _warn(now, category.accept_hours, category)
     db.session.add(ticket)
     db.session.flush()
     event = _event(ticket, reporter, "resident", "transition", None, State.submitted.value,
@@ -493,7 +511,7 @@ def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] =
     # event in one flush (a refused move changes nothing: the request rolls back).
     ticket.assignee, ticket.department = worker, department
     if ticket.state == State.resolved.value:  # 返工: a new resolution deadline from now
-        ticket.resolve_due_at = _due(utcnow(), ticket.category.resolve_hours, ticket.category)
+        set_resolve_deadline(ticket, utcnow())
         ticket.resolved_on_time = None
         ticket.resolved_at = None
     _move(ticket, target, staff, note, data, kinds=kinds, expected_version=expected_version)

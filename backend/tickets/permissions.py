@@ -11,6 +11,7 @@ from backend.accounts.permissions import active, can_work_in_cell, is_admin, is_
 from backend.places.models import Place
 
 TRIAGE_SCOPE_MAX_CODE = 9  # street level and above triage tickets outside every cell
+COMMUNITY_CODE = 12  # a community's code has 12 digits; a street's 9
 
 
 def _staff_manages_ticket(user: Optional[User], ticket) -> bool:
@@ -32,6 +33,8 @@ def ticket_actor_kinds(user: Optional[User], ticket) -> set[str]:
         kinds.add("reporter")
     if _staff_manages_ticket(user, ticket):
         kinds.add("staff")
+        if is_admin(user) or len(user.scope_place.code) < COMMUNITY_CODE:
+            kinds.add("supervisor")  # the street above the community: 督办
         if ticket.department_id is not None:
             kinds.add("assignee")  # staff record the department's work
     if (user.role == Role.grid_worker.value and ticket.assignee_id == user.id

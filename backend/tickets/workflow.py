@@ -16,7 +16,9 @@ Every other view of the workflow is read from ``ACTIONS``:
 - ``assignee``: the grid worker it is dispatched to, or staff of its area when it is
   dispatched to a department (they record the department's work);
 - ``staff``: staff whose subtree holds the ticket's cell (admins everywhere);
-- ``system``: auto-dispatch.
+- ``supervisor``: staff above the ticket's community (the street: 督办), and admins;
+- ``follower``: a resident who follows the ticket (我也遇到), not its reporter;
+- ``system``: auto-dispatch and the deadline sweeps (催办, 督办, 自动结案).
 """
 from __future__ import annotations
 
@@ -43,6 +45,11 @@ def can_rate(ticket: Any) -> bool:
             return False
         return not (ticket.rated_at and ticket.rated_at >= ticket.closed_at)
     return False
+
+
+def escalated(ticket: Any) -> bool:
+    """Escalated to the street (督办) and still open."""
+    return ticket.escalated_at is not None
 
 
 def content_held(ticket: Any) -> bool:
@@ -91,6 +98,8 @@ def _action(name: str, label: str, who: str, sources, target: Optional[S] = None
 
 
 _OPEN = (S.submitted, S.accepted, S.dispatched, S.in_progress, S.resolved)
+# the states whose deadline is the resolution's: 催办, 督办 and a new deadline apply there
+_HANDLING = (S.accepted, S.dispatched, S.in_progress)
 
 # In the order the API lists the actions a viewer may take.
 ACTIONS: tuple[Action, ...] = (
@@ -98,6 +107,10 @@ ACTIONS: tuple[Action, ...] = (
     _action("report", "上报", "resident staff", None, S.submitted, listed=False),
     # a grid worker's patrol report (巡查上报), accepted at once
     _action("patrol_report", "巡查上报", "grid_worker staff", None, S.accepted, listed=False),
+    # staff file a case for a caller, a walk-in or a 12345 transfer (登记): accepted at
+    # once in the cell of its pin, or waiting for triage when the pin is in no cell
+    _action("intake", "登记", "staff", None, listed=False,
+            moves=((None, S.accepted), (None, S.submitted))),
     _action("accept", "立案", "staff", S.submitted, S.accepted),
     _action("reject", "不予立案", "staff", (S.submitted, S.accepted), S.rejected,
             reason_required=True),
@@ -118,14 +131,25 @@ ACTIONS: tuple[Action, ...] = (
     _action("resolve", "处置完成", "assignee", S.dispatched, S.resolved,
             moves=((S.dispatched, S.in_progress), (S.in_progress, S.resolved)),
             shortcut=True),
+    # 更正: category (小类) and priority; deadline, department and privacy follow
+    _action("recategorize", "更正分类", "staff", _OPEN, reason_required=True, listed=False),
     _action("release", "内容审核", "staff", tuple(S), when=content_held),
+    # the deadline sweeps: 催办 to the assignee when overdue, then 督办 to the street
+    _action("remind", "催办", "system", _HANDLING, listed=False),
+    _action("escalate", "督办", "system", _HANDLING, listed=False),
+    # the street answers a 督办 with a new deadline (or re-dispatches: ``dispatch``)
+    _action("set_deadline", "调整期限", "supervisor", _HANDLING, when=escalated,
+            reason_required=True),
+    # a resolved case the reporter has not rated closes itself after N working days
+    _action("auto_close", "自动结案", "system", S.resolved, S.closed, listed=False),
     # the reporter confirms and rates (确认办结) …
     _action("rate", "评价", "reporter", S.resolved, S.closed, when=can_rate),
     # … or rates a closed case within the window: 不满意 reopens it, with the comment
     # (or a default note) as the reason
     _action("rate", "评价", "reporter", S.closed, S.accepted, when=can_rate,
             reason_required=True),
-    _action("supplement", "补充信息", "reporter", _OPEN),
+    # the reporter, or a follower, adds a photo or a note (moderated like a report)
+    _action("supplement", "补充信息", "reporter follower", _OPEN),
 )
 # The forms of the ticket page, in the order it shows them; the worker's own check-in
 # is the mini-program's, rating and supplements are the reporter's.
@@ -157,7 +181,8 @@ def allowed(from_state: Optional[S], to_state: S, kind: str) -> bool:
 def pick_kind(from_state: Optional[S], to_state: S, kinds: set[str]) -> Optional[str]:
     """The actor kind under which ``kinds`` may make this move (staff before others)."""
     permitted = TRANSITIONS.get((from_state, to_state), frozenset())
-    for kind in ("staff", "assignee", "reporter", "system", "resident", "grid_worker"):
+    for kind in ("staff", "supervisor", "assignee", "reporter", "follower", "system",
+                 "resident", "grid_worker"):
         if kind in kinds and kind in permitted:
             return kind
     return None
