@@ -198,7 +198,6 @@ def check_version(ticket: Ticket, expected: Optional[int]) -> None:
 
 def _enter(ticket: Ticket, to: State, now: datetime, reopen: bool = False) -> None:
     """Timestamps and deadlines on entering a state."""
-    category = ticket.category
     if to is State.accepted:
         if ticket.accepted_at is None:
             ticket.accepted_at = now
