@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from backend.accounts.models import Role, User
 from backend.core.models import utcnow
+from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
 from backend.tickets import operations as ops
 from backend.tickets.models import Ticket
@@ -148,7 +149,7 @@ def test_queue_filters(app, zhang, world):
     assert rows(page(zhang, "/console/tickets?state=accepted")) == []
     assert rows(page(zhang, "/console/tickets?state=submitted&state=accepted")) == \
         [t["t4"], t["t1"], t["t2"]]
-    today = utcnow().date()
+    today = utcnow().astimezone(SHANGHAI).date()  # the console's dates are Chengdu's
     old = (today - timedelta(days=2)).isoformat()
     assert rows(page(zhang, f"/console/tickets?created_to={old}")) == [t["t4"]]
     assert rows(page(zhang, f"/console/tickets?created_from={today + timedelta(days=1)}")) \
