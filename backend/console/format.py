@@ -34,7 +34,8 @@ STATE_COLOURS = {
 
 ROLE_NAMES = {"resident": "居民", "grid_worker": "网格员", "staff": "工作人员",
               "admin": "管理员", "reporter": "上报人", "assignee": "处置人",
-              "system": "系统", "public": "公众"}
+              "system": "系统", "public": "公众", "follower": "关注者",
+              "supervisor": "街道督办"}
 
 
 def state_name(state: Optional[str]) -> str:
