@@ -90,7 +90,7 @@ def nav_items(user) -> list[tuple[str, str, str]]:
         return []
     items = [("console.queue", "工单队列"), ("console.ticket_map", "网格地图"),
              ("console.dashboard", "统计"), ("console.service_centres", "服务窗口"),
-             ("console.workers", "网格员")]
+             ("console.workers", "网格员"), ("console.community_settings", "社区设置")]
     if is_admin(user):
         items.append(("console.admin_categories", "类别与期限"))
     if booking_rules.can_manage_service_items(user):

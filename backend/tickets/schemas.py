@@ -16,6 +16,7 @@ from backend.core.fields import INT_MAX, Id
 from backend.core.paging import PageArgs
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 from backend.places.schemas import PlaceRefSchema
+from backend.tickets.models import COMMUNITY_LIMITS
 
 ID = Id(strict=True)
 LAT = dict(allow_nan=False, validate=validate.Range(min=-90, max=90))
@@ -499,16 +500,18 @@ class CommunitySettingsArgs(ArgsSchema):
     """Fields left out keep their value; the rate reminder comes before the closing."""
 
     auto_dispatch = ma.fields.Boolean(required=True)
-    autoclose_working_days = ma.fields.Integer(strict=True, validate=validate.Range(1, 30),
+    autoclose_working_days = ma.fields.Integer(strict=True, validate=validate.Range(
+        *COMMUNITY_LIMITS["autoclose_working_days"]),
                                                metadata={"description": "自动结案 (working days)"})
     rate_reminder_working_days = ma.fields.Integer(
-        strict=True, validate=validate.Range(0, 29),
+        strict=True, validate=validate.Range(*COMMUNITY_LIMITS["rate_reminder_working_days"]),
         metadata={"description": "评价提醒: working days before the closing; less than "
                                  "autoclose_working_days"})
     escalate_after_hours = ma.fields.Float(
-        allow_nan=False, validate=validate.Range(1, 240),
+        allow_nan=False, validate=validate.Range(*COMMUNITY_LIMITS["escalate_after_hours"]),
         metadata={"description": "督办: office hours after 催办"})
-    checkin_max_distance_m = ma.fields.Integer(strict=True, validate=validate.Range(20, 5000),
+    checkin_max_distance_m = ma.fields.Integer(strict=True, validate=validate.Range(
+        *COMMUNITY_LIMITS["checkin_max_distance_m"]),
                                                metadata={"description": "签到距离上限 (m)"})
 
 
