@@ -37,9 +37,9 @@ def build_world() -> World:
     people = {
         "reporter": f.resident(name="王阿姨", phone="13900000001"),
         "neighbour": f.resident(name="邻居", phone="13900000002"),
-        "worker_a": f.worker([places["a2"]], name="李师傅"),
-        "worker_a2": f.worker([places["a3b"]], name="周师傅"),
-        "worker_b": f.worker([places["b2"]], name="赵师傅"),
+        "worker_a": f.worker([places["a2"]], name="李师傅", openid="o-worker-a"),
+        "worker_a2": f.worker([places["a3b"]], name="周师傅", openid="o-worker-a2"),
+        "worker_b": f.worker([places["b2"]], name="赵师傅", openid="o-worker-b"),
         "staff_a": f.staff(places["a"]),
         "staff_b": f.staff(places["b"]),
         "street": f.staff(places["street"]),

@@ -52,6 +52,7 @@ def admin_category_update(category_id: int):
         console_ops.update_category(user, category, args["accept_hours"],
                                     args["resolve_hours"], args["deadline_mode"],
                                     args["is_private"])
+        console_ops.set_requires_after_photo(user, category, args["requires_after_photo"])
     except ApiError as exc:
         db.session.rollback()
         return _categories_page(f"{category.name}：{fmt.api_error_message(exc)}", exc.status)

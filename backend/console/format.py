@@ -34,7 +34,8 @@ STATE_COLOURS = {
 
 ROLE_NAMES = {"resident": "居民", "grid_worker": "网格员", "staff": "工作人员",
               "admin": "管理员", "reporter": "上报人", "assignee": "处置人",
-              "system": "系统", "public": "公众"}
+              "system": "系统", "public": "公众", "follower": "关注者",
+              "supervisor": "街道督办"}
 
 
 def state_name(state: Optional[str]) -> str:
@@ -89,7 +90,7 @@ def nav_items(user) -> list[tuple[str, str, str]]:
         return []
     items = [("console.queue", "工单队列"), ("console.ticket_map", "网格地图"),
              ("console.dashboard", "统计"), ("console.service_centres", "服务窗口"),
-             ("console.workers", "网格员")]
+             ("console.workers", "网格员"), ("console.community_settings", "社区设置")]
     if is_admin(user):
         items.append(("console.admin_categories", "类别与期限"))
     if booking_rules.can_manage_service_items(user):

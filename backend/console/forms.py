@@ -86,6 +86,7 @@ class QueueForm(FormSchema):
     category_id = ma.fields.Integer(**ID)
     place_id = ma.fields.Integer(**ID)
     overdue = ma.fields.Boolean()
+    flagged = ma.fields.Boolean()
     created_from = ma.fields.Date(**DAY)
     created_to = ma.fields.Date(**DAY)
     q = ma.fields.String(validate=validate.Length(min=1, max=100))
@@ -242,6 +243,7 @@ class CategoryForm(FormSchema):
     deadline_mode = ma.fields.String(required=True,
                                      validate=validate.OneOf(["working", "natural"]))
     is_private = ma.fields.Boolean(load_default=False)
+    requires_after_photo = ma.fields.Boolean(load_default=False)
 
 
 class PlacesImportForm(FormSchema):

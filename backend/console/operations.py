@@ -58,3 +58,12 @@ def update_category(actor: User, category: Category, accept_hours: float,
     category.is_private = is_private
     db.session.flush()
     return category
+
+
+def set_requires_after_photo(actor: User, category: Category, required: bool) -> Category:
+    """Whether resolving a case of this 小类 needs an after-photo (处置后照片)."""
+    if not permissions.is_admin(actor):
+        raise ApiError(403, "forbidden")
+    category.requires_after_photo = required
+    db.session.flush()
+    return category

@@ -51,6 +51,8 @@ def _filter_params(args: dict) -> dict:
             out[key] = args[key]
     if args.get("overdue") is not None:
         out["overdue"] = "true" if args["overdue"] else "false"
+    if args.get("flagged") is not None:
+        out["flagged"] = "true" if args["flagged"] else "false"
     return out
 
 

@@ -21,7 +21,8 @@ from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets import operations as ops
 from backend.tickets import presenters, queries
-from backend.tickets.models import Category, CommunitySettings, Department, Ticket
+from backend.tickets import settings as case_settings
+from backend.tickets.models import Category, Department, Ticket
 from backend.tickets.schemas import (
     AcceptArgs, BulkArgs, BulkResultSchema, CategoryTreeSchema, CheckInArgs, CheckInSchema,
     CommunitySettingsArgs, CommunitySettingsSchema, DepartmentSchema,
@@ -124,7 +125,7 @@ def get_ticket(ticket_id):
     elif "reporter" in kinds:
         schema, data = TicketResidentSchema(), presenters.resident_view(ticket, user)
     elif permissions.can_view_ticket_publicly(ticket):
-        schema, data = TicketPublicSchema(), presenters.public_view(ticket)
+        schema, data = TicketPublicSchema(), presenters.public_view(ticket, viewer=user)
     else:
         raise ApiError(404, "ticket_not_found", code="not_found")
     # dumped here with the audience's own schema, so no field of another audience leaks
@@ -166,14 +167,25 @@ def unfollow(ticket_id):
 @login_required(Role.resident.value)
 @idempotent
 @blp.arguments(SupplementArgs)
-@blp.response(201, TicketResidentSchema)
+@blp.response(201, audience_views(TicketResidentSchema, TicketPublicSchema), description=(
+    "The reporter gets TicketResident, a follower TicketPublic with the timeline they "
+    "may see."))
 def supplement(args, ticket_id):
-    """The reporter adds information or photos."""
-    verdict = checked_text(args["note"], "note", SCENE_COMMENT)
+    """The reporter, or a follower (补充线索), adds information or photos."""
     user = current_user()
-    ticket = ops.visible_ticket(user, ticket_id)
+    ticket = ops.get_ticket(ticket_id)
+    kinds = permissions.ticket_actor_kinds(user, ticket)
+    if not permissions.can_supplement(user, ticket):  # as if there were no such ticket
+        raise ApiError(404, "ticket_not_found", code="not_found")
+    verdict = checked_text(args["note"], "note", SCENE_COMMENT)
     ops.add_supplement(user, ticket, args["note"], args["photo_ids"], text_status=verdict)
-    return presenters.resident_view(ticket, user)
+    if "reporter" in kinds:
+        schema, data = TicketResidentSchema(), presenters.resident_view(ticket, user)
+    else:
+        schema, data = TicketPublicSchema(), presenters.public_view(ticket, viewer=user)
+    response = jsonify(schema.dump(data))
+    response.status_code = 201
+    return response
 
 
 @blp.route("/tickets/<int:ticket_id>/rating", methods=["POST"])
@@ -206,7 +218,7 @@ def public_ticket(ticket_id):
     ticket = ops.get_ticket(ticket_id)
     if not permissions.can_view_ticket_publicly(ticket):
         raise ApiError(404, "ticket_not_found", code="not_found")
-    return presenters.public_view(ticket)
+    return presenters.public_view(ticket, timeline=True)
 
 
 # --- staff -----------------------------------------------------------------------------
@@ -362,7 +374,10 @@ def check_in(args, ticket_id):
     """到达: records my position and answers my distance to the ticket's pin."""
     ticket = _assigned_ticket(ticket_id)
     distance = ops.check_in(current_user(), ticket, args["lat"], args["lng"])
-    return {"distance_m": distance, "state": ticket.state, "version": ticket.version}
+    return {"distance_m": distance, "state": ticket.state, "version": ticket.version,
+            "far": ticket.checkin_far,
+            "max_distance_m": case_settings.for_place_code(ticket.place_code)[
+                "checkin_max_distance_m"]}
 
 
 @blp.route("/tickets/<int:ticket_id>/resolve", methods=["POST"])
@@ -420,10 +435,9 @@ def departments():
 @login_required(*STAFF)
 @blp.response(200, CommunitySettingsSchema)
 def get_settings(place_id):
-    """A community's ticket settings (auto-dispatch on or off)."""
+    """A community's ticket settings: auto-dispatch, and the limits of the case loop."""
     place = _community(place_id)
-    settings = db.session.get(CommunitySettings, place.id)
-    return {"place_id": place.id, "auto_dispatch": bool(settings and settings.auto_dispatch)}
+    return {"place_id": place.id, **case_settings.for_place_code(place.code)}
 
 
 @blp.route("/communities/<int:place_id>/ticket-settings", methods=["PUT"])
@@ -431,15 +445,11 @@ def get_settings(place_id):
 @blp.arguments(CommunitySettingsArgs)
 @blp.response(200, CommunitySettingsSchema)
 def put_settings(args, place_id):
-    """Switch auto-dispatch on or off for a community."""
+    """Switch auto-dispatch on or off for a community and set the limits of its case loop
+    (fields left out keep their value)."""
     place = _community(place_id)
-    settings = db.session.get(CommunitySettings, place.id)
-    if settings is None:
-        settings = CommunitySettings(place_id=place.id)
-        db.session.add(settings)
-    settings.auto_dispatch = args["auto_dispatch"]
-    db.session.flush()
-    return {"place_id": place.id, "auto_dispatch": settings.auto_dispatch}
+    values = case_settings.update(place, args)
+    return {"place_id": place.id, **values}
 
 
 def _community(place_id: int) -> Place:

@@ -41,6 +41,10 @@ register({
         "zh": "该网格还没有网格员，请手动派遣。",
         "en": "No grid worker owns this cell; dispatch by hand.",
     },
+    "no_bound_worker_for_cell": {
+        "zh": "该网格的网格员尚未绑定微信，请手动派遣。",
+        "en": "The cell's grid workers have not bound WeChat yet; dispatch by hand.",
+    },
     "cell_required_to_accept": {
         "zh": "请先为该事件选择所在网格。",
         "en": "Choose the grid cell of this ticket first.",
@@ -63,6 +67,13 @@ register({
     },
     "outside_your_cells": {
         "zh": "该位置不在您负责的网格内。", "en": "This point is outside your cells.",
+    },
+    "after_photo_required": {
+        "zh": "该类事件需上传处置后照片", "en": "This category needs an after-photo.",
+    },
+    "rate_reminder_not_before_autoclose": {
+        "zh": "评价提醒须早于自动结案（提醒天数应小于自动结案天数）。",
+        "en": "The rating reminder must come before the automatic closing.",
     },
     "date_range_invalid": {
         "zh": "开始日期不能晚于结束日期。", "en": "The start date is after the end date.",

@@ -140,6 +140,9 @@ class CommunitySettings(db.Model):
                                                               server_default="200")
 
 
+# the bounds staff may set them within (the API and the console check them)
+COMMUNITY_LIMITS = {"autoclose_working_days": (1, 30), "rate_reminder_working_days": (0, 29),
+                    "escalate_after_hours": (1, 240), "checkin_max_distance_m": (20, 5000)}
 COMMUNITY_DEFAULTS = {"auto_dispatch": False, "autoclose_working_days": 5,
                       "rate_reminder_working_days": 1, "escalate_after_hours": 8.0,
                       "checkin_max_distance_m": 200}

@@ -29,8 +29,9 @@ from backend.extensions import db
 from backend.places import operations as places
 from backend.places.models import Place
 from backend.tickets import messages  # noqa: F401 - registers the feature's messages
+from backend.tickets import settings as case_settings
 from backend.tickets import workflow
-from backend.tickets.notices import notify_transition
+from backend.tickets.notices import notify_dispatch_flag, notify_transition
 from backend.tickets.models import (
     OPEN_STATES, WARN_SHARE, Category, CommunitySettings, Department, Rating, State, Ticket,
     TicketEvent, TicketFollower, TicketPhoto,
@@ -379,11 +380,15 @@ def is_following(user: User, ticket: Ticket) -> bool:
 
 def add_supplement(user: User, ticket: Ticket, note: str, photo_ids: Iterable[int],
                    text_status: str = PASS) -> TicketEvent:
-    if "reporter" not in permissions.ticket_actor_kinds(user, ticket):
+    """补充: the reporter's, or a follower's (补充线索); held content stays hidden from
+    others until staff release it."""
+    kinds = permissions.ticket_actor_kinds(user, ticket)
+    role = workflow.acting_kind("supplement", kinds)
+    if role is None:
         raise ApiError(403, "forbidden")
     if ticket.state in (State.closed.value, State.rejected.value, State.merged.value):
         raise ApiError(409, "ticket_closed_for_supplements", code="transition_refused")
-    event = _event(ticket, user, "reporter", "supplement", note=note.strip())
+    event = _event(ticket, user, role, "supplement", note=note.strip())
     photos = attach_photos(ticket, user, photo_ids, "supplement", event)
     event.content_status = combine(text_status, *(p.content_status for p in photos))
     return event
@@ -423,7 +428,8 @@ def rate(user: User, ticket: Ticket, rating: str, comment: str = "",
     ticket.rating = rating
     ticket.rating_comment = comment.strip() or None
     ticket.rated_at = utcnow()  # after the closing just above, never before it
-    _event(ticket, user, "reporter", "rating", note=comment.strip(), data={"rating": rating})
+    _event(ticket, user, "reporter", "rating", note=comment.strip(),
+           data={"rating": rating, "resolved_by_id": ticket.resolved_by_id})
     if rating == Rating.unsatisfied.value:
         _move(ticket, State.accepted, user, note=comment.strip() or "居民不满意，重新办理",
               kinds={"reporter"}, reopen=True)
@@ -509,6 +515,7 @@ def dispatch(staff: Optional[User], ticket: Ticket, assignee_id: Optional[int] =
     # Everything the dispatch changes is set before the move, which writes it with its
     # event in one flush (a refused move changes nothing: the request rolls back).
     ticket.assignee, ticket.department = worker, department
+    ticket.dispatch_flag = None  # someone has it now: no longer 待人工派遣
     if ticket.state == State.resolved.value:  # 返工: a new resolution deadline from now
         set_resolve_deadline(ticket, utcnow())
         ticket.resolved_on_time = None
@@ -569,13 +576,31 @@ def _auto_dispatch(ticket: Ticket, actor: Optional[User] = None) -> bool:
         dispatch(actor, ticket, department_id=category.department_id, note="自动派遣",
                  system=system)
         return True
-    workers = workers_of_cell(ticket.place_code) if ticket.place_code else []
+    active = workers_of_cell(ticket.place_code) if ticket.place_code else []
+    # only a worker who can act: bound to WeChat (an openid), so the task reaches them
+    workers = [w for w in active if w.openid]
     if not workers:
+        flag_for_staff(ticket, "no_bound_worker" if active else "no_worker", actor)
         return False
     counts = open_task_counts([w.id for w in workers])
     chosen = min(workers, key=lambda w: (counts.get(w.id, 0), w.id))
     dispatch(actor, ticket, assignee_id=chosen.id, note="自动派遣", system=system)
     return True
+
+
+DISPATCH_FLAGS = ("no_worker", "no_bound_worker")
+
+
+def flag_for_staff(ticket: Ticket, flag: str, actor: Optional[User] = None) -> None:
+    """Auto-dispatch found nobody who can act: the ticket stays accepted, flagged 待人工派遣
+    (an event and the community's staff told once, until a dispatch clears it)."""
+    if ticket.dispatch_flag is not None:
+        ticket.dispatch_flag = flag
+        return
+    ticket.dispatch_flag = flag
+    _event(ticket, actor, "staff" if actor else "system", "dispatch_flag",
+           note="无可派遣的网格员，待人工派遣", data={"flag": flag})
+    notify_dispatch_flag(ticket, flag)
 
 
 def merge(staff: User, ticket: Ticket, target_id: int, note: str = "",
@@ -608,7 +633,43 @@ def merge(staff: User, ticket: Ticket, target_id: int, note: str = "",
     target.follower_count = (target.follower_count or 0) + added
     _event(target, staff, "staff", "merge", note=note,
            data={"merged_ticket_id": ticket.id, "followers_added": added})
+    copy_supplements(ticket, target)
     return ticket
+
+
+def copy_supplements(source: Ticket, target: Ticket) -> int:
+    """Merging keeps what people added: the source's supplements (the reporter's and the
+    followers') join the target's timeline with their photos, marked ``from_ticket``."""
+    events = db.session.execute(
+        sa.select(TicketEvent).where(TicketEvent.ticket_id == source.id,
+                                     TicketEvent.kind == "supplement")
+        .order_by(TicketEvent.id)).scalars().all()
+    if not events:
+        return 0
+    links = db.session.execute(
+        sa.select(TicketPhoto).where(TicketPhoto.ticket_id == source.id,
+                                     TicketPhoto.event_id.in_([e.id for e in events]))
+        .order_by(TicketPhoto.position)).scalars().all()
+    taken = set(db.session.execute(
+        sa.select(TicketPhoto.upload_id).where(TicketPhoto.ticket_id == target.id)).scalars())
+    position = len(taken)
+    for event in events:
+        # the source's reporter follows the target now (unless they reported it too)
+        role = event.actor_role
+        if role in ("reporter", "follower"):
+            role = "reporter" if event.actor_id == target.reporter_id else "follower"
+        copy = _event(target, event.actor, role, "supplement", note=event.note,
+                      data={"from_ticket": source.id})
+        copy.content_status = event.content_status
+        for link in links:
+            if link.event_id == event.id and link.upload_id not in taken:
+                db.session.add(TicketPhoto(ticket_id=target.id, upload_id=link.upload_id,
+                                           phase="supplement", event_id=copy.id,
+                                           position=position))
+                taken.add(link.upload_id)
+                position += 1
+    db.session.flush()
+    return len(events)
 
 
 def close(staff: User, ticket: Ticket, note: str = "",
@@ -645,7 +706,12 @@ def check_in(user: User, ticket: Ticket, lat: float, lng: float) -> float:
     if ticket.state not in (State.dispatched.value, State.in_progress.value):
         raise ApiError(409, "transition_refused", code="transition_refused", state=ticket.state)
     distance = round(haversine_m(lng, lat, ticket.lng, ticket.lat), 1)
-    data = {"lat": lat, "lng": lng, "distance_m": distance}
+    limit = case_settings.for_place_code(ticket.place_code)["checkin_max_distance_m"]
+    far = distance > limit
+    ticket.checkin_distance_m = distance
+    ticket.checkin_far = far
+    data = {"lat": lat, "lng": lng, "distance_m": distance, "max_distance_m": limit,
+            "far": far}
     if ticket.state == State.dispatched.value:
         _move(ticket, State.in_progress, user, "到达现场", data)
     _event(ticket, user, "assignee", "checkin", note="到达现场", data=data)
@@ -654,11 +720,17 @@ def check_in(user: User, ticket: Ticket, lat: float, lng: float) -> float:
 
 def resolve(user: User, ticket: Ticket, note: str, photo_ids: Iterable[int],
             expected_version: Optional[int] = None) -> Ticket:
+    """已处置 by the worker (or staff recording a department's work), who the rating then
+    counts against; a category may require an after-photo (处置后照片)."""
+    photo_ids = list(photo_ids)
+    if ticket.category.requires_after_photo and not photo_ids:
+        raise field_error("photo_ids", "after_photo_required")
     if ticket.state == State.dispatched.value and \
             "assignee" in permissions.ticket_actor_kinds(user, ticket):
         start_work(user, ticket, expected_version)  # fixed on the spot: taking is implied
         expected_version = None
     event = _move(ticket, State.resolved, user, note, expected_version=expected_version)
+    ticket.resolved_by_id = user.id
     attach_photos(ticket, user, photo_ids, "after", event)
     return ticket
 
@@ -691,7 +763,11 @@ def bulk_apply(staff: User, ticket_ids: Iterable[int], action: str,
                 accept(staff, ticket)
             elif action == "auto_dispatch":
                 if not auto_dispatch_now(staff, ticket):
-                    raise ApiError(409, "no_worker_for_cell", code="no_worker_for_cell")
+                    # the flag stays (待人工派遣); the answer names it for this ticket
+                    savepoint.commit()
+                    flag = ticket.dispatch_flag or "no_worker"
+                    failed[ticket_id] = ApiError(409, f"{flag}_for_cell", code=flag)
+                    continue
             else:
                 dispatch(staff, ticket, assignee_id, department_id)
             savepoint.commit()

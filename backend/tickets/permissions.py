@@ -8,7 +8,9 @@ from typing import Optional
 
 from backend.accounts.models import Role, User
 from backend.accounts.permissions import active, can_work_in_cell, is_admin, is_resident, is_staff
+from backend.extensions import db
 from backend.places.models import Place
+from backend.tickets.models import TicketFollower
 
 TRIAGE_SCOPE_MAX_CODE = 9  # street level and above triage tickets outside every cell
 COMMUNITY_CODE = 12  # a community's code has 12 digits; a street's 9
@@ -40,12 +42,29 @@ def ticket_actor_kinds(user: Optional[User], ticket) -> set[str]:
     if (user.role == Role.grid_worker.value and ticket.assignee_id == user.id
             and ticket.department_id is None):
         kinds.add("assignee")
+    if (user.role == Role.resident.value and ticket.reporter_id != user.id
+            and ticket.id is not None and is_follower(user, ticket)):
+        kinds.add("follower")  # adds what they know (补充线索); sees the public view only
     return kinds
+
+
+def is_follower(user: User, ticket) -> bool:
+    """One primary-key lookup (the session's identity map answers a repeat)."""
+    return db.session.get(TicketFollower, (ticket.id, user.id)) is not None
+
+
+# kinds that see a ticket in full; a follower sees what the public sees
+FULL_VIEW_KINDS = frozenset({"reporter", "assignee", "staff", "supervisor"})
 
 
 def can_view_ticket(user: Optional[User], ticket) -> bool:
     """The full ticket (reporter, contact, exact location): reporter, assignee, staff."""
-    return bool(ticket_actor_kinds(user, ticket))
+    return bool(ticket_actor_kinds(user, ticket) & FULL_VIEW_KINDS)
+
+
+def can_supplement(user: Optional[User], ticket) -> bool:
+    """补充: the reporter, or a resident following the ticket (workflow ``supplement``)."""
+    return bool(ticket_actor_kinds(user, ticket) & {"reporter", "follower"})
 
 
 def can_view_ticket_publicly(ticket) -> bool:

@@ -9,10 +9,13 @@ from typing import Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from backend.core.content_check import PASS
+
 from backend.accounts.models import User
 from backend.tickets import permissions
 from backend.extensions import db
 from backend.places import operations as places
+from backend.tickets import settings as case_settings
 from backend.tickets import workflow
 from backend.tickets.models import Ticket, TicketEvent
 from backend.tickets.operations import ticket_photos
@@ -51,20 +54,44 @@ def _events_query(staff_view: bool) -> sa.Select:
     return query
 
 
-def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None) -> list[dict]:
+def _held_from(viewer: Optional[User], status: str, owner_id: Optional[int]) -> bool:
+    """Content WeChat held for review is shown to the person who wrote it only (and to
+    staff and the handler, who are not asked here)."""
+    return status != PASS and (viewer is None or owner_id != viewer.id)
+
+
+def visible_photos(photos, viewer: Optional[User]) -> list:
+    """A resident's view: others' photos held for review are left out."""
+    return [(link, upload) for link, upload in photos
+            if not _held_from(viewer, upload.content_status, upload.owner_id)]
+
+
+def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None,
+           viewer: Optional[User] = None, resident_view: bool = False,
+           kinds: Optional[tuple[str, ...]] = None) -> list[dict]:
     """The timeline; ``photos`` (the ticket's (link, upload) pairs) and ``rows`` (its events
-    in order) when already at hand."""
+    in order) when already at hand. ``resident_view``: a resident's (the reporter's or a
+    follower's), without the supplements others wrote that are held for review;
+    ``kinds``: only events of these kinds (the public timeline)."""
     if rows is None:
         rows = db.session.execute(_events_query(staff_view),
                                   {"ticket_id": ticket.id}).scalars().all()
     photos_by_event: dict[int, list] = defaultdict(list)
-    for link, upload in (ticket_photos(ticket) if photos is None else photos):
+    photos = ticket_photos(ticket) if photos is None else photos
+    if resident_view:
+        photos = visible_photos(photos, viewer)
+    for link, upload in photos:
         if link.event_id:
             photos_by_event[link.event_id].append((link, upload))
     out = []
     for event in rows:
         if not staff_view and event.kind == "follow":
             continue  # who follows a ticket is nobody else's business
+        if kinds is not None and event.kind not in kinds:
+            continue
+        if resident_view and event.kind == "supplement" and \
+                _held_from(viewer, event.content_status, event.actor_id):
+            continue
         item = {"id": event.id, "kind": event.kind, "from_state": event.from_state,
                 "to_state": event.to_state, "actor_role": event.actor_role,
                 "note": event.note, "created_at": event.created_at,
@@ -95,7 +122,9 @@ def resident_view(ticket: Ticket, user: User) -> dict:
         rows, photos = ticket.fresh_timeline
     else:
         rows, photos = None, ticket_photos(ticket)
-    data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos, rows=rows))
+    data.update(photos=photo_dicts(visible_photos(photos, user)),
+                events=events(ticket, photos=photos, rows=rows, viewer=user,
+                              resident_view=True))
     return data
 
 
@@ -106,12 +135,23 @@ def _common(ticket: Ticket) -> dict:
             "due_at": ticket.due_at, "handler": handler(ticket)}
 
 
-def public_view(ticket: Ticket) -> dict:
+def public_view(ticket: Ticket, viewer: Optional[User] = None,
+                timeline: bool = False) -> dict:
+    """What anyone sees. ``timeline`` (one ticket's page, a follower's answer): with the
+    supplements that passed the content check (and the viewer's own)."""
     data = _common(ticket)
+    photos = ticket_photos(ticket)
     data.update(approx_lat=round(ticket.lat, PUBLIC_DECIMALS),
                 approx_lng=round(ticket.lng, PUBLIC_DECIMALS),
                 place_name=ticket.place.name if ticket.place else None,
-                photos=photo_dicts(ticket_photos(ticket, phases=("report", "after"))))
+                photos=photo_dicts([(link, upload) for link, upload in photos
+                                    if link.phase in ("report", "after")]))
+    if timeline or viewer is not None:
+        data["events"] = events(ticket, photos=photos, viewer=viewer, resident_view=True,
+                                kinds=("supplement",))
+    if viewer is not None:
+        data["can_supplement"] = "supplement" in workflow.offered(
+            permissions.ticket_actor_kinds(viewer, ticket), ticket)
     return data
 
 
@@ -125,7 +165,8 @@ def staff_row(ticket: Ticket, now: Optional[datetime] = None) -> dict:
             "accept_due_at": ticket.accept_due_at, "resolve_due_at": ticket.resolve_due_at,
             "due_at": ticket.due_at, "overdue": ticket.is_overdue(now),
             "follower_count": ticket.follower_count, "created_at": ticket.created_at,
-            "updated_at": ticket.updated_at, "content_status": ticket.content_status}
+            "updated_at": ticket.updated_at, "content_status": ticket.content_status,
+            "dispatch_flag": ticket.dispatch_flag, "checkin_far": ticket.checkin_far}
 
 
 def staff_view(ticket: Ticket, user: User) -> dict:
@@ -137,7 +178,11 @@ def staff_view(ticket: Ticket, user: User) -> dict:
                 rating_comment=ticket.rating_comment,
                 photos=photo_dicts(photos),
                 events=events(ticket, staff_view=True, photos=photos),
-                actions=available_actions(user, ticket))
+                actions=available_actions(user, ticket),
+                checkin_distance_m=ticket.checkin_distance_m)
+    if ticket.checkin_distance_m is not None:  # the flag's limit: one read, when checked in
+        data["checkin_max_distance_m"] = case_settings.for_place_code(
+            ticket.place_code)["checkin_max_distance_m"]
     return data
 
 
@@ -152,6 +197,7 @@ def task_view(ticket: Ticket, user: User, distance: Optional[float] = None) -> d
     data = task_row(ticket, distance)
     photos = ticket_photos(ticket)
     data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos),
-                actions=available_actions(user, ticket))
+                actions=available_actions(user, ticket),
+                requires_after_photo=ticket.category.requires_after_photo)
     return data
 

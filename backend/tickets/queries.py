@@ -57,6 +57,10 @@ def queue_filters(user: User, args: dict) -> list:
         conditions.append(Ticket.assignee_id == args["assignee_id"])
     if args.get("content_status"):
         conditions.append(Ticket.content_status == args["content_status"])
+    if args.get("flagged") is True:  # 待人工派遣
+        conditions.append(Ticket.dispatch_flag.is_not(None))
+    elif args.get("flagged") is False:
+        conditions.append(Ticket.dispatch_flag.is_(None))
     if args.get("needs_triage") is not None:
         conditions.append(Ticket.needs_triage.is_(args["needs_triage"]))
     now = utcnow()

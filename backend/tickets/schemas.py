@@ -16,6 +16,7 @@ from backend.core.fields import INT_MAX, Id
 from backend.core.paging import PageArgs
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 from backend.places.schemas import PlaceRefSchema
+from backend.tickets.models import COMMUNITY_LIMITS
 
 ID = Id(strict=True)
 LAT = dict(allow_nan=False, validate=validate.Range(min=-90, max=90))
@@ -138,6 +139,8 @@ class QueueArgs(PageArgs):
     created_from = ma.fields.Date(**DAY)
     created_to = ma.fields.Date(**DAY)
     q = ma.fields.String(validate=validate.Length(min=1, max=100))
+    flagged = ma.fields.Boolean(metadata={
+        "description": "true: auto-dispatch found nobody who can act (待人工派遣)"})
 
 
 class ExportArgs(QueueArgs):
@@ -248,6 +251,12 @@ class TicketPublicSchema(OutSchema):
     due_at = ma.fields.DateTime(allow_none=True)
     handler = ma.fields.Nested(HandlerSchema, allow_none=True)
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+    events = ma.fields.List(ma.fields.Nested(EventSchema), metadata={
+        "description": "One ticket's page only: the supplements (补充线索) that passed the "
+                       "content check, and the caller's own"})
+    can_supplement = ma.fields.Boolean(metadata={
+        "description": "One ticket's page, signed in: the caller follows it and may add "
+                       "a photo or a note"})
 
 
 class NearbySchema(OutSchema):
@@ -327,6 +336,11 @@ class TicketStaffRowSchema(OutSchema):
     updated_at = ma.fields.DateTime()
     content_status = ma.fields.String(metadata={
         "description": "pass, or review: held from others until staff release it"})
+    dispatch_flag = ma.fields.String(allow_none=True, metadata={
+        "description": "Why auto-dispatch left it with staff (待人工派遣): no_worker, "
+                       "no_bound_worker; null otherwise"})
+    checkin_far = ma.fields.Boolean(metadata={
+        "description": "The check-in was farther from the pin than the community allows"})
 
 
 class TicketStaffSchema(TicketStaffRowSchema):
@@ -341,6 +355,9 @@ class TicketStaffSchema(TicketStaffRowSchema):
     events = ma.fields.List(ma.fields.Nested(StaffEventSchema))
     actions = ma.fields.List(ma.fields.String(),
                              metadata={"description": "What this user may do now"})
+    checkin_distance_m = ma.fields.Float(allow_none=True)
+    checkin_max_distance_m = ma.fields.Integer(metadata={
+        "description": "The community's limit for a check-in's distance to the pin"})
 
 
 class TaskSchema(TicketStaffRowSchema):
@@ -356,10 +373,14 @@ class TaskDetailSchema(TaskSchema):
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
     events = ma.fields.List(ma.fields.Nested(EventSchema))
     actions = ma.fields.List(ma.fields.String())
+    requires_after_photo = ma.fields.Boolean(metadata={
+        "description": "The category needs an after-photo (处置后照片) to resolve"})
 
 
 class CheckInSchema(OutSchema):
     distance_m = ma.fields.Float()
+    max_distance_m = ma.fields.Integer()
+    far = ma.fields.Boolean(metadata={"description": "Farther than max_distance_m: flagged"})
     state = ma.fields.String()
     version = ma.fields.Integer()
 
@@ -394,6 +415,27 @@ class StatsFiguresSchema(OutSchema):
         "description": "Resolved on time / resolved, of tickets resolved in the period"})
     satisfaction_rate = ma.fields.Nested(RateSchema, metadata={
         "description": "满意 + 基本满意 / rated, of tickets rated in the period"})
+    checkin_far = ma.fields.Integer(metadata={
+        "description": "Of the tickets created, those checked in farther from the pin than "
+                       "the community allows"})
+
+
+class ResolverStatsSchema(OutSchema):
+    """满意率 per person who resolved the case (the worker, or staff for a department)."""
+
+    worker_id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    role = ma.fields.String()
+    rated = ma.fields.Integer(metadata={"description": "Ratings given in the period"})
+    satisfied = ma.fields.Integer(metadata={"description": "满意 + 基本满意"})
+    reopened = ma.fields.Integer(metadata={"description": "不满意: each reopened the case"})
+    satisfaction_rate = ma.fields.Nested(RateSchema)
+
+
+class CommunityFarSchema(OutSchema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    checkin_far = ma.fields.Integer()
 
 
 class CategoryStatsSchema(StatsFiguresSchema):
@@ -432,6 +474,10 @@ class StatsSchema(StatsFiguresSchema):
     by_cell = ma.fields.List(ma.fields.Nested(CellStatsSchema))
     by_worker = ma.fields.List(ma.fields.Nested(WorkerStatsSchema, metadata={
         "description": "By the current assignee (grid worker)"}))
+    by_resolver = ma.fields.List(ma.fields.Nested(ResolverStatsSchema), metadata={
+        "description": "Ratings of the period by who resolved the case"})
+    by_community = ma.fields.List(ma.fields.Nested(CommunityFarSchema), metadata={
+        "description": "Far check-ins of the tickets created in the period, per community"})
     avg_hours_to_accept = ma.fields.Float(allow_none=True, metadata={
         "description": "Mean office hours from report to 立案, of tickets accepted in the "
                        "period"})
@@ -451,9 +497,28 @@ class DepartmentSchema(OutSchema):
 
 
 class CommunitySettingsArgs(ArgsSchema):
+    """Fields left out keep their value; the rate reminder comes before the closing."""
+
     auto_dispatch = ma.fields.Boolean(required=True)
+    autoclose_working_days = ma.fields.Integer(strict=True, validate=validate.Range(
+        *COMMUNITY_LIMITS["autoclose_working_days"]),
+                                               metadata={"description": "自动结案 (working days)"})
+    rate_reminder_working_days = ma.fields.Integer(
+        strict=True, validate=validate.Range(*COMMUNITY_LIMITS["rate_reminder_working_days"]),
+        metadata={"description": "评价提醒: working days before the closing; less than "
+                                 "autoclose_working_days"})
+    escalate_after_hours = ma.fields.Float(
+        allow_nan=False, validate=validate.Range(*COMMUNITY_LIMITS["escalate_after_hours"]),
+        metadata={"description": "督办: office hours after 催办"})
+    checkin_max_distance_m = ma.fields.Integer(strict=True, validate=validate.Range(
+        *COMMUNITY_LIMITS["checkin_max_distance_m"]),
+                                               metadata={"description": "签到距离上限 (m)"})
 
 
 class CommunitySettingsSchema(OutSchema):
     place_id = ma.fields.Integer()
     auto_dispatch = ma.fields.Boolean()
+    autoclose_working_days = ma.fields.Integer()
+    rate_reminder_working_days = ma.fields.Integer()
+    escalate_after_hours = ma.fields.Float()
+    checkin_max_distance_m = ma.fields.Integer()

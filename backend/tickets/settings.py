@@ -5,6 +5,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 
+from backend.core.errors import field_error
 from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets.models import COMMUNITY_DEFAULTS, CommunitySettings
@@ -31,3 +32,24 @@ def for_place_code(place_code: Optional[str]) -> dict[str, Any]:
     if row is not None:
         values.update({name: getattr(row, name) for name in COMMUNITY_DEFAULTS})
     return values
+
+
+def update(place: Place, values: dict[str, Any]) -> dict[str, Any]:
+    """Set a community's settings (those given; the others keep theirs) and answer them
+    all. The rate reminder must come before the automatic closing."""
+    row = db.session.get(CommunitySettings, place.id)
+    current = dict(COMMUNITY_DEFAULTS)
+    if row is not None:
+        current.update({name: getattr(row, name) for name in COMMUNITY_DEFAULTS})
+    current.update({k: v for k, v in values.items() if k in COMMUNITY_DEFAULTS})
+    if current["rate_reminder_working_days"] >= current["autoclose_working_days"]:
+        field = ("rate_reminder_working_days" if "rate_reminder_working_days" in values
+                 else "autoclose_working_days")
+        raise field_error(field, "rate_reminder_not_before_autoclose")
+    if row is None:
+        row = CommunitySettings(place_id=place.id)
+        db.session.add(row)
+    for name, value in current.items():
+        setattr(row, name, value)
+    db.session.flush()
+    return current

@@ -104,6 +104,8 @@ def _figure_columns(p: Period, now: datetime) -> tuple[list, sa.ColumnElement]:
         "resolved_on_time": sa.and_(resolved, Ticket.resolved_on_time.is_(True)),
         "rated": rated,
         "satisfied": sa.and_(rated, Ticket.rating.in_(SATISFIED)),
+        # a check-in farther from the pin than the community allows
+        "checkin_far": sa.and_(created, Ticket.checkin_far.is_(True)),
     }
     columns = [sa.func.count(sa.case((condition, 1))).label(name)
                for name, condition in counts.items()]
@@ -121,6 +123,7 @@ def _figures(row) -> dict:
         "response_rate": rate(row.accepted_on_time, row.accepted),
         "resolution_rate": rate(row.resolved_on_time, row.resolved),
         "satisfaction_rate": rate(row.satisfied, row.rated),
+        "checkin_far": row.checkin_far,
     }
 
 
@@ -157,6 +160,46 @@ def _by_worker(where: list, columns: list) -> list[dict]:
         .group_by(User.id, User.display_name)
         .order_by(User.display_name, User.id)).all()
     return [dict(worker_id=r.id, display_name=r.display_name, **_figures(r)) for r in rows]
+
+
+def _by_resolver(scope: list, p: Period) -> list[dict]:
+    """满意率 per worker who resolved (or staff who recorded a department's work): the
+    ratings given in the period, and the 不满意 among them (each reopened the case)."""
+    rated = sa.and_(p.holds(Ticket.rated_at), Ticket.rating.is_not(None))
+    rows = db.session.execute(
+        sa.select(User.id, User.display_name, User.role,
+                  sa.func.count().label("rated"),
+                  sa.func.count(sa.case((Ticket.rating.in_(SATISFIED), 1))).label("satisfied"),
+                  sa.func.count(sa.case((Ticket.rating == Rating.unsatisfied.value, 1)))
+                  .label("reopened"))
+        .select_from(Ticket).join(User, User.id == Ticket.resolved_by_id)
+        .where(*scope, rated)
+        .group_by(User.id, User.display_name, User.role)
+        .order_by(User.display_name, User.id)).all()
+    return [dict(worker_id=r.id, display_name=r.display_name, role=r.role, rated=r.rated,
+                 satisfied=r.satisfied, reopened=r.reopened,
+                 satisfaction_rate=rate(r.satisfied, r.rated)) for r in rows]
+
+
+def _checkins_far(scope: list, p: Period, key, *columns) -> list:
+    return db.session.execute(
+        sa.select(*columns, sa.func.count().label("checkin_far"))
+        .select_from(Ticket).where(*scope, p.holds(Ticket.created_at),
+                                   Ticket.checkin_far.is_(True))
+        .group_by(key)).all()
+
+
+def _by_community(scope: list, p: Period) -> list[dict]:
+    """Far check-ins per community (the first 12 digits of a cell's code)."""
+    code = sa.func.substr(Ticket.place_code, 1, 12)
+    counts = {r.code: r.checkin_far for r in _checkins_far(
+        [*scope, Ticket.place_code.is_not(None)], p, code, code.label("code"))}
+    if not counts:
+        return []
+    names = dict(db.session.execute(
+        sa.select(Place.code, Place.name).where(Place.code.in_(list(counts)))).all())
+    return [{"code": c, "name": names.get(c, c), "checkin_far": n}
+            for c, n in sorted(counts.items())]
 
 
 def _by_state(scope: list, p: Period) -> dict[str, int]:
@@ -215,6 +258,8 @@ def ticket_stats(user: User, date_from: date, date_to: date,
         "by_category": _by_category(where, columns),
         "by_cell": _by_cell(where, columns),
         "by_worker": _by_worker(where, columns),
+        "by_resolver": _by_resolver(scope, p),
+        "by_community": _by_community(scope, p),
         "avg_hours_to_accept": _mean_working_hours(Ticket.created_at, Ticket.accepted_at,
                                                    scope, p),
         "avg_hours_to_resolve": _mean_working_hours(Ticket.accepted_at, Ticket.resolved_at,

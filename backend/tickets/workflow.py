@@ -174,6 +174,10 @@ REASON_REQUIRED: frozenset[Move] = frozenset(
     move for action in ACTIONS if action.reason_required for move in action.moves)
 
 
+_KIND_ORDER = ("staff", "supervisor", "assignee", "reporter", "follower", "system",
+               "resident", "grid_worker")
+
+
 def allowed(from_state: Optional[S], to_state: S, kind: str) -> bool:
     return kind in TRANSITIONS.get((from_state, to_state), frozenset())
 
@@ -181,9 +185,18 @@ def allowed(from_state: Optional[S], to_state: S, kind: str) -> bool:
 def pick_kind(from_state: Optional[S], to_state: S, kinds: set[str]) -> Optional[str]:
     """The actor kind under which ``kinds`` may make this move (staff before others)."""
     permitted = TRANSITIONS.get((from_state, to_state), frozenset())
-    for kind in ("staff", "supervisor", "assignee", "reporter", "follower", "system",
-                 "resident", "grid_worker"):
+    for kind in _KIND_ORDER:
         if kind in kinds and kind in permitted:
+            return kind
+    return None
+
+
+def acting_kind(name: str, kinds: set[str]) -> Optional[str]:
+    """The kind under which ``kinds`` may take the action ``name`` (one that changes no
+    state, like ``supplement``), in ``pick_kind``'s order; None when none may."""
+    who = frozenset().union(*(a.who for a in ACTIONS if a.name == name))
+    for kind in _KIND_ORDER:
+        if kind in kinds and kind in who:
             return kind
     return None
 

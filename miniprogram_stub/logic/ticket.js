@@ -52,8 +52,12 @@ function view(ticket, now = Date.now()) {
     canRate: Boolean(ticket.can_rate),
     rating: format.ratingLabel(ticket.rating),
     ratingComment: ticket.rating_comment || '',
-    // only the reporter's view (TicketResident) carries can_rate; followers get the public view
-    canSupplement: ticket.can_rate !== undefined && ['closed', 'rejected', 'merged'].indexOf(ticket.state) < 0,
+    // only the reporter's view (TicketResident) carries can_rate; followers get the public
+    // view, with can_supplement when they follow it (补充线索)
+    canSupplement: ticket.can_supplement === true ||
+      (ticket.can_rate !== undefined && ['closed', 'rejected', 'merged'].indexOf(ticket.state) < 0),
+    supplementTitle: ticket.can_rate === undefined && ticket.can_supplement === true
+      ? i18n.t('supplement_follower_title') : i18n.t('supplement_title'),
     timeline: timeline(ticket.events, now),
   }
 }

@@ -21,6 +21,8 @@ function view(detail) {
     reporter: detail.reporter ? detail.reporter.display_name : '',
     phone: detail.reporter && detail.reporter.phone ? detail.reporter.phone : '',
     source: detail.source,
+    // the category needs an after-photo (处置后照片) to resolve
+    requiresAfterPhoto: Boolean(detail.requires_after_photo),
   })
 }
 
@@ -143,6 +145,10 @@ Component({
       const note = this.data.note.trim()
       if (!this.data.pendingId && !note) {
         this.setData({ fieldErrors: { note: i18n.t('resolve_need_note') } })
+        return null
+      }
+      if (!this.data.pendingId && this.data.task.requiresAfterPhoto && !this.data.photos.length) {
+        this.setData({ fieldErrors: { photo_ids: i18n.t('resolve_need_photo') } })
         return null
       }
       return this.run(async () => {
