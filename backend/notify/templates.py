@@ -16,6 +16,10 @@ TEMPLATE_OF_KIND = {
     "ticket_accepted": "ticket", "ticket_rejected": "ticket", "ticket_dispatched": "ticket",
     "ticket_resolved": "ticket", "ticket_closed": "ticket", "ticket_merged": "ticket",
     "task_dispatched": "task", "ticket_reopened": "task", "ticket_handed_back": "task",
+    # deadlines (issue 19): 催办 and 督办 to the handler and staff, a new deadline set by the
+    # street; the reporter's reminder to rate and the automatic closing
+    "ticket_reminded": "task", "ticket_escalated": "task", "ticket_deadline_set": "task",
+    "rate_reminder": "ticket", "ticket_auto_closed": "ticket",
     "booking_reminder": "booking", "booking_changed": "booking",
     "hours_approved": "volunteer", "waitlist_promoted": "volunteer",
     "hours_rejected": "volunteer", "activity_cancelled": "volunteer",
@@ -31,7 +35,8 @@ SETTING_OF_TEMPLATE = {"ticket": "WECHAT_TEMPLATE_TICKET", "task": "WECHAT_TEMPL
                        "participation": "WECHAT_TEMPLATE_PARTICIPATION"}
 STATE_PHRASE = {"ticket_accepted": "已立案", "ticket_rejected": "不予立案",
                 "ticket_dispatched": "已派遣", "ticket_resolved": "已处置",
-                "ticket_closed": "已结案", "ticket_merged": "已合并"}
+                "ticket_closed": "已结案", "ticket_merged": "已合并",
+                "rate_reminder": "待评价", "ticket_auto_closed": "自动结案"}
 LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10}
 
 
