@@ -154,7 +154,7 @@ ACTIONS: tuple[Action, ...] = (
 )
 # The forms of the ticket page, in the order it shows them; the worker's own check-in
 # is the mini-program's, rating and supplements are the reporter's.
-CONSOLE_ACTIONS = ("accept", "dispatch", "release", "close", "rework", "start", "resolve",
+CONSOLE_ACTIONS = ("accept", "dispatch", "set_deadline", "release", "close", "rework", "start", "resolve",
                    "merge", "hand_back", "reject")
 
 LABELS: dict[str, str] = {a.name: a.label for a in ACTIONS}
