@@ -63,7 +63,8 @@ def test_the_queue_marks_and_filters_the_tiers(app, world):
     tiers = _tiered(app, world)
     client = _client(app, "zhang")
     page = client.get("/console/tickets").get_data(as_text=True)
-    rows = dict(re.findall(r'<tr class="[^"]*" data-id="(\d+)" data-tier="(\w*)"', page))
+    rows = dict(re.findall(r'<tr class="[^"]*" data-id="(\d+)">.*?<td class="due" '
+                           r'data-tier="(\w*)"', page, re.S))
     assert rows[str(tiers["yellow"])] == "yellow" and rows[str(tiers["red"])] == "red"
     assert rows[str(tiers["green"])] == ""
     assert re.search(rf'<tr class="tier-yellow" data-id="{tiers["yellow"]}"', page)
@@ -71,7 +72,7 @@ def test_the_queue_marks_and_filters_the_tiers(app, world):
     assert '<option value="yellow">即将超期</option>' in page
     for tier in ("yellow", "red"):
         page = client.get("/console/tickets", query_string={"tier": tier}).get_data(as_text=True)
-        assert re.findall(r'data-id="(\d+)" data-tier', page) == [str(tiers[tier])]
+        assert re.findall(r'<tr class="[^"]*" data-id="(\d+)"', page) == [str(tiers[tier])]
         assert f'<option value="{tier}" selected>' in page
     assert client.get("/console/tickets?tier=green").status_code == 422
 
