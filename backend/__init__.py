@@ -213,6 +213,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
+    from backend.tickets.supervision_api import blp as ticket_supervision_blp
     from backend.uploads.api import blp as uploads_blp
     from backend.volunteers.api import blp as volunteers_blp
     from backend.workdays.api import blp as calendar_blp
@@ -227,8 +228,8 @@ def _register_blueprints(app: Flask) -> None:
     def index():
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
-                ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp,
-                calendar_blp):
+                ticket_reports_blp, ticket_supervision_blp, uploads_blp, volunteers_blp,
+                participation_blp, calendar_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle
@@ -243,6 +244,7 @@ def _register_cli(app: Flask) -> None:
     from backend.demo.cli import demo_cli
     from backend.open311.cli import open311_cli
     from backend.places.cli import places_cli
+    from backend.tickets.cli import tickets_cli
     from backend.uploads.cli import uploads_cli
     from backend.workdays.cli import calendar_cli
 
@@ -253,7 +255,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_serve_command)
     app.cli.add_command(maintenance_command)
-    for group in (accounts_cli, calendar_cli, demo_cli, open311_cli, places_cli, uploads_cli):
+    for group in (accounts_cli, calendar_cli, demo_cli, open311_cli, places_cli, tickets_cli,
+                  uploads_cli):
         app.cli.add_command(group)
 
 
@@ -267,6 +270,11 @@ def _register_maintenance(app: Flask) -> None:
 
     maintenance.register(app, maintenance.purge_idempotency_keys, purge_outbox,
                          purge_unattached)
+    # the periodic sweeps the worker runs too (SWEEP_EVERY_MINUTES)
+    from backend.core import sweeps
+    from backend.tickets.deadlines import sweep as ticket_deadlines
+
+    sweeps.register(app, "ticket deadlines", ticket_deadlines)
 
 
 def _register_transaction(app: Flask) -> None:

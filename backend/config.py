@@ -331,6 +331,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "OUTBOX_KEEP_DAYS": _int(env, "OUTBOX_KEEP_DAYS", 30, problems, 1),
         "UPLOAD_UNATTACHED_HOURS": _int(env, "UPLOAD_UNATTACHED_HOURS", 24, problems, 1),
         "MAINTENANCE_EVERY_MINUTES": _int(env, "MAINTENANCE_EVERY_MINUTES", 60, problems, 0),
+        # the deadline sweeps (催办, 督办, 自动结案: backend/tickets/deadlines.py); 0: never
+        "SWEEP_EVERY_MINUTES": _int(env, "SWEEP_EVERY_MINUTES", 5, problems, 0),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True, problems),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -27,7 +27,8 @@ people, it times in this process the real code paths, ``queries.queue(user, args
 * the community's and the street's staff queue: the first page (limit 50) with and
   without ``with_total``, and the page reached by following ``next_cursor`` ``--deep``
   pages (or the deepest full page when there are fewer); filtered by
-  state=submitted,accepted and by overdue=true;
+  state=submitted,accepted, by overdue=true and by the tiers tier=yellow (即将超期:
+  ``warn_at``, 75 % of the deadline's span, passed, the deadline not) and tier=red;
 * "my tickets" of the resident with the most reports: the first page and the next one.
 
 Prints the median ms per operation at each size and the ratio large / small (the target
@@ -68,7 +69,7 @@ TICKET_COLUMNS = (
     "version", "assignee_id", "department_id", "merged_into_id", "accept_due_at",
     "resolve_due_at", "due_at", "accepted_at", "dispatched_at", "resolved_at", "closed_at",
     "accepted_on_time", "resolved_on_time", "follower_count", "rating", "rating_comment",
-    "rated_at", "created_at", "updated_at",
+    "rated_at", "created_at", "updated_at", "warn_at",
 )
 DATETIME_COLUMNS = {i for i, c in enumerate(TICKET_COLUMNS)
                     if c.endswith("_at") and c != "merged_into_id"}
@@ -246,6 +247,9 @@ def make_tickets(world: World, n: int, seed: int, now: datetime):
         t = min(t, base)
         due = accept_due if state == "submitted" else (
             resolve_due if state in ("accepted", "dispatched", "in_progress") else None)
+        # the yellow point (即将超期): 75 % of the deadline's span, as operations sets it
+        start = created if state == "submitted" else accepted_at
+        warn = None if due is None else start + (due - start) * 0.75
         assignee = department = None
         if state in ("dispatched", "in_progress", "resolved", "closed"):
             if dept and rng.random() < 0.5:
@@ -267,7 +271,7 @@ def make_tickets(world: World, n: int, seed: int, now: datetime):
             None if accepted_at is None else accepted_at <= accept_due,
             None if resolved_at is None else resolved_at <= resolve_due,
             0 if rng.random() < 0.95 else rng.randint(1, 5), rating, None, rated_at,
-            created, t,
+            created, t, warn,
         ))
     return rows
 
@@ -419,7 +423,7 @@ def check_order(db, world: World) -> str:
     for user_id in (world.staff_community, world.staff_street):
         for extra in ({}, {"state": ["submitted", "accepted"]}, {"state": ["submitted"]},
                       {"state": ["resolved", "in_progress"]}, {"overdue": True},
-                      {"overdue": False}):
+                      {"overdue": False}, {"tier": "yellow"}, {"tier": "red"}):
             args = dict(extra, limit=37)
             user = _fresh_user(db, user_id)
             expected = db.session.execute(
@@ -438,7 +442,7 @@ def check_order(db, world: World) -> str:
                                  f"{len(got)} rows against {len(expected)}")
             checked += len(got)
     db.session.remove()
-    return f"{checked:,} rows in 12 walks agree with ORDER BY due_at NULLS LAST, id"
+    return f"{checked:,} rows in 16 walks agree with ORDER BY due_at NULLS LAST, id"
 
 
 def measure(db, world: World, repeat: int, deep: int) -> dict[str, tuple[float, str]]:
@@ -455,6 +459,11 @@ def measure(db, world: World, repeat: int, deep: int) -> dict[str, tuple[float, 
          {"state": ["submitted", "accepted"]}),
         ("community overdue=true", world.staff_community, {"overdue": True}),
         ("street overdue=true", world.staff_street, {"overdue": True}),
+        # the tiers (issue 19): 即将超期 (past 75 % of its time, not yet due) and 已超期
+        ("community tier=yellow", world.staff_community, {"tier": "yellow"}),
+        ("street tier=yellow", world.staff_street, {"tier": "yellow"}),
+        ("community tier=red", world.staff_community, {"tier": "red"}),
+        ("street tier=red", world.staff_street, {"tier": "red"}),
     ]
     for label, user_id, extra in cases:
         args = dict(extra, limit=50)

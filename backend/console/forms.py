@@ -15,7 +15,7 @@ from marshmallow import validate
 from werkzeug.datastructures import MultiDict
 
 from backend.core.errors import ApiError
-from backend.core.fields import ID_RANGE, is_id
+from backend.core.fields import ID_RANGE, LocalDateTime, is_id
 from backend.core.i18n import translate_marshmallow
 from backend.tickets.schemas import STATES
 
@@ -87,6 +87,8 @@ class QueueForm(FormSchema):
     place_id = ma.fields.Integer(**ID)
     overdue = ma.fields.Boolean()
     flagged = ma.fields.Boolean()
+    # 即将超期 (yellow) / 已超期 (red), as the API's tier=
+    tier = ma.fields.String(validate=validate.OneOf(["yellow", "red"]))
     created_from = ma.fields.Date(**DAY)
     created_to = ma.fields.Date(**DAY)
     q = ma.fields.String(validate=validate.Length(min=1, max=100))
@@ -127,6 +129,13 @@ class ReasonForm(VersionForm):
 
 class NoteForm(VersionForm):
     note = ma.fields.String(**NOTE)
+
+
+class DeadlineForm(VersionForm):
+    """调整期限 (督办): the new deadline, Shanghai time from a datetime-local input."""
+
+    due_at = LocalDateTime(required=True)
+    reason = ma.fields.String(**REASON)
 
 
 class DispatchForm(VersionForm):

@@ -99,7 +99,7 @@ def ticket_map():
         for t in tickets:
             x, y = f.xy(t.lng, t.lat)
             points.append({"ticket": t, "x": x, "y": y, "colour": fmt.STATE_COLOURS[t.state],
-                           "overdue": t.is_overdue(now),
+                           "overdue": t.is_overdue(now), "tier": t.tier(now),
                            "href": url_for("console.ticket_page", ticket_id=t.id)})
     ranking = sorted((p for p in leaves if open_in[p.code]),
                      key=lambda p: (-open_in[p.code], p.code))

@@ -23,7 +23,7 @@ from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places.models import Place
-from backend.tickets import export, presenters, queries, workflow
+from backend.tickets import export, presenters, queries, supervision, workflow
 from backend.tickets import operations as ops
 from backend.tickets.models import State, Ticket
 
@@ -46,7 +46,7 @@ def offered_actions(user, ticket: Ticket) -> list[str]:
 def _filter_params(args: dict) -> dict:
     """The query string of the current filters (no cursor), for links."""
     out: dict = {}
-    for key in ("state", "category_id", "place_id", "created_from", "created_to", "q"):
+    for key in ("state", "category_id", "place_id", "created_from", "created_to", "q", "tier"):
         if args.get(key):
             out[key] = args[key]
     if args.get("overdue") is not None:
@@ -270,6 +270,11 @@ def _rework(user, ticket, a):
     return "已返工，重新派遣并计算新的处置期限。"
 
 
+def _set_deadline(user, ticket, a):
+    supervision.set_deadline(user, ticket, a["due_at"], a["reason"], a["version"])
+    return f"已调整期限至 {fmt.local_time(a['due_at'])}，督办结束，已通知处置人。"
+
+
 def _release(user, ticket, a):
     ops.release_content(user, ticket, a["note"])
     return "内容已人工审核并公开。"
@@ -279,6 +284,7 @@ HANDLERS: dict[str, tuple[type, Callable]] = {
     "release": (forms.NoteForm, _release),
     "accept": (forms.AcceptForm, _accept),
     "dispatch": (forms.DispatchForm, _dispatch),
+    "set_deadline": (forms.DeadlineForm, _set_deadline),
     "merge": (forms.MergeForm, _merge),
     "reject": (forms.ReasonForm, _reject),
     "hand_back": (forms.ReasonForm, _hand_back),

@@ -10,25 +10,35 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from backend.core import maintenance
+from backend.core import maintenance, sweeps
 from backend.extensions import db
 from backend.notify.delivery import run_batch
 
 log = logging.getLogger(__name__)
 
 
-def _maintain() -> None:
-    """The retention purges the app registered (backend/core/maintenance.py); their
-    failure never stops delivery."""
+def _periodic(label: str, run, describe=str) -> None:
+    """Run one of the periodic jobs the app registered; its failure never stops delivery
+    (logged, tried again at the next turn)."""
     try:
-        result = maintenance.run()
+        result = run()
     except Exception:  # noqa: BLE001 - logged; tried again at the next turn
         db.session.rollback()
-        log.exception("maintenance failed")
+        log.exception("%s failed", label)
         return
     finally:
         db.session.remove()
-    click.echo(f"maintenance: {result}")
+    click.echo(f"{label}: {describe(result)}")
+
+
+def _maintain() -> None:
+    """The retention purges (backend/core/maintenance.py)."""
+    _periodic("maintenance", maintenance.run)
+
+
+def _sweep() -> None:
+    """The periodic sweeps (backend/core/sweeps.py: the deadlines' 催办, 督办, 自动结案)."""
+    _periodic("sweep", sweeps.run, sweeps.describe)
 
 
 @click.command("worker")
@@ -50,10 +60,15 @@ def worker_command(once: bool, batch_size: int, lease_seconds: int, interval: fl
     click.echo(f"worker {worker_id}: delivering (batch {batch_size}, lease {lease_seconds}s)")
     every = current_app.config.get("MAINTENANCE_EVERY_MINUTES", 60) * 60
     maintain_at = time.monotonic()  # at start, then every MAINTENANCE_EVERY_MINUTES
+    sweep_every = current_app.config.get("SWEEP_EVERY_MINUTES", 5) * 60
+    sweep_at = time.monotonic()  # at start, then every SWEEP_EVERY_MINUTES
     while not stopping:
         if every and time.monotonic() >= maintain_at:
             maintain_at = time.monotonic() + every
             _maintain()
+        if sweep_every and time.monotonic() >= sweep_at:
+            sweep_at = time.monotonic() + sweep_every
+            _sweep()
         result = run_batch(worker_id, batch_size, lease_seconds)
         if result.claimed:
             click.echo(f"delivered {result.claimed}: {result.sent} by WeChat, "

@@ -18,6 +18,10 @@ TEMPLATE_OF_KIND = {
     "task_dispatched": "task", "ticket_reopened": "task", "ticket_handed_back": "task",
     "ticket_reopened_follower": "ticket", "ticket_reopened_handler": "task",
     "ticket_dispatch_flag": "task",
+    # deadlines (issue 19): 催办 and 督办 to the handler and staff, a new deadline set by the
+    # street; the reporter's reminder to rate and the automatic closing
+    "ticket_reminded": "task", "ticket_escalated": "task", "ticket_deadline_set": "task",
+    "rate_reminder": "ticket", "ticket_auto_closed": "ticket",
     "booking_reminder": "booking", "booking_changed": "booking",
     "hours_approved": "volunteer", "waitlist_promoted": "volunteer",
     "hours_rejected": "volunteer", "activity_cancelled": "volunteer",
@@ -34,7 +38,8 @@ SETTING_OF_TEMPLATE = {"ticket": "WECHAT_TEMPLATE_TICKET", "task": "WECHAT_TEMPL
 STATE_PHRASE = {"ticket_accepted": "已立案", "ticket_rejected": "不予立案",
                 "ticket_dispatched": "已派遣", "ticket_resolved": "已处置",
                 "ticket_closed": "已结案", "ticket_merged": "已合并",
-                "ticket_reopened_follower": "重新办理"}
+                "ticket_reopened_follower": "重新办理",
+                "rate_reminder": "待评价", "ticket_auto_closed": "自动结案"}
 LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10}
 
 

@@ -37,9 +37,15 @@ blp = Blueprint("tickets", __name__, url_prefix="/api/v1",
                 description="Reports (事件): residents, the public, staff and grid workers")
 
 STAFF = (Role.staff.value, Role.admin.value)
-QueuePage = page_schema(TicketStaffRowSchema, "QueuePage", total_capped=ma.fields.Boolean(
-    metadata={"description": "true when more than `total` match: totals stop counting at "
-                             "10,000"}))
+
+
+def capped_page_schema(item_schema, name: str):
+    """A page whose total stops counting at 10,000 (``queries.TOTAL_CAP``)."""
+    return page_schema(item_schema, name, total_capped=ma.fields.Boolean(metadata={
+        "description": "true when more than `total` match: totals stop counting at 10,000"}))
+
+
+QueuePage = capped_page_schema(TicketStaffRowSchema, "QueuePage")
 SummaryPage = page_schema(TicketSummarySchema, "TicketSummaryPage")
 PublicPage = page_schema(TicketPublicSchema, "PublicTicketPage")
 TaskPage = page_schema(TaskSchema, "TaskPage")

@@ -78,4 +78,15 @@ register({
     "date_range_invalid": {
         "zh": "开始日期不能晚于结束日期。", "en": "The start date is after the end date.",
     },
+    # deadlines (issue 19): 督办 and a new deadline
+    "supervision_forbidden": {
+        "zh": "只有街道及以上的工作人员可以查看督办。",
+        "en": "Only staff of a street or above see escalated cases.",
+    },
+    "deadline_not_in_future": {
+        "zh": "新的期限须晚于当前时间。", "en": "The new deadline must be in the future.",
+    },
+    "deadline_too_far": {
+        "zh": "新的期限最长为一年以内。", "en": "The new deadline must be within a year.",
+    },
 })

@@ -231,7 +231,8 @@ def _enter(ticket: Ticket, to: State, now: datetime, reopen: bool = False) -> No
 
 def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
           data: Optional[dict] = None, kinds: Optional[set[str]] = None,
-          expected_version: Optional[int] = None, reopen: bool = False) -> TicketEvent:
+          expected_version: Optional[int] = None, reopen: bool = False,
+          notify: bool = True) -> TicketEvent:
     check_version(ticket, expected_version)
     current = ticket.state_enum
     if (current, to) not in workflow.TRANSITIONS:
@@ -249,7 +250,9 @@ def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
     _enter(ticket, to, now, reopen=reopen)
     event = _event(ticket, actor, kind, "transition", current.value, to.value, note, data)
     db.session.flush()  # the version check runs here: a concurrent change raises StaleData
-    if to not in (State.dispatched, State.merged):  # those notify once their fields are set
+    # dispatch and merge notify once their fields are set; ``notify=False``: the caller
+    # says it in its own words (自动结案)
+    if notify and to not in (State.dispatched, State.merged):
         notify_transition(ticket, current.value, to.value, note)
     return event
 

@@ -86,3 +86,12 @@ def can_report_patrol(user: Optional[User], cell: Place) -> bool:
 def can_report(user: Optional[User]) -> bool:
     """Residents report problems; grid workers file patrol reports instead."""
     return is_resident(user)
+
+
+def can_supervise(user: Optional[User]) -> bool:
+    """督办: staff above community level (a street, a district) and admins see the cases
+    escalated in their subtree and answer them (a new deadline, a re-dispatch)."""
+    if is_admin(user):
+        return True
+    return (active(user) and is_staff(user) and user.scope_place is not None
+            and len(user.scope_place.code) < COMMUNITY_CODE)

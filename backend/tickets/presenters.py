@@ -164,6 +164,7 @@ def staff_row(ticket: Ticket, now: Optional[datetime] = None) -> dict:
             "assignee": person(ticket.assignee), "department": ticket.department,
             "accept_due_at": ticket.accept_due_at, "resolve_due_at": ticket.resolve_due_at,
             "due_at": ticket.due_at, "overdue": ticket.is_overdue(now),
+            "tier": ticket.tier(now),
             "follower_count": ticket.follower_count, "created_at": ticket.created_at,
             "updated_at": ticket.updated_at, "content_status": ticket.content_status,
             "dispatch_flag": ticket.dispatch_flag, "checkin_far": ticket.checkin_far}

@@ -68,6 +68,12 @@ def queue_filters(user: User, args: dict) -> list:
         conditions.append(Ticket.due_at < now)
     elif args.get("overdue") is False:
         conditions.append(sa.or_(Ticket.due_at.is_(None), Ticket.due_at >= now))
+    # the tiers of Ticket.tier(now): both read the deadline range of ix_tickets_deadline
+    # (red before now, yellow from now on) with a deadline, so never the second range
+    if args.get("tier") == "red":
+        conditions.append(Ticket.due_at < now)
+    elif args.get("tier") == "yellow":
+        conditions += [Ticket.due_at >= now, Ticket.warn_at <= now]
     created_from, created_to = args.get("created_from"), args.get("created_to")
     if created_from and created_to and created_from > created_to:
         raise field_error("created_from", "date_range_invalid")
@@ -108,9 +114,9 @@ def queue(user: User, args: dict, with_total: bool = True):
     if last_id is None or due is not None:
         rows = _queue_range(conditions, states, True,
                             None if last_id is None else (due, last_id), limit + 1)
-    # overdue=true: every match has a deadline, and the second range would be a long scan
-    # for nothing
-    if len(rows) <= limit and args.get("overdue") is not True:
+    # overdue=true or a tier: every match has a deadline, and the second range would be a
+    # long scan for nothing
+    if len(rows) <= limit and args.get("overdue") is not True and not args.get("tier"):
         rows += _queue_range(conditions, states, False,
                              last_id if due is None else None, limit + 1 - len(rows))
     next_cursor = None

@@ -6,7 +6,7 @@ assigned worker see the reporter's name and phone to contact them.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import marshmallow as ma
 from marshmallow import validate
@@ -132,6 +132,8 @@ class QueueArgs(PageArgs):
     category_id = Id()
     place_id = Id()
     overdue = ma.fields.Boolean()
+    tier = ma.fields.String(validate=validate.OneOf(["yellow", "red"]), metadata={
+        "description": "yellow: 即将超期 (past 75 % of its time, not yet due); red: 已超期"})
     needs_triage = ma.fields.Boolean()
     content_status = ma.fields.String(validate=validate.OneOf(["pass", "review"]),
                                       metadata={"description": "review: the moderation queue"})
@@ -331,6 +333,8 @@ class TicketStaffRowSchema(OutSchema):
     resolve_due_at = ma.fields.DateTime(allow_none=True)
     due_at = ma.fields.DateTime(allow_none=True)
     overdue = ma.fields.Boolean()
+    tier = ma.fields.String(allow_none=True, metadata={
+        "description": "red (已超期), yellow (即将超期: past 75 % of its time) or null"})
     follower_count = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
@@ -522,3 +526,25 @@ class CommunitySettingsSchema(OutSchema):
     rate_reminder_working_days = ma.fields.Integer()
     escalate_after_hours = ma.fields.Float()
     checkin_max_distance_m = ma.fields.Integer()
+
+
+# --- deadlines: 督办 (issue 19) ----------------------------------------------------------
+
+class SupervisionArgs(PageArgs):
+    pass
+
+
+class DeadlineArgs(VersionArgs):
+    due_at = ma.fields.AwareDateTime(required=True, validate=validate.Range(
+        min=datetime(2000, 1, 1, tzinfo=timezone.utc),
+        max=datetime(2099, 12, 31, tzinfo=timezone.utc)), metadata={
+        "description": "The new deadline, ISO 8601 with its offset, in the future"})
+    reason = ma.fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class SupervisionRowSchema(TicketStaffRowSchema):
+    """An escalated case in the street's 督办 list."""
+
+    reminded_at = ma.fields.DateTime(allow_none=True)
+    escalated_at = ma.fields.DateTime(allow_none=True)
+    escalated_place = ma.fields.Nested(PlaceRefSchema, allow_none=True)

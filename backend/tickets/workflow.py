@@ -134,8 +134,9 @@ ACTIONS: tuple[Action, ...] = (
     # 更正: category (小类) and priority; deadline, department and privacy follow
     _action("recategorize", "更正分类", "staff", _OPEN, reason_required=True, listed=False),
     _action("release", "内容审核", "staff", tuple(S), when=content_held),
-    # the deadline sweeps: 催办 to the assignee when overdue, then 督办 to the street
-    _action("remind", "催办", "system", _HANDLING, listed=False),
+    # the deadline sweeps: 催办 to the assignee when overdue (and to staff, once, for a
+    # report not accepted in time), then 督办 to the street
+    _action("remind", "催办", "system", (S.submitted, *_HANDLING), listed=False),
     _action("escalate", "督办", "system", _HANDLING, listed=False),
     # the street answers a 督办 with a new deadline (or re-dispatches: ``dispatch``)
     _action("set_deadline", "调整期限", "supervisor", _HANDLING, when=escalated,
@@ -153,7 +154,7 @@ ACTIONS: tuple[Action, ...] = (
 )
 # The forms of the ticket page, in the order it shows them; the worker's own check-in
 # is the mini-program's, rating and supplements are the reporter's.
-CONSOLE_ACTIONS = ("accept", "dispatch", "release", "close", "rework", "start", "resolve",
+CONSOLE_ACTIONS = ("accept", "dispatch", "set_deadline", "release", "close", "rework", "start", "resolve",
                    "merge", "hand_back", "reject")
 
 LABELS: dict[str, str] = {a.name: a.label for a in ACTIONS}

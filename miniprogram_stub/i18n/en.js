@@ -162,6 +162,7 @@ module.exports = {
   tasks_nearest: 'Nearest first',
   tasks_overdue_first: 'Overdue first',
   tasks_overdue: 'Overdue',
+  tasks_due_soon: 'Due soon',
   tasks_none: 'No open tasks',
   tasks_no_location: 'No position: overdue tasks first.',
   tasks_summary: '{total} open, {overdue} overdue',

@@ -171,6 +171,7 @@ module.exports = {
   tasks_nearest: '最近优先',
   tasks_overdue_first: '超期优先',
   tasks_overdue: '已超期',
+  tasks_due_soon: '即将超期',
   tasks_none: '暂无待办任务',
   tasks_no_location: '未获取到位置，按超期优先排列。',
   tasks_summary: '待办 {total}，超期 {overdue}',

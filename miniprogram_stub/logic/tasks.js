@@ -14,6 +14,8 @@ function row(task, now = Date.now()) {
     state: task.state,
     stateLabel: format.stateLabel(task.state),
     overdue: Boolean(task.overdue) || (due !== null && due < now),
+    // 即将超期 (yellow: past 75 % of its time) or 已超期 (red), as the server says
+    tier: task.tier || ((Boolean(task.overdue) || (due !== null && due < now)) ? 'red' : null),
     due: task.due_at ? format.time(task.due_at, now) : '',
     distance_m: task.distance_m === null || task.distance_m === undefined ? null : task.distance_m,
     distance: format.distance(task.distance_m),
@@ -50,6 +52,7 @@ function summary(tasks) {
   return {
     total: list.length,
     overdue: list.filter((t) => t.overdue).length,
+    dueSoon: list.filter((t) => t.tier === 'yellow').length,
     text: i18n.t('tasks_summary', { total: list.length, overdue: list.filter((t) => t.overdue).length }),
   }
 }

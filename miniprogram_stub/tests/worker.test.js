@@ -45,6 +45,25 @@ test('my tasks: nearest first with my position, overdue ones marked', async () =
   expect(page.data.rows.map((r) => r.id)).toEqual([overdue.id, far.id, later.id])
 })
 
+test('my tasks: a yellow badge for a task past 75 % of its time, red for an overdue one', async () => {
+  const env = setup()
+  asWorker(env)
+  const soon = env.server.addTask({ distance_m: 60, tier: 'yellow', due_at: iso(-3600000), description: '楼道灯不亮' })
+  const late = env.server.addTask({ distance_m: 90, tier: 'red', overdue: true, due_at: iso(3600000), description: '井盖缺失' })
+  const calm = env.server.addTask({ distance_m: 120, tier: null, due_at: iso(-5 * 86400000), description: '垃圾堆放' })
+  const page = render(env.simulate, 'tasks')
+  await page.instance.onLoad({})
+  await settle()
+
+  expect(page.data.rows.map((r) => [r.id, r.tier])).toEqual([[soon.id, 'yellow'], [late.id, 'red'], [calm.id, null]])
+  expect(all(page, '.tier-yellow')).toHaveLength(1)
+  expect(text(page, '.tier-yellow .tier-badge')).toBe('即将超期')
+  expect(all(page, '.tier-badge')).toHaveLength(1)
+  expect(text(page, '.overdue .badge')).toBe('已超期')
+  expect(text(page, '.due-soon-count')).toBe('即将超期 1')
+  expect(text(page, '.overdue-count')).toBe('超期 1')
+})
+
 test('my tasks without a position: the server orders them, overdue first', async () => {
   const env = setup()
   asWorker(env)

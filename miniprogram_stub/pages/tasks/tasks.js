@@ -18,6 +18,7 @@ Component({
     rows: [],
     total: 0,
     overdue: 0,
+    dueSoon: 0,
     loading: true,
   },
   methods: {
@@ -67,6 +68,7 @@ Component({
           rows: tasks.rows(answer.items, mode),
           total: s.total,
           overdue: s.overdue,
+          dueSoon: s.dueSoon,
         })
       } catch (err) {
         this.showError(err)

@@ -1,0 +1,67 @@
+"""督办: the escalated cases of a street (or a district, or everywhere for admins), oldest
+escalation first, each with the form for a new deadline and a link to the case page
+(where it can also be re-dispatched). The rules are the tickets feature's own:
+``supervision.escalated_list`` and ``supervision.set_deadline``; who may open the page is
+``permissions.can_supervise``."""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import flash, g, redirect, render_template, request, url_for
+from marshmallow import validate
+from sqlalchemy.orm.exc import StaleDataError
+
+from backend.console import forms
+from backend.console import format as fmt
+from backend.console.blueprint import allowed_or_403, bp, staff_required
+from backend.core.errors import ApiError
+from backend.core.models import utcnow
+from backend.extensions import db
+from backend.tickets import operations as ops
+from backend.tickets import permissions as ticket_rules
+from backend.tickets import presenters, supervision
+
+
+class ListForm(forms.FormSchema):
+    cursor = ma.fields.String(validate=validate.Length(max=200))
+
+
+@bp.route("/supervision", methods=["GET"])
+@staff_required
+def supervision_page():
+    user = g.console_user
+    allowed_or_403(ticket_rules.can_supervise(user))
+    args = forms.parse(ListForm(), request.args)
+    rows, next_cursor, total = supervision.escalated_list(user, args.get("cursor"), 50)
+    now = utcnow()
+    items = [dict(presenters.staff_row(t, now), escalated_at=t.escalated_at,
+                  reminded_at=t.reminded_at) for t in rows]
+    return render_template(
+        "console/supervision.html", rows=items, total=total, now=now,
+        next_url=url_for("console.supervision_page", cursor=next_cursor) if next_cursor
+        else None,
+        first_url=url_for("console.supervision_page") if args.get("cursor") else None)
+
+
+@bp.route("/supervision/<int:ticket_id>/deadline", methods=["POST"])
+@staff_required
+def supervision_deadline(ticket_id: int):
+    """A new deadline from the list; back to the list, with what happened."""
+    user = g.console_user
+    allowed_or_403(ticket_rules.can_supervise(user))
+    ticket = ops.staff_ticket(user, ticket_id)
+    try:
+        args = forms.parse(forms.DeadlineForm(), request.form)
+        supervision.set_deadline(user, ticket, args["due_at"], args["reason"],
+                                 args["version"])
+        db.session.flush()
+    except ApiError as exc:
+        db.session.rollback()
+        flash(f"#{ticket_id} 未能调整期限：{fmt.api_error_message(exc)}", "error")
+        return redirect(url_for("console.supervision_page"), 303)
+    except StaleDataError:
+        db.session.rollback()
+        flash(f"#{ticket_id}：{fmt.STALE_MESSAGE}", "error")
+        return redirect(url_for("console.supervision_page"), 303)
+    flash(f"#{ticket_id} 已调整期限至 {fmt.local_time(args['due_at'])}，督办结束，已通知处置人。",
+          "ok")
+    return redirect(url_for("console.supervision_page"), 303)
