@@ -16,6 +16,8 @@ TEMPLATE_OF_KIND = {
     "ticket_accepted": "ticket", "ticket_rejected": "ticket", "ticket_dispatched": "ticket",
     "ticket_resolved": "ticket", "ticket_closed": "ticket", "ticket_merged": "ticket",
     "task_dispatched": "task", "ticket_reopened": "task", "ticket_handed_back": "task",
+    # a new urgent case (紧急): the cell's workers and the community's staff, at once
+    "ticket_urgent": "task",
     "booking_reminder": "booking", "booking_changed": "booking",
     "hours_approved": "volunteer", "waitlist_promoted": "volunteer",
     "hours_rejected": "volunteer", "activity_cancelled": "volunteer",

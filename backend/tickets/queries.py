@@ -57,6 +57,8 @@ def queue_filters(user: User, args: dict) -> list:
         conditions.append(Ticket.assignee_id == args["assignee_id"])
     if args.get("content_status"):
         conditions.append(Ticket.content_status == args["content_status"])
+    if args.get("source"):
+        conditions.append(Ticket.source.in_(args["source"]))
     if args.get("needs_triage") is not None:
         conditions.append(Ticket.needs_triage.is_(args["needs_triage"]))
     now = utcnow()
