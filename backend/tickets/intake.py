@@ -21,7 +21,7 @@ from backend.core.errors import ApiError, field_error
 from backend.core.fields import is_id
 from backend.core.i18n import t
 from backend.core.models import utcnow
-from backend.core.paging import keyset_page
+from backend.core.paging import decode_cursor, keyset_page
 from backend.extensions import db
 from backend.places import operations as places
 from backend.tickets import operations as ops
@@ -154,6 +154,8 @@ def residents_by_phone(staff: User, phone: Optional[str], cursor: Optional[str],
     if not permissions.can_look_up_residents(staff):
         raise ApiError(403, "forbidden")
     if not phone:
+        if cursor:
+            decode_cursor(cursor, ("int",))  # a cursor that is not one is a 422 all the same
         return [], None
     query = sa.select(User).where(User.role == Role.resident.value,
                                   User.is_active.is_(True), User.phone == phone.strip())
