@@ -100,7 +100,8 @@ def test_the_document_lists_the_lists(client):
                  "/api/v1/communities/{community_id}/notices", "/api/v1/proposals",
                  "/api/v1/communities/{community_id}/meetings", "/api/v1/me/bookings",
                  "/api/v1/me/notifications", "/api/v1/volunteer-activities",
-                 "/api/v1/me/service-records", "/api/v1/volunteer-teams/{team_id}/members"):
+                 "/api/v1/me/service-records", "/api/v1/volunteer-teams/{team_id}/members",
+                 "/api/v1/residents"):
         assert path in paths, path
 
 

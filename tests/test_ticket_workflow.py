@@ -268,13 +268,14 @@ def test_the_console_offers_a_part_of_the_actions_each_with_its_form():
 # ticket handled by a grid worker and by a department (whose work staff record); the
 # assigned worker's; and the reporter's (who sees no `actions` in the API).
 STAFF_OFFERS = {
-    S.submitted: ("accept reject merge", "accept reject merge"),
-    S.accepted: ("reject dispatch merge", "reject dispatch merge"),
+    S.submitted: ("accept reject merge recategorize", "accept reject merge recategorize"),
+    S.accepted: ("reject dispatch merge recategorize", "reject dispatch merge recategorize"),
     S.rejected: ("", ""),
-    S.dispatched: ("dispatch merge hand_back",
-                   "dispatch merge start check_in hand_back resolve"),
-    S.in_progress: ("dispatch hand_back", "dispatch resolve hand_back"),
-    S.resolved: ("close rework", "close rework"),
+    S.dispatched: ("dispatch merge hand_back recategorize",
+                   "dispatch merge start check_in hand_back resolve recategorize"),
+    S.in_progress: ("dispatch hand_back recategorize",
+                    "dispatch resolve hand_back recategorize"),
+    S.resolved: ("close rework recategorize", "close rework recategorize"),
     S.closed: ("", ""),
     S.merged: ("", ""),
 }

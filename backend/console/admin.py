@@ -51,7 +51,7 @@ def admin_category_update(category_id: int):
         args = forms.parse(forms.CategoryForm(), request.form)
         console_ops.update_category(user, category, args["accept_hours"],
                                     args["resolve_hours"], args["deadline_mode"],
-                                    args["is_private"])
+                                    args["is_private"], args["is_urgent"])
         console_ops.set_requires_after_photo(user, category, args["requires_after_photo"])
     except ApiError as exc:
         db.session.rollback()

@@ -89,7 +89,8 @@ def nav_items(user) -> list[tuple[str, str, str]]:
     """(endpoint, label, url) of the pages this user may open."""
     if user is None or not is_staff(user):
         return []
-    items = [("console.queue", "工单队列"), ("console.ticket_map", "网格地图"),
+    items = [("console.queue", "工单队列"), ("console.intake_page", "登记事件"),
+             ("console.ticket_map", "网格地图"),
              ("console.dashboard", "统计"), ("console.service_centres", "服务窗口"),
              ("console.workers", "网格员"), ("console.community_settings", "社区设置")]
     if ticket_rules.can_supervise(user):

@@ -15,9 +15,9 @@ from marshmallow import validate
 from werkzeug.datastructures import MultiDict
 
 from backend.core.errors import ApiError
-from backend.core.fields import ID_RANGE, LocalDateTime, is_id
+from backend.core.fields import ID_RANGE, PHONE, LocalDateTime, is_id
 from backend.core.i18n import translate_marshmallow
-from backend.tickets.schemas import STATES
+from backend.tickets.schemas import INTAKE_SOURCES, PRIORITIES, SOURCES, STATES
 
 ID = dict(validate=ID_RANGE)
 DAY = dict(validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)))
@@ -38,7 +38,10 @@ FIELD_LABELS = {
     "valid_from": "生效日期", "valid_to": "截止日期", "counter_ids": "窗口",
     "cancel_bookings": "取消预约", "name": "名称", "department": "部门", "materials": "材料",
     "notes": "说明", "duration_minutes": "办理时长", "bookable_online": "可在线预约",
-    "is_active": "启用",
+    "is_active": "启用", "source": "来源渠道", "external_ref": "12345 工单号",
+    "caller_name": "来电人/来访人", "caller_phone": "联系电话", "resident_id": "居民",
+    "priority": "紧急程度", "description": "问题描述", "address": "地址", "building": "楼栋",
+    "unit": "单元", "lat": "位置", "lng": "位置",
 }
 
 
@@ -92,6 +95,7 @@ class QueueForm(FormSchema):
     created_from = ma.fields.Date(**DAY)
     created_to = ma.fields.Date(**DAY)
     q = ma.fields.String(validate=validate.Length(min=1, max=100))
+    source = ma.fields.List(ma.fields.String(validate=validate.OneOf(SOURCES)))
     cursor = ma.fields.String(validate=validate.Length(max=200))
     limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 
@@ -151,6 +155,37 @@ class MergeForm(VersionForm):
 
 class ReworkForm(ReasonForm):
     assignee_id = ma.fields.Integer(**ID)
+
+
+class RecategorizeForm(ReasonForm):
+    """更正: the API's RecategorizeArgs, from a form."""
+
+    category_id = ma.fields.Integer(**ID)
+    priority = ma.fields.String(validate=validate.OneOf(PRIORITIES))
+
+
+class IntakeForm(FormSchema):
+    """登记事件: the API's TicketCreateArgs for staff, from a form."""
+
+    source = ma.fields.String(required=True, validate=validate.OneOf(INTAKE_SOURCES))
+    external_ref = ma.fields.String(validate=validate.Length(min=1, max=40))
+    caller_name = ma.fields.String(validate=validate.Length(max=50))
+    caller_phone = ma.fields.String(validate=PHONE)
+    resident_id = ma.fields.Integer(**ID)
+    category_id = ma.fields.Integer(required=True, **ID)
+    priority = ma.fields.String(validate=validate.OneOf(PRIORITIES))
+    description = ma.fields.String(required=True, validate=validate.Length(min=2, max=2000))
+    address = ma.fields.String(load_default="", validate=validate.Length(max=200))
+    building = ma.fields.String(load_default="", validate=validate.Length(max=50))
+    unit = ma.fields.String(load_default="", validate=validate.Length(max=50))
+    lat = ma.fields.Float(required=True, allow_nan=False,
+                          validate=validate.Range(min=-90, max=90))
+    lng = ma.fields.Float(required=True, allow_nan=False,
+                          validate=validate.Range(min=-180, max=180))
+
+
+class ResidentLookupForm(FormSchema):
+    phone = ma.fields.String(validate=PHONE)
 
 
 class ResolveForm(VersionForm):
@@ -253,6 +288,7 @@ class CategoryForm(FormSchema):
                                      validate=validate.OneOf(["working", "natural"]))
     is_private = ma.fields.Boolean(load_default=False)
     requires_after_photo = ma.fields.Boolean(load_default=False)
+    is_urgent = ma.fields.Boolean(load_default=False)
 
 
 class PlacesImportForm(FormSchema):

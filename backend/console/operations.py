@@ -5,6 +5,7 @@ dashboard's trend) and editing a category's deadlines. They follow the features'
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Optional
 
 import sqlalchemy as sa
 
@@ -46,8 +47,10 @@ def daily_counts(user: User, date_from: date, date_to: date,
 
 
 def update_category(actor: User, category: Category, accept_hours: float,
-                    resolve_hours: float, deadline_mode: str, is_private: bool) -> Category:
-    """New deadlines and privacy for a 小类. Tickets already reported keep theirs."""
+                    resolve_hours: float, deadline_mode: str, is_private: bool,
+                    is_urgent: Optional[bool] = None) -> Category:
+    """New deadlines, privacy and urgency (紧急: a new case alerts at once) for a 小类.
+    Tickets already reported keep theirs."""
     if not permissions.is_admin(actor):
         raise ApiError(403, "forbidden")
     if not category.is_leaf:
@@ -56,6 +59,8 @@ def update_category(actor: User, category: Category, accept_hours: float,
     category.resolve_hours = resolve_hours
     category.deadline_mode = deadline_mode
     category.is_private = is_private
+    if is_urgent is not None:
+        category.is_urgent = is_urgent
     db.session.flush()
     return category
 

@@ -23,9 +23,9 @@ from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places.models import Place
-from backend.tickets import export, presenters, queries, supervision, workflow
+from backend.tickets import correction, export, presenters, queries, supervision, workflow
 from backend.tickets import operations as ops
-from backend.tickets.models import State, Ticket
+from backend.tickets.models import PRIORITY_NAMES_ZH, SOURCE_NAMES_ZH, Priority, State, Ticket
 
 QUEUE_STATES = [(s.value, fmt.state_name(s.value)) for s in State]
 CONSOLE_ACTIONS = workflow.CONSOLE_ACTIONS
@@ -46,7 +46,8 @@ def offered_actions(user, ticket: Ticket) -> list[str]:
 def _filter_params(args: dict) -> dict:
     """The query string of the current filters (no cursor), for links."""
     out: dict = {}
-    for key in ("state", "category_id", "place_id", "created_from", "created_to", "q", "tier"):
+    for key in ("state", "category_id", "place_id", "created_from", "created_to", "q", "tier",
+                "source"):
         if args.get(key):
             out[key] = args[key]
     if args.get("overdue") is not None:
@@ -74,6 +75,7 @@ def queue():
         first_url=url_for("console.queue", **params) if args.get("cursor") else None,
         export_url=url_for("console.export_csv", **params),
         states=QUEUE_STATES, categories=lookups.grouped_categories(),
+        sources=[(src.value, name) for src, name in SOURCE_NAMES_ZH.items()],
         places=lookups.place_options(lookups.places_in_scope(user)),
         departments=lookups.departments(), workers=lookups.workers_in_scope(user), now=now)
 
@@ -210,6 +212,7 @@ def render_ticket(ticket: Ticket, error: Optional[str] = None, status: int = 200
         default_target=_default_target(ticket, workers),
         accept_cells=_accept_cells(user, ticket) if "accept" in actions else [],
         merge_candidates=_merge_candidates(user, ticket) if "merge" in actions else [],
+        categories=lookups.grouped_categories() if "recategorize" in actions else [],
         action_names=workflow.LABELS, role_names=fmt.ROLE_NAMES,
         state_colours=fmt.STATE_COLOURS)
     return render_template("console/ticket.html", **context), status
@@ -275,6 +278,12 @@ def _set_deadline(user, ticket, a):
     return f"已调整期限至 {fmt.local_time(a['due_at'])}，督办结束，已通知处置人。"
 
 
+def _recategorize(user, ticket, a):
+    correction.recategorize(user, ticket, a.get("category_id"), a.get("priority"),
+                            a["reason"], a["version"])
+    return f"已更正：{ticket.category.name}（{PRIORITY_NAMES_ZH[Priority(ticket.priority)]}）。"
+
+
 def _release(user, ticket, a):
     ops.release_content(user, ticket, a["note"])
     return "内容已人工审核并公开。"
@@ -292,6 +301,7 @@ HANDLERS: dict[str, tuple[type, Callable]] = {
     "resolve": (forms.ResolveForm, _resolve),
     "close": (forms.NoteForm, _close),
     "rework": (forms.ReworkForm, _rework),
+    "recategorize": (forms.RecategorizeForm, _recategorize),
 }
 
 

@@ -42,8 +42,11 @@ class ApiError(Exception):
 
     def __init__(self, status: int, key: str, *, code: str | None = None,
                  fields: dict[str, list[str]] | None = None,
-                 headers: dict[str, str] | None = None, **params: Any) -> None:
+                 headers: dict[str, str] | None = None,
+                 details: dict[str, Any] | None = None, **params: Any) -> None:
         super().__init__(key)
+        # more the client acts on, beside code and message (the ticket a duplicate names)
+        self.details = details or {}
         self.status = status
         self.key = key
         self.code = code or key
@@ -63,10 +66,13 @@ def field_error(field: str, key: str, status: int = 422, **params: Any) -> ApiEr
                     fields={field: [t(key, **params)]})
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+def error_body(code: str, message: str, fields: dict | None = None,
+               details: dict | None = None) -> dict:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+    if details:
+        body.update({k: v for k, v in details.items() if k not in body})
     return {"error": body}
 
 
@@ -135,7 +141,8 @@ def http_exception_response(error: HTTPException):
 
 
 def api_error_response(error: ApiError):
-    response = jsonify(error_body(error.code, t(error.key, **error.params), error.fields))
+    response = jsonify(error_body(error.code, t(error.key, **error.params), error.fields,
+                                  error.details))
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = value

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import re
+from typing import Optional
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -18,6 +21,17 @@ DAY_RANGE = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 MOMENT_RANGE = validate.Range(min=datetime(2000, 1, 1, tzinfo=timezone.utc),
                               max=datetime(2099, 12, 31, tzinfo=timezone.utc))
 PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{4,19}$", error="不是有效的电话号码。")
+
+
+def mask_phone(phone: Optional[str]) -> Optional[str]:
+    """139****0203: the first 3 and last 4 digits (a phone shown beyond those who may
+    call it: a roster, a queue row, a CSV file)."""
+    if not phone:
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 8:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"
 
 
 def Id(**kwargs) -> ma.fields.Integer:  # noqa: N802 - a field type, named like one

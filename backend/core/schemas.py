@@ -24,6 +24,8 @@ class ErrorDetailSchema(ma.Schema):
     code = ma.fields.String(required=True)
     message = ma.fields.String(required=True)
     fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw())
+    ticket_id = ma.fields.Integer(metadata={
+        "description": "duplicate_work_order: the case already filed for that number"})
 
 
 class ErrorSchema(ma.Schema):

@@ -22,6 +22,8 @@ TEMPLATE_OF_KIND = {
     # street; the reporter's reminder to rate and the automatic closing
     "ticket_reminded": "task", "ticket_escalated": "task", "ticket_deadline_set": "task",
     "rate_reminder": "ticket", "ticket_auto_closed": "ticket",
+    # a new urgent case (紧急): the cell's workers and the community's staff, at once
+    "ticket_urgent": "task",
     "booking_reminder": "booking", "booking_changed": "booking",
     "hours_approved": "volunteer", "waitlist_promoted": "volunteer",
     "hours_rejected": "volunteer", "activity_cancelled": "volunteer",

@@ -36,6 +36,7 @@ from backend.extensions import db
 from backend.open311.models import Open311Key
 from backend.places.models import Place
 from backend.tickets import operations as tickets
+from backend.tickets.alerts import alert_urgent
 from backend.tickets.models import OPEN_STATES, Category, State, Ticket, TicketEvent, TicketPhoto
 from backend.tickets.presenters import PUBLIC_DECIMALS, handler
 from backend.uploads.models import Upload
@@ -431,6 +432,7 @@ def create_request(key: Open311Key, form) -> tuple[Ticket, str]:
         .order_by(TicketEvent.id).limit(1)).scalar_one()
     event.data = {**(event.data or {}), "open311": extra}
     key.last_used_at = utcnow()
+    alert_urgent(ticket)
     db.session.flush()
     notice = "已收到，将在 " + ticket.accept_due_at.astimezone(SHANGHAI).strftime(
         "%Y-%m-%d %H:%M") + " 前受理" if ticket.accept_due_at else "已收到"

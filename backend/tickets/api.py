@@ -20,15 +20,15 @@ from backend.core.versioning import expected_version
 from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets import operations as ops
-from backend.tickets import presenters, queries
+from backend.tickets import alerts, correction, intake, presenters, queries
 from backend.tickets import settings as case_settings
 from backend.tickets.models import Category, Department, Ticket
 from backend.tickets.schemas import (
     AcceptArgs, BulkArgs, BulkResultSchema, CategoryTreeSchema, CheckInArgs, CheckInSchema,
     CommunitySettingsArgs, CommunitySettingsSchema, DepartmentSchema,
     DispatchArgs, MergeArgs, MyTicketsArgs, NearbyArgs, NearbySchema, NoteArgs,
-    PatrolReportArgs, PublicListArgs, QueueArgs, RatingArgs, ReasonArgs, ResolveArgs,
-    ReworkArgs, SupplementArgs, TaskArgs, TaskDetailSchema, TaskSchema, TicketCreateArgs,
+    PatrolReportArgs, PublicListArgs, QueueArgs, RatingArgs, ReasonArgs, RecategorizeArgs,
+    ResidentLookupArgs, ResidentRefSchema, ResolveArgs, ReworkArgs, SupplementArgs, TaskArgs, TaskDetailSchema, TaskSchema, TicketCreateArgs,
     TicketPublicSchema, TicketResidentSchema, TicketStaffRowSchema, TicketStaffSchema,
     TicketSummarySchema,
 )
@@ -49,6 +49,7 @@ QueuePage = capped_page_schema(TicketStaffRowSchema, "QueuePage")
 SummaryPage = page_schema(TicketSummarySchema, "TicketSummaryPage")
 PublicPage = page_schema(TicketPublicSchema, "PublicTicketPage")
 TaskPage = page_schema(TaskSchema, "TaskPage")
+ResidentPage = page_schema(ResidentRefSchema, "ResidentPage")
 
 
 def _with_etag(data: dict, ticket: Ticket):
@@ -73,18 +74,38 @@ def categories():
 # --- residents -------------------------------------------------------------------------
 
 @blp.route("/tickets", methods=["POST"])
-@login_required(Role.resident.value)
+@login_required(Role.resident.value, *STAFF)
 @idempotent
 @blp.arguments(TicketCreateArgs)
-@blp.response(201, TicketResidentSchema)
+@blp.response(201, audience_views(TicketResidentSchema, TicketStaffSchema), description=(
+    "A resident gets TicketResident; staff filing a case (登记) get TicketStaff."))
 def create_ticket(args):
-    """Report a problem (send an `Idempotency-Key`: a retry returns the first answer)."""
+    """Report a problem, or (staff) file one for a caller, a walk-in or a 12345 transfer
+    (send an `Idempotency-Key`: a retry returns the first answer)."""
     verdict = checked_text(args["description"], "description")
     user = current_user()
-    ticket = ops.create_ticket(user, args["category_id"], args["description"], args["lat"],
-                               args["lng"], args["address"], args["building"], args["unit"],
-                               args["photo_ids"], text_status=verdict)
-    return presenters.resident_view(ticket, user)
+    ticket = intake.file_case(user, args, text_status=verdict)
+    if user.role == Role.resident.value:
+        schema, data = TicketResidentSchema(), presenters.resident_view(ticket, user)
+    else:
+        schema, data = TicketStaffSchema(), presenters.staff_view(ticket, user)
+    response = jsonify(schema.dump(data))
+    response.status_code = 201
+    response.headers["ETag"] = f'"{ticket.version}"'
+    return response
+
+
+@blp.route("/residents", methods=["GET"])
+@login_required(*STAFF)
+@blp.arguments(ResidentLookupArgs, location="query")
+@blp.response(200, ResidentPage)
+def residents(args):
+    """Find a registered, active resident by exact phone (to file a case for them); the
+    phone comes back masked."""
+    rows, cursor = intake.residents_by_phone(current_user(), args.get("phone"),
+                                             args.get("cursor"), args["limit"])
+    return page([presenters.masked_person(u) for u in rows], cursor, len(rows)
+                if cursor is None and not args.get("cursor") else None)
 
 
 @blp.route("/tickets/nearby", methods=["GET"])
@@ -317,6 +338,20 @@ def rework(args, ticket_id):
     return _with_etag(presenters.staff_view(ticket, user), ticket)
 
 
+@blp.route("/tickets/<int:ticket_id>/recategorize", methods=["POST"])
+@login_required(*STAFF)
+@blp.arguments(RecategorizeArgs)
+@blp.response(200, TicketStaffSchema)
+def recategorize(args, ticket_id):
+    """更正: a new 小类 and/or priority, with a reason; deadline, department, privacy and
+    statistics follow the new category (If-Match: the version you saw)."""
+    user = current_user()
+    ticket = _staff_ticket(ticket_id)
+    correction.recategorize(user, ticket, args.get("category_id"), args.get("priority"),
+                            args["reason"], expected_version(args))
+    return _with_etag(presenters.staff_view(ticket, user), ticket)
+
+
 @blp.route("/tickets/<int:ticket_id>/release", methods=["POST"])
 @login_required(*STAFF)
 @blp.arguments(NoteArgs)
@@ -423,6 +458,7 @@ def patrol_report(args):
     ticket = ops.create_patrol_report(user, args["category_id"], args["description"],
                                       args["lat"], args["lng"], args["address"],
                                       args["photo_ids"], text_status=verdict)
+    alerts.alert_urgent(ticket)
     return presenters.task_view(ticket, user)
 
 

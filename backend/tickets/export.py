@@ -5,8 +5,8 @@ times (Asia/Shanghai). Rows are read in the queue's order as the queue reads the
 ranges (tickets with a deadline by (due_at, id), then those without by id), each one
 query streamed in batches (``yield_per``: a server-side cursor on PostgreSQL) and written
 batch by batch, so memory stays flat up to the cap. Text cells that a spreadsheet would run as a formula are defused (OWASP, CSV
-injection). The reporter's name and phone are left out: a file travels further than the
-console.
+injection). The reporter's name and phone are left out and a caller's phone is masked
+(138****0001): a file travels further than the console.
 """
 from __future__ import annotations
 
@@ -25,15 +25,21 @@ from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets import queries
-from backend.tickets.models import STATE_NAMES_ZH, Category, Department, Rating, State, Ticket
+from backend.core.fields import mask_phone
+from backend.tickets.models import (
+    PRIORITY_NAMES_ZH, SOURCE_NAMES_ZH, STATE_NAMES_ZH, Category, Department, Rating, State,
+    Ticket,
+)
 
 BATCH = 1000
 HEADER = ("编号", "大类", "小类", "描述", "地址", "楼栋", "单元", "网格编码", "网格", "状态",
           "来源", "处置人", "上报时间", "立案时间", "处置时间", "结案时间", "期限", "是否超期",
-          "按时立案", "按时处置", "关注人数", "评价", "评价内容")
+          "按时立案", "按时处置", "关注人数", "评价", "评价内容", "紧急程度", "12345 工单号",
+          "来电人/来访人", "联系电话")
 RATING_NAMES_ZH = {Rating.satisfied.value: "满意", Rating.basically.value: "基本满意",
                    Rating.unsatisfied.value: "不满意"}
-SOURCE_NAMES_ZH = {"resident": "居民上报", "patrol": "巡查上报", "open311": "Open311 接入"}
+SOURCE_NAMES = {source.value: name for source, name in SOURCE_NAMES_ZH.items()}
+PRIORITY_NAMES = {priority.value: name for priority, name in PRIORITY_NAMES_ZH.items()}
 # A cell starting with one of these is a formula (or becomes one) in Excel and LibreOffice.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,7 +87,8 @@ def query(where: list, order: tuple, limit: int):
                   Department.name.label("department_name"), Ticket.created_at,
                   Ticket.accepted_at, Ticket.resolved_at, Ticket.closed_at, Ticket.due_at,
                   Ticket.accepted_on_time, Ticket.resolved_on_time, Ticket.follower_count,
-                  Ticket.rating, Ticket.rating_comment)
+                  Ticket.rating, Ticket.rating_comment, Ticket.priority, Ticket.external_ref,
+                  Ticket.caller_name, Ticket.caller_phone)
         .select_from(Ticket)
         .join(Category, Category.id == Ticket.category_id)
         .outerjoin(parent, parent.id == Category.parent_id)
@@ -99,12 +106,14 @@ def csv_row(row, now: datetime) -> list:
         row.id, safe_cell(row.parent_name), safe_cell(row.category_name),
         safe_cell(row.description), safe_cell(row.address), safe_cell(row.building),
         safe_cell(row.unit), row.place_code or "", safe_cell(row.place_name) or "未定位",
-        STATE_NAMES_ZH[State(row.state)], SOURCE_NAMES_ZH.get(row.source, row.source),
+        STATE_NAMES_ZH[State(row.state)], SOURCE_NAMES.get(row.source, row.source),
         safe_cell(handler), local_time(row.created_at), local_time(row.accepted_at),
         local_time(row.resolved_at), local_time(row.closed_at), local_time(row.due_at),
         _yes_no(row.due_at is not None and row.due_at < now),
         _yes_no(row.accepted_on_time), _yes_no(row.resolved_on_time), row.follower_count,
         RATING_NAMES_ZH.get(row.rating or "", ""), safe_cell(row.rating_comment),
+        PRIORITY_NAMES.get(row.priority, row.priority), safe_cell(row.external_ref),
+        safe_cell(row.caller_name), mask_phone(row.caller_phone) or "",
     ]
 
 

@@ -89,4 +89,45 @@ register({
     "deadline_too_far": {
         "zh": "新的期限最长为一年以内。", "en": "The new deadline must be within a year.",
     },
+    # --- intake (登记), correction (更正), urgent alerts -------------------------------
+    "staff_only_field": {
+        "zh": "只有工作人员登记事件时才能填写此项。",
+        "en": "Only staff filing a case may send this field.",
+    },
+    "source_required": {
+        "zh": "请选择来源渠道（电话、来访或 12345 转办）。",
+        "en": "Choose the source: phone, walk-in or 12345 hotline.",
+    },
+    "source_not_intake": {
+        "zh": "登记事件的来源只能是电话、来访或 12345 转办。",
+        "en": "Staff file cases from a phone call, a walk-in or the 12345 hotline.",
+    },
+    "external_ref_required": {
+        "zh": "12345 转办的事件请填写 12345 工单号。",
+        "en": "A 12345 transfer needs the hotline's work-order number.",
+    },
+    "external_ref_hotline_only": {
+        "zh": "只有 12345 转办的事件才有 12345 工单号。",
+        "en": "Only a 12345 transfer has a hotline work-order number.",
+    },
+    "duplicate_work_order": {
+        "zh": "该 12345 工单号已登记为事件 #{ticket_id}。",
+        "en": "This 12345 work order is already filed as ticket #{ticket_id}.",
+    },
+    "intake_resident_not_found": {
+        "zh": "找不到该居民（须为已注册、未停用的居民）。",
+        "en": "No such active registered resident.",
+    },
+    "intake_outside_scope": {
+        "zh": "该位置不在您管辖的网格内。",
+        "en": "This point is outside the area you manage.",
+    },
+    "intake_needs_cell": {
+        "zh": "该位置不在任何网格内，请在地图上选择您管辖网格内的位置（或请街道工作人员登记）。",
+        "en": "This point is in no grid cell; pick a point in your area (or ask the street's staff).",
+    },
+    "recategorize_nothing": {
+        "zh": "请选择新的小类或新的紧急程度。",
+        "en": "Choose a new sub-category or a new priority.",
+    },
 })

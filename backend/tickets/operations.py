@@ -33,8 +33,8 @@ from backend.tickets import settings as case_settings
 from backend.tickets import workflow
 from backend.tickets.notices import notify_dispatch_flag, notify_transition
 from backend.tickets.models import (
-    OPEN_STATES, WARN_SHARE, Category, CommunitySettings, Department, Rating, State, Ticket,
-    TicketEvent, TicketFollower, TicketPhoto,
+    OPEN_STATES, WARN_SHARE, Category, CommunitySettings, Department, Priority, Rating, State,
+    Ticket, TicketEvent, TicketFollower, TicketPhoto,
 )
 from backend.uploads import operations as upload_ops
 from backend.uploads.models import Upload
@@ -259,6 +259,11 @@ def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
 
 # --- creating --------------------------------------------------------------------------
 
+def priority_of(category: Category) -> str:
+    """A new case's priority: urgent for an urgent category (井盖缺失 …)."""
+    return Priority.urgent.value if category.is_urgent else Priority.normal.value
+
+
 def _place_for(lng: float, lat: float) -> Optional[Place]:
     return places.locate(lng, lat)
 
@@ -277,7 +282,7 @@ def create_ticket(reporter: User, category_id: int, description: str, lat: float
                     building=building.strip(), unit=unit.strip(), place=cell,
                     place_code=cell.code if cell else None, needs_triage=cell is None,
                     is_private=category.is_private, state=State.submitted.value,
-                    created_at=now)
+                    priority=priority_of(category), created_at=now)
     ticket.accept_due_at = _due(now, category.accept_hours, category)
     ticket.due_at = ticket.accept_due_at
     ticket.warn_at = _warn(now, category.accept_hours, category)
@@ -303,7 +308,8 @@ def create_patrol_report(worker: User, category_id: int, description: str, lat: 
     ticket = Ticket(category=category, reporter_id=None, source="patrol",
                     description=description.strip(), lat=lat, lng=lng, address=address.strip(),
                     place=cell, place_code=cell.code, is_private=category.is_private,
-                    state=State.accepted.value, created_at=now)
+                    state=State.accepted.value, priority=priority_of(category),
+                    created_at=now)
     db.session.add(ticket)
     db.session.flush()
     _enter(ticket, State.accepted, now)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Optional
 
 from backend.accounts.models import Role, User
-from backend.accounts.permissions import active, can_work_in_cell, is_admin, is_resident, is_staff
+from backend.accounts.permissions import (
+    active, can_manage_place, can_work_in_cell, is_admin, is_resident, is_staff,
+)
 from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets.models import TicketFollower
@@ -95,3 +97,34 @@ def can_supervise(user: Optional[User]) -> bool:
         return True
     return (active(user) and is_staff(user) and user.scope_place is not None
             and len(user.scope_place.code) < COMMUNITY_CODE)
+
+
+# --- intake (登记) and correction -------------------------------------------------------
+
+def can_intake(user: Optional[User]) -> bool:
+    """Staff file cases for callers, walk-ins and 12345 transfers (admins too)."""
+    return is_staff(user)
+
+
+def can_intake_in_cell(user: Optional[User], cell: Place) -> bool:
+    """A case filed by staff is accepted at once in a cell of their subtree."""
+    return can_manage_place(user, cell)
+
+
+def can_intake_untriaged(user: Optional[User]) -> bool:
+    """A case whose pin is in no cell waits for triage: only staff who triage (the
+    street and above, admins) may file one."""
+    if is_admin(user):
+        return True
+    return (is_staff(user) and user.scope_place is not None
+            and len(user.scope_place.code) <= TRIAGE_SCOPE_MAX_CODE)
+
+
+def can_look_up_residents(user: Optional[User]) -> bool:
+    """Find a registered resident by phone, to file a case on their behalf."""
+    return is_staff(user)
+
+
+def can_see_caller(user: Optional[User], ticket) -> bool:
+    """The caller's name and full phone: the ticket's staff only (elsewhere it is masked)."""
+    return "staff" in ticket_actor_kinds(user, ticket)

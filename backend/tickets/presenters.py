@@ -17,7 +17,10 @@ from backend.extensions import db
 from backend.places import operations as places
 from backend.tickets import settings as case_settings
 from backend.tickets import workflow
-from backend.tickets.models import Ticket, TicketEvent
+from backend.core.fields import mask_phone
+from backend.tickets.models import (
+    PRIORITY_NAMES_ZH, SOURCE_NAMES_ZH, Source, Ticket, TicketEvent,
+)
 from backend.tickets.operations import ticket_photos
 from backend.uploads.operations import signed_url
 
@@ -95,6 +98,7 @@ def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None,
         item = {"id": event.id, "kind": event.kind, "from_state": event.from_state,
                 "to_state": event.to_state, "actor_role": event.actor_role,
                 "note": event.note, "created_at": event.created_at,
+                "text": event_text(event),
                 "photos": photo_dicts(photos_by_event.get(event.id, []))}
         if staff_view:
             item["actor_name"] = event.actor.display_name if event.actor else None
@@ -103,10 +107,43 @@ def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None,
     return out
 
 
+def event_text(event: TicketEvent) -> Optional[str]:
+    """The timeline's line for an event that is not a state change: 更正, 紧急提醒."""
+    data = event.data or {}
+    if event.kind == "correction":
+        parts = []
+        if data.get("from_category") != data.get("to_category"):
+            parts.append(f"更正分类：{data.get('from_category_name', '')} → "
+                         f"{data.get('to_category_name', '')}")
+        if data.get("from_priority") != data.get("to_priority"):
+            names = {p.value: n for p, n in PRIORITY_NAMES_ZH.items()}
+            parts.append(f"紧急程度：{names.get(data.get('from_priority'), '')} → "
+                         f"{names.get(data.get('to_priority'), '')}")
+        return "；".join(parts) + (f"（{event.note}）" if event.note else "")
+    if event.kind == "alert":
+        return "紧急事件：已即时通知网格员和社区工作人员"
+    return None
+
+
 def person(user: Optional[User]) -> Optional[dict]:
     if user is None:
         return None
     return {"id": user.id, "display_name": user.display_name, "phone": user.phone}
+
+
+def masked_person(user: Optional[User]) -> Optional[dict]:
+    """A person whose phone is masked (138****0001): shown beyond the staff case page."""
+    data = person(user)
+    if data is not None:
+        data["phone"] = mask_phone(data["phone"])
+    return data
+
+
+def source_name(source: str) -> str:
+    try:
+        return SOURCE_NAMES_ZH[Source(source)]
+    except ValueError:
+        return source
 
 
 def resident_view(ticket: Ticket, user: User) -> dict:
@@ -167,7 +204,10 @@ def staff_row(ticket: Ticket, now: Optional[datetime] = None) -> dict:
             "tier": ticket.tier(now),
             "follower_count": ticket.follower_count, "created_at": ticket.created_at,
             "updated_at": ticket.updated_at, "content_status": ticket.content_status,
-            "dispatch_flag": ticket.dispatch_flag, "checkin_far": ticket.checkin_far}
+            "dispatch_flag": ticket.dispatch_flag, "checkin_far": ticket.checkin_far,
+            "source_name": source_name(ticket.source), "priority": ticket.priority,
+            "external_ref": ticket.external_ref, "caller_name": ticket.caller_name,
+            "caller_phone": mask_phone(ticket.caller_phone)}
 
 
 def staff_view(ticket: Ticket, user: User) -> dict:
@@ -176,6 +216,7 @@ def staff_view(ticket: Ticket, user: User) -> dict:
     data.update(building=ticket.building, unit=ticket.unit, reporter=person(ticket.reporter),
                 ancestors=places.ancestors(ticket.place) if ticket.place else [],
                 merged_into_id=ticket.merged_into_id, rating=ticket.rating,
+                filed_by=_filed_by(ticket),
                 rating_comment=ticket.rating_comment,
                 photos=photo_dicts(photos),
                 events=events(ticket, staff_view=True, photos=photos),
@@ -184,13 +225,21 @@ def staff_view(ticket: Ticket, user: User) -> dict:
     if ticket.checkin_distance_m is not None:  # the flag's limit: one read, when checked in
         data["checkin_max_distance_m"] = case_settings.for_place_code(
             ticket.place_code)["checkin_max_distance_m"]
+    if permissions.can_see_caller(user, ticket):  # the staff case page: in full
+        data["caller_phone"] = ticket.caller_phone
     return data
+
+
+def _filed_by(ticket: Ticket) -> Optional[dict]:
+    if ticket.filed_by_id is None:
+        return None
+    return person(db.session.get(User, ticket.filed_by_id))
 
 
 def task_row(ticket: Ticket, distance: Optional[float] = None) -> dict:
     data = staff_row(ticket)
-    data.update(building=ticket.building, unit=ticket.unit, reporter=person(ticket.reporter),
-                distance_m=round(distance) if distance is not None else None)
+    data.update(building=ticket.building, unit=ticket.unit,
+                reporter=masked_person(ticket.reporter), distance_m=round(distance) if distance is not None else None)
     return data
 
 

@@ -61,6 +61,8 @@ def queue_filters(user: User, args: dict) -> list:
         conditions.append(Ticket.dispatch_flag.is_not(None))
     elif args.get("flagged") is False:
         conditions.append(Ticket.dispatch_flag.is_(None))
+    if args.get("source"):
+        conditions.append(Ticket.source.in_(args["source"]))
     if args.get("needs_triage") is not None:
         conditions.append(Ticket.needs_triage.is_(args["needs_triage"]))
     now = utcnow()

@@ -12,7 +12,7 @@ import marshmallow as ma
 from marshmallow import validate
 from webargs.fields import DelimitedList
 
-from backend.core.fields import INT_MAX, Id
+from backend.core.fields import INT_MAX, PHONE, Id
 from backend.core.paging import PageArgs
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 from backend.places.schemas import PlaceRefSchema
@@ -24,6 +24,9 @@ LNG = dict(allow_nan=False, validate=validate.Range(min=-180, max=180))
 PHOTO_IDS = dict(load_default=list, validate=validate.Length(max=9))
 # business days the app can count with (a far date overflows the day-boundary arithmetic)
 DAY = dict(validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)))
+PRIORITIES = ["normal", "urgent"]
+SOURCES = ["resident", "patrol", "open311", "phone", "walk_in", "hotline"]
+INTAKE_SOURCES = ["phone", "walk_in", "hotline"]
 STATES = ["submitted", "accepted", "rejected", "dispatched", "in_progress", "resolved",
           "closed", "merged"]
 
@@ -43,6 +46,19 @@ class TicketCreateArgs(ArgsSchema):
     building = ma.fields.String(load_default="", validate=validate.Length(max=50))
     unit = ma.fields.String(load_default="", validate=validate.Length(max=50))
     photo_ids = _ids(**PHOTO_IDS)
+    # 登记: staff filing for a caller, a walk-in or a 12345 transfer (a resident sending
+    # any of these is refused on it)
+    source = ma.fields.String(validate=validate.OneOf(INTAKE_SOURCES), metadata={
+        "description": "Staff only, required for staff: phone, walk_in or hotline (12345)"})
+    external_ref = ma.fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "The 12345 work-order number: required for hotline, refused "
+                       "otherwise; one case per number (409 duplicate_work_order)"})
+    caller_name = ma.fields.String(validate=validate.Length(max=50))
+    caller_phone = ma.fields.String(validate=PHONE)
+    priority = ma.fields.String(validate=validate.OneOf(PRIORITIES), metadata={
+        "description": "Default: urgent for an urgent category, else normal"})
+    resident_id = Id(strict=True, metadata={
+        "description": "The registered resident the case is for: they follow it"})
 
 
 class PatrolReportArgs(ArgsSchema):
@@ -95,6 +111,18 @@ class DispatchArgs(VersionArgs):
     note = ma.fields.String(load_default="", validate=validate.Length(max=1000))
 
 
+class RecategorizeArgs(ReasonArgs):
+    """更正: a new 小类 and/or priority, with the reason (If-Match or ``version``)."""
+
+    category_id = Id(strict=True)
+    priority = ma.fields.String(validate=validate.OneOf(PRIORITIES))
+
+
+class ResidentLookupArgs(PageArgs):
+    phone = ma.fields.String(validate=PHONE, metadata={
+        "description": "Exact phone; without it the list is empty"})
+
+
 class ReworkArgs(ReasonArgs):
     assignee_id = Id(strict=True)
 
@@ -143,6 +171,7 @@ class QueueArgs(PageArgs):
     q = ma.fields.String(validate=validate.Length(min=1, max=100))
     flagged = ma.fields.Boolean(metadata={
         "description": "true: auto-dispatch found nobody who can act (待人工派遣)"})
+    source = DelimitedList(ma.fields.String(validate=validate.OneOf(SOURCES)))
 
 
 class ExportArgs(QueueArgs):
@@ -219,6 +248,9 @@ class EventSchema(OutSchema):
     note = ma.fields.String()
     created_at = ma.fields.DateTime()
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
+    text = ma.fields.String(allow_none=True, metadata={
+        "description": "The line to show for a correction (更正分类：A → B（原因）) or an "
+                       "urgent alert; null for other events"})
 
 
 class StaffEventSchema(EventSchema):
@@ -230,6 +262,14 @@ class PersonSchema(OutSchema):
     id = ma.fields.Integer()
     display_name = ma.fields.String()
     phone = ma.fields.String(allow_none=True)
+
+
+class ResidentRefSchema(OutSchema):
+    """A resident found by phone, for filing a case on their behalf."""
+
+    id = ma.fields.Integer()
+    display_name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True, metadata={"description": "Masked"})
 
 
 class HandlerSchema(OutSchema):
@@ -345,6 +385,13 @@ class TicketStaffRowSchema(OutSchema):
                        "no_bound_worker; null otherwise"})
     checkin_far = ma.fields.Boolean(metadata={
         "description": "The check-in was farther from the pin than the community allows"})
+    source_name = ma.fields.String(metadata={"description": "来源渠道, in Chinese"})
+    priority = ma.fields.String(metadata={"description": "normal or urgent (紧急)"})
+    external_ref = ma.fields.String(allow_none=True, metadata={
+        "description": "The 12345 work-order number"})
+    caller_name = ma.fields.String(allow_none=True)
+    caller_phone = ma.fields.String(allow_none=True, metadata={
+        "description": "Masked (138****0001) everywhere but the staff case page"})
 
 
 class TicketStaffSchema(TicketStaffRowSchema):
@@ -353,6 +400,8 @@ class TicketStaffSchema(TicketStaffRowSchema):
     reporter = ma.fields.Nested(PersonSchema, allow_none=True)
     ancestors = ma.fields.List(ma.fields.Nested(PlaceRefSchema))
     merged_into_id = ma.fields.Integer(allow_none=True)
+    filed_by = ma.fields.Nested("PersonSchema", allow_none=True, metadata={
+        "description": "The staff member who filed it (登记)"})
     rating = ma.fields.String(allow_none=True)
     rating_comment = ma.fields.String(allow_none=True)
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))

@@ -15,6 +15,9 @@ DEPARTMENTS = (
 )
 
 # (code, name, name_en, accept_h, resolve_h, mode, private, handler, department)
+# 紧急 categories: a new case alerts the cell's worker and the community's staff at once
+# (井盖缺失; 消防通道堵塞, the nearest the set has to a gas or fire danger)
+URGENT = ("0102", "0104")
 CATEGORIES = (
     ("01", "公共设施", "Public facilities", [
         ("0101", "楼道灯损坏", "Stairwell light broken", 4, 24, "working", False, "grid_worker", None),
@@ -69,7 +72,7 @@ def seed_categories() -> int:
             db.session.add(Category(
                 code=ccode, name=cname, name_en=cname_en, parent_id=top.id,
                 accept_hours=accept_h, resolve_hours=resolve_h, deadline_mode=mode,
-                is_private=private, default_handler=handler,
+                is_private=private, default_handler=handler, is_urgent=ccode in URGENT,
                 department_id=departments[department].id if department else None,
                 sort_order=child_order))
             added += 1

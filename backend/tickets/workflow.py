@@ -132,7 +132,7 @@ ACTIONS: tuple[Action, ...] = (
             moves=((S.dispatched, S.in_progress), (S.in_progress, S.resolved)),
             shortcut=True),
     # 更正: category (小类) and priority; deadline, department and privacy follow
-    _action("recategorize", "更正分类", "staff", _OPEN, reason_required=True, listed=False),
+    _action("recategorize", "更正分类", "staff", _OPEN, reason_required=True),
     _action("release", "内容审核", "staff", tuple(S), when=content_held),
     # the deadline sweeps: 催办 to the assignee when overdue (and to staff, once, for a
     # report not accepted in time), then 督办 to the street
@@ -154,8 +154,8 @@ ACTIONS: tuple[Action, ...] = (
 )
 # The forms of the ticket page, in the order it shows them; the worker's own check-in
 # is the mini-program's, rating and supplements are the reporter's.
-CONSOLE_ACTIONS = ("accept", "dispatch", "set_deadline", "release", "close", "rework", "start", "resolve",
-                   "merge", "hand_back", "reject")
+CONSOLE_ACTIONS = ("accept", "dispatch", "set_deadline", "release", "close", "rework", "start",
+                   "resolve", "merge", "recategorize", "hand_back", "reject")
 
 LABELS: dict[str, str] = {a.name: a.label for a in ACTIONS}
 

@@ -10,6 +10,7 @@ from typing import Optional
 
 from backend.accounts.models import User
 from backend.core.errors import ApiError, field_error
+from backend.core.fields import mask_phone  # noqa: F401 - the volunteers' roster uses it
 from backend.extensions import db
 from backend.volunteers import common
 from backend.volunteers.common import _secret
@@ -26,14 +27,6 @@ def mask_name(name: Optional[str]) -> Optional[str]:
     return name[0] + "*" * max(len(name) - 1, 1)
 
 
-def mask_phone(phone: Optional[str]) -> Optional[str]:
-    """139****0203: the first 3 and last 4 digits."""
-    if not phone:
-        return phone
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 8:
-        return "****"
-    return f"{digits[:3]}****{digits[-4:]}"
 
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
