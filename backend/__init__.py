@@ -205,6 +205,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from backend.accounts.api import blp as accounts_blp
+    from backend.accounts.profile import blp as profile_blp
     from backend.bookings.api import blp as bookings_blp
     from backend.core.health import bp as health_bp
     from backend.notify.api import blp as notify_blp
@@ -226,7 +227,7 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
-    for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
+    for blp in (accounts_blp, profile_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
                 ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp,
                 calendar_blp):
         api.register_blueprint(blp)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from backend.accounts.models import User
+from backend.accounts.permissions import phone_visible
 from backend.tickets import permissions
 from backend.extensions import db
 from backend.places import operations as places
@@ -79,7 +80,9 @@ def events(ticket: Ticket, staff_view: bool = False, photos=None, rows=None) -> 
 def person(user: Optional[User]) -> Optional[dict]:
     if user is None:
         return None
-    return {"id": user.id, "display_name": user.display_name, "phone": user.phone}
+    # a resident's phone only with their consent (issue 19.5); workers' are work numbers
+    return {"id": user.id, "display_name": user.display_name,
+            "phone": user.phone if phone_visible(user) else None}
 
 
 def resident_view(ticket: Ticket, user: User) -> dict:
