@@ -214,6 +214,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
+    from backend.tickets.performance_api import blp as ticket_performance_blp
     from backend.uploads.api import blp as uploads_blp
     from backend.volunteers.api import blp as volunteers_blp
     from backend.workdays.api import blp as calendar_blp
@@ -229,7 +230,7 @@ def _register_blueprints(app: Flask) -> None:
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, profile_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
                 ticket_reports_blp, uploads_blp, volunteers_blp, participation_blp,
-                calendar_blp):
+                calendar_blp, ticket_performance_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

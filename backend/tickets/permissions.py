@@ -67,3 +67,13 @@ def can_report_patrol(user: Optional[User], cell: Place) -> bool:
 def can_report(user: Optional[User]) -> bool:
     """Residents report problems; grid workers file patrol reports instead."""
     return is_resident(user)
+
+
+def can_rank_communities(user: Optional[User]) -> bool:
+    """社区排名 (GET /stats/communities): staff whose scope is a street or above see the
+    communities of their subtree side by side; admins all of them. A community's own staff
+    do not (they have their figures in /stats/tickets and the public 三率)."""
+    if is_admin(user):
+        return True
+    return (is_staff(user) and user.scope_place is not None
+            and len(user.scope_place.code) < COMMUNITY_CODE)
