@@ -9,6 +9,7 @@ from flask import url_for
 
 from backend.accounts.permissions import can_import_places, can_manage_staff, is_admin, is_staff
 from backend.bookings import permissions as booking_rules
+from backend.tickets import permissions as ticket_rules
 from backend.workdays import permissions as calendar_rules
 from backend.core.errors import ApiError
 from backend.core.i18n import register, t
@@ -90,6 +91,8 @@ def nav_items(user) -> list[tuple[str, str, str]]:
     items = [("console.queue", "工单队列"), ("console.ticket_map", "网格地图"),
              ("console.dashboard", "统计"), ("console.service_centres", "服务窗口"),
              ("console.workers", "网格员")]
+    if ticket_rules.can_rank_communities(user):
+        items.append(("console.community_ranking", "社区排名"))
     if is_admin(user):
         items.append(("console.admin_categories", "类别与期限"))
     if booking_rules.can_manage_service_items(user):

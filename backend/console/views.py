@@ -5,8 +5,8 @@ The app registers ``bp`` from here, so every page is in place.
 from __future__ import annotations
 
 from backend.console import (  # noqa: F401 - imported for their routes
-    admin, calendar, dashboard, home, maps, participation, service, tickets, volunteers,
-    workers,
+    admin, calendar, dashboard, home, maps, participation, ranking, service, tickets,
+    volunteers, workers,
 )
 from backend.console.blueprint import bp
 
