@@ -284,3 +284,13 @@ def test_phone_visibility_rule_table(ctx):
     worker.phone = "3"
     assert [permissions.phone_visible(u) for u in (consented, kept, none, worker, None)] \
         == [True, False, False, True, False]
+
+
+def test_a_booking_shows_staff_a_residents_phone_only_with_consent(ctx):
+    from backend.bookings.models import Booking
+    from backend.bookings.presenters import person
+
+    kept = f.resident(phone="13700000000", consented=False)
+    given = f.resident(phone="13800000000")
+    assert person(Booking(resident=kept))["phone"] is None
+    assert person(Booking(resident=given))["phone"] == "13800000000"
