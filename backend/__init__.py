@@ -205,6 +205,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from backend.accounts.api import blp as accounts_blp
+    from backend.accounts.profile import blp as profile_blp
     from backend.bookings.api import blp as bookings_blp
     from backend.core.health import bp as health_bp
     from backend.notify.api import blp as notify_blp
@@ -214,6 +215,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
     from backend.tickets.supervision_api import blp as ticket_supervision_blp
+    from backend.tickets.performance_api import blp as ticket_performance_blp
     from backend.uploads.api import blp as uploads_blp
     from backend.volunteers.api import blp as volunteers_blp
     from backend.workdays.api import blp as calendar_blp
@@ -227,9 +229,9 @@ def _register_blueprints(app: Flask) -> None:
     @app.get("/")
     def index():
         return redirect(url_for("console.home"))
-    for blp in (accounts_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
+    for blp in (accounts_blp, profile_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
                 ticket_reports_blp, ticket_supervision_blp, uploads_blp, volunteers_blp,
-                participation_blp, calendar_blp):
+                participation_blp, calendar_blp, ticket_performance_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

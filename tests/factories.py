@@ -8,6 +8,7 @@ from shapely.geometry import box, mapping
 from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
 from backend.accounts.auth import issue_token
+from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places.models import LEVEL_BY_CODE_LENGTH, Place
 
@@ -26,9 +27,14 @@ def place(code: str, name: str | None = None, bounds=None, parent: Place | None 
     return p
 
 
-def resident(openid: str | None = None, name: str = "居民", phone: str | None = None) -> User:
+def resident(openid: str | None = None, name: str = "居民", phone: str | None = None,
+             consented: bool = True) -> User:
+    """A resident; a phone is one they typed in and consented to share unless
+    ``consented=False`` (a number kept from before consent was asked: never shown)."""
     u = User(role=Role.resident.value, openid=openid or "o-" + secrets.token_hex(6),
-             display_name=name, phone=phone)
+             display_name=name, phone=phone,
+             phone_source="typed" if phone and consented else None,
+             phone_consent_at=utcnow() if phone and consented else None)
     db.session.add(u)
     db.session.flush()
     return u

@@ -74,3 +74,20 @@ def can_assign_cell(user: Optional[User], cell: Place) -> bool:
 def can_manage_staff(user: Optional[User], target: Optional[User] = None) -> bool:
     """Staff and admin accounts are created and changed by admins only."""
     return is_admin(user)
+
+
+def can_keep_own_profile(user: Optional[User]) -> bool:
+    """A resident sets their own display name and phone (PATCH /me/profile, POST and
+    DELETE /me/phone). Grid workers, staff and admins do not: their names and work phones
+    are official records kept by whoever manages the account (staff for a worker record,
+    admins for staff), so a worker cannot rename themselves on the cases they handle."""
+    return is_resident(user)
+
+
+def phone_visible(person: Optional[User]) -> bool:
+    """Whether ``person``'s phone may show to someone else (the reporter block of a case
+    for its staff and assignee): a resident's only with their consent (set through
+    /me/phone, removed by DELETE /me/phone); a worker's or staff member's is a work number."""
+    if person is None or not person.phone:
+        return False
+    return person.role != Role.resident.value or person.phone_consent_at is not None

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.core.fields import Id
+from backend.core.fields import PHONE, Id
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 from backend.places.schemas import PlaceRefSchema
 
@@ -35,6 +35,11 @@ class MeSchema(OutSchema):
     username = ma.fields.String(allow_none=True)
     scope = ma.fields.Nested(PlaceRefSchema, attribute="scope_place", allow_none=True)
     cells = ma.fields.List(ma.fields.Nested(PlaceRefSchema))
+    # the user's own phone, in full (only they see it here), how it was given
+    # (wechat | typed) and when they consented to its use
+    phone = ma.fields.String(allow_none=True)
+    phone_source = ma.fields.String(allow_none=True)
+    phone_consent_at = ma.fields.DateTime(allow_none=True)
 
 
 class TokenSchema(OutSchema):
@@ -93,3 +98,26 @@ class StaffSchema(OutSchema):
 
 class WorkerListArgs(QueryArgsSchema):
     place_id = Id()
+
+
+# --- the resident's own profile (accounts/profile.py) ----------------------------------
+
+class DisplayNameArgs(ArgsSchema):
+    # 1-20 characters after trimming; checked again in the operation (spaces only is empty)
+    display_name = ma.fields.String(required=True, validate=validate.Length(max=200))
+
+
+class PhoneArgs(ArgsSchema):
+    """Either ``code`` (WeChat's getPhoneNumber button) or ``phone`` (typed), never both;
+    ``consent`` true and the ``consent_version`` of the text the user read."""
+
+    code = ma.fields.String(validate=validate.Length(min=1, max=128))
+    phone = ma.fields.String(validate=PHONE)
+    consent = ma.fields.Boolean(required=True)
+    consent_version = ma.fields.String(required=True, validate=validate.Length(min=1, max=20))
+
+
+class PhoneConsentSchema(OutSchema):
+    version = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    text = ma.fields.String(required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
+from backend.accounts.permissions import phone_visible
 from backend.bookings import availability as availability_ops
 from backend.bookings import catalogue as catalogue_ops
 from backend.bookings import common
@@ -32,8 +33,10 @@ def resident_view(booking: Booking, now: Optional[datetime] = None) -> dict:
 
 def person(booking: Booking) -> dict:
     if booking.resident is not None:
+        # a resident's account phone only with their consent (accounts/profile.py)
         return {"id": booking.resident.id, "name": booking.resident.display_name,
-                "phone": booking.resident.phone, "has_account": True}
+                "phone": booking.resident.phone if phone_visible(booking.resident) else None,
+                "has_account": True}
     return {"id": None, "name": booking.guest_name or "", "phone": booking.guest_phone,
             "has_account": False}
 

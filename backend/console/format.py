@@ -95,6 +95,8 @@ def nav_items(user) -> list[tuple[str, str, str]]:
              ("console.workers", "网格员"), ("console.community_settings", "社区设置")]
     if ticket_rules.can_supervise(user):
         items.insert(1, ("console.supervision_page", "督办"))
+    if ticket_rules.can_rank_communities(user):
+        items.append(("console.community_ranking", "社区排名"))
     if is_admin(user):
         items.append(("console.admin_categories", "类别与期限"))
     if booking_rules.can_manage_service_items(user):

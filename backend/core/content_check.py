@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 PASS, REVIEW, RISKY = "pass", "review", "risky"
 # msg_sec_check scenes: 1 profile, 2 comment, 3 forum post, 4 social log
-SCENE_POST, SCENE_COMMENT = 3, 2
+SCENE_PROFILE, SCENE_POST, SCENE_COMMENT = 1, 3, 2
 
 
 def content_checks_on() -> bool:

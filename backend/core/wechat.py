@@ -147,3 +147,28 @@ def code_to_session(js_code: str) -> WeChatSession:
         raise WeChatError("unavailable", None, "no openid in answer")
     # session_key never leaves the backend, and Linli does not need it yet: not stored.
     return WeChatSession(openid=result["openid"], unionid=result.get("unionid"))
+
+
+@dataclass
+class PhoneNumber:
+    phone: str            # the number without country code (purePhoneNumber)
+    country_code: str     # "86" for a mainland number
+
+
+PHONE_NUMBER_PATH = "wxa/business/getuserphonenumber"
+
+
+def get_phone_number(code: str) -> PhoneNumber:
+    """Exchange the mini-program's getPhoneNumber code (valid 5 minutes, once) for the
+    number the user agreed to give. WeChat's watermark must name our appid."""
+    client = get_client()
+    result = client.call(client.wxa._post, PHONE_NUMBER_PATH, data={"code": code})
+    info = (result or {}).get("phone_info") if isinstance(result, dict) else None
+    if not isinstance(info, dict) or not info.get("purePhoneNumber"):
+        raise WeChatError("unavailable", None, "no phone_info in answer")
+    appid = (info.get("watermark") or {}).get("appid")
+    if appid != client.appid:
+        log.warning("getuserphonenumber: watermark names another appid")
+        raise WeChatError("rejected", None, "watermark appid mismatch")
+    return PhoneNumber(phone=str(info["purePhoneNumber"]),
+                       country_code=str(info.get("countryCode") or "86"))

@@ -9,6 +9,7 @@ from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
 from backend.bookings.seed import seed_demo as seed_service_centre
 from backend.demo.grid import COMMUNITY, STREET, demo_feature_collection
+from backend.core.models import utcnow
 from backend.extensions import db
 from backend.places import operations as places
 from backend.places.models import Place
@@ -75,7 +76,10 @@ def seed(with_tickets: bool = True) -> dict:
         if db.session.execute(sa.select(User.id).where(User.openid == r.openid)).first():
             continue
         db.session.add(User(role=Role.resident.value, openid=r.openid,
-                            display_name=r.display_name, phone=r.phone))
+                            display_name=r.display_name, phone=r.phone,
+                            # demo residents gave their phone with consent (issue 19.5)
+                            phone_source="typed" if r.phone else None,
+                            phone_consent_at=utcnow() if r.phone else None))
         created += 1
     db.session.flush()
     categories = seed_categories()

@@ -128,3 +128,13 @@ def can_look_up_residents(user: Optional[User]) -> bool:
 def can_see_caller(user: Optional[User], ticket) -> bool:
     """The caller's name and full phone: the ticket's staff only (elsewhere it is masked)."""
     return "staff" in ticket_actor_kinds(user, ticket)
+
+
+def can_rank_communities(user: Optional[User]) -> bool:
+    """社区排名 (GET /stats/communities): staff whose scope is a street or above see the
+    communities of their subtree side by side; admins all of them. A community's own staff
+    do not (they have their figures in /stats/tickets and the public 三率)."""
+    if is_admin(user):
+        return True
+    return (is_staff(user) and user.scope_place is not None
+            and len(user.scope_place.code) < COMMUNITY_CODE)

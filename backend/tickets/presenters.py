@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 from backend.core.content_check import PASS
 
 from backend.accounts.models import User
+from backend.accounts.permissions import phone_visible
 from backend.tickets import permissions
 from backend.extensions import db
 from backend.places import operations as places
@@ -128,7 +129,9 @@ def event_text(event: TicketEvent) -> Optional[str]:
 def person(user: Optional[User]) -> Optional[dict]:
     if user is None:
         return None
-    return {"id": user.id, "display_name": user.display_name, "phone": user.phone}
+    # a resident's phone only with their consent (issue 19.5); workers' are work numbers
+    return {"id": user.id, "display_name": user.display_name,
+            "phone": user.phone if phone_visible(user) else None}
 
 
 def masked_person(user: Optional[User]) -> Optional[dict]:

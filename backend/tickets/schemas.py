@@ -451,7 +451,18 @@ class RateSchema(OutSchema):
                        "the denominator is 0"})
 
 
-class StatsFiguresSchema(OutSchema):
+class ThreeRatesSchema(OutSchema):
+    """The 三率 (tickets/stats.py), for an area, a breakdown row or a community."""
+
+    response_rate = ma.fields.Nested(RateSchema, metadata={
+        "description": "Accepted on time / accepted, of tickets accepted in the period"})
+    resolution_rate = ma.fields.Nested(RateSchema, metadata={
+        "description": "Resolved on time / resolved, of tickets resolved in the period"})
+    satisfaction_rate = ma.fields.Nested(RateSchema, metadata={
+        "description": "满意 + 基本满意 / rated, of tickets rated in the period"})
+
+
+class StatsFiguresSchema(ThreeRatesSchema):
     """What is counted for the whole area and for each category, cell and worker."""
 
     total = ma.fields.Integer(metadata={"description": "Tickets created in the period"})
@@ -462,12 +473,6 @@ class StatsFiguresSchema(OutSchema):
         "description": "Of those, handled (resolved or closed)"})
     overdue = ma.fields.Integer(metadata={
         "description": "Of those, open with their deadline passed now"})
-    response_rate = ma.fields.Nested(RateSchema, metadata={
-        "description": "Accepted on time / accepted, of tickets accepted in the period"})
-    resolution_rate = ma.fields.Nested(RateSchema, metadata={
-        "description": "Resolved on time / resolved, of tickets resolved in the period"})
-    satisfaction_rate = ma.fields.Nested(RateSchema, metadata={
-        "description": "满意 + 基本满意 / rated, of tickets rated in the period"})
     checkin_far = ma.fields.Integer(metadata={
         "description": "Of the tickets created, those checked in farther from the pin than "
                        "the community allows"})
@@ -597,3 +602,47 @@ class SupervisionRowSchema(TicketStaffRowSchema):
     reminded_at = ma.fields.DateTime(allow_none=True)
     escalated_at = ma.fields.DateTime(allow_none=True)
     escalated_place = ma.fields.Nested(PlaceRefSchema, allow_none=True)
+
+
+# --- public accountability and the street's ranking (tickets/performance.py) -----------
+
+class PerformanceArgs(QueryArgsSchema):
+    days = ma.fields.Integer(load_default=30, validate=validate.OneOf((30, 90)), metadata={
+        "description": "The last 30 or 90 business days (Asia/Shanghai), today included"})
+
+
+class RankingArgs(PerformanceArgs):
+    sort = ma.fields.String(load_default="response_rate", validate=validate.OneOf(
+        ("response_rate", "resolution_rate", "satisfaction_rate", "overdue", "code")))
+    order = ma.fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")),
+                             metadata={"description": "Communities with nothing to rate "
+                                                      "(0/0) come last either way"})
+
+
+class OverdueSchema(OutSchema):
+    total = ma.fields.Integer(metadata={"description": "open_now + resolved_late"})
+    open_now = ma.fields.Integer(metadata={
+        "description": "Cases open now and past their deadline, whenever filed"})
+    resolved_late = ma.fields.Integer(metadata={
+        "description": "Cases resolved in the period after their resolution deadline"})
+
+
+class CommunityPerformanceSchema(ThreeRatesSchema):
+    """A community's 及时响应率, 按时办结率 and 满意率 with their counts, and its overdue."""
+
+    place_id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    street_name = ma.fields.String(allow_none=True)
+    reported = ma.fields.Integer(metadata={"description": "Cases reported in the period"})
+    overdue = ma.fields.Nested(OverdueSchema)
+
+
+class PerformanceSchema(OutSchema):
+    period = ma.fields.Nested(StatsPeriodSchema)
+    communities = ma.fields.List(ma.fields.Nested(CommunityPerformanceSchema))
+
+
+class RankingSchema(PerformanceSchema):
+    sort = ma.fields.String()
+    order = ma.fields.String()

@@ -267,3 +267,15 @@ def ticket_stats(user: User, date_from: date, date_to: date,
         "overdue_now": overdue_total,
         "overdue_tickets": [presenters.staff_row(t, now) for t in overdue_rows],
     }
+
+
+# --- shared with the per-community figures (tickets/performance.py) ---------------------
+
+def figure_columns(p: Period, now: datetime) -> tuple[list, sa.ColumnElement]:
+    """The conditional counts behind the 三率 and the condition a ticket counts under."""
+    return _figure_columns(p, now)
+
+
+def figures(row) -> dict:
+    """The counts and the 三率 of a row of ``figure_columns``."""
+    return _figures(row)

@@ -6,6 +6,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.accounts.models import User
+from backend.accounts.permissions import phone_visible
 from backend.volunteers import permissions
 from backend.extensions import db
 from backend.volunteers import profiles as profile_ops
@@ -60,7 +61,7 @@ def _contact(viewer, user_id: int, team_row: Optional[VolunteerTeam]) -> tuple[s
     profile = db.session.get(VolunteerProfile, user_id)
     user = profile.user if profile else db.session.get(User, user_id)
     name = profile.real_name if profile else (user.display_name if user else "")
-    phone = profile.phone if profile else (user.phone if user else None)
+    phone = profile.phone if profile else (user.phone if phone_visible(user) else None)
     if not permissions.can_see_volunteer_contact(viewer, user_id, team_row):
         phone = profile_ops.mask_phone(phone)
         # the real name: to the volunteer, the team's leaders and its staff; a teammate

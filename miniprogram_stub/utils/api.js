@@ -87,6 +87,7 @@ async function request(method, path, options = {}) {
 const get = (path, query) => request('GET', path, { query })
 const post = (path, data, options) => request('POST', path, Object.assign({}, options, { data: data || {} }))
 const del = (path) => request('DELETE', path)
+const patch = (path, data) => request('PATCH', path, { data: data || {} })
 
 // --- lists --------------------------------------------------------------------------------
 // Every list that grows answers one page: {items, next_cursor, total}, asked for with
@@ -246,8 +247,33 @@ function resetCaches() {
   categoryCache = null
 }
 
+// --- my profile: display name and a phone to be called back on (residents) --------------
+
+const updateProfile = async (displayName) => {
+  const user = await patch('/me/profile', { display_name: displayName })
+  session.setUser(user)
+  return user
+}
+// the consent text and its version: public, the same words the server keeps
+const phoneConsent = () => anonymous('GET', '/me/phone/consent')
+// WeChat's getPhoneNumber button (its `code`) or a typed number; both with consent
+const savePhone = async ({ code, phone, consentVersion }) => {
+  const body = { consent: true, consent_version: consentVersion }
+  if (code) body.code = code
+  else body.phone = phone
+  const user = await post('/me/phone', body)
+  session.setUser(user)
+  return user
+}
+const deletePhone = () => del('/me/phone')
+
+// --- 社区三率: public, no login -----------------------------------------------------------
+const communityPerformance = (days) =>
+  anonymous('GET', '/public/communities/performance' + http.query({ days }))
+
 module.exports = {
-  login, request, get, post, del, me, bind,
+  login, request, get, post, del, patch, me, bind,
+  updateProfile, phoneConsent, savePhone, deletePhone, communityPerformance,
   categories, nearby, follow, unfollow, myTickets, ticket, rate,
   notifications, markRead, readAll, templates, reportSubscriptions,
   tasks, start, checkIn, handBack,

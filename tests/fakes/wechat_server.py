@@ -29,6 +29,14 @@ class IssuedCode:
 
 
 @dataclass
+class IssuedPhoneCode:
+    phone: str
+    country_code: str
+    issued_at: float
+    used: bool = False
+
+
+@dataclass
 class FakeWeChat:
     appid: str = "wx-test-appid"
     secret: str = "test-secret"
@@ -51,6 +59,11 @@ class FakeWeChat:
     review_words: tuple[str, ...] = ("微信号",)
     # an image whose top-left pixel is this colour (±40) is risky; review never happens
     risky_image_colour: tuple[int, int, int] = (255, 0, 255)
+    # getPhoneNumber: codes the button gave, scripted errcodes answered first (e.g. [-1]),
+    # and the appid the watermark names (None: ours)
+    phone_codes: dict[str, IssuedPhoneCode] = field(default_factory=dict)
+    phone_errors: list[int] = field(default_factory=list)
+    phone_watermark_appid: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def issue_code(self, openid: str | None = None, unionid: str | None = None) -> str:
@@ -60,6 +73,18 @@ class FakeWeChat:
             self.codes[code] = IssuedCode(openid or "o-" + secrets.token_hex(8), unionid,
                                           time.time())
         return code
+
+    def issue_phone_code(self, phone: str, country_code: str = "86") -> str:
+        """What the getPhoneNumber button gives when the user agrees: a code valid 5
+        minutes, once, standing for this number."""
+        code = "phone-" + secrets.token_hex(8)
+        with self.lock:
+            self.phone_codes[code] = IssuedPhoneCode(phone, country_code, time.time())
+        return code
+
+    def expire_phone_code(self, code: str) -> None:
+        with self.lock:
+            self.phone_codes[code].issued_at -= CODE_TTL_SECONDS + 1
 
     def expire_code(self, code: str) -> None:
         with self.lock:
@@ -83,6 +108,9 @@ class FakeWeChat:
             self.send_errors.clear()
             self.refused_openids.clear()
             self.session_keys.clear()
+            self.phone_codes.clear()
+            self.phone_errors.clear()
+            self.phone_watermark_appid = None
 
     def count(self, path: str) -> int:
         return sum(1 for p, _ in self.calls if p == path)
@@ -124,6 +152,8 @@ class FakeWeChat:
             return self._jscode2session(request)
         if request.path == "/cgi-bin/message/subscribe/send":
             return self._subscribe_send(request)
+        if request.path == "/wxa/business/getuserphonenumber":
+            return self._phone_number(request)
         if request.path == "/wxa/msg_sec_check":
             return self._msg_sec_check(request)
         if request.path == "/wxa/img_sec_check":
@@ -159,6 +189,29 @@ class FakeWeChat:
                 return self._error(47003, f"argument invalid! data.{key}.value")
         self.sent_messages.append(body)
         return self._json({"errcode": 0, "errmsg": "ok", "msgid": len(self.sent_messages)})
+
+    def _phone_number(self, request: Request) -> Response:
+        """POST wxa/business/getuserphonenumber?access_token= {"code"}: the number."""
+        if request.method != "POST":
+            return self._error(43002, "require POST method")
+        problem = self._check_token(request)
+        if problem is not None:
+            return problem
+        if self.phone_errors:
+            code = self.phone_errors.pop(0)
+            return self._error(code, f"scripted error {code}")
+        issued = self.phone_codes.get(str(self._body(request).get("code", "")))
+        if issued is None or issued.used or \
+                time.time() - issued.issued_at > CODE_TTL_SECONDS:
+            return self._error(40029, "invalid code")
+        issued.used = True
+        full = issued.phone if issued.country_code == "86" else \
+            f"+{issued.country_code} {issued.phone}"
+        return self._json({"errcode": 0, "errmsg": "ok", "phone_info": {
+            "phoneNumber": full, "purePhoneNumber": issued.phone,
+            "countryCode": issued.country_code,
+            "watermark": {"timestamp": int(time.time()),
+                          "appid": self.phone_watermark_appid or self.appid}}})
 
     def _msg_sec_check(self, request: Request) -> Response:
         problem = self._check_token(request)

@@ -444,3 +444,30 @@ test('居民参与: declare my home → staff confirm → a notice read and obje
   expect(await api.endResidency(mine.id)).toMatchObject({ id: mine.id, status: 'ended', has_voice: false })
   await expect(api.communityFunds(community)).rejects.toMatchObject({ status: 403 })
 })
+
+test('我的资料 and 社区三率 against the real API: the consent text, the phone by WeChat and typed, removal', async () => {
+  phones.neighbour.use()
+  const api = mod('utils/api')
+  const consent = await api.phoneConsent()
+  expect(consent).toEqual({ version: expect.any(String), title: '手机号使用说明', text: expect.stringContaining('删除') })
+  const named = await api.updateProfile('晋阳小邻居')
+  expect(named.display_name).toBe('晋阳小邻居')
+  const { code } = await control('/phone-code?phone=13800138000')
+  const viaWeChat = await api.savePhone({ code, consentVersion: consent.version })
+  expect(viaWeChat).toMatchObject({ phone: '13800138000', phone_source: 'wechat', phone_consent_at: expect.any(String) })
+  await expect(api.savePhone({ code, consentVersion: consent.version })).rejects.toMatchObject({ status: 422 })
+  const typed = await api.savePhone({ phone: '13900001111', consentVersion: consent.version })
+  expect(typed).toMatchObject({ phone: '13900001111', phone_source: 'typed' })
+  await expect(api.savePhone({ phone: '13900001111', consentVersion: 'old' })).rejects.toMatchObject({ status: 422 })
+  await api.deletePhone()
+  expect(await api.me()).toMatchObject({ phone: null, phone_source: null, phone_consent_at: null })
+
+  const body = await api.communityPerformance(90)
+  expect(body.period).toMatchObject({ days: 90, from: expect.any(String), to: expect.any(String) })
+  expect(body.communities.length).toBeGreaterThan(0)
+  expect(body.communities[0]).toEqual(expect.objectContaining({
+    name: expect.any(String), street_name: expect.any(String),
+    response_rate: expect.objectContaining({ numerator: expect.any(Number), denominator: expect.any(Number) }),
+    overdue: expect.objectContaining({ total: expect.any(Number) }),
+  }))
+})

@@ -32,10 +32,14 @@ from tests.fakes.wechat_server import FakeWeChatServer  # noqa: E402
 
 
 def control_app(fake):
-    """GET /code?openid=… → {"code"}: what wx.login gives that phone."""
+    """GET /code?openid=… → {"code"}: what wx.login gives that phone; GET
+    /phone-code?phone=… → {"code"}: what the getPhoneNumber button gives."""
 
     @Request.application
     def app(request):
+        if request.path == "/phone-code":
+            code = fake.issue_phone_code(request.args["phone"])
+            return Response(json.dumps({"code": code}), content_type="application/json")
         if request.path != "/code":
             return Response("not found", status=404)
         code = fake.issue_code(request.args["openid"])

@@ -63,6 +63,21 @@ class FakeApi {
     this.bookings = {}
     this.bookingStatus = { active: 0, max_active: 2, paused: false, paused_until: null, pause_reason: null, recent_no_shows: 0, no_show_limit: 3, no_show_window_days: 90 }
     this.faults = [] // {match(req), fail, afterHandling}
+    // 我的资料 and 社区三率
+    this.consent = { version: '2026-12-1', title: '手机号使用说明', text: '您提供的手机号仅用于处理您上报或关注的事件。您可以随时删除。' }
+    this.phoneCodes = {} // code the getPhoneNumber button gave → the number
+    this.communities = [
+      { place_id: 3, code: '510107021003', name: '晋阳社区', street_name: '晋阳街道', reported: 4,
+        response_rate: { numerator: 2, denominator: 3, rate: 0.6667 },
+        resolution_rate: { numerator: 1, denominator: 2, rate: 0.5 },
+        satisfaction_rate: { numerator: 2, denominator: 2, rate: 1 },
+        overdue: { total: 2, open_now: 1, resolved_late: 1 } },
+      { place_id: 4, code: '510107021004', name: '金雁社区', street_name: '晋阳街道', reported: 0,
+        response_rate: { numerator: 0, denominator: 0, rate: null },
+        resolution_rate: { numerator: 0, denominator: 0, rate: null },
+        satisfaction_rate: { numerator: 0, denominator: 0, rate: null },
+        overdue: { total: 0, open_now: 0, resolved_late: 0 } },
+    ]
   }
 
   // Answer `fail` (e.g. 'timeout') to the next request matching; afterHandling: the server did
@@ -77,6 +92,13 @@ class FakeApi {
 
   requests(method, path) {
     return this.log.filter((r) => r.method === method && (path instanceof RegExp ? path.test(r.path) : r.path === path))
+  }
+
+  performance(days) {
+    const communities = days === 90
+      ? this.communities.map((c) => Object.assign({}, c, { response_rate: { numerator: 3, denominator: 4, rate: 0.75 } }))
+      : this.communities
+    return { period: { from: days === 90 ? '2026-09-08' : '2026-11-07', to: '2026-12-06', days, timezone: 'Asia/Shanghai' }, communities }
   }
 
   issueToken(user) {
@@ -116,8 +138,8 @@ class FakeApi {
   }
 
   answer(req) {
-    const open = ['/auth/wechat', '/auth/dev-login']
-    if (open.indexOf(req.path) < 0) {
+    const open = ['/auth/wechat', '/auth/dev-login', '/me/phone/consent']
+    if (open.indexOf(req.path) < 0 && !req.path.startsWith('/public/')) {
       const auth = req.header.authorization || ''
       const token = auth.replace(/^Bearer /, '')
       if (!this.tokens.has(token)) return error(401, 'token_expired', '登录已过期，请重新登录。')
@@ -138,6 +160,8 @@ class FakeApi {
       return { status: 200, body: this.issueToken(this.user) }
     }
     if (key === 'GET /me') return { status: 200, body: this.user }
+    const profile = this.profileRoute(req, key)
+    if (profile) return profile
     if (key === 'GET /categories') return { status: 200, body: CATEGORIES }
     if (key === 'GET /notifications/templates') return { status: 200, body: { templates: { ticket: 'tmpl-ticket', task: 'tmpl-task', booking: 'tmpl-booking' } } }
     if (key === 'POST /me/subscriptions') {
@@ -205,6 +229,53 @@ class FakeApi {
     if (booking) return booking
     if (key === 'GET /worker/tasks') return { status: 200, body: { items: this.tasks, next_cursor: null, total: this.tasks.length } }
     return error(404, 'not_found', `no route ${key}`)
+  }
+
+  // 我的资料 and 社区三率, as the real API answers them (accounts/profile.py,
+  // tickets/performance_api.py): phone codes the fake "WeChat" issued are single-use.
+  profileRoute(req, key) {
+    const resident = this.user.role === 'resident'
+    if (key === 'GET /me/phone/consent') return { status: 200, body: this.consent }
+    if (key === 'GET /public/communities/performance') {
+      const days = Number(req.query.days || 30)
+      if ([30, 90].indexOf(days) < 0) return error(422, 'validation_error', '输入有误', { days: ['必须是 30 或 90'] })
+      return { status: 200, body: this.performance(days) }
+    }
+    if (key === 'PATCH /me/profile') {
+      if (!resident) return error(403, 'forbidden', '您没有权限执行此操作。')
+      const name = String(req.body.display_name || '').trim()
+      if (!name || name.length > 20) return error(422, 'validation_error', '提交的内容有误，请检查后重试。', { display_name: ['昵称为 1 至 20 个字。'] })
+      this.user = Object.assign({}, this.user, { display_name: name })
+      return { status: 200, body: this.user }
+    }
+    if (key === 'POST /me/phone') {
+      if (!resident) return error(403, 'forbidden', '您没有权限执行此操作。')
+      const body = req.body || {}
+      if (body.consent !== true) return error(422, 'validation_error', '提交的内容有误，请检查后重试。', { consent: ['请先阅读并同意手机号使用说明。'] })
+      if (body.consent_version !== this.consent.version) return error(422, 'validation_error', '提交的内容有误，请检查后重试。', { consent_version: ['手机号使用说明已更新，请重新阅读后再同意。'] })
+      let phone = body.phone
+      let source = 'typed'
+      if (body.code) {
+        phone = this.phoneCodes[body.code]
+        delete this.phoneCodes[body.code]
+        if (!phone) return error(422, 'validation_error', '提交的内容有误，请检查后重试。', { code: ['微信手机号授权已失效，请重新点击“微信手机号快捷填写”。'] })
+        source = 'wechat'
+      }
+      this.user = Object.assign({}, this.user, { phone, phone_source: source, phone_consent_at: iso() })
+      return { status: 200, body: this.user }
+    }
+    if (key === 'DELETE /me/phone') {
+      if (!resident) return error(403, 'forbidden', '您没有权限执行此操作。')
+      this.user = Object.assign({}, this.user, { phone: null, phone_source: null, phone_consent_at: null })
+      return { status: 204, body: '' }
+    }
+    return null
+  }
+
+  issuePhoneCode(phone) {
+    const code = `phone-${Object.keys(this.phoneCodes).length + 1}`
+    this.phoneCodes[code] = phone
+    return code
   }
 
   bookingRoute(req, key) {
