@@ -249,8 +249,11 @@ def task_row(ticket: Ticket, distance: Optional[float] = None) -> dict:
 def task_view(ticket: Ticket, user: User, distance: Optional[float] = None) -> dict:
     data = task_row(ticket, distance)
     photos = ticket_photos(ticket)
+    # the assigned worker calls the reporter back: the consent text names them, so the
+    # task page shows the phone she consented to in full (the task list keeps it masked);
+    # a caller who is not a resident gave no such consent and stays masked
     data.update(photos=photo_dicts(photos), events=events(ticket, photos=photos),
-                actions=available_actions(user, ticket),
+                actions=available_actions(user, ticket), reporter=person(ticket.reporter),
                 requires_after_photo=ticket.category.requires_after_photo)
     return data
 
