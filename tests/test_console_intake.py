@@ -189,3 +189,34 @@ def test_filing_a_12345_case_in_the_browser(app, page, world):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(
             Ticket.external_ref == "2026120509999")) == 1
     assert page.js_errors == []
+
+
+def test_correcting_a_case_and_the_communitys_limits_in_the_browser(app, page, world):
+    """更正分类 on the case page, then 社区设置: what 张主任 does in Chromium."""
+    console_login(page, "zhang", PASSWORD)
+    ticket_id = world.tickets["t1"]
+    page.goto(f"/console/tickets/{ticket_id}")
+    correction = page.locator("#form-recategorize")
+    correction.locator("select[name=category_id]").select_option(str(world.cats["井盖缺失"]))
+    correction.locator("select[name=priority]").select_option("urgent")
+    correction.locator("textarea[name=reason]").fill("现场核实为井盖缺失")
+    correction.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(rf".*/console/tickets/{ticket_id}$"))
+    expect(page.locator("#timeline")).to_contain_text("更正分类：楼道灯损坏 → 井盖缺失")
+    # raised to urgent: alerted at once
+    expect(page.locator("#urgent")).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("紧急事件")
+    with app.app_context():
+        row = db.session.get(Ticket, ticket_id)
+        assert (row.category_id, row.priority) == (world.cats["井盖缺失"], "urgent")
+    # the community's limits: auto-close after 3 working days, check-ins within 150 m
+    page.goto("/console/communities/settings")
+    limits = page.locator("tr[id^=community-]").first
+    limits.locator("input[name=autoclose_working_days]").fill("3")
+    limits.locator("input[name=checkin_max_distance_m]").fill("150")
+    limits.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    limits = page.locator("tr[id^=community-]").first
+    expect(limits.locator("input[name=autoclose_working_days]")).to_have_value("3")
+    expect(limits.locator("input[name=checkin_max_distance_m]")).to_have_value("150")
+    assert page.js_errors == []
