@@ -83,6 +83,7 @@ def build() -> World:
     victim = _resident(VICTIM_OPENID, VICTIM_NAME, VICTIM_PHONE)
     caller = _resident("o-caller-resident-01", "来访居民", "13600000009")
     staff = db.session.execute(sa.select(User).where(User.username == "zhang")).scalar_one()
+    street = db.session.execute(sa.select(User).where(User.username == "jiedao")).scalar_one()
     worker = _user("demo-worker-li")
     categories = {c.name: c for c in db.session.execute(sa.select(Category)).scalars()}
     public_cat, private_cat = categories["楼道灯损坏"], categories["电瓶车被盗"]
@@ -162,6 +163,7 @@ def build() -> World:
     world.tokens = {
         "caller": f.token_for(caller, hours=2), "victim": f.token_for(victim, hours=2),
         "staff": f.token_for(staff, hours=2), "worker": f.token_for(worker, hours=2),
+        "street": f.token_for(street, hours=2),
     }
     return world
 
