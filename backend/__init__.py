@@ -109,7 +109,8 @@ def _read_only_api_reads(app: Flask, autocommit: bool) -> None:
 
     @app.teardown_request
     def _end_read_only(_exc):
-        db.session.info.pop("linli_read_only", None)
+        if db.session.registry.has():  # (asking db.session.info would create a session)
+            db.session.info.pop("linli_read_only", None)
 
     @sa.event.listens_for(db.session, "do_orm_execute")
     def _no_write_statement(state):
@@ -142,6 +143,9 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         app.config.update(config)
     check_dev_login(app.config)  # settings given here obey the environment's rule
     _trust_proxies(app)
+    from backend.console.session import ConsoleCookieSessions
+
+    app.session_interface = ConsoleCookieSessions()
     app.json.ensure_ascii = False  # Chinese text as text, not \u escapes
     app.json.sort_keys = False  # as built (a 14-day slot list: 0.48 ms sorted, 0.33 not)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
@@ -169,7 +173,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         # The current user is cached on g; g belongs to the app context, which a test
         # (or a CLI command) may share between requests. Each request starts clean.
         for key in ("linli_token", "console_user", "console_token", "console_session_expired",
-                    "linli_workcalendar"):
+                    "linli_workcalendar", "linli_revisions"):
             g.pop(key, None)
 
     _import_models()
@@ -223,6 +227,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.console.views import bp as console_bp
 
     app.register_blueprint(health_bp)
+    limiter.exempt(health_bp)  # probes are never rate limited (nor counted)
     app.register_blueprint(open311_bp)
     app.register_blueprint(console_bp)
 
@@ -289,6 +294,8 @@ def _register_transaction(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):
+        if not db.session.registry.has():
+            return response  # the request used no database (/livez, a static file)
         if response.status_code >= 400:
             db.session.rollback()
             return response

@@ -28,7 +28,7 @@ from backend.core.auth import current_user, login_required
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.core.paging import page
-from backend.core.schemas import audience_views
+from backend.core.schemas import audience_views, shared
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1",
                 description="Service windows (延时预约服务): items, centres, slots, bookings")
@@ -54,9 +54,9 @@ def _booking_answer(booking, status: int = 200):
     """The booking as the caller may see it: staff of its centre, or its resident."""
     user = current_user()
     if permissions.can_manage_booking(user, booking):
-        body = BookingStaffSchema().dump(presenters.staff_view(booking))
+        body = shared(BookingStaffSchema).dump(presenters.staff_view(booking))
     else:
-        body = BookingResidentSchema().dump(presenters.resident_view(booking))
+        body = shared(BookingResidentSchema).dump(presenters.resident_view(booking))
     response = jsonify(body)
     response.status_code = status
     return response
@@ -74,7 +74,7 @@ def items(args):
     user = current_user()
     staff = is_staff(user)
     rows = catalogue_ops.list_items(args.get("centre_id"), args["include_inactive"] and staff)
-    schema = ServiceItemAdminSchema(many=True) if staff else ServiceItemSchema(many=True)
+    schema = shared(ServiceItemAdminSchema, many=True) if staff else shared(ServiceItemSchema, many=True)
     return jsonify(schema.dump(rows))
 
 
@@ -87,7 +87,7 @@ def item(item_id):
     user = current_user()
     staff = is_staff(user)
     row = catalogue_ops.get_item(item_id, active_only=not staff)
-    return jsonify((ServiceItemAdminSchema() if staff else ServiceItemSchema()).dump(row))
+    return jsonify((shared(ServiceItemAdminSchema) if staff else shared(ServiceItemSchema)).dump(row))
 
 
 @blp.route("/service-items", methods=["POST"])

@@ -10,6 +10,7 @@ import time
 from typing import Optional
 
 from flask import current_app, g, session
+from flask.sessions import SecureCookieSessionInterface
 
 from backend.accounts.models import User
 from backend.core.errors import ApiError
@@ -17,6 +18,21 @@ from backend.accounts.auth import resolve_token
 
 SESSION_TOKEN = "console_token"
 LAST_SEEN = "console_last_seen"
+CONSOLE_PREFIX = "/console"
+
+
+class ConsoleCookieSessions(SecureCookieSessionInterface):
+    """The signed cookie is the console's: a request to another path (the API, Open311,
+    /livez) that carries no console cookie gets an empty session at once, without
+    building the signer (that was a sixth of a /livez). Saving an empty, unchanged
+    session writes nothing."""
+
+    def open_session(self, app, request):
+        path = request.path
+        if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/") \
+                or self.get_cookie_name(app) in request.cookies:
+            return super().open_session(app, request)
+        return self.session_class()
 
 
 def start(raw_token: str) -> None:

@@ -21,6 +21,8 @@ import marshmallow as ma
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from backend.core.schemas import shared
+
 NUL_MESSAGE = "Contains a NUL character."
 
 
@@ -49,6 +51,12 @@ def _has_body(req) -> bool:
 
 
 class LinliParser(FlaskParser):
+    def _get_schema(self, argmap, req):
+        # ``@blp.arguments(SomeArgs)``: webargs would build SomeArgs() on every request
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            return shared(argmap)
+        return super()._get_schema(argmap, req)
+
     def _raw_load_json(self, req):
         if not is_json_request(req) and _has_body(req):
             raise UnsupportedMediaType()

@@ -1,7 +1,17 @@
 """Schema base classes shared by every feature."""
 from __future__ import annotations
 
+from functools import cache
+
 import marshmallow as ma
+
+
+@cache
+def shared(schema: type, many: bool = False) -> ma.Schema:
+    """One instance of ``schema`` for the process. Building one copies every declared
+    field and its nested schemas (about 0.1 ms for a ticket's); a marshmallow 4 schema
+    keeps no state between ``load`` or ``dump`` calls, so one instance serves them all."""
+    return schema(many=many)
 
 
 class ArgsSchema(ma.Schema):

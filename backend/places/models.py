@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import enum
+import threading
 import uuid
 from typing import Any, Optional
 
 import sqlalchemy as sa
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import orm as so
 
 from backend.core.models import TimestampMixin
@@ -110,12 +112,27 @@ def watch_revision(name: str, *models: type) -> None:
     _WATCHED[name] = tuple(dict.fromkeys(_WATCHED.get(name, ()) + models))
 
 
-_REVISION_QUERY = sa.select(Revision.value).where(Revision.name == sa.bindparam("name"))
+_ALL_REVISIONS = sa.select(Revision.name, Revision.value)
+# the revisions as read once in this request (a creation asks for three: places,
+# categories, the calendar; one statement reads them all)
+_G_REVISIONS = "linli_revisions"
 
 
 def read_revision(name: str) -> str:
-    value = db.session.execute(_REVISION_QUERY, {"name": name}).scalar_one_or_none()
-    return value or ""
+    """The stored revision ``name``: read with all the others once a request, again after
+    a flush of this request replaced one."""
+    seen = g.get(_G_REVISIONS) if has_request_context() else None
+    if seen is None:
+        seen = dict(db.session.execute(_ALL_REVISIONS).all())
+        if has_request_context():
+            g.setdefault(_G_REVISIONS, seen)
+    return seen.get(name) or ""
+
+
+def forget_revisions() -> None:
+    """The next ``read_revision`` of this request reads them again."""
+    if has_app_context():
+        g.pop(_G_REVISIONS, None)
 
 
 def read_places_revision() -> str:
@@ -135,6 +152,7 @@ def _bump_revisions(session, flush_context, instances) -> None:
     if not names:
         return
     session.info["linli_bumping"] = True
+    forget_revisions()
     try:
         with session.no_autoflush:
             for name in names:
@@ -146,3 +164,48 @@ def _bump_revisions(session, flush_context, instances) -> None:
                     row.value = token
     finally:
         session.info["linli_bumping"] = False
+
+
+class RevisionCache:
+    """Detached copies of rarely changing rows (categories, grid cells), kept by the
+    process while their revision stays the same, handed to the request's session with
+    ``merge(load=False)``: no statement for a row every request reads (a creation's 小类
+    and cell). Rows of a model watched by ``watch_revision(revision, model)`` only."""
+
+    def __init__(self, model: type, revision: str, options: tuple = ()):
+        self.model, self.revision, self.options = model, revision, options
+        self._lock = threading.Lock()
+        self._at: Optional[str] = None
+        self._rows: dict[Any, Any] = {}
+
+    def get(self, key: Any):
+        """The row ``key`` (primary key) in the request's session, or None."""
+        revision = read_revision(self.revision)
+        with self._lock:
+            kept = self._rows.get(key) if self._at == revision else None
+        if kept is None:
+            kept = self._load(key)
+            if kept is None:
+                return None
+            with self._lock:
+                if self._at != revision:
+                    self._at, self._rows = revision, {}
+                self._rows[key] = kept
+        return db.session.merge(kept, load=False)
+
+    def _load(self, key: Any):
+        # on the request's own connection (on SQLite a second one would wait for the
+        # write lock this request may hold); a side session that expires nothing, so the
+        # copy keeps what it loaded once detached
+        side = so.Session(bind=db.session.connection(), expire_on_commit=False,
+                          autoflush=False)
+        try:
+            row = side.get(self.model, key, options=list(self.options))
+            side.expunge_all()
+            return row
+        finally:
+            side.close()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._at, self._rows = None, {}

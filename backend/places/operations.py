@@ -13,7 +13,8 @@ from backend.core.geo import transform_geometry, wgs84_to_gcj02
 from backend.extensions import db
 from backend.places import index as locate_index
 from backend.places.models import (
-    CODE_LENGTH, LEVEL_BY_CODE_LENGTH, LEVEL_DEPTH, Place, PlaceLevel, read_places_revision,
+    CODE_LENGTH, LEVEL_BY_CODE_LENGTH, LEVEL_DEPTH, PLACES_REVISION, Place, PlaceLevel,
+    RevisionCache, read_places_revision,
 )
 
 log = logging.getLogger(__name__)
@@ -205,10 +206,14 @@ def current_index() -> locate_index.LocateIndex:
     return locate_index.get_index(read_places_revision, _index_rows)
 
 
+# the cells a point is located in, kept like the index itself (no statement a creation)
+_cells = RevisionCache(Place, PLACES_REVISION)
+
+
 def locate(lng: float, lat: float) -> Optional[Place]:
     """The deepest grid cell containing (lng, lat) in GCJ-02, or None."""
     hit = current_index().locate(lng, lat)
-    return db.session.get(Place, hit.id) if hit else None
+    return _cells.get(hit.id) if hit else None
 
 
 def ancestors(place: Place) -> list[Place]:

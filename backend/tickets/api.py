@@ -15,7 +15,7 @@ from backend.core.errors import ApiError
 from backend.core.fields import is_id
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
-from backend.core.schemas import audience_views
+from backend.core.schemas import audience_views, shared
 from backend.core.versioning import expected_version
 from backend.extensions import db
 from backend.places.models import Place
@@ -86,9 +86,9 @@ def create_ticket(args):
     user = current_user()
     ticket = intake.file_case(user, args, text_status=verdict)
     if user.role == Role.resident.value:
-        schema, data = TicketResidentSchema(), presenters.resident_view(ticket, user)
+        schema, data = shared(TicketResidentSchema), presenters.resident_view(ticket, user)
     else:
-        schema, data = TicketStaffSchema(), presenters.staff_view(ticket, user)
+        schema, data = shared(TicketStaffSchema), presenters.staff_view(ticket, user)
     response = jsonify(schema.dump(data))
     response.status_code = 201
     response.headers["ETag"] = f'"{ticket.version}"'
@@ -146,13 +146,13 @@ def get_ticket(ticket_id):
     ticket = ops.get_ticket(ticket_id)
     kinds = permissions.ticket_actor_kinds(user, ticket)
     if "staff" in kinds:
-        schema, data = TicketStaffSchema(), presenters.staff_view(ticket, user)
+        schema, data = shared(TicketStaffSchema), presenters.staff_view(ticket, user)
     elif "assignee" in kinds:
-        schema, data = TaskDetailSchema(), presenters.task_view(ticket, user)
+        schema, data = shared(TaskDetailSchema), presenters.task_view(ticket, user)
     elif "reporter" in kinds:
-        schema, data = TicketResidentSchema(), presenters.resident_view(ticket, user)
+        schema, data = shared(TicketResidentSchema), presenters.resident_view(ticket, user)
     elif permissions.can_view_ticket_publicly(ticket):
-        schema, data = TicketPublicSchema(), presenters.public_view(ticket, viewer=user)
+        schema, data = shared(TicketPublicSchema), presenters.public_view(ticket, viewer=user)
     else:
         raise ApiError(404, "ticket_not_found", code="not_found")
     # dumped here with the audience's own schema, so no field of another audience leaks
@@ -207,9 +207,9 @@ def supplement(args, ticket_id):
     verdict = checked_text(args["note"], "note", SCENE_COMMENT)
     ops.add_supplement(user, ticket, args["note"], args["photo_ids"], text_status=verdict)
     if "reporter" in kinds:
-        schema, data = TicketResidentSchema(), presenters.resident_view(ticket, user)
+        schema, data = shared(TicketResidentSchema), presenters.resident_view(ticket, user)
     else:
-        schema, data = TicketPublicSchema(), presenters.public_view(ticket, viewer=user)
+        schema, data = shared(TicketPublicSchema), presenters.public_view(ticket, viewer=user)
     response = jsonify(schema.dump(data))
     response.status_code = 201
     return response

@@ -313,6 +313,8 @@ class TicketEvent(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
     actor = so.relationship("User")
+    # (no collection on Ticket: a new ticket and its first event go in one flush)
+    ticket: so.Mapped["Ticket"] = so.relationship()
 
 
 class TicketPhoto(db.Model):

@@ -27,7 +27,7 @@ from backend.core.models import utcnow
 from backend.core.workcalendar import OfficeHours, deadline
 from backend.extensions import db
 from backend.places import operations as places
-from backend.places.models import Place
+from backend.places.models import Place, RevisionCache, watch_revision
 from backend.tickets import messages  # noqa: F401 - registers the feature's messages
 from backend.tickets import settings as case_settings
 from backend.tickets import workflow
@@ -117,9 +117,17 @@ def staff_ticket(user: User, ticket_id: int) -> Ticket:
     return ticket
 
 
+# A change to a category (its deadlines, its rules) replaces this revision.
+CATEGORIES_REVISION = "categories"
+watch_revision(CATEGORIES_REVISION, Category)
+
+# the 小类 a report names, with its 大类 (no statement a creation while none changes)
+_categories = RevisionCache(Category, CATEGORIES_REVISION,
+                            options=(so.joinedload(Category.parent),))
+
+
 def leaf_category(category_id: int) -> Category:
-    category = (db.session.get(Category, category_id, options=[so.joinedload(Category.parent)])
-                if is_id(category_id) else None)
+    category = _categories.get(category_id) if is_id(category_id) else None
     if category is None or not category.is_active:
         raise field_error("category_id", "category_not_found")
     if not category.is_leaf:
@@ -178,9 +186,13 @@ def _event(ticket: Ticket, actor: Optional[User], actor_role: str, kind: str,
            note: str = "", data: Optional[dict] = None) -> TicketEvent:
     # timed by this module's clock, like the ticket's own timestamps (the demo seed and the
     # tests set it), so a timeline and its ticket never disagree
-    event = TicketEvent(ticket_id=ticket.id, actor_id=actor.id if actor else None,
+    event = TicketEvent(actor_id=actor.id if actor else None,
                         actor_role=actor_role, kind=kind, from_state=from_state,
                         to_state=to_state, note=note or "", data=data, created_at=utcnow())
+    if ticket.id is None:
+        event.ticket = ticket  # a new ticket: inserted with its event, in one flush
+    else:
+        event.ticket_id = ticket.id
     db.session.add(event)
     db.session.flush()
     return event
@@ -287,11 +299,12 @@ def create_ticket(reporter: User, category_id: int, description: str, lat: float
     ticket.due_at = ticket.accept_due_at
     ticket.warn_at = _warn(now, category.accept_hours, category)
     db.session.add(ticket)
-    db.session.flush()
     event = _event(ticket, reporter, "resident", "transition", None, State.submitted.value,
                    data={"place_code": ticket.place_code})
     pairs = _attach(ticket, reporter, photo_ids, "report", event, "photo_ids", new_ticket=True)
-    ticket.content_status = combine(text_status, *(u.content_status for _, u in pairs))
+    status = combine(text_status, *(u.content_status for _, u in pairs))
+    if ticket.content_status != status:  # (an unchanged value would still cost a flush)
+        ticket.content_status = status
     ticket.fresh_timeline = ([event], pairs)
     return ticket
 

@@ -12,6 +12,7 @@ from backend.core.content_check import PASS, checked_text, combine
 from backend.core.errors import ApiError
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
+from backend.core.schemas import shared
 from backend.volunteers import activities as activity_ops
 from backend.volunteers import attendance as attendance_ops
 from backend.volunteers import common
@@ -248,7 +249,7 @@ def save_profile(args):
     if not permissions.can_join_team(user):
         raise ApiError(403, "forbidden")
     profile, created = profile_ops.save_profile(user, args)
-    return _answer(ProfileSchema().dump(presenters.profile(profile)), 201 if created else 200)
+    return _answer(shared(ProfileSchema).dump(presenters.profile(profile)), 201 if created else 200)
 
 
 @blp.route("/me/volunteer-teams", methods=["GET"])
@@ -335,7 +336,7 @@ def sign_up(activity_id):
     Signing up again returns the same sign-up (200)."""
     user = current_user()
     row, created = signup_ops.sign_up(user, activity_ops.visible_activity(user, activity_id))
-    return _answer(SignupSchema().dump(presenters.signup(row)), 201 if created else 200)
+    return _answer(shared(SignupSchema).dump(presenters.signup(row)), 201 if created else 200)
 
 
 @blp.route("/volunteer-activities/<int:activity_id>/withdraw", methods=["POST"])
