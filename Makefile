@@ -67,13 +67,16 @@ test-miniprogram: install-test
 	cd miniprogram_stub && npm ci --no-audit --no-fund && npx jest --ci
 
 # Bounded (a few minutes): the queue at 100,000 tickets (bench/queue.py without --quick
-# for 1,000,000), creation for 5 s per load; PostgreSQL too when TEST_DATABASE_URL is set.
+# for 1,000,000), creation for 5 s per load, then Linli against the bare app of
+# bench/floor_app.py (two alternating rounds of 5 s loads); PostgreSQL too when
+# TEST_DATABASE_URL is set.
 BENCH_DB = $(if $(TEST_DATABASE_URL),--db both --pg-url $(TEST_DATABASE_URL),--db sqlite)
 
 bench: install-test
 	$(BIN)/python bench/locate.py
 	$(BIN)/python bench/queue.py --quick $(BENCH_DB)
 	$(BIN)/python bench/create.py --seconds 5 $(BENCH_DB)
+	$(BIN)/python bench/floor.py --seconds 5 --rounds 2 $(BENCH_DB)
 
 # The mixed load (bench/load.py): about 1.5 minutes per database; PostgreSQL too when
 # TEST_DATABASE_URL is set. Exits non-zero if a 2xx report is not in the database exactly once.

@@ -87,13 +87,14 @@ def prepare_database(env: dict) -> None:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, workers: int, log_path: str):
+    def __init__(self, env: dict, workers: int, log_path: str, app: str = "backend:create_app()",
+                 config: str = "python:backend.gunicorn_conf"):
         self.port = free_port()
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, "gunicorn"), "-c", "python:backend.gunicorn_conf",
-             "-w", str(workers), "-b", f"{HOST}:{self.port}", "backend:create_app()"],
+            [os.path.join(BIN, "gunicorn"), "-c", config,
+             "-w", str(workers), "-b", f"{HOST}:{self.port}", app],
             env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float = 30) -> None:
@@ -381,6 +382,13 @@ def wrk_load(port: int, plan: Plan, connections: int, max_requests: int, seconds
     return result
 
 
+def loader(client: str):
+    """``load(port, plan, connections, max_requests, seconds, scratch) -> Result``"""
+    if client == "wrk":
+        return wrk_load
+    return lambda port, plan, c, n, s, _scratch: python_load(port, plan, c, n, s)
+
+
 # --- one database --------------------------------------------------------------------------
 
 def login_residents(port: int, n: int) -> list[str]:
@@ -427,24 +435,50 @@ def check_database(url: str, options: dict, seeded: int, ok_keys: list[str]):
                 f"{others} other new rows")
 
 
-def run_database(kind: str, args, client: str) -> dict:
-    scratch = tempfile.mkdtemp(prefix=f"linli-bench-create-{kind}-")
-    schema = None
-    if kind == "sqlite":
-        url = f"sqlite:///{os.path.join(scratch, 'bench.db')}"
-        check_url, check_options = url, {}
-    else:
+class ScratchDatabase:
+    """A SQLite file in ``scratch``, or a new schema of the PostgreSQL database at ``pg_url``
+    (``drop`` removes it): ``url`` for the server, ``check_url`` and ``check_options`` for
+    this process's own engine."""
+
+    def __init__(self, kind: str, scratch: str, pg_url: str, prefix: str = "bench_create"):
+        self.schema = None
+        if kind == "sqlite":
+            self.url = f"sqlite:///{os.path.join(scratch, 'bench.db')}"
+            self.check_url, self.check_options = self.url, {}
+            return
         from backend.config import normalise_database_url
 
-        schema = f"bench_create_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        base = normalise_database_url(args.pg_url)
-        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        sep = "&" if "?" in args.pg_url else "?"
-        url = f"{args.pg_url}{sep}options=-csearch_path%3D{schema}"
-        check_url = base
-        check_options = {"connect_args": {"options": f"-csearch_path={schema}"}}
+        self.schema = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.check_url = normalise_database_url(pg_url)
+        self._admin(f'CREATE SCHEMA "{self.schema}"')
+        sep = "&" if "?" in pg_url else "?"
+        self.url = f"{pg_url}{sep}options=-csearch_path%3D{self.schema}"
+        self.check_options = {"connect_args": {"options": f"-csearch_path={self.schema}"}}
+
+    def _admin(self, sql: str) -> None:
+        admin = sa.create_engine(self.check_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(sql)
+        finally:
+            admin.dispose()
+
+    def drop(self) -> None:
+        if self.schema:
+            self._admin(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+
+def warm_up(port: int, tokens: list[str], categories: list[int], args) -> list[Result]:
+    """Every worker imports, connects (and Linli's builds its locate index)."""
+    return [python_load(port, Plan("livez"), args.connections, 200, 10),
+            python_load(port, Plan("create", tokens, categories, run="w"),
+                        args.connections, 10 * args.workers, 20)]
+
+
+def run_database(kind: str, args, client: str) -> dict:
+    scratch = tempfile.mkdtemp(prefix=f"linli-bench-create-{kind}-")
+    database = ScratchDatabase(kind, scratch, args.pg_url)
+    url, check_url, check_options = database.url, database.check_url, database.check_options
     env = server_env(url, scratch)
     server = None
     out = {}
@@ -455,12 +489,8 @@ def run_database(kind: str, args, client: str) -> dict:
         server.wait_ready()
         tokens = login_residents(server.port, args.residents)
         categories = leaf_categories(server.port, tokens[0])
-        # warm-up: every worker imports, connects and builds its locate index
-        warm = [python_load(server.port, Plan("livez"), args.connections, 200, 10),
-                python_load(server.port, Plan("create", tokens, categories, run="w"),
-                            args.connections, 10 * args.workers, 20)]
-        load = wrk_load if client == "wrk" else (
-            lambda port, plan, c, n, s, _scratch: python_load(port, plan, c, n, s))
+        warm = warm_up(server.port, tokens, categories, args)
+        load = loader(client)
         livez = load(server.port, Plan("livez"), args.connections, args.livez_requests,
                      args.seconds, scratch)
         create = load(server.port, Plan("create", tokens, categories, run="r"),
@@ -477,10 +507,7 @@ def run_database(kind: str, args, client: str) -> dict:
     finally:
         if server is not None:
             server.stop()
-        if schema:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            admin.dispose()
+        database.drop()
         shutil.rmtree(scratch, ignore_errors=True)
     return out
 
@@ -507,8 +534,8 @@ def report(kind: str, out: dict, args) -> bool:
     return ok
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the servers and the load (bench/floor.py takes them too)."""
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--connections", type=int, default=10)
@@ -519,12 +546,21 @@ def main() -> None:
                         help="gunicorn workers (default: one per core, as backend/gunicorn_conf.py)")
     parser.add_argument("--residents", type=int, default=20)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL))
-    args = parser.parse_args()
-    client = args.client
-    if client == "auto":
-        client = "wrk" if shutil.which("wrk") else "python"
-    elif client == "wrk" and not shutil.which("wrk"):
+
+
+def pick_client(choice: str) -> str:
+    if choice == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    if choice == "wrk" and not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk), or use --client python")
+    return choice
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    args = parser.parse_args()
+    client = pick_client(args.client)
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     results = {kind: run_database(kind, args, client) for kind in kinds}
     print(f"\n{os.cpu_count()} cores; load client and server share them")
