@@ -280,10 +280,10 @@ def test_postgresql_restarted_mid_submissions_loses_nothing_and_doubles_nothing(
 def test_a_retry_after_the_database_died_mid_request_succeeds_at_once(private_postgres,
                                                                      tmp_path):
     """Issue 17: a report's request is inside its transaction (waiting on a lock this test
-    holds on the tickets table) when PostgreSQL stops. It answers 503; its claim stays
-    without an answer (the database could not be told). Once PostgreSQL is back the retry
-    with the same key gets on at once (the attempt's advisory lock went with its session,
-    so the claim is known dead): no 409 for a minute, no worker held, one report."""
+    holds on the tickets table) when PostgreSQL stops. It answers 503; its claim, written in
+    that transaction, goes with it (and its advisory lock with the session). Once
+    PostgreSQL is back the retry with the same key gets on at once: no 409 for a minute,
+    no worker held, one report."""
     server = GunicornApp(private_postgres.url, tmp_path)
     url = private_postgres.url.replace("postgresql://", "postgresql+psycopg://")
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
@@ -310,9 +310,10 @@ def test_a_retry_after_the_database_died_mid_request_succeeds_at_once(private_po
         deadline = time.monotonic() + 30
         with engine.connect() as probe:
             while True:  # the attempt has claimed its key and waits inside its transaction
+                # (the claim is in that transaction, invisible here: its advisory lock shows)
                 claimed = probe.execute(sa.text(
-                    "SELECT count(*) FROM idempotency_keys WHERE key = :key "
-                    "AND status_code IS NULL"), {"key": key}).scalar()
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND granted")).scalar()
                 waiting = probe.execute(sa.text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                     "AND pid <> pg_backend_pid()")).scalar()

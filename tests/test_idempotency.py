@@ -143,7 +143,8 @@ def test_a_claim_the_database_would_not_let_go_is_deleted_by_the_next_claim(
         app, client, world, monkeypatch):
     """The database is down when the failed attempt ends: its claim cannot be deleted
     then. The process remembers it and deletes it with its next claim, so a retry of
-    that key (here, on either database) gets on at once."""
+    that key (here, on either database) gets on at once. (On PostgreSQL the claim is in
+    the request's transaction and goes with its rollback; the delete is tried anyway.)"""
     real_create = ticket_ops.create_ticket
     down = []
 
@@ -161,7 +162,11 @@ def test_a_claim_the_database_would_not_let_go_is_deleted_by_the_next_claim(
         assert_error_shape(_post(client, world, "k-stuck"), 503, "service_unavailable")
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", refuse_deletes)
-    assert _claims() == [("k-stuck", None)]
+    if db.engine.dialect.name == "postgresql":
+        # the claim was written in the request's transaction: rolled back with it
+        assert _claims() == []
+    else:
+        assert _claims() == [("k-stuck", None)]
     assert len(idempotency._failed) == 1
     # the database is back: the next claim (of any key) clears it
     monkeypatch.setattr(ticket_ops, "create_ticket", real_create)
@@ -224,3 +229,26 @@ def test_a_retry_waits_for_a_running_attempt_at_most_a_second(app, world, monkey
 def _no_failed_claims_left():
     yield
     idempotency._failed.clear()
+
+
+def test_a_creation_commits_its_claim_with_its_answer_only(app, client, world):
+    """PostgreSQL: the claim and its advisory lock live in the request's transaction (one
+    statement, no second connection); SQLite: the claim is committed on its own first.
+    Either way the stored row carries the answer once the request is done."""
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        answer = _post(client, world, "k-once")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert answer.status_code == 201, answer.get_json()
+    assert _claims() == [("k-once", 201)]
+    claims = [s for s in statements if "INSERT INTO idempotency_keys" in s]
+    assert len(claims) == 1
+    if db.engine.dialect.name == "postgresql":
+        assert "pg_try_advisory_xact_lock" in claims[0]
+        assert not [s for s in statements if "advisory_unlock" in s]

@@ -25,6 +25,7 @@ from flask_smorest import Blueprint
 from backend.accounts import permissions
 from backend.accounts.models import User
 from backend.accounts.schemas import MeSchema, PhoneArgs, PhoneConsentSchema, DisplayNameArgs
+from backend.core.transaction import before_waiting
 from backend.core.auth import current_user, login_required
 from backend.core.content_check import PASS, SCENE_PROFILE, checked_text
 from backend.core.errors import ApiError, field_error
@@ -114,9 +115,9 @@ def _check_consent(args: dict) -> None:
 
 
 def _wechat_phone(code: str) -> str:
-    # WeChat answers outside any transaction (on SQLite an open one would hold the write
+    # WeChat answers outside any transaction on SQLite (an open one would hold the write
     # lock through WeChat's answer), like the content checks
-    db.session.commit()
+    before_waiting()
     try:
         number = get_phone_number(code)
     except WeChatError as exc:

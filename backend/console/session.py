@@ -22,17 +22,17 @@ CONSOLE_PREFIX = "/console"
 
 
 class ConsoleCookieSessions(SecureCookieSessionInterface):
-    """The signed cookie is the console's: a request to another path (the API, Open311,
-    /livez) that carries no console cookie gets an empty session at once, without
-    building the signer (that was a sixth of a /livez). Saving an empty, unchanged
-    session writes nothing."""
+    """The signed cookie is the console's (and "/", which leads there): a request to
+    another path (the API, Open311, /livez) that carries no console cookie gets Flask's
+    null session at once, without parsing cookies or building the signer (that was a
+    sixth of a /livez)."""
 
     def open_session(self, app, request):
         path = request.path
-        if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/") \
-                or self.get_cookie_name(app) in request.cookies:
+        if path == "/" or path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/") \
+                or self.get_cookie_name(app) + "=" in request.headers.get("Cookie", ""):
             return super().open_session(app, request)
-        return self.session_class()
+        return None  # Flask answers with its null session
 
 
 def start(raw_token: str) -> None:

@@ -18,11 +18,11 @@ from typing import Optional
 
 from flask import current_app
 
+from backend.core.transaction import before_waiting
 from backend.core.auth import current_user
 from backend.core.errors import ApiError
 from backend.core.i18n import register, t
 from backend.core.wechat import WeChatError, get_client
-from backend.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,12 @@ def check_image(data: bytes) -> str:
 
 def checked_text(text: str, field: str, scene: int = SCENE_POST) -> str:
     """The caller's text checked inside a request: WeChat's text check, asked with no
-    transaction open (on SQLite an open one would hold the write lock through WeChat's
-    answer). Risky text is a 422 on ``field``; otherwise the outcome (pass or review)."""
+    transaction open on SQLite (an open one would hold the write lock through WeChat's
+    answer; ``core.transaction.before_waiting``). Risky text is a 422 on ``field``; otherwise the outcome (pass or review)."""
     if not content_checks_on():
         return PASS
     openid = current_user().openid
-    db.session.commit()
+    before_waiting()
     verdict = check_text(text, openid, scene)
     if verdict == RISKY:
         raise ApiError(422, "validation_error", code="content_risky",

@@ -1,8 +1,9 @@
 """Idempotency-Key for creating POSTs: a retry returns the first answer, creates nothing.
 
 A phone on a bad network sends the same request again with the same key. The first
-request claims the key (a row, unique per user and key) in its own short transaction;
-the view then runs and its answer is stored in the same transaction as what it created.
+request claims the key (a row, unique per user and key): on SQLite in its own short
+transaction, on PostgreSQL in the request's; the view then runs and its answer is stored
+in the same transaction as what it created.
 A retry after that gets the stored answer (``Idempotent-Replayed: true``); the same key
 with a different body is refused (422), never silently answered with the wrong object.
 
@@ -12,10 +13,13 @@ A claim belongs to one attempt, and is never left to block its key:
   database gone) gives its key up when the request ends (``_end_request``, a teardown,
   so every failure path passes there). When even that cannot be written (the database is
   down), the process remembers the claim and deletes it with its next claim.
-- On PostgreSQL an attempt holds an advisory lock on its key, on a connection of its own,
-  for as long as it runs. A retry that finds the key claimed and its lock free knows the
-  attempt died (the database restarted, the worker was killed: either ends the session
-  and so the lock) and takes the key over at once.
+- On PostgreSQL the claim is written in the request's own transaction, in one statement
+  that also takes an advisory lock on the key for that transaction: it commits with the
+  answer or not at all, and a retry that cannot take the lock knows an attempt is running.
+  Whatever ends an attempt (an error, a killed worker, a database restart) rolls its
+  claim back and frees the lock. (A claim left without an answer by an earlier version is
+  taken over at once once its lock is free.) The request must not commit before its
+  answer (``core.transaction.before_waiting`` commits on SQLite only).
 - On SQLite (one writer, usually one process) a claim of a live attempt of this process
   is known; one this process saw fail is taken over at once; any other claim still
   without an answer after ``IDEMPOTENCY_STALE_SECONDS`` is taken over.
@@ -41,7 +45,6 @@ from typing import Callable, Optional, Union
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, make_response, request
 from sqlalchemy import orm as so
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from backend.core.auth import current_user
@@ -65,8 +68,17 @@ STALE_SECONDS = 60.0
 # database), user and key. Computed by PostgreSQL, so every process agrees on it.
 _LOCK_KEY = ("hashtextextended(current_schema() || '/' || CAST(:user_id AS text) || '/' "
              "|| :key, 0)")
-_TRY_LOCK = sa.text(f"SELECT pg_try_advisory_lock({_LOCK_KEY})")
-_UNLOCK_ALL = sa.text("SELECT pg_advisory_unlock_all()")
+_TRY_XACT_LOCK = sa.text(f"SELECT pg_try_advisory_xact_lock({_LOCK_KEY})")
+# the claim and its lock in one statement: a row comes back only when the lock was free
+# and the key new
+_CLAIM_LOCKED = sa.text(
+    "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) "
+    "SELECT :user_id, :key, :fingerprint, :created_at "
+    f"WHERE pg_try_advisory_xact_lock({_LOCK_KEY}) "
+    "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
+             sa.bindparam("fingerprint", type_=sa.String),
+             sa.bindparam("created_at", type_=UTCDateTime()))
 
 _G_CLAIM = "linli_idempotency_claim"
 _state_lock = threading.Lock()
@@ -81,8 +93,6 @@ class _Claim:
     user_id: int
     key: str
     stamp: datetime
-    # PostgreSQL: the connection holding the key's advisory lock for the attempt
-    lock: Optional[sa.Connection] = None
     answer_stored: bool = False
     committed: bool = False
 
@@ -186,67 +196,37 @@ def _forgotten(idents: list[tuple[int, str, datetime]]) -> None:
             _failed.difference_update(idents)
 
 
-def _close_lock(conn: sa.Connection) -> None:
-    """Let go of the key's lock and the connection. A connection that cannot say
-    ``unlock`` is closed instead of pooled: a lock must never outlive its attempt."""
-    try:
-        conn.execute(_UNLOCK_ALL)
-    except Exception:  # noqa: BLE001 - the database went away: so did the lock
-        try:
-            conn.invalidate()
-        except Exception:  # noqa: BLE001
-            pass
-    finally:
-        try:
-            conn.close()
-        except Exception:  # noqa: BLE001
-            pass
-
-
 def _claim_postgresql(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
-    """Claim the key holding its advisory lock on a connection of our own (autocommit),
-    or answer the retry."""
-    params = {"user_id": user_id, "key": key}
-    conn = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-    keep = False
-    try:
-        _forgotten(_forget_failed(conn))
-        deadline = time.monotonic() + float(
-            current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS))
-        while not conn.execute(_TRY_LOCK, params).scalar():
-            # another attempt of this key is running: its answer comes soon, or it fails
-            # and lets go of the key
-            seen = _read(conn, user_id, key)
-            answer = None if seen is None else _answer_of(seen, fingerprint)
-            if answer is not None:
-                return answer
-            if time.monotonic() > deadline:
-                raise _in_progress()
-            time.sleep(POLL_SECONDS)
-        # The lock is ours: no other attempt of this key is running.
-        while True:
-            stamp = utcnow()
-            inserted = conn.execute(
-                pg_insert(IdempotencyRecord)
-                .values(user_id=user_id, key=key, fingerprint=fingerprint, created_at=stamp)
-                .on_conflict_do_nothing(index_elements=["user_id", "key"])
-                .returning(IdempotencyRecord.id)).first()
-            if inserted is not None:
-                keep = True
-                return _Claim(user_id, key, stamp, lock=conn)
-            seen = _read(conn, user_id, key)
-            if seen is None:
-                continue  # given up (or purged) in between: claim it now
+    """Claim the key in the request's own transaction, holding its advisory lock until
+    that transaction ends (one statement), or answer the retry.
+
+    The claim commits with the answer or not at all: a failed attempt's rollback takes
+    it away, and the lock with it, whatever killed the attempt."""
+    if _failed:
+        _forgotten(_forget_failed(db.session))
+    deadline = time.monotonic() + float(
+        current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS))
+    while True:
+        stamp = utcnow()
+        params = {"user_id": user_id, "key": key, "fingerprint": fingerprint,
+                  "created_at": stamp}
+        if db.session.execute(_CLAIM_LOCKED, params).first() is not None:
+            return _Claim(user_id, key, stamp)
+        # not claimed: the key's lock is another attempt's, or the key has a row
+        seen = _read(db.session, user_id, key)
+        if seen is not None:
             answer = _answer_of(seen, fingerprint)
             if answer is not None:
                 return answer
-            # claimed, no answer, and its lock free: the attempt that claimed it is gone
-            if _take_over(conn, user_id, key, seen[3], stamp):
-                keep = True
-                return _Claim(user_id, key, stamp, lock=conn)
-    finally:
-        if not keep:
-            _close_lock(conn)
+            # a claim without an answer and its lock free: its attempt is gone (one of an
+            # earlier version, which committed claims on their own)
+            if db.session.execute(_TRY_XACT_LOCK, params).scalar() \
+                    and _take_over(db.session, user_id, key, seen[3], stamp):
+                return _Claim(user_id, key, stamp)
+        # another attempt of this key is running: its answer comes soon, or it fails
+        if time.monotonic() > deadline:
+            raise _in_progress()
+        time.sleep(POLL_SECONDS)
 
 
 def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
@@ -310,12 +290,9 @@ def _give_up(claim: _Claim) -> None:
                  .where(*_unanswered_claim(claim.user_id, claim.key, claim.stamp))
                  .execution_options(synchronize_session=False))
     try:
-        if claim.lock is not None:
-            claim.lock.execute(statement)
-        else:
-            db.session.rollback()
-            db.session.execute(statement)
-            db.session.commit()
+        db.session.rollback()
+        db.session.execute(statement)
+        db.session.commit()
     except Exception as exc:  # noqa: BLE001 - the request's own error is already answered
         log.warning("cannot give up the idempotency key of user %s now (%s); later",
                     claim.user_id, type(exc).__name__)
@@ -341,12 +318,8 @@ def _end_request(_exc: Optional[BaseException]) -> None:
         return
     with _state_lock:
         _live.discard(claim.ident)
-    try:
-        if not (claim.answer_stored and claim.committed):
-            _give_up(claim)
-    finally:
-        if claim.lock is not None:
-            _close_lock(claim.lock)
+    if not (claim.answer_stored and claim.committed):
+        _give_up(claim)
 
 
 def init_app(app: Flask) -> None:

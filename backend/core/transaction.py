@@ -1,0 +1,21 @@
+"""The request's transaction around a slow wait (WeChat's answer, decoding a photo)."""
+from __future__ import annotations
+
+from backend.extensions import db
+
+
+def before_waiting() -> None:
+    """Before the request waits on something slow: on SQLite, end the transaction (it
+    holds the database's one write lock, and every other write would wait as long),
+    keeping what the request has loaded (nothing was written yet, so nothing needs
+    reloading). On PostgreSQL nothing: a transaction there holds only its own rows, and
+    the request's Idempotency-Key claim must stay uncommitted until its answer is."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
