@@ -47,6 +47,7 @@ from flask import Flask, Response, current_app, g, make_response, request
 from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
+from backend.core.transaction import commit_keeping_loaded
 from backend.core.auth import current_user
 from backend.core.errors import ApiError
 from backend.core.i18n import t
@@ -233,7 +234,7 @@ def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _
     """Claim the key in a short transaction of its own, or answer the retry."""
     if _failed:
         forgotten = _forget_failed(db.session)
-        _commit_keeping_loaded()
+        commit_keeping_loaded()
         _forgotten(forgotten)
     deadline = time.monotonic() + float(
         current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS))
@@ -245,7 +246,7 @@ def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _
             # a Core INSERT: the ORM's unit of work would cost more than the statement
             db.session.execute(sa.insert(IdempotencyRecord).values(
                 user_id=user_id, key=key, fingerprint=fingerprint, created_at=stamp))
-            _commit_keeping_loaded()
+            commit_keeping_loaded()
             return _Claim(user_id, key, stamp)
         except IntegrityError:
             db.session.rollback()
@@ -269,18 +270,6 @@ def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _
         if time.monotonic() > deadline:
             raise _in_progress()
         time.sleep(POLL_SECONDS)
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit the claim without expiring what the request has loaded (the caller's token
-    and user): nothing else was written, so reloading them would only cost round trips."""
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 def _give_up(claim: _Claim) -> None:

@@ -10,8 +10,13 @@ def before_waiting() -> None:
     keeping what the request has loaded (nothing was written yet, so nothing needs
     reloading). On PostgreSQL nothing: a transaction there holds only its own rows, and
     the request's Idempotency-Key claim must stay uncommitted until its answer is."""
-    if db.engine.dialect.name != "sqlite":
-        return
+    if db.engine.dialect.name == "sqlite":
+        commit_keeping_loaded()
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the request has loaded (its token and user): when
+    nothing else was written, reloading them would only cost round trips."""
     session = db.session()
     expire = session.expire_on_commit
     session.expire_on_commit = False

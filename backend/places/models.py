@@ -180,6 +180,11 @@ class RevisionCache:
 
     def get(self, key: Any):
         """The row ``key`` (primary key) in the request's session, or None."""
+        present = db.session.identity_map.get(db.session.identity_key(self.model, key))
+        if present is not None:
+            # already in the session: merging onto it would mark it changed (and a flush
+            # would then replace the revision for nothing)
+            return present
         revision = read_revision(self.revision)
         with self._lock:
             kept = self._rows.get(key) if self._at == revision else None

@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
+from backend.core.transaction import commit_keeping_loaded
 from backend.core.auth import current_user, login_required
-from backend.extensions import db
 from backend.uploads import operations as ops
 from backend.uploads.schemas import UploadArgs, UploadSchema
 
@@ -56,13 +56,7 @@ def _outside_the_write_lock(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        session = db.session()
-        expire_on_commit = session.expire_on_commit
-        session.expire_on_commit = False
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = expire_on_commit
+        commit_keeping_loaded()
         return view(*args, **kwargs)
 
     return wrapper

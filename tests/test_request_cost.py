@@ -1,0 +1,82 @@
+"""What the cheaper request path keeps (issue 22): rows kept by the process per revision
+(categories, grid cells) are read again once another transaction changes them; /livez
+touches no database and no cookie; a resident's report runs a bounded set of statements."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from backend.extensions import db
+from backend.places.models import Place
+from backend.tickets.models import Category, Ticket
+from tests.tickets_world import IN_A3, build_world, report
+
+
+def _statements(run) -> list[str]:
+    seen: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        run()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    return seen
+
+
+def _change_in_another_session(model, row_id, **values) -> None:
+    """As another worker process would: its own session and transaction."""
+    from sqlalchemy import orm as so
+
+    with so.Session(db.engine) as other:
+        row = other.get(model, row_id)
+        for name, value in values.items():
+            setattr(row, name, value)
+        other.commit()
+
+
+def test_a_category_changed_elsewhere_is_seen_by_the_next_report(client, ctx):
+    world = build_world()
+    category_id, hours = world.cats["楼道灯损坏"].id, world.cats["楼道灯损坏"].accept_hours
+    first = db.session.get(Ticket, report(client, world)["id"])
+    span = first.accept_due_at - first.created_at
+    db.session.commit()
+    _change_in_another_session(Category, category_id, accept_hours=hours * 3,
+                               is_private=True)
+    second_body = report(client, world)
+    second = db.session.get(Ticket, second_body["id"])
+    assert second.is_private  # the kept copy was dropped with the revision
+    assert second.accept_due_at - second.created_at > span
+
+
+def test_a_cell_renamed_elsewhere_is_seen_by_the_next_report(client, ctx):
+    world = build_world()
+    cell_id, name = world.places["a3"].id, world.places["a3"].name
+    assert report(client, world)["place"]["name"] == name
+    db.session.commit()
+    _change_in_another_session(Place, cell_id, name="新名字的网格")
+    assert report(client, world, where=IN_A3)["place"]["name"] == "新名字的网格"
+
+
+def test_livez_touches_no_database_and_sets_no_cookie(client, ctx):
+    answers = []
+    ran = _statements(lambda: answers.append(client.get("/livez")))
+    assert answers[0].status_code == 200 and answers[0].get_json() == {"status": "ok"}
+    assert ran == []
+    assert "Set-Cookie" not in answers[0].headers
+
+
+def test_a_report_reads_kept_rows_without_statements(client, ctx):
+    world = build_world()
+    # each request of a worker has a session of its own: none of the test's loaded rows
+    db.session.commit()
+    assert world.cats["楼道灯损坏"].id  # (loaded again, then detached)
+    db.session.expunge_all()
+    report(client, world)  # warms the process's copies
+    ran = _statements(lambda: report(client, world))
+    selects = [s for s in ran if s.lstrip().upper().startswith("SELECT")]
+    # the revisions once, the 小类 from the process's copy (the answer may still read the
+    # cell's parent for its name)
+    assert not [s for s in selects if "FROM categories" in s], selects
+    assert len([s for s in selects if "FROM revisions" in s]) == 1, selects
