@@ -1,9 +1,9 @@
 """Idempotency-Key for creating POSTs: a retry returns the first answer, creates nothing.
 
 A phone on a bad network sends the same request again with the same key. The first
-request claims the key (a row, unique per user and key): on SQLite in its own short
-transaction, on PostgreSQL in the request's; the view then runs and its answer is stored
-in the same transaction as what it created.
+request claims the key (a row, unique per user and key) in the request's own
+transaction; the view then runs and its answer is stored in the same transaction as what
+it created.
 A retry after that gets the stored answer (``Idempotent-Replayed: true``); the same key
 with a different body is refused (422), never silently answered with the wrong object.
 
@@ -20,9 +20,12 @@ A claim belongs to one attempt, and is never left to block its key:
   claim back and frees the lock. (A claim left without an answer by an earlier version is
   taken over at once once its lock is free.) The request must not commit before its
   answer (``core.transaction.before_waiting`` commits on SQLite only).
-- On SQLite (one writer, usually one process) a claim of a live attempt of this process
-  is known; one this process saw fail is taken over at once; any other claim still
-  without an answer after ``IDEMPOTENCY_STALE_SECONDS`` is taken over.
+- On SQLite the claim is written in the request's transaction too, which holds the one
+  write lock from its first statement: a retry waits for that lock, then finds the answer
+  or the key free. A claim without an answer is seen only when its attempt committed
+  before a slow wait (``before_waiting``, WeChat's content check): a claim of a live
+  attempt of this process is known; one this process saw fail is taken over at once; any
+  other claim still without an answer after ``IDEMPOTENCY_STALE_SECONDS`` is taken over.
 - A retry waits for a live attempt at most ``IDEMPOTENCY_WAIT_SECONDS`` (1 s): a sync
   worker is not held longer. Then it is told 409 ``idempotency_in_progress`` with
   ``Retry-After``, and the client sends the same key again.
@@ -45,7 +48,6 @@ from typing import Callable, Optional, Union
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, make_response, request
 from sqlalchemy import orm as so
-from sqlalchemy.exc import IntegrityError
 
 from backend.core.transaction import commit_keeping_loaded
 from backend.core.auth import current_user
@@ -76,6 +78,16 @@ _CLAIM_LOCKED = sa.text(
     "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) "
     "SELECT :user_id, :key, :fingerprint, :created_at "
     f"WHERE pg_try_advisory_xact_lock({_LOCK_KEY}) "
+    "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
+             sa.bindparam("fingerprint", type_=sa.String),
+             sa.bindparam("created_at", type_=UTCDateTime()))
+
+# SQLite: the claim alone (the write lock of the request's transaction keeps other
+# attempts out); a row comes back only when the key was new
+_CLAIM = sa.text(
+    "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) "
+    "VALUES (:user_id, :key, :fingerprint, :created_at) "
     "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
 ).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
              sa.bindparam("fingerprint", type_=sa.String),
@@ -231,7 +243,13 @@ def _claim_postgresql(user_id: int, key: str, fingerprint: str) -> Union[Respons
 
 
 def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
-    """Claim the key in a short transaction of its own, or answer the retry."""
+    """Claim the key in the request's own transaction, or answer the retry.
+
+    A POST's transaction holds SQLite's one write lock from its first statement
+    (BEGIN IMMEDIATE): a retry of a running attempt waits for the lock, then finds the
+    answer committed, or the key free again. The claim commits with the answer, or
+    earlier when the attempt waits on something slow (``before_waiting``); only then can a
+    retry find it without an answer."""
     if _failed:
         forgotten = _forget_failed(db.session)
         commit_keeping_loaded()
@@ -242,18 +260,14 @@ def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _
                                                      STALE_SECONDS))
     while True:
         stamp = utcnow()
-        try:
-            # a Core INSERT: the ORM's unit of work would cost more than the statement
-            db.session.execute(sa.insert(IdempotencyRecord).values(
-                user_id=user_id, key=key, fingerprint=fingerprint, created_at=stamp))
-            commit_keeping_loaded()
+        params = {"user_id": user_id, "key": key, "fingerprint": fingerprint,
+                  "created_at": stamp}
+        if db.session.execute(_CLAIM, params).first() is not None:
             return _Claim(user_id, key, stamp)
-        except IntegrityError:
-            db.session.rollback()
         seen = _read(db.session, user_id, key)
-        # End the read transaction before waiting: on SQLite it would hold the write lock
-        # through the sleep, starving the request we are waiting for.
-        db.session.commit()
+        # End the transaction before waiting: it holds the write lock, and the attempt we
+        # wait for may need it.
+        commit_keeping_loaded()
         if seen is None:
             continue  # the first attempt failed and gave the key up: claim it now
         answer = _answer_of(seen, fingerprint)
@@ -264,9 +278,9 @@ def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _
             running_here = (user_id, key, claimed_at) in _live
         if not running_here and claimed_at < stamp - stale:
             taken = _take_over(db.session, user_id, key, claimed_at, stamp)
-            db.session.commit()
             if taken:
                 return _Claim(user_id, key, stamp)
+            commit_keeping_loaded()
         if time.monotonic() > deadline:
             raise _in_progress()
         time.sleep(POLL_SECONDS)
