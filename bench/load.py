@@ -567,6 +567,26 @@ def run_phase(name: str, world: World, threads: int, seconds: float, max_request
     return phase
 
 
+def cpu_per_operation(world: World, meter: ServerMeter, n: int) -> list[tuple]:
+    """Each operation of the mix alone, ``n`` times in a row from one connection (the
+    hand-offs in the mix's order: an upload before a report, a report before its
+    acceptance…): the server's CPU a request for each, which says where the mix's CPU
+    goes. Rows: (operation, requests that did it, of n, server CPU ms a request)."""
+    rows = []
+    client = Client(world.port)
+    rng = random.Random(99)
+    for op, _weight in MIX:
+        before = meter.read()
+        done = collections.Counter()
+        for _ in range(n):
+            answer = OPERATIONS[op](world, client, rng)
+            done[answer[0]] += 1
+        spent = sum(v - before.get(pid, 0.0) for pid, v in meter.read().items())
+        rows.append((op, done[op], n, spent / n * 1000))
+    client.close()
+    return rows
+
+
 # --- the check afterwards ------------------------------------------------------------------
 
 def check_database(url: str, options: dict, world: World) -> tuple[bool, str]:
@@ -650,10 +670,13 @@ def run_database(kind: str, args) -> dict:
         if args.saturate_seconds > 0:
             phases.append(run_phase("mix unpaced, closed loop", world, args.connections,
                                     args.saturate_seconds, args.max_requests, 0, meter=meter))
+        per_operation = (cpu_per_operation(world, meter, args.per_operation)
+                         if args.per_operation > 0 else [])
         gunicorn.stop()
         with open(gunicorn.log_path) as fh:
             log = fh.read()
-        return {"phases": phases, "check": check_database(check_url, check_options, world),
+        return {"phases": phases, "per_operation": per_operation,
+                "check": check_database(check_url, check_options, world),
                 "locked": log.count("database is locked"), "tracebacks": log.count("Traceback")}
     finally:
         if gunicorn is not None:
@@ -700,6 +723,17 @@ def report(kind: str, out: dict, args) -> bool:
         for op, samples in phase.samples.items():
             for sample in samples:
                 print(f"  {LABELS[op]} error: {sample}")
+    if out["per_operation"]:
+        print("\n-- each operation alone, one connection (server CPU a request; an operation "
+              "whose prerequisite ran out did the prerequisite instead)")
+        weights = dict(MIX)
+        share = sum(weights.values())
+        mixed = 0.0
+        for op, did, n, ms in out["per_operation"]:
+            mixed += weights[op] / share * ms
+            print(f"{LABELS[op]:<24}{ms:>7.2f} ms  ({did} of {n} did it)  "
+                  f"{weights[op] / share:>5.1%} of the mix")
+        print(f"{'weighted by the mix':<24}{mixed:>7.2f} ms a request")
     print(f"\nserver log: {out['locked']} 'database is locked', {out['tracebacks']} tracebacks")
     ok, text = out["check"]
     print(f"exactly once: {'OK' if ok else 'FAILED'} — {text}")
@@ -724,6 +758,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="gunicorn workers (default: one per core, as backend/gunicorn_conf.py)")
     parser.add_argument("--residents", type=int, default=300)
+    parser.add_argument("--per-operation", type=int, default=0, metavar="N",
+                        help="afterwards, each operation alone N times: its server CPU")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL))
     args = parser.parse_args()
     if args.quick:

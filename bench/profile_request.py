@@ -10,7 +10,12 @@ up, then sends ``--requests`` requests through Flask's test client (the whole WS
 Linli's gunicorn workers run: every request hook, the error handlers, the commit):
 
 * ``create``: POST /api/v1/tickets, valid reports with their own Idempotency-Key;
-* ``livez``: GET /livez.
+* ``livez``: GET /livez;
+* the rest of bench/load.py's mix, each on tickets made for it beforehand (unprofiled):
+  ``accept`` and ``dispatch`` (street staff), ``resolve`` (the grid worker, with an
+  Idempotency-Key), ``queue`` (GET /api/v1/tickets?state=submitted), ``tasks``
+  (GET /api/v1/worker/tasks), ``mine`` (GET /api/v1/me/tickets), ``ticket``
+  (GET /api/v1/tickets/<own id>), ``slots`` and ``book`` (a free slot, an Idempotency-Key).
 
 Prints, per request: the SQL statements (count, and each distinct statement's text with
 how many times it ran), the CPU time of this process (the worker's share), and cProfile's
@@ -40,6 +45,7 @@ import sqlalchemy as sa  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 LNG, LAT = (104.0315, 104.0465), (30.6262, 30.6366)
+INSIDE_LNG, INSIDE_LAT = (104.0335, 104.0445), (30.6280, 30.6350)  # inside the grid cells
 
 
 def _app(url: str, instance: str):
@@ -80,7 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--what", choices=("create", "livez", "both"), default="both")
+    parser.add_argument("--what", default="both",
+                        help="comma-separated: create, livez, accept, dispatch, resolve, queue, "
+                             "tasks, mine, ticket, slots, book; both = create,livez; all")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     args = parser.parse_args()
@@ -108,22 +116,140 @@ def main() -> None:
             for c in top["children"]]
         rng = random.Random(1)
 
-        def create(n: int) -> None:
+        def create(n: int, inside: bool = False) -> int:
+            lat, lng = (INSIDE_LAT, INSIDE_LNG) if inside else (LAT, LNG)
             body = {"category_id": rng.choice(categories),
                     "description": f"楼道灯不亮 [profile-{n}]",
-                    "lat": rng.uniform(*LAT), "lng": rng.uniform(*LNG), "address": "晋阳路"}
+                    "lat": rng.uniform(*lat), "lng": rng.uniform(*lng), "address": "晋阳路"}
             answer = client.post("/api/v1/tickets", json=body, headers={
                 "Authorization": f"Bearer {tokens[n % len(tokens)]}",
                 "Idempotency-Key": f"profile-{uuid.uuid4()}"})
             assert answer.status_code == 201, answer.get_json()
+            return answer.get_json()["id"]
 
         def livez(_n: int) -> None:
             assert client.get("/livez").status_code == 200
 
+        staff = {"Authorization": "Bearer " + client.post("/api/v1/auth/login", json={
+            "username": "jiedao", "password": "linli-street-demo"}).get_json()["token"]}
+        workers = {}  # area code (digits 13-14 of a cell's code) -> (id, headers)
+        for openid, areas in (("demo-worker-li", ("01",)), ("demo-worker-zhao", ("02",)),
+                              ("demo-worker-chen", ("03", "04"))):
+            token = client.post("/api/v1/auth/dev-login", json={"openid": openid}).get_json()
+            headers = {"Authorization": f"Bearer {token['token']}"}
+            me = client.get("/api/v1/me", headers=headers).get_json()
+            for area in areas:
+                workers[area] = (me["id"], headers)
+        made: list[int] = []     # reports to accept
+        accepted: list[tuple] = []  # (id, area) to dispatch
+        dispatched: list[tuple] = []  # (id, worker headers) to resolve
+        centre = client.get("/api/v1/service-centres", headers={
+            "Authorization": f"Bearer {tokens[0]}"}).get_json()
+        centre = (centre.get("items", centre) if isinstance(centre, dict) else centre)[0]["id"]
+        items = client.get(f"/api/v1/service-items?centre_id={centre}", headers={
+            "Authorization": f"Bearer {tokens[0]}"}).get_json()
+        items = [i["id"] for i in (items.get("items", items) if isinstance(items, dict) else items)
+                 if i.get("bookable_online", True)]
+        booker = {"n": 0}
+
+        def resident(n: int) -> dict:
+            return {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
+
+        def make_reports(count: int) -> None:
+            for _ in range(count):
+                made.append(create(len(made) + 10_000, inside=True))
+
+        def accept(_n: int) -> None:
+            ticket_id = made.pop()
+            answer = client.post(f"/api/v1/tickets/{ticket_id}/accept", json={}, headers=staff)
+            assert answer.status_code == 200, answer.get_json()
+            code = (answer.get_json().get("place") or {}).get("code") or ""
+            accepted.append((ticket_id, code[12:14]))
+
+        def dispatch(_n: int) -> None:
+            ticket_id, area = accepted.pop()
+            worker_id, headers = workers.get(area, workers["03"])
+            answer = client.post(f"/api/v1/tickets/{ticket_id}/dispatch", headers=staff,
+                                 json={"assignee_id": worker_id})
+            assert answer.status_code == 200, answer.get_json()
+            dispatched.append((ticket_id, headers))
+
+        def resolve(_n: int) -> None:
+            ticket_id, headers = dispatched.pop()
+            answer = client.post(f"/api/v1/tickets/{ticket_id}/resolve", json={"note": "已处理"},
+                                 headers={**headers, "Idempotency-Key": f"r-{uuid.uuid4()}"})
+            assert answer.status_code == 200, answer.get_json()
+
+        def queue(_n: int) -> None:
+            assert client.get("/api/v1/tickets?state=submitted", headers=staff).status_code == 200
+
+        def tasks(n: int) -> None:
+            headers = list(workers.values())[n % 4][1]
+            assert client.get("/api/v1/worker/tasks", headers=headers).status_code == 200
+
+        def mine(n: int) -> None:
+            assert client.get("/api/v1/me/tickets?limit=20",
+                              headers=resident(n)).status_code == 200
+
+        own = {}
+
+        def ticket(n: int) -> None:
+            who = n % len(tokens)
+            if who not in own:
+                own[who] = client.get("/api/v1/me/tickets?limit=1",
+                                      headers=resident(who)).get_json()["items"][0]["id"]
+            assert client.get(f"/api/v1/tickets/{own[who]}",
+                              headers=resident(who)).status_code == 200
+
+        def slots(n: int) -> list:
+            answer = client.get(f"/api/v1/service-centres/{centre}/slots?item="
+                                f"{items[n % len(items)]}", headers=resident(n))
+            assert answer.status_code == 200
+            return [(items[n % len(items)], s["start"]) for day in answer.get_json()["days"]
+                    for s in day.get("slots", []) if s.get("free")]
+
+        free: list = []
+
+        bookers: list[str] = []
+
+        def book(_n: int) -> None:
+            if not bookers:  # one booking each (at most two may be open): logged in first
+                bookers.extend(client.post("/api/v1/auth/dev-login", json={
+                    "openid": f"booker-{i}"}).get_json()["token"]
+                    for i in range(30 + 2 * args.requests))
+            while not free:
+                free.extend(slots(booker["n"])[::7])
+                booker["n"] += 1
+            item, start = free.pop()
+            headers = {"Authorization": "Bearer " + bookers.pop(),
+                       "Idempotency-Key": f"b-{uuid.uuid4()}"}
+            answer = client.post("/api/v1/bookings", headers=headers, json={
+                "centre_id": centre, "item_id": item, "start_at": start})
+            assert answer.status_code in (201, 409), answer.get_json()
+
+        senders = {"create": create, "livez": livez, "accept": accept, "dispatch": dispatch,
+                   "resolve": resolve, "queue": queue, "tasks": tasks, "mine": mine,
+                   "ticket": ticket, "slots": slots, "book": book}
         statements = _statements(app)
-        kinds = ("create", "livez") if args.what == "both" else (args.what,)
+        if args.what == "both":
+            kinds = ("create", "livez")
+        elif args.what == "all":
+            kinds = tuple(senders)
+        else:
+            kinds = tuple(args.what.split(","))
+        pipeline = [k for k in ("accept", "dispatch", "resolve") if k in kinds]
+        if pipeline:  # the tickets each step needs, made before any profile
+            make_reports(30 + 2 * args.requests)
         for kind in kinds:
-            send = create if kind == "create" else livez
+            send = senders[kind]
+            if kind == "dispatch" and "accept" not in kinds:
+                for n in range(len(made)):
+                    accept(n)
+            if kind == "resolve" and "dispatch" not in kinds:
+                for n in range(len(made)):
+                    accept(n)
+                for n in range(len(accepted)):
+                    dispatch(n)
             for n in range(30):  # warm-up: caches, prepared plans, the calendar
                 send(-n - 1)
             statements.clear()

@@ -28,8 +28,11 @@ def _grant(user, template="tmpl-ticket", remaining=1):
 
 
 def _message(user, kind="ticket_dispatched", title="楼道灯损坏：已派遣", body="已派遣给李师傅"):
-    row = enqueue([user.id], kind, title, body, "pages/ticket/ticket?id=1")[0]
+    assert enqueue([user.id], kind, title, body, "pages/ticket/ticket?id=1") == 1
     db.session.commit()
+    row = db.session.execute(sa.select(OutboxMessage).where(
+        OutboxMessage.user_id == user.id).order_by(OutboxMessage.id.desc())).scalars().first()
+    db.session.commit()  # no transaction left open (on SQLite it would hold the write lock)
     return row
 
 

@@ -61,10 +61,10 @@ def write_reminders(booking: Booking, now: datetime) -> int:
     for name, due in reminder_times(booking).items():
         if due <= now:
             continue
-        written += len(notify.enqueue(
+        written += notify.enqueue(
             [booking.resident_id], "booking_reminder", titles[name], body,
             PAGE.format(id=booking.id), _data(booking), not_before=due,
-            dedupe_key=f"{dedupe_prefix(booking)}{booking.reschedule_count}:{name}"))
+            dedupe_key=f"{dedupe_prefix(booking)}{booking.reschedule_count}:{name}")
     return written
 
 

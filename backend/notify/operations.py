@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from flask import current_app
 
 from backend.core.maintenance import MaintenanceResult, delete_in_batches
@@ -15,23 +16,23 @@ from backend.notify.models import OutboxMessage
 
 def enqueue(user_ids: Iterable[int], kind: str, title: str, body: str = "", page: str = "",
             data: Optional[dict[str, Any]] = None, not_before: Optional[datetime] = None,
-            dedupe_key: Optional[str] = None) -> list[OutboxMessage]:
-    """One outbox row per recipient (each recipient once). With ``dedupe_key``, a row the
-    recipient already has for that key is not written again."""
-    rows = []
-    for user_id in dict.fromkeys(u for u in user_ids if u):
-        if dedupe_key is not None and db.session.execute(
-                sa.select(OutboxMessage.id).where(OutboxMessage.user_id == user_id,
-                                                  OutboxMessage.dedupe_key == dedupe_key)
-        ).first():
-            continue
-        row = OutboxMessage(user_id=user_id, kind=kind, title=title[:100], body=body[:500],
-                            page=page[:200], data=data, dedupe_key=dedupe_key,
-                            not_before=not_before or utcnow())
-        db.session.add(row)
-        rows.append(row)
-    db.session.flush()
-    return rows
+            dedupe_key: Optional[str] = None) -> int:
+    """One outbox row per recipient (each recipient once), in one INSERT; the number of
+    rows written. With ``dedupe_key``, a row the recipient already has for that key is not
+    written again (the unique (user, key) constraint: ON CONFLICT DO NOTHING)."""
+    recipients = list(dict.fromkeys(u for u in user_ids if u))
+    if not recipients:
+        return 0
+    now = utcnow()
+    rows = [{"user_id": user_id, "kind": kind, "title": title[:100], "body": body[:500],
+             "page": page[:200], "data": data, "dedupe_key": dedupe_key,
+             "not_before": not_before or now, "created_at": now} for user_id in recipients]
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)
+    statement = insert.values(rows)
+    if dedupe_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+    return db.session.execute(statement).rowcount
 
 
 def cancel(dedupe_prefix: str) -> int:
