@@ -78,18 +78,33 @@ PAGES = (
 )
 README_PAGES = ("queue", "ticket", "home", "map")
 
-# What a page measures in the browser: its widths and the header's height.
-MEASURE = """() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    innerWidth: window.innerWidth,
-    header: document.querySelector('header.top').getBoundingClientRect().height,
-    wideners: [...document.querySelectorAll('main *')]
-        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
-                     && !e.closest('.scroll-x'))
-        .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-                              + (e.className && typeof e.className === 'string'
-                                 ? '.' + e.className.trim().split(/\\s+/).join('.') : '')),
-})"""
+# What a page measures in the browser: its widths, the header's height, whether the nav
+# and the 菜单 button show, and (to say what went wrong) the first few elements that reach
+# past the window's right edge outside a box that scrolls them.
+MEASURE = """() => {
+    const nav = document.querySelector('header.top nav');
+    const toggle = document.querySelector('header.top .nav-toggle-label');
+    const shown = e => !!e && getComputedStyle(e).display !== 'none';
+    const scrolled = e => {
+        for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) return true;
+        }
+        return false;
+    };
+    const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+        + (typeof e.className === 'string' && e.className.trim()
+           ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+    return {
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        header: document.querySelector('header.top').getBoundingClientRect().height,
+        navShown: shown(nav),
+        toggleShown: shown(toggle),
+        wideners: [...document.body.querySelectorAll('*')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !scrolled(e))
+            .slice(0, 5).map(name),
+    };
+}"""
 
 
 def demo_ids() -> dict[str, int]:
@@ -97,10 +112,11 @@ def demo_ids() -> dict[str, int]:
     return {"ticket": demo_ticket_id(), "centre": demo_centre_id()}
 
 
-def logged_in_context(browser, base_url: str, username: str, viewport: dict):
-    """A new browser context of this size, logged in to the console as a demo account."""
+def logged_in_context(browser, base_url: str, username: str, viewport: dict, **options):
+    """A new browser context of this size (and Playwright's context ``options``), logged in
+    to the console as a demo account."""
     context = browser.new_context(viewport=viewport, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", base_url=base_url)
+                                  timezone_id="Asia/Shanghai", base_url=base_url, **options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto("/console/login")
