@@ -76,7 +76,7 @@ PAGES = (
     ConsolePage("admin-categories", "admin", "/console/admin/categories"),
     ConsolePage("community-settings", "zhang", "/console/communities/settings"),
 )
-README_PAGES = ("queue", "ticket", "home", "map")
+README_PAGES = ("queue", "ticket", "home", "map", "dashboard")
 
 # What a page measures in the browser: its widths, the header's height, whether the nav
 # and the 菜单 button show, and (to say what went wrong) the first few elements that reach
