@@ -29,6 +29,17 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'")
 
 
+@bp.record_once
+def _favicon_at_the_root(state) -> None:
+    """Browsers ask for /favicon.ico on any page (the API's docs, a photo): it points to
+    the console's icon, for anyone, logged in or not."""
+    state.app.add_url_rule("/favicon.ico", "favicon", _favicon, methods=["GET"])
+
+
+def _favicon():
+    return redirect(url_for("console.static", filename="favicon.svg"), 302)
+
+
 @bp.before_request
 def _protect_forms():
     # Every state-changing console request carries the CSRF token of its form.
