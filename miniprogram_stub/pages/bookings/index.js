@@ -4,7 +4,7 @@ const api = require('../../utils/api')
 const bookings = require('../../logic/bookings')
 const tabbar = require('../../utils/tabbar')
 const wxp = require('../../utils/wxp')
-const { page } = require('../../utils/behaviors')
+const { page, returning } = require('../../utils/behaviors')
 
 Component({
   behaviors: [page],
@@ -26,8 +26,7 @@ Component({
     onShow() {
       this.setTitle('nav_services')
       tabbar.sync(this, 'services')
-      if (this._loaded) return this.refresh()
-      return null
+      return returning(this) ? this.refresh() : null // onLoad asked already
     },
     onPullDownRefresh() {
       return this.refresh().then(() => wxp.quietly('stopPullDownRefresh'))
@@ -50,8 +49,6 @@ Component({
         await this.more()
       } catch (err) {
         this.showError(err)
-      } finally {
-        this._loaded = true
       }
     },
     async more() {
