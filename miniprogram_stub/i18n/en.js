@@ -22,6 +22,8 @@ module.exports = {
   expand: 'Show',
   collapse: 'Hide',
   due_by: 'Due',
+  ticket_overdue: 'Overdue',
+  ticket_overdue_hint: 'past its deadline; the community follows it up',
   view_ticket: 'View',
   form_fix: 'Please complete the fields marked in red.',
   err_network: 'No network. Check your signal and try again.',
@@ -117,6 +119,7 @@ module.exports = {
   nearby_hint: 'If it is the same problem, tap "Me too" to follow it instead of reporting it again.',
   nearby_me_too: 'Me too',
   nearby_following: 'Following',
+  nearby_mine: 'My report',
   nearby_followers: 'Followers',
   nearby_followed: 'Following: you will be told about progress',
 

@@ -24,6 +24,8 @@ module.exports = {
   expand: '展开',
   collapse: '收起',
   due_by: '期限',
+  ticket_overdue: '已超期',
+  ticket_overdue_hint: '已超过办理期限，社区会督办',
   view_ticket: '查看',
   form_fix: '请先补全标红的内容。',
   err_network: '网络不可用，请检查信号后重试。',
@@ -122,6 +124,7 @@ module.exports = {
   nearby_hint: '如果是同一个问题，点「我也遇到」即可关注进展，无需重复上报。',
   nearby_me_too: '我也遇到',
   nearby_following: '已关注',
+  nearby_mine: '我上报的',
   nearby_followers: '关注',
   nearby_followed: '已关注，处理进展会通知您',
 

@@ -69,6 +69,8 @@ function nearbyRows(items, now = Date.now()) {
     ago: format.ago(n.created_at, now),
     followers: n.follower_count || 0,
     following: Boolean(n.following),
+    // my own report: 我也遇到 is not offered (the server refuses following one's own)
+    mine: Boolean(n.mine),
   }))
 }
 

@@ -31,6 +31,14 @@ function handlerText(handler) {
     : i18n.t('handler_worker', { name: handler.name })
 }
 
+// Past its deadline and still open: the reporter sees 已超期 (the API's due_at is the
+// deadline that applies now; a resolved or closed case is no longer late).
+function isOverdue(ticket, now = Date.now()) {
+  if (!ticket || !ticket.due_at || !format.isOpen(ticket.state)) return false
+  const due = Date.parse(ticket.due_at)
+  return !Number.isNaN(due) && due < now
+}
+
 function view(ticket, now = Date.now()) {
   const photos = format.photoUrls(ticket.photos)
   return {
@@ -45,6 +53,7 @@ function view(ticket, now = Date.now()) {
     place: ticket.place ? ticket.place.name : (ticket.place_name || ''),
     handler: handlerText(ticket.handler),
     due: ticket.due_at ? format.time(ticket.due_at, now) : '',
+    overdue: isOverdue(ticket, now),
     created: format.time(ticket.created_at, now),
     followers: ticket.follower_count || 0,
     photos: photos.filter((p) => p.phase !== 'after'),
@@ -76,8 +85,9 @@ function row(item, now = Date.now()) {
     stateLabel: format.stateLabel(item.state),
     time: format.time(item.created_at, now),
     due: item.due_at ? format.time(item.due_at, now) : '',
+    overdue: isOverdue(item, now),
     followers: item.follower_count || 0,
   }
 }
 
-module.exports = { RATINGS, timeline, view, ratingButtons, row, handlerText }
+module.exports = { RATINGS, timeline, view, ratingButtons, row, handlerText, isOverdue }
