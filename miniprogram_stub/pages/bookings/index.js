@@ -1,4 +1,4 @@
-// 办事预约: the service items that can be booked (with the after-hours window), and my
+// 办事预约: the service items that can be booked, by department with a search box, and my
 // bookings with their codes; why online booking is paused, if it is.
 const api = require('../../utils/api')
 const bookings = require('../../logic/bookings')
@@ -11,6 +11,8 @@ Component({
   data: {
     tab: 'items',
     items: [],
+    search: '',
+    groups: [], // the items by department, as the search leaves them
     status: { paused: false, text: '' },
     scope: 'upcoming',
     mine: [],
@@ -41,8 +43,10 @@ Component({
       this.clearError()
       try {
         const [items, status] = await Promise.all([api.serviceItems(), api.bookingStatus()])
+        const views = items.filter((i) => i.bookable_online !== false).map(bookings.itemView)
         this.setData({
-          items: items.filter((i) => i.bookable_online !== false).map(bookings.itemView),
+          items: views,
+          groups: bookings.groupItems(views, this.data.search),
           status: bookings.statusBanner(status),
         })
         this.setData({ mine: [], cursor: null, done: false })
@@ -66,6 +70,13 @@ Component({
       } finally {
         this.setData({ loading: false })
       }
+    },
+    onSearch(e) {
+      const search = e.detail.value
+      this.setData({ search, groups: bookings.groupItems(this.data.items, search) })
+    },
+    clearSearch() {
+      this.setData({ search: '', groups: bookings.groupItems(this.data.items, '') })
     },
     switchTab(e) {
       this.setData({ tab: e.currentTarget.dataset.tab })

@@ -1,5 +1,5 @@
-// 首页: residents get the report button, their open cases and the unread notices; grid
-// workers their task counts (overdue too) and 巡查上报.
+// 首页: residents get the report button, the ways to 志愿服务 and 居民参与, their open cases
+// (已超期 marked) and the unread notices; grid workers their task counts (overdue too) and 巡查上报.
 const api = require('../../utils/api')
 const categories = require('../../logic/categories')
 const format = require('../../utils/format')
@@ -118,6 +118,9 @@ Component({
     },
     goParticipation() {
       return wxp.quietly('navigateTo', { url: '/pages/participation/index' })
+    },
+    goVolunteers() {
+      return wxp.quietly('navigateTo', { url: '/pages/volunteers/index' })
     },
     goMe() {
       return wxp.quietly('switchTab', { url: '/pages/me/me' })
