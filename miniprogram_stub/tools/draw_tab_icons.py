@@ -1,5 +1,6 @@
 """Draw the tab bar's icons: images/tab/<name>.png (grey outline) and <name>-on.png (green,
-filled), 81 x 81 px as WeChat recommends for tab bars, transparent background.
+filled), 81 x 81 px as WeChat recommends for tab bars, transparent background; and the map
+pin of the report page, images/pin.png (60 x 80 px, its tip at the bottom centre).
 
 Run from the repository root with the project's venv (Pillow is a dependency of the API):
 
@@ -116,9 +117,26 @@ def draw_icon(name: str, colour, filled: bool) -> Image.Image:
     return image.resize((SIZE, SIZE), Image.LANCZOS)
 
 
+PIN_RED = (0xE6, 0x43, 0x40, 255)
+
+
+def draw_pin() -> Image.Image:
+    """A map pin: a red drop with a white dot, its tip at the bottom centre."""
+    width, height = 60, 80
+    image = Image.new("RGBA", (width * SCALE, height * SCALE), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse(_box(6, 4, 54, 52), fill=PIN_RED)
+    draw.polygon(_box(10, 38, 50, 38, 30, 78), fill=PIN_RED)
+    draw.ellipse(_box(20, 18, 40, 38), fill=(255, 255, 255, 255))
+    return image.resize((width, height), Image.LANCZOS)
+
+
 def main(out: Path = OUT) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    pin = out.parent / "pin.png"
+    draw_pin().save(pin, optimize=True)
+    written.append(pin)
     for name in ICONS:
         for suffix, colour, filled in (("", OFF, False), ("-on", ON, True)):
             path = out / f"{name}{suffix}.png"
