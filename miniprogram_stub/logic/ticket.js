@@ -31,10 +31,14 @@ function handlerText(handler) {
     : i18n.t('handler_worker', { name: handler.name })
 }
 
-// Past its deadline and still open: the reporter sees 已超期 (the API's due_at is the
-// deadline that applies now; a resolved or closed case is no longer late).
+// The states in which the community still owes the work (resolved waits for the rating).
+const OWED_STATES = ['submitted', 'accepted', 'dispatched', 'in_progress']
+
+// Past its deadline with the work still owed: the reporter sees 已超期 (the API's due_at is
+// the deadline that applies now, accepting or resolving; the server clears it on
+// resolution, and a resolved or closed case is never shown late).
 function isOverdue(ticket, now = Date.now()) {
-  if (!ticket || !ticket.due_at || !format.isOpen(ticket.state)) return false
+  if (!ticket || !ticket.due_at || OWED_STATES.indexOf(ticket.state) < 0) return false
   const due = Date.parse(ticket.due_at)
   return !Number.isNaN(due) && due < now
 }
