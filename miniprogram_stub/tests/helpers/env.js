@@ -8,9 +8,10 @@ const ROOT = path.resolve(__dirname, '../..')
 const PAGES = ['home', 'report', 'tickets', 'ticket', 'notices', 'me', 'tasks', 'task', 'patrol', 'bind']
 const BOOKING_PAGES = ['pages/bookings/index', 'pages/bookings/item', 'pages/bookings/detail']
 
-// miniprogram-simulate's built-in components keep none of their properties; <image> and
-// <map> are given theirs back as attributes (src, mode; latitude, longitude, scale), so
-// tests can read them and the pages rendered for the browser show their pictures.
+// miniprogram-simulate's built-in components keep none of their properties; <image>, <map>,
+// <input> and <textarea> are given theirs back as attributes (src, mode; latitude,
+// longitude, scale; value, placeholder), so tests can read them and the pages rendered for
+// the browser show their pictures and fields.
 function reflect(id, names) {
   const jComponent = require('j-component')
   const put = (node, name, value) => {
@@ -40,6 +41,8 @@ function setup(options = {}) {
   const simulate = require('miniprogram-simulate')
   reflect('image', ['src', 'mode'])
   reflect('map', ['latitude', 'longitude', 'scale'])
+  reflect('input', ['value', 'placeholder'])
+  reflect('textarea', ['value', 'placeholder'])
   const server = options.server || new FakeApi()
   const phone = createFakeWx(server.handler())
   global.wx = phone.wx // after simulate, which installs its own mock wx on load
