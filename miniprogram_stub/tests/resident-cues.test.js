@@ -1,6 +1,6 @@
 // What a resident sees beyond the data itself (issue 20): 已超期 on a case past its
-// deadline (in 我的上报, on 首页 and on the case), and no debugging information on 我的
-// unless the build is a development one.
+// deadline (in 我的上报, on 首页 and on the case), no debugging information on 我的 unless
+// the build is a development one, and 首页's ways to 志愿服务 and 居民参与.
 const { setup, render, text, all, settle } = require('./helpers/env')
 const { iso } = require('./helpers/fake-api')
 
@@ -111,4 +111,21 @@ describe('我的: the API address only in a development build', () => {
     const page = await open(env, 'me')
     expect(text(page, '.api-base')).toBe(`服务地址 ${env.server.origin}`)
   })
+})
+
+test('首页 leads residents to 志愿服务 and 居民参与; a grid worker\'s 首页 has neither', async () => {
+  const env = setup()
+  const page = await open(env, 'home')
+  expect(text(page, '.volunteers-entry .item-title')).toBe('志愿服务')
+  expect(text(page, '.participation-entry .item-title')).toBe('居民参与')
+  page.querySelector('.volunteers-entry').dispatchEvent('tap')
+  page.querySelector('.participation-entry').dispatchEvent('tap')
+  await settle()
+  expect(env.phone.callsOf('navigateTo').map((o) => o.url)).toEqual(['/pages/volunteers/index', '/pages/participation/index'])
+
+  const worker = setup()
+  worker.server.user = Object.assign({}, worker.server.user, { role: 'grid_worker' })
+  const workerHome = await open(worker, 'home')
+  expect(workerHome.data.worker).toBe(true)
+  expect(workerHome.querySelector('.volunteers-entry')).toBeUndefined()
 })
