@@ -10,6 +10,9 @@ module.exports = {
   // because DevTools' tourist appid gives codes the demo server cannot exchange. The server
   // refuses this login unless it runs with DEV_LOGIN=1. Leave empty for a real build.
   devLoginOpenid: '',
+  // Show debugging information (the API's address on 我的) in a trial build too; a
+  // development build (DevTools, 开发版) always shows it, a release build never unless this is set.
+  debug: false,
   requestTimeout: 15000, // ms, wx.request
   uploadTimeout: 60000, // ms, one photo with wx.uploadFile
 }

@@ -183,6 +183,22 @@ def test_nearby_lists_open_tickets_of_the_category_within_250_m(client, ctx):
     assert "reporter" not in json.dumps(items) and "13900000001" not in json.dumps(items)
 
 
+def test_nearby_tells_the_reporter_which_one_is_her_own(client, ctx):
+    # the mini-program offers 我也遇到 on a neighbour's report, never on one's own (the
+    # follow would be refused with cannot_follow_own)
+    world = build_world()
+    ticket = report(client, world)
+    url = (f"/api/v1/tickets/nearby?lat={IN_A3[0]}&lng={IN_A3[1]}"
+           f"&category={world.cats['楼道灯损坏'].id}")
+    own = client.get(url, headers=world.h("reporter")).get_json()
+    theirs = client.get(url, headers=world.h("neighbour")).get_json()
+    assert [(i["id"], i["mine"], i["following"]) for i in own] == [(ticket["id"], True, False)]
+    assert [(i["id"], i["mine"]) for i in theirs] == [(ticket["id"], False)]
+    _post(client, world, "neighbour", f"/tickets/{ticket['id']}/follow")
+    theirs = client.get(url, headers=world.h("neighbour")).get_json()
+    assert [(i["mine"], i["following"]) for i in theirs] == [(False, True)]
+
+
 def test_nearby_never_shows_private_categories(client, ctx):
     world = build_world()
     report(client, world, category="电瓶车被盗")

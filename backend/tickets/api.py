@@ -118,7 +118,8 @@ def nearby(args):
     hits = ops.nearby(args["category"], args["lat"], args["lng"], viewer=user)
     return [{"id": t.id, "description": t.description[:100], "state": t.state,
              "distance_m": round(d / 10) * 10, "follower_count": t.follower_count,
-             "created_at": t.created_at, "following": ops.is_following(user, t)}
+             "created_at": t.created_at, "following": ops.is_following(user, t),
+             "mine": t.reporter_id == user.id}
             for t, d in hits]
 
 

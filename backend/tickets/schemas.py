@@ -309,6 +309,9 @@ class NearbySchema(OutSchema):
     follower_count = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     following = ma.fields.Boolean()
+    mine = ma.fields.Boolean(metadata={
+        "description": "The caller reported it: 我也遇到 is not offered (following one's own "
+                       "report is refused)"})
 
 
 class TicketResidentSchema(OutSchema):

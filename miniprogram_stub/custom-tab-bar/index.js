@@ -1,5 +1,6 @@
 // The tab bar: residents 首页 · 上报 · 办事 · 我的, grid workers 首页 · 任务 · 我的, in the chosen
-// language (a native tab bar could show neither the role nor the language).
+// language (a native tab bar could show neither the role nor the language); each tab an icon
+// over its label, green when selected, as WeUI's tab bar.
 const i18n = require('../utils/i18n')
 const session = require('../utils/session')
 const tabbar = require('../utils/tabbar')
@@ -24,7 +25,7 @@ Component({
   methods: {
     refresh(selected, role) {
       const items = tabbar.itemsFor(role === undefined ? session.role() : role)
-        .map((item) => ({ name: item.name, url: item.url, text: i18n.t(item.key) }))
+        .map((item) => ({ name: item.name, url: item.url, text: i18n.t(item.key), icon: item.icon, iconOn: item.iconOn }))
       this.setData({ selected: selected || '', items })
     },
     go(e) {

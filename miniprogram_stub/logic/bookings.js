@@ -31,12 +31,33 @@ function itemView(item) {
   return {
     id: item.id,
     name: itemName(item),
+    // the other language's name, so a search finds the item either way
+    nameOther: itemName(item) === item.name ? (item.name_en || '') : item.name,
     department: item.department || '',
     duration: i18n.t('item_duration', { n: item.duration_minutes }),
     materials: item.materials || [],
     notes: item.notes || '',
     online: item.bookable_online !== false,
   }
+}
+
+// The items to book grouped by department (in the order the API lists them), keeping those
+// whose name, English name or department contains every word of the search (case ignored).
+function groupItems(items, search) {
+  const words = String(search || '').toLowerCase().split(/\s+/).filter(Boolean)
+  const groups = []
+  const byDepartment = {}
+  ;(items || []).forEach((item) => {
+    const haystack = [item.name, item.department, item.nameOther].join(' ').toLowerCase()
+    if (!words.every((w) => haystack.indexOf(w) >= 0)) return
+    const department = item.department || ''
+    if (!byDepartment[department]) {
+      byDepartment[department] = { department, items: [] }
+      groups.push(byDepartment[department])
+    }
+    byDepartment[department].items.push(item)
+  })
+  return groups
 }
 
 // Why a closed day is closed (the answer's closed_reason): 休息 (no opening hours that day),
@@ -116,4 +137,4 @@ function statusBanner(s) {
   return { paused: false, full: s.active >= s.max_active, text: i18n.t('booking_quota', { active: s.active, max: s.max_active }) }
 }
 
-module.exports = { clock, dayLabel, itemName, itemView, closedLabel, dayTabs, slotRows, firstOpenDay, bookingView, statusBanner }
+module.exports = { clock, dayLabel, itemName, itemView, groupItems, closedLabel, dayTabs, slotRows, firstOpenDay, bookingView, statusBanner }

@@ -69,7 +69,39 @@ function nearbyRows(items, now = Date.now()) {
     ago: format.ago(n.created_at, now),
     followers: n.follower_count || 0,
     following: Boolean(n.following),
+    // my own report: 我也遇到 is not offered (the server refuses following one's own)
+    mine: Boolean(n.mine),
   }))
+}
+
+// The report page's map: one marker, the pin, at the point the report will be sent with.
+const PIN = { width: 30, height: 40 } // px; images/pin.png is 60 x 80, its tip at the bottom centre
+
+function pinMarkers(lat, lng) {
+  if (lat === null || lat === undefined || lng === null || lng === undefined) return []
+  return [{
+    id: 1, latitude: lat, longitude: lng, iconPath: '/images/pin.png',
+    width: PIN.width, height: PIN.height, anchor: { x: 0.5, y: 1 },
+  }]
+}
+
+// A <map>'s regionchange: the resident let go of the map after dragging (or zooming) it.
+// Not the start of a move, and not a move the page made itself (causedBy 'update': a new
+// latitude/longitude set on the map), which would otherwise answer itself.
+function isDragEnd(e) {
+  if (!e) return false
+  const detail = e.detail || {}
+  const type = e.type === 'begin' || e.type === 'end' ? e.type : detail.type
+  const cause = e.causedBy || detail.causedBy
+  return type === 'end' && cause !== 'update'
+}
+
+// The map's centre from the event (detail.centerLocation, base library 2.9+), or null when
+// the event does not carry it (then the page asks the map context).
+function centreOf(e) {
+  const c = e && e.detail && e.detail.centerLocation
+  if (!c || !Number.isFinite(Number(c.latitude)) || !Number.isFinite(Number(c.longitude))) return null
+  return { lat: Number(c.latitude), lng: Number(c.longitude) }
 }
 
 // A short text for the waiting list on 我的.
@@ -85,4 +117,5 @@ function progressText(p) {
 
 module.exports = {
   MAX_PHOTOS, emptyForm, validate, ticketBody, patrolBody, nearbyNotice, nearbyRows, label, progressText,
+  pinMarkers, isDragEnd, centreOf,
 }

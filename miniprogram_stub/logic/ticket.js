@@ -31,6 +31,18 @@ function handlerText(handler) {
     : i18n.t('handler_worker', { name: handler.name })
 }
 
+// The states in which the community still owes the work (resolved waits for the rating).
+const OWED_STATES = ['submitted', 'accepted', 'dispatched', 'in_progress']
+
+// Past its deadline with the work still owed: the reporter sees 已超期 (the API's due_at is
+// the deadline that applies now, accepting or resolving; the server clears it on
+// resolution, and a resolved or closed case is never shown late).
+function isOverdue(ticket, now = Date.now()) {
+  if (!ticket || !ticket.due_at || OWED_STATES.indexOf(ticket.state) < 0) return false
+  const due = Date.parse(ticket.due_at)
+  return !Number.isNaN(due) && due < now
+}
+
 function view(ticket, now = Date.now()) {
   const photos = format.photoUrls(ticket.photos)
   return {
@@ -45,6 +57,7 @@ function view(ticket, now = Date.now()) {
     place: ticket.place ? ticket.place.name : (ticket.place_name || ''),
     handler: handlerText(ticket.handler),
     due: ticket.due_at ? format.time(ticket.due_at, now) : '',
+    overdue: isOverdue(ticket, now),
     created: format.time(ticket.created_at, now),
     followers: ticket.follower_count || 0,
     photos: photos.filter((p) => p.phase !== 'after'),
@@ -76,8 +89,9 @@ function row(item, now = Date.now()) {
     stateLabel: format.stateLabel(item.state),
     time: format.time(item.created_at, now),
     due: item.due_at ? format.time(item.due_at, now) : '',
+    overdue: isOverdue(item, now),
     followers: item.follower_count || 0,
   }
 }
 
-module.exports = { RATINGS, timeline, view, ratingButtons, row, handlerText }
+module.exports = { RATINGS, timeline, view, ratingButtons, row, handlerText, isOverdue }

@@ -138,3 +138,44 @@ test('my booking: cancel (asked first) and move to another slot', async () => {
   expect(text(detail, '.booking-status')).toBe('已取消')
   expect(detail.querySelector('#cancel')).toBeUndefined()
 })
+
+test('办事事项 by department, with a search box: a word of the name or the department, either language', async () => {
+  const env = setup()
+  env.server.serviceItems.push(
+    { id: 32, code: 'SB02', name: '城乡居民医疗保险参保登记', name_en: 'Medical insurance registration', department: '武侯区医保局', materials: [], notes: '', duration_minutes: 20, bookable_online: true },
+    { id: 33, code: 'SB03', name: '养老保险待遇领取资格认证', name_en: 'Pension eligibility check', department: '武侯区社保局', materials: [], notes: '', duration_minutes: 15, bookable_online: true },
+    { id: 34, code: 'SB04', name: '居住证办理', name_en: 'Residence permit', department: '', materials: [], notes: '', duration_minutes: 30, bookable_online: true },
+    { id: 35, code: 'SB05', name: '只在窗口办理的事项', department: '武侯区医保局', materials: [], notes: '', duration_minutes: 30, bookable_online: false },
+  )
+  const page = render(env.simulate, 'index', 'pages/bookings/index')
+  await page.instance.onLoad({})
+  await settle()
+  // what the page shows, department by department (each title, then its items' names)
+  const groups = () => all(page, '.service-group').map((g) => [
+    g.dom.querySelector('.main--group-title').textContent.trim(),
+    Array.from(g.dom.querySelectorAll('.main--service-item .main--item-title')).map((n) => n.textContent.trim()),
+  ])
+  expect(groups()).toEqual([
+    ['武侯区社保局', ['城乡居民基本养老保险参保登记', '养老保险待遇领取资格认证']],
+    ['武侯区医保局', ['城乡居民医疗保险参保登记']],
+    ['其他', ['居住证办理']],
+  ])
+  const search = (value) => page.querySelector('#search').dispatchEvent('input', { detail: { value } })
+  search('养老')
+  await settle()
+  expect(groups()).toEqual([['武侯区社保局', ['城乡居民基本养老保险参保登记', '养老保险待遇领取资格认证']]])
+  search('医保局')
+  await settle()
+  expect(groups()).toEqual([['武侯区医保局', ['城乡居民医疗保险参保登记']]])
+  search('  residence  PERMIT ')
+  await settle()
+  expect(groups()).toEqual([['其他', ['居住证办理']]])
+  search('公积金')
+  await settle()
+  expect(groups()).toEqual([])
+  expect(text(page, '.search-none')).toBe('没有找到相关事项，换个词试试')
+  page.querySelector('.search-clear').dispatchEvent('tap')
+  await settle()
+  expect(groups().map((g) => g[1].length)).toEqual([2, 1, 1])
+  expect(page.data.search).toBe('')
+})

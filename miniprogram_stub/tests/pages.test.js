@@ -36,6 +36,9 @@ describe('every page renders', () => {
     expect(bar.data.items.map((i) => i.text)).toEqual(['首页', '任务', '我的'])
     bar.instance.refresh('tasks')
     expect(text(bar, '.tab-on')).toBe('任务')
+    // an icon over each label: the green one on the selected tab
+    const icons = bar.querySelectorAll('.tab-icon').map((n) => n.dom.getAttribute('src'))
+    expect(icons).toEqual(['/images/tab/home.png', '/images/tab/tasks-on.png', '/images/tab/me.png'])
   })
 })
 

@@ -24,6 +24,28 @@ test('app.json: pages, a tab bar of 2–5 items, and the location permission', (
   expect(app.sitemapLocation).toBe('sitemap.json')
 })
 
+// A PNG's width and height, from its IHDR chunk.
+function pngSize(p) {
+  const bytes = fs.readFileSync(path.join(ROOT, p))
+  expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG')
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)]
+}
+
+test('every tab has its icon and its selected icon: PNG files of 81 x 81 px', () => {
+  const tabbar = require('../utils/tabbar')
+  app.tabBar.list.forEach((tab) => {
+    expect(pngSize(tab.iconPath)).toEqual([81, 81])
+    expect(pngSize(tab.selectedIconPath)).toEqual([81, 81])
+    expect(tab.iconPath).not.toBe(tab.selectedIconPath)
+  })
+  // the custom tab bar shows the same files
+  Object.values(tabbar.TABS).forEach((tab) => {
+    const listed = app.tabBar.list.find((t) => `/${t.pagePath}` === tab.url)
+    expect(tab.icon).toBe(`/${listed.iconPath}`)
+    expect(tab.iconOn).toBe(`/${listed.selectedIconPath}`)
+  })
+})
+
 test('the pages the notifications open exist', () => {
   // backend/tickets/notices.py and backend/bookings/notices.py name these
   expect(app.pages).toEqual(expect.arrayContaining([
@@ -43,7 +65,7 @@ test('project.config.json and sitemap.json', () => {
   const project = readJson('project.config.json')
   expect(project.compileType).toBe('miniprogram')
   expect(project.appid).toBe('touristappid')
-  expect(project.packOptions.ignore.map((i) => i.value)).toEqual(expect.arrayContaining(['node_modules', 'tests']))
+  expect(project.packOptions.ignore.map((i) => i.value)).toEqual(expect.arrayContaining(['node_modules', 'tests', 'tools']))
   expect(readJson('sitemap.json').rules).toEqual([{ action: 'disallow', page: '*' }])
 })
 

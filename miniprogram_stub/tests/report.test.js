@@ -173,3 +173,83 @@ test('"send again" after a timeout sends the same submission with the same key',
   expect(server.created).toHaveLength(1)
   expect(server.uploadCount).toBe(2)
 })
+
+// The map of the report page: the pin at the phone's position; dragging the map moves the
+// point to its centre (regionchange end), and the report goes with the pin's coordinates.
+const drag = (centre, extra = {}) => Object.assign({
+  type: 'end', causedBy: 'drag',
+  detail: Object.assign({ type: 'end', causedBy: 'drag' }, centre ? { centerLocation: centre } : {}),
+}, extra)
+
+test('the map shows the pin at my position; dragging the map moves the pin, and the report goes with its point', async () => {
+  const env = setup()
+  const { server } = env
+  const page = await openReport(env)
+  const map = page.querySelector('#report-map')
+  expect(map.dom.getAttribute('latitude')).toBe('30.61')
+  expect(map.dom.getAttribute('longitude')).toBe('104.005')
+  expect(page.data.markers).toEqual([expect.objectContaining({ latitude: 30.61, longitude: 104.005, iconPath: '/images/pin.png' })])
+  expect(text(page, '.location-text')).toBe('当前位置')
+  expect(text(page, '.choose-location')).toBe('重新选点')
+  await fill(page, { photos: false })
+
+  // the start of a drag, and a move the page made itself, change nothing
+  await page.instance.onRegionChange(drag({ latitude: 30.62, longitude: 104.01 }, { type: 'begin', detail: { type: 'begin' } }))
+  await page.instance.onRegionChange(drag({ latitude: 30.62, longitude: 104.01 }, { causedBy: 'update', detail: { type: 'end', causedBy: 'update', centerLocation: { latitude: 30.62, longitude: 104.01 } } }))
+  expect(page.data.form).toMatchObject({ lat: 30.61, lng: 104.005 })
+
+  await page.instance.onRegionChange(drag({ latitude: 30.6111, longitude: 104.0062 }))
+  await settle()
+  expect(page.data.form).toMatchObject({ lat: 30.6111, lng: 104.0062 })
+  expect(page.data.markers[0]).toMatchObject({ latitude: 30.6111, longitude: 104.0062 })
+  expect(map.dom.getAttribute('latitude')).toBe('30.6111')
+  expect(text(page, '.location-text')).toBe('地图选点')
+  const nearby = server.requests('GET', '/tickets/nearby')
+  expect(nearby[nearby.length - 1].query).toMatchObject({ lat: '30.6111', lng: '104.0062' }) // asked again for the new point
+
+  // an older base library: no centre in the event, the map context is asked
+  await page.instance.onRegionChange(drag(null))
+  await settle()
+  expect(env.phone.callsOf('createMapContext')).toEqual(['report-map'])
+  expect(page.data.form).toMatchObject({ lat: 30.6107, lng: 104.0046 })
+
+  await tap(page, '#submit')
+  const [post] = server.requests('POST', '/tickets')
+  expect(post.body).toMatchObject({ lat: 30.6107, lng: 104.0046 })
+})
+
+test('重新选点 keeps wx.chooseLocation: the pin moves to the chosen place', async () => {
+  const env = setup()
+  const page = await openReport(env)
+  await tap(page, '.choose-location')
+  expect(env.phone.callsOf('chooseLocation')).toHaveLength(1)
+  expect(page.data.markers[0]).toMatchObject({ latitude: 30.6102, longitude: 104.0051 })
+  expect(page.querySelector('#report-map').dom.getAttribute('latitude')).toBe('30.6102')
+})
+
+test('no position yet: no map, the way to choose one on the map instead', async () => {
+  const env = setup()
+  env.phone.state.locationError = 'getLocation:fail auth deny'
+  const page = await openReport(env)
+  expect(page.querySelector('#report-map')).toBeUndefined()
+  expect(text(page, '.choose-location')).toBe('在地图上选择')
+  expect(page.data.markers).toEqual([])
+})
+
+test('我也遇到 is never offered on my own report: it says 我上报的', async () => {
+  const env = setup()
+  const { server } = env
+  server.nearbyItems = [
+    { id: 41, description: '我报过的楼道灯', state: 'submitted', distance_m: 10, follower_count: 0, created_at: iso(86400000), following: false, mine: true },
+    { id: 42, description: '邻居报的楼道灯', state: 'dispatched', distance_m: 30, follower_count: 1, created_at: iso(2 * 86400000), following: false, mine: false },
+    { id: 43, description: '已关注的', state: 'dispatched', distance_m: 40, follower_count: 2, created_at: iso(2 * 86400000), following: true, mine: false },
+  ]
+  const page = await openReport(env)
+  await fill(page, { photos: false })
+  expect(all(page, '.nearby-item')).toHaveLength(3)
+  expect(all(page, '.me-too')).toHaveLength(1)
+  expect(text(page, '.nearby-mine')).toBe('我上报的')
+  await tap(page, '.me-too')
+  expect(server.requests('POST', '/tickets/42/follow')).toHaveLength(1)
+  expect(server.requests('POST', '/tickets/41/follow')).toHaveLength(0)
+})

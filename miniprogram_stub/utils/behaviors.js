@@ -43,4 +43,14 @@ const page = Behavior({
   },
 })
 
-module.exports = { page }
+// From a page's onShow: false on the show that follows onLoad (onLoad has just asked for
+// the page's data), true when the page shows again — back from another page, another tab
+// or the background — and should ask again. Whether onLoad's answers came in already does
+// not matter, so a page never loads the same thing twice when it opens.
+function returning(instance) {
+  const again = Boolean(instance._shownOnce)
+  instance._shownOnce = true
+  return again
+}
+
+module.exports = { page, returning }

@@ -46,4 +46,21 @@ function absoluteUrl(url) {
   return get().apiBase + (url[0] === '/' ? url : `/${url}`)
 }
 
-module.exports = { get, override, reset, apiUrl, absoluteUrl }
+// A development build (WeChat DevTools, 开发版): only there do pages show debugging
+// information such as the API's address. 体验版 (trial) and 正式版 (release) do not; nor does
+// a phone whose base library cannot say (wx.getAccountInfoSync is there since 2.2.2).
+// `debug: true` in config.js or ext.json forces it on for a trial build being checked.
+function isDevelopment() {
+  if (get().debug === true) return true
+  try {
+    if (typeof wx !== 'undefined' && typeof wx.getAccountInfoSync === 'function') {
+      const info = wx.getAccountInfoSync() || {}
+      return Boolean(info.miniProgram && info.miniProgram.envVersion === 'develop')
+    }
+  } catch (e) {
+    // no account information: treated as a release build
+  }
+  return false
+}
+
+module.exports = { get, override, reset, apiUrl, absoluteUrl, isDevelopment }

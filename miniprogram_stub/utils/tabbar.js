@@ -2,12 +2,16 @@
 // 首页 · 任务 · 我的 (app.json lists all five pages; custom-tab-bar shows the right ones).
 const session = require('./session')
 
+// Each tab's icon: images/tab/<name>.png, and <name>-on.png when selected (81 x 81 px,
+// drawn by tools/draw_tab_icons.py).
+const tab = (name, url, key) => ({ name, url, key, icon: `/images/tab/${name}.png`, iconOn: `/images/tab/${name}-on.png` })
+
 const TABS = {
-  home: { name: 'home', url: '/pages/home/home', key: 'tab_home' },
-  report: { name: 'report', url: '/pages/report/report', key: 'tab_report' },
-  services: { name: 'services', url: '/pages/bookings/index', key: 'tab_services' },
-  tasks: { name: 'tasks', url: '/pages/tasks/tasks', key: 'tab_tasks' },
-  me: { name: 'me', url: '/pages/me/me', key: 'tab_me' },
+  home: tab('home', '/pages/home/home', 'tab_home'),
+  report: tab('report', '/pages/report/report', 'tab_report'),
+  services: tab('services', '/pages/bookings/index', 'tab_services'),
+  tasks: tab('tasks', '/pages/tasks/tasks', 'tab_tasks'),
+  me: tab('me', '/pages/me/me', 'tab_me'),
 }
 
 function namesFor(role) {

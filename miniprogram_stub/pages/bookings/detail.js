@@ -4,7 +4,7 @@ const api = require('../../utils/api')
 const bookings = require('../../logic/bookings')
 const i18n = require('../../utils/i18n')
 const wxp = require('../../utils/wxp')
-const { page } = require('../../utils/behaviors')
+const { page, returning } = require('../../utils/behaviors')
 
 Component({
   behaviors: [page],
@@ -21,7 +21,7 @@ Component({
       return this.load()
     },
     onShow() {
-      return this.data.booking ? this.load() : null // back from moving it
+      return returning(this) ? this.load() : null // back from moving it
     },
     onLangChange() {
       return this.load()

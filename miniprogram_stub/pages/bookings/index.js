@@ -1,16 +1,18 @@
-// 办事预约: the service items that can be booked (with the after-hours window), and my
+// 办事预约: the service items that can be booked, by department with a search box, and my
 // bookings with their codes; why online booking is paused, if it is.
 const api = require('../../utils/api')
 const bookings = require('../../logic/bookings')
 const tabbar = require('../../utils/tabbar')
 const wxp = require('../../utils/wxp')
-const { page } = require('../../utils/behaviors')
+const { page, returning } = require('../../utils/behaviors')
 
 Component({
   behaviors: [page],
   data: {
     tab: 'items',
     items: [],
+    search: '',
+    groups: [], // the items by department, as the search leaves them
     status: { paused: false, text: '' },
     scope: 'upcoming',
     mine: [],
@@ -26,8 +28,7 @@ Component({
     onShow() {
       this.setTitle('nav_services')
       tabbar.sync(this, 'services')
-      if (this._loaded) return this.refresh()
-      return null
+      return returning(this) ? this.refresh() : null // onLoad asked already
     },
     onPullDownRefresh() {
       return this.refresh().then(() => wxp.quietly('stopPullDownRefresh'))
@@ -42,16 +43,16 @@ Component({
       this.clearError()
       try {
         const [items, status] = await Promise.all([api.serviceItems(), api.bookingStatus()])
+        const views = items.filter((i) => i.bookable_online !== false).map(bookings.itemView)
         this.setData({
-          items: items.filter((i) => i.bookable_online !== false).map(bookings.itemView),
+          items: views,
+          groups: bookings.groupItems(views, this.data.search),
           status: bookings.statusBanner(status),
         })
         this.setData({ mine: [], cursor: null, done: false })
         await this.more()
       } catch (err) {
         this.showError(err)
-      } finally {
-        this._loaded = true
       }
     },
     async more() {
@@ -69,6 +70,13 @@ Component({
       } finally {
         this.setData({ loading: false })
       }
+    },
+    onSearch(e) {
+      const search = e.detail.value
+      this.setData({ search, groups: bookings.groupItems(this.data.items, search) })
+    },
+    clearSearch() {
+      this.setData({ search: '', groups: bookings.groupItems(this.data.items, '') })
     },
     switchTab(e) {
       this.setData({ tab: e.currentTarget.dataset.tab })

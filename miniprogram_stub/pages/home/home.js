@@ -1,5 +1,5 @@
-// 首页: residents get the report button, their open cases and the unread notices; grid
-// workers their task counts (overdue too) and 巡查上报.
+// 首页: residents get the report button, the ways to 志愿服务 and 居民参与, their open cases
+// (已超期 marked) and the unread notices; grid workers their task counts (overdue too) and 巡查上报.
 const api = require('../../utils/api')
 const categories = require('../../logic/categories')
 const format = require('../../utils/format')
@@ -9,7 +9,7 @@ const tabbar = require('../../utils/tabbar')
 const tasks = require('../../logic/tasks')
 const ticket = require('../../logic/ticket')
 const wxp = require('../../utils/wxp')
-const { page } = require('../../utils/behaviors')
+const { page, returning } = require('../../utils/behaviors')
 
 const OPEN_SHOWN = 5
 const NOTICES_SHOWN = 3
@@ -44,8 +44,7 @@ Component({
       this.setTitle('nav_home') // here, not in onLoad: the language may have changed meanwhile
       tabbar.sync(this, 'home')
       this.setData({ waiting: queue.pendingCount() })
-      if (this._loaded) return this.refresh()
-      return null
+      return returning(this) ? this.refresh() : null // onLoad asked already
     },
     onPullDownRefresh() {
       return this.refresh().then(() => wxp.quietly('stopPullDownRefresh'))
@@ -88,7 +87,6 @@ Component({
       } catch (err) {
         this.showError(err)
       } finally {
-        this._loaded = true
         this.setData({ loading: false })
       }
     },
@@ -120,6 +118,9 @@ Component({
     },
     goParticipation() {
       return wxp.quietly('navigateTo', { url: '/pages/participation/index' })
+    },
+    goVolunteers() {
+      return wxp.quietly('navigateTo', { url: '/pages/volunteers/index' })
     },
     goMe() {
       return wxp.quietly('switchTab', { url: '/pages/me/me' })

@@ -17,7 +17,7 @@ Component({
     worker: false,
     cells: '',
     waiting: [],
-    apiBase: '',
+    apiBase: '', // a development build only: the API's address, for whoever debugs it
   },
   lifetimes: {
     attached() {
@@ -29,7 +29,7 @@ Component({
   },
   methods: {
     onLoad() {
-      this.setData({ apiBase: settings.get().apiBase })
+      this.setData({ apiBase: settings.isDevelopment() ? settings.get().apiBase : '' })
       return this.refresh()
     },
     onShow() {

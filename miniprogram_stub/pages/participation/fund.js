@@ -31,7 +31,6 @@ Component({
       } catch (err) {
         this.showError(err)
       } finally {
-        this._loaded = true
         this.setData({ loading: false })
       }
     },

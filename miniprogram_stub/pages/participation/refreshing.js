@@ -2,6 +2,7 @@
 // language, and the list loaded again (`refresh()`) when the page shows again (back from a
 // detail; not on the first show), on pull-down and when the language changes.
 const wxp = require('../../utils/wxp')
+const { returning } = require('../../utils/behaviors')
 
 const refreshing = Behavior({
   methods: {
@@ -10,7 +11,7 @@ const refreshing = Behavior({
       return this.refresh()
     },
     onShow() {
-      return this._loaded ? this.refresh() : null
+      return returning(this) ? this.refresh() : null
     },
     onPullDownRefresh() {
       return this.refresh().then(() => wxp.quietly('stopPullDownRefresh'))

@@ -1,4 +1,6 @@
-// 我要上报: category, photos, the location (already filled from the phone), building/unit.
+// 我要上报: category, photos, the location (already filled from the phone, shown on a map
+// with a pin: dragging the map moves the pin's point to its centre; 重新选点 opens
+// wx.chooseLocation), building/unit.
 // Before submitting, the open tickets of the same 小类 nearby are shown with 我也遇到, which
 // follows one of them instead of filing the same problem again.
 const api = require('../../utils/api')
@@ -23,6 +25,7 @@ Component({
     form: report.emptyForm(),
     locationText: '',
     locationDenied: false,
+    markers: [], // the pin at form.lat/form.lng
     nearby: [],
     nearbyNotice: '',
     followedId: null,
@@ -106,6 +109,7 @@ Component({
         this.setData({
           'form.lat': here.lat,
           'form.lng': here.lng,
+          markers: report.pinMarkers(here.lat, here.lng),
           locationText: i18n.t('location_here'),
           locationDenied: false,
           'fieldErrors.lat': '',
@@ -125,6 +129,7 @@ Component({
         this.setData({
           'form.lat': spot.lat,
           'form.lng': spot.lng,
+          markers: report.pinMarkers(spot.lat, spot.lng),
           'form.address': address || this.data.form.address,
           locationText: spot.name || address || i18n.t('location_chosen'),
           'fieldErrors.lat': '',
@@ -134,6 +139,33 @@ Component({
         if (!location.cancelled(err)) this.showError(err)
         return null
       }
+    },
+    // The map was dragged: its centre is the point now (the pin follows it), and the nearby
+    // prompt is asked again for it.
+    async onRegionChange(e) {
+      if (!report.isDragEnd(e) || this.data.pendingId) return null
+      const centre = report.centreOf(e) || await this.mapCentre()
+      if (!centre) return null
+      const { lat, lng } = this.data.form
+      if (lat !== null && Math.abs(centre.lat - lat) < 1e-6 && Math.abs(centre.lng - lng) < 1e-6) return null
+      this.setData({
+        'form.lat': centre.lat,
+        'form.lng': centre.lng,
+        markers: report.pinMarkers(centre.lat, centre.lng),
+        locationText: i18n.t('location_dragged'),
+        'fieldErrors.lat': '',
+      })
+      return this.checkNearby()
+    },
+    mapCentre() {
+      if (typeof wx === 'undefined' || typeof wx.createMapContext !== 'function') return Promise.resolve(null)
+      const map = wx.createMapContext('report-map', this)
+      return new Promise((resolve) => {
+        map.getCenterLocation({
+          success: (r) => resolve({ lat: r.latitude, lng: r.longitude }),
+          fail: () => resolve(null),
+        })
+      })
     },
     openSettings() {
       return wxp.quietly('openSetting', {})
@@ -163,6 +195,7 @@ Component({
         await api.follow(id)
         this.setData({
           form: report.emptyForm(),
+          markers: [],
           topIndex: -1,
           subIndex: -1,
           subNames: [],
@@ -224,6 +257,7 @@ Component({
     done(ticket) {
       this.setData({
         form: report.emptyForm(),
+        markers: [],
         topIndex: -1,
         subIndex: -1,
         subNames: [],

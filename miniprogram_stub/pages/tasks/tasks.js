@@ -7,7 +7,7 @@ const subscribe = require('../../utils/subscribe')
 const tabbar = require('../../utils/tabbar')
 const tasks = require('../../logic/tasks')
 const wxp = require('../../utils/wxp')
-const { page } = require('../../utils/behaviors')
+const { page, returning } = require('../../utils/behaviors')
 
 Component({
   behaviors: [page],
@@ -29,8 +29,7 @@ Component({
     onShow() {
       this.setTitle('nav_tasks')
       tabbar.sync(this, 'tasks')
-      if (this._loaded) return this.refresh()
-      return null
+      return returning(this) ? this.refresh() : null // onLoad asked already
     },
     onPullDownRefresh() {
       return this.refresh().then(() => wxp.quietly('stopPullDownRefresh'))
@@ -73,7 +72,6 @@ Component({
       } catch (err) {
         this.showError(err)
       } finally {
-        this._loaded = true
         this.setData({ loading: false })
       }
     },

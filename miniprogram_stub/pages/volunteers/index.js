@@ -3,7 +3,7 @@
 const api = require('../../utils/api')
 const volunteers = require('../../logic/volunteers')
 const wxp = require('../../utils/wxp')
-const { page } = require('../../utils/behaviors')
+const { page, returning } = require('../../utils/behaviors')
 
 const LISTS = {
   activities: { load: (cursor) => api.volunteerActivities({ cursor }), view: (a) => volunteers.activityView(a) },
@@ -28,7 +28,7 @@ Component({
       return this.refresh()
     },
     onShow() {
-      return this._loaded ? this.refresh() : null // back from a team or an activity
+      return returning(this) ? this.refresh() : null // back from a team or an activity
     },
     onPullDownRefresh() {
       return this.refresh().then(() => wxp.quietly('stopPullDownRefresh'))
@@ -54,8 +54,6 @@ Component({
         await this.more()
       } catch (err) {
         this.showError(err)
-      } finally {
-        this._loaded = true
       }
     },
     // The next page of the list on the tab (activities or teams), following next_cursor.

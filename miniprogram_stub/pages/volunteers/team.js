@@ -4,7 +4,7 @@
 const api = require('../../utils/api')
 const volunteers = require('../../logic/volunteers')
 const wxp = require('../../utils/wxp')
-const { page } = require('../../utils/behaviors')
+const { page, returning } = require('../../utils/behaviors')
 const { act, confirm } = require('./act')
 
 Component({
@@ -24,7 +24,7 @@ Component({
       return this.load()
     },
     onShow() {
-      return this.data.team ? this.load() : null // back from the profile page
+      return returning(this) ? this.load() : null // back from the profile page
     },
     onLangChange() {
       this.setTitle('nav_vol_team')

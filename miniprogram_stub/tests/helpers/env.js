@@ -8,9 +8,41 @@ const ROOT = path.resolve(__dirname, '../..')
 const PAGES = ['home', 'report', 'tickets', 'ticket', 'notices', 'me', 'tasks', 'task', 'patrol', 'bind']
 const BOOKING_PAGES = ['pages/bookings/index', 'pages/bookings/item', 'pages/bookings/detail']
 
+// miniprogram-simulate's built-in components keep none of their properties; <image>, <map>,
+// <input> and <textarea> are given theirs back as attributes (src, mode; latitude,
+// longitude, scale; value, placeholder), so tests can read them and the pages rendered for
+// the browser show their pictures and fields.
+function reflect(id, names) {
+  const jComponent = require('j-component')
+  const put = (node, name, value) => {
+    const el = node._exparserNode.$$
+    if (!el) return
+    if (value === undefined || value === null || value === '') el.removeAttribute(name)
+    else el.setAttribute(name, String(value))
+  }
+  const properties = {}
+  const observers = {}
+  names.forEach((name) => {
+    properties[name] = { type: null, value: null }
+    observers[name] = function observe(value) { put(this, name, value) }
+  })
+  jComponent.register({
+    id,
+    tagName: `wx-${id}`,
+    template: '<slot/>',
+    properties,
+    observers,
+    lifetimes: { attached() { names.forEach((name) => put(this, name, this.properties[name])) } },
+  })
+}
+
 function setup(options = {}) {
   jest.resetModules()
   const simulate = require('miniprogram-simulate')
+  reflect('image', ['src', 'mode'])
+  reflect('map', ['latitude', 'longitude', 'scale'])
+  reflect('input', ['value', 'placeholder'])
+  reflect('textarea', ['value', 'placeholder'])
   const server = options.server || new FakeApi()
   const phone = createFakeWx(server.handler())
   global.wx = phone.wx // after simulate, which installs its own mock wx on load

@@ -19,6 +19,7 @@ function createFakeWx(handler, options = {}) {
     location: { latitude: 30.61, longitude: 104.005 },
     locationError: null,
     chosen: { latitude: 30.6102, longitude: 104.0051, name: '5栋', address: '晋阳路 5 号' },
+    mapCentre: { latitude: 30.6107, longitude: 104.0046 }, // a <map>'s centre (getCenterLocation)
     media: ['wxfile://tmp/photo-1.jpg', 'wxfile://tmp/photo-2.jpg'],
     subscribe: 'accept', // the answer to each template id
     modalConfirm: true,
@@ -117,6 +118,12 @@ function createFakeWx(handler, options = {}) {
     chooseLocation: (o) => {
       state.calls.push(['chooseLocation', o])
       later(() => o.success(clone(state.chosen)))
+    },
+    createMapContext: (id) => {
+      state.calls.push(['createMapContext', id])
+      return {
+        getCenterLocation: (o) => later(() => o.success(Object.assign({ errMsg: 'getCenterLocation:ok' }, clone(state.mapCentre)))),
+      }
     },
     chooseMedia: (o) => {
       state.calls.push(['chooseMedia', o])
