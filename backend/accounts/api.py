@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from backend.accounts import operations as ops
 from backend.accounts.models import Role, User
 from backend.accounts.schemas import (
-    BindArgs, BindingCodeSchema, DevLoginArgs, MeSchema, PasswordLoginArgs, StaffArgs,
-    StaffSchema, TokenSchema, WeChatLoginArgs, WorkerArgs, WorkerCellsArgs, WorkerListArgs,
+    AccountSchema, BindArgs, BindingCodeSchema, DevLoginArgs, MeSchema, PasswordLoginArgs, StaffArgs,
+    PasswordResetArgs, PasswordResetSchema, StaffSchema, TokenSchema, WeChatLoginArgs, WorkerArgs, WorkerCellsArgs, WorkerListArgs,
     WorkerSchema,
 )
 from backend.accounts import permissions
@@ -186,3 +186,41 @@ class Staff(MethodView):
         """Create a staff or admin account (admins only)."""
         return ops.create_staff(current_user(), args["username"], args["password"],
                                 args["display_name"], args["role"], args.get("scope_place_id"))
+
+
+def _switch(user_id: int, active: bool) -> User:
+    if not is_id(user_id):
+        raise ApiError(404, "not_found")
+    target = ops.account_to_manage(user_id, permissions.SWITCHABLE_ROLES)
+    return ops.set_active(current_user(), target, active)
+
+
+@blp.route("/accounts/<int:user_id>/disable", methods=["POST"])
+@login_required(Role.admin.value)
+@blp.response(200, AccountSchema)
+def disable_account(user_id):
+    """Disable a grid worker's, staff member's or admin's account (admins only, never
+    their own): it cannot log in, and its sessions and tokens stop working at once."""
+    return _switch(user_id, False)
+
+
+@blp.route("/accounts/<int:user_id>/enable", methods=["POST"])
+@login_required(Role.admin.value)
+@blp.response(200, AccountSchema)
+def enable_account(user_id):
+    """Enable a disabled account again (admins only); it logs in afresh."""
+    return _switch(user_id, True)
+
+
+@blp.route("/staff/<int:user_id>/password", methods=["POST"])
+@login_required(Role.admin.value)
+@blp.arguments(PasswordResetArgs)
+@blp.response(200, PasswordResetSchema)
+def reset_password(args, user_id):
+    """Set a new password for a staff or admin account (admins only, never their own):
+    the one given, or a generated one answered this once. Its sessions end."""
+    if not is_id(user_id):
+        raise ApiError(404, "not_found")
+    target = ops.account_to_manage(user_id, permissions.PASSWORD_ROLES)
+    target, generated = ops.reset_password(current_user(), target, args.get("password"))
+    return {"id": target.id, "username": target.username, "generated_password": generated}

@@ -15,6 +15,7 @@ from backend.accounts.models import AuthToken, BindingCode, Role, User
 from backend.accounts import permissions
 from backend.accounts.auth import issue_token
 from backend.core.errors import ApiError, field_error
+from backend.core.i18n import register
 from backend.core.models import utcnow
 from backend.core.wechat import WeChatError, code_to_session
 from backend.extensions import db
@@ -26,6 +27,20 @@ MIN_PASSWORD = 10
 # Readable on a phone and over the phone: no 0/O, 1/I/L.
 BINDING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _DUMMY_HASH = generate_password_hash("linli-timing-equaliser")
+# a generated temporary password: read aloud or typed from a note (no 0/o, 1/l/i)
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+GENERATED_PASSWORD_LENGTH = 12
+
+register({
+    "account_self_disable": {
+        "zh": "不能停用自己的账号。",
+        "en": "You cannot disable your own account.",
+    },
+    "account_self_password": {
+        "zh": "不能在这里重置自己的密码，请另一位管理员为您重置。",
+        "en": "You cannot reset your own password here; ask another admin.",
+    },
+})
 
 
 def _ttl(user: User) -> int:
@@ -239,3 +254,53 @@ def create_staff(actor: Optional[User], username: str, password: str, display_na
     db.session.add(user)
     db.session.flush()
     return user
+
+
+# --- what an admin does to an account --------------------------------------------------
+
+def account_to_manage(user_id: int, roles: Iterable[str]) -> User:
+    """The account ``user_id`` if it has one of ``roles`` (404 otherwise: a resident is
+    not an account these actions reach)."""
+    target = db.session.get(User, user_id)
+    if target is None or target.role not in tuple(roles):
+        raise ApiError(404, "not_found")
+    return target
+
+
+def set_active(actor: User, target: User, active: bool) -> User:
+    """Disable or enable an account. Disabling revokes every token it holds (console
+    sessions and API tokens stop working at their next request; enabling again does not
+    bring them back)."""
+    if target.id == actor.id:
+        raise ApiError(403, "account_self_disable", code="forbidden")
+    if not permissions.can_switch_account(actor, target):
+        raise ApiError(403, "forbidden")
+    target.is_active = active
+    if not active:
+        revoke_all(target)
+    db.session.flush()
+    return target
+
+
+def generate_password() -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(GENERATED_PASSWORD_LENGTH))
+
+
+def reset_password(actor: User, target: User,
+                   password: Optional[str] = None) -> tuple[User, Optional[str]]:
+    """Set ``password`` (or a generated one, answered once) for a staff or admin account
+    and end its sessions. Answers the account and the generated password (None when the
+    admin chose it)."""
+    if target.id == actor.id:
+        raise ApiError(403, "account_self_password", code="forbidden")
+    if not permissions.can_reset_password(actor, target):
+        raise ApiError(403, "forbidden")
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    elif len(password) < MIN_PASSWORD:
+        raise field_error("password", "password_too_short", min=MIN_PASSWORD)
+    target.password_hash = generate_password_hash(password)
+    revoke_all(target)
+    db.session.flush()
+    return target, generated

@@ -76,6 +76,26 @@ def can_manage_staff(user: Optional[User], target: Optional[User] = None) -> boo
     return is_admin(user)
 
 
+# the accounts an admin may switch off and on: everyone who works, not residents (a
+# resident's account is their own WeChat identity; it is switched off only by binding)
+SWITCHABLE_ROLES = (Role.grid_worker.value, Role.staff.value, Role.admin.value)
+PASSWORD_ROLES = (Role.staff.value, Role.admin.value)
+
+
+def can_switch_account(user: Optional[User], target: User) -> bool:
+    """Admins disable and enable the accounts of grid workers, staff and other admins;
+    never their own (an admin locked out by themselves would need the database)."""
+    return (is_admin(user) and target.role in SWITCHABLE_ROLES
+            and target.id != user.id)
+
+
+def can_reset_password(user: Optional[User], target: User) -> bool:
+    """Admins set a new password for a staff or admin account (grid workers and residents
+    log in with WeChat and have none); not their own: another admin resets it."""
+    return (is_admin(user) and target.role in PASSWORD_ROLES
+            and target.id != user.id)
+
+
 def can_keep_own_profile(user: Optional[User]) -> bool:
     """A resident sets their own display name and phone (PATCH /me/profile, POST and
     DELETE /me/phone). Grid workers, staff and admins do not: their names and work phones

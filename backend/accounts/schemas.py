@@ -96,6 +96,28 @@ class StaffSchema(OutSchema):
     scope = ma.fields.Nested(PlaceRefSchema, attribute="scope_place", allow_none=True)
 
 
+class AccountSchema(OutSchema):
+    """An account as the admin who switched it sees it."""
+
+    id = ma.fields.Integer()
+    role = ma.fields.String()
+    username = ma.fields.String(allow_none=True)
+    display_name = ma.fields.String()
+    is_active = ma.fields.Boolean()
+
+
+class PasswordResetArgs(ArgsSchema):
+    password = ma.fields.String(validate=validate.Length(min=10, max=200), metadata={
+        "description": "The new (temporary) password; omitted: one is generated"})
+
+
+class PasswordResetSchema(OutSchema):
+    id = ma.fields.Integer()
+    username = ma.fields.String(allow_none=True)
+    # only when the server generated it: shown this once, stored hashed
+    generated_password = ma.fields.String(allow_none=True)
+
+
 class WorkerListArgs(QueryArgsSchema):
     place_id = Id()
 

@@ -1,4 +1,5 @@
-"""Admin pages: categories and their deadlines, the places import, staff accounts.
+"""Admin pages: categories and their deadlines, the places import, staff accounts (new
+ones, disabling and enabling them and grid workers' accounts, resetting a password).
 Who may open each is a rule of ``accounts.permissions`` (``bookings.permissions`` for
 the service items)."""
 from __future__ import annotations
@@ -6,6 +7,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import marshmallow as ma
+from marshmallow import validate
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 
@@ -15,7 +18,10 @@ from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import operations as console_ops
 from backend.console.blueprint import allowed_or_403, bp, staff_required
-from backend.accounts.permissions import can_import_places, can_manage_staff, is_admin
+from backend.accounts.permissions import (
+    PASSWORD_ROLES, SWITCHABLE_ROLES, can_import_places, can_manage_staff, can_reset_password,
+    can_switch_account, is_admin,
+)
 from backend.bookings import permissions
 from backend.core.errors import ApiError
 from backend.core.fields import is_id
@@ -110,14 +116,19 @@ def admin_places_import():
 
 # --- staff accounts ------------------------------------------------------------------
 
-def _staff_page(error: str | None = None, status: int = 200, form: dict | None = None):
+def _staff_page(error: str | None = None, status: int = 200, form: dict | None = None,
+                reset_error: tuple[int, str] | None = None):
+    user = g.console_user
     rows = db.session.execute(
         sa.select(User).where(User.role.in_([Role.staff.value, Role.admin.value]))
         .order_by(User.id)).scalars().all()
     scopes = lookups.place_options(lookups.places_in_scope(
-        g.console_user, ("district", "street", "community")))
+        user, ("district", "street", "community")))
     return render_template("console/admin_staff.html", rows=rows, scopes=scopes,
-                           error=error, form=form or {}), status
+                           error=error, form=form or {}, reset_error=reset_error,
+                           switchable={r.id for r in rows if can_switch_account(user, r)},
+                           resettable={r.id for r in rows if can_reset_password(user, r)}), \
+        status
 
 
 @bp.route("/admin/staff", methods=["GET"])
@@ -144,6 +155,67 @@ def admin_staff_create():
         return _staff_page(fmt.api_error_message(exc), exc.status, kept)
     flash(f"已创建账号 {created.username}（{created.display_name}）。", "ok")
     return redirect(url_for("console.admin_staff"), 303)
+
+
+# --- disabling an account, resetting a password -----------------------------------------
+
+class PasswordResetForm(forms.FormSchema):
+    """Empty: a password is generated and shown once."""
+
+    password = ma.fields.String(validate=validate.Length(max=200))
+
+
+def _account_back(target: User) -> str:
+    """Where the account's row is: grid workers on the workers page, the rest here."""
+    if target.role == Role.grid_worker.value:
+        return url_for("console.workers") + f"#worker-{target.id}"
+    return url_for("console.admin_staff") + f"#account-{target.id}"
+
+
+@bp.route("/admin/accounts/<int:user_id>/<any(disable, enable):action>", methods=["POST"])
+@staff_required
+def admin_account_switch(user_id: int, action: str):
+    """停用 (every session and token of the account ends) or 启用 an account of a grid
+    worker, a staff member or an admin; never one's own."""
+    user = g.console_user
+    allowed_or_403(is_admin(user))
+    if not is_id(user_id):
+        raise ApiError(404, "not_found")
+    target = accounts.account_to_manage(user_id, SWITCHABLE_ROLES)
+    what = "停用" if action == "disable" else "启用"
+    name = target.display_name or target.username or f"#{target.id}"
+    try:
+        accounts.set_active(user, target, action == "enable")
+    except ApiError as exc:
+        db.session.rollback()
+        flash(f"未能{what}账号 {name}：{fmt.api_error_message(exc)}", "error")
+        return redirect(_account_back(target), 303)
+    flash(f"已停用账号 {name}：其登录和会话已全部失效。" if action == "disable"
+          else f"已启用账号 {name}，需重新登录。", "ok")
+    return redirect(_account_back(target), 303)
+
+
+@bp.route("/admin/staff/<int:user_id>/password", methods=["POST"])
+@staff_required
+def admin_password_reset(user_id: int):
+    """A new password for a staff or admin account: the one typed, or a generated one
+    shown on this answer only. The account's sessions end."""
+    user = g.console_user
+    allowed_or_403(can_manage_staff(user))
+    if not is_id(user_id):
+        raise ApiError(404, "not_found")
+    target = accounts.account_to_manage(user_id, PASSWORD_ROLES)
+    try:
+        args = forms.parse(PasswordResetForm(), request.form)
+        target, generated = accounts.reset_password(user, target, args.get("password"))
+    except ApiError as exc:
+        db.session.rollback()
+        return _staff_page(status=exc.status,
+                           reset_error=(target.id, fmt.api_error_message(exc)))
+    if generated is None:
+        flash(f"已为 {target.username} 设置新密码，其原有登录已失效。", "ok")
+        return redirect(_account_back(target), 303)
+    return render_template("console/admin_password.html", target=target, password=generated)
 
 
 # --- service items (the catalogue every centre shares) ---------------------------------

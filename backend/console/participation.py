@@ -24,7 +24,9 @@ from backend.console import forms
 from backend.console import format as fmt
 from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.participation import permissions
-from backend.core.errors import ApiError
+from backend.core.errors import ApiError, field_error
+from backend.core.fields import ID_RANGE
+from backend.core.i18n import register
 from backend.extensions import db
 from backend.participation import fund as fund_ops
 from backend.participation import notices as notice_ops
@@ -46,19 +48,71 @@ from backend.participation.schemas import (
 )
 from backend.places.models import Place, PlaceLevel
 
+# Every value the participation tables hold is shown in Chinese: COLUMN_LABELS names the
+# labels of each constrained column (tests/test_console_participation_labels.py checks
+# every value of every model constraint and enum against it).
 RESIDENCY_STATUS = {"pending": "待确认", "confirmed": "已确认", "rejected": "未通过",
                     "ended": "已迁出"}
+RESIDENCY_SOURCE = {"declared": "居民自行登记", "staff": "工作人员登记", "import": "户籍名单导入"}
 NOTICE_KIND = {"notice": "公告", "disclosure": "公示"}
 PROPOSAL_STATE = {"open": "征集附议", "on_agenda": "已列入议程", "accepted": "已采纳",
                   "rejected": "不予采纳", "merged": "已合并"}
+CONTENT_STATUS = {"pass": "已通过检测", "review": "内容待审核"}
 PROPOSAL_EVENT = {"filed": "提出", "on_agenda": "列入议程", "accepted": "采纳",
                   "rejected": "不予采纳", "merged": "合并", "released": "放行"}
-ROUND_STATUS = {"open": "进行中", "closed": "已截止", "published": "已公示"}
+COUNCIL_BODY = {"council": "议事会", "supervisory": "监督委员会"}
+MEMBER_ROLE = {"chair": "主任", "member": "成员"}
+MEETING_KIND = {"council": "议事会会议", "yard": "坝坝会"}
+ITEM_RESULT = {"passed": "通过", "failed": "未通过"}
+LINE_STATUS = {"funded": "实施中", "accepted": "已验收"}
+ROUND_STATUS = {"scheduled": "已发起", "published": "已公示", "cancelled": "已取消"}
+# a round still ``scheduled``, by the clock
+ROUND_PHASE = {"upcoming": "未开始", "open": "投票中", "closed": "已截止，待公示"}
 ROUND_METHOD = {"pick_n": "限选", "budget": "预算内自选"}
+BALLOT_SOURCE = {"online": "线上投票", "paper": "纸质选票"}
+VERDICT = {"passed": "验收通过", "failed": "验收未通过"}
 LEDGER_KIND = {"income": "收入", "expense": "支出"}
+
+COLUMN_LABELS = {
+    ("residencies", "status"): RESIDENCY_STATUS,
+    ("residencies", "source"): RESIDENCY_SOURCE,
+    ("community_notices", "kind"): NOTICE_KIND,
+    ("proposals", "state"): PROPOSAL_STATE,
+    ("proposals", "content_status"): CONTENT_STATUS,
+    ("proposal_events", "kind"): PROPOSAL_EVENT,
+    ("council_members", "body"): COUNCIL_BODY,
+    ("council_members", "role"): MEMBER_ROLE,
+    ("meetings", "kind"): MEETING_KIND,
+    ("agenda_items", "result"): ITEM_RESULT,
+    ("fund_budget_lines", "status"): LINE_STATUS,
+    ("vote_rounds", "status"): ROUND_STATUS,
+    ("vote_rounds", "method"): ROUND_METHOD,
+    ("ballots", "source"): BALLOT_SOURCE,
+    ("project_acceptances", "verdict"): VERDICT,
+}
+
+
+def round_status_text(status: str, opens_at, closes_at, now) -> str:
+    """A vote round's state in Chinese: published or cancelled as stored; a scheduled
+    one not yet open, open, or closed and waiting to be published."""
+    if status != "scheduled":
+        return ROUND_STATUS.get(status, status)
+    if now < opens_at:
+        return ROUND_PHASE["upcoming"]
+    return ROUND_PHASE["open"] if now < closes_at else ROUND_PHASE["closed"]
+
+
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK
 
+register({
+    "council_member_not_resident": {
+        "zh": "只能选择本社区已确认居住登记的居民。",
+        "en": "Choose a resident with a confirmed residency in this community.",
+    },
+})
+
 forms.FIELD_LABELS.update({
+    "residency_id": "居民", "term_start": "任期开始", "term_end": "任期截止",
     "title": "标题", "body": "正文", "publish_from": "发布时间", "publish_until": "截止时间",
     "pinned": "置顶", "csv": "户籍名单", "outcome": "答复", "merged_into_id": "合并到议题",
     "problem": "问题", "estimated_cost": "预估费用", "meeting_note": "坝坝会",
@@ -174,10 +228,12 @@ def _count(query) -> int:
 
 
 def _labels() -> dict:
-    return {"residency_status": RESIDENCY_STATUS, "notice_kind": NOTICE_KIND,
-            "proposal_state": PROPOSAL_STATE, "proposal_event": PROPOSAL_EVENT,
+    return {"residency_status": RESIDENCY_STATUS, "residency_source": RESIDENCY_SOURCE,
+            "notice_kind": NOTICE_KIND, "proposal_state": PROPOSAL_STATE,
+            "content_status": CONTENT_STATUS, "proposal_event": PROPOSAL_EVENT,
             "round_status": ROUND_STATUS, "round_method": ROUND_METHOD,
-            "ledger_kind": LEDGER_KIND}
+            "ballot_source": BALLOT_SOURCE, "line_status": LINE_STATUS,
+            "verdict": VERDICT, "ledger_kind": LEDGER_KIND}
 
 
 def parse_edit(form_schema, data, **cleared) -> dict:
@@ -509,8 +565,11 @@ def participation_fund(fund_id: int):
     row = fund_to_manage(user, fund_id)
     entries, totals = project_ops.ledger(row)
     lines = [{"line": b, "spent": project_ops.spent_on(b)} for b in fund_ops.budget_lines(row)]
-    rounds = [presenters.vote_round(user, r) for r in db.session.execute(
-        fund_ops.round_query(row).limit(100)).scalars()]
+    now = common.utcnow()
+    rounds = []
+    for r in db.session.execute(fund_ops.round_query(row).limit(100)).scalars():
+        rounds.append(presenters.vote_round(user, r))
+        rounds[-1]["status_text"] = round_status_text(r.status, r.opens_at, r.closes_at, now)
     accepted = list(db.session.execute(
         proposal_ops.proposal_query(user, row.community_id, "accepted")
         .order_by(Proposal.id).limit(200)).scalars())
@@ -522,17 +581,47 @@ def participation_fund(fund_id: int):
 
 # --- the council (议事会, 监督委员会) ------------------------------------------------------
 
-MemberForm = form_for(MemberArgs)
+# the member is picked among the community's confirmed residents (their residency), never
+# typed as an account number; the account and the name come from that residency
+MemberForm = form_for(MemberArgs, user_id=ma.fields.Constant(None),
+                      residency_id=ma.fields.Integer(validate=ID_RANGE))
+RESIDENT_CHOICES_CAP = 500
 MemberPatchForm = form_for(MemberPatchArgs)
 MeetingForm = form_for(MeetingArgs)
 MeetingPatchForm = form_for(MeetingPatchArgs)
 AgendaItemForm = form_for(AgendaItemArgs)
 DecisionForm = form_for(DecisionArgs)
 
-COUNCIL_BODY = {"council": "议事会", "supervisory": "监督委员会"}
-MEMBER_ROLE = {"chair": "主任", "member": "成员"}
-MEETING_KIND = {"council": "议事会会议", "yard": "坝坝会"}
-ITEM_RESULT = {"passed": "通过", "failed": "未通过"}
+class ResidentSearchForm(forms.FormSchema):
+    resident_q = ma.fields.String(validate=validate.Length(max=50))
+
+
+def member_candidates(community: Place, q: str = "") -> list[Residency]:
+    """The community's confirmed residents a council seat may go to, by address; ``q``
+    narrows them by name or phone."""
+    query = residency_ops.residency_query(None, community.id, ResidencyStatus.confirmed.value)
+    if q:
+        query = query.where(sa.or_(Residency.name.contains(q, autoescape=True),
+                                   Residency.phone.contains(q, autoescape=True)))
+    return list(db.session.execute(
+        query.order_by(Residency.building, Residency.unit, Residency.room, Residency.id)
+        .limit(RESIDENT_CHOICES_CAP)).scalars())
+
+
+def member_args(community: Place, form) -> dict:
+    """The member form: the chosen residency must be a confirmed one of this community
+    (another community's is refused as not the caller's to use)."""
+    args = forms.parse(MemberForm(), form)
+    residency_id = args.pop("residency_id", None)
+    if residency_id is not None:
+        row = db.session.get(Residency, residency_id)
+        if row is None or row.community_id != community.id:
+            raise field_error("residency_id", "council_member_not_resident", status=403)
+        if row.status != ResidencyStatus.confirmed.value:
+            raise field_error("residency_id", "council_member_not_resident")
+        args["user_id"] = row.user_id
+        args.setdefault("name", row.name or row.user.display_name)
+    return args
 
 
 def meeting_to_run(user, meeting_id: int) -> Meeting:
@@ -559,8 +648,13 @@ def participation_council(community_id: int):
                    .scalars())
     meetings = list(db.session.execute(council_ops.meeting_query(community.id, None)
                                        .order_by(Meeting.held_at.desc()).limit(200)).scalars())
+    try:
+        q = forms.parse(ResidentSearchForm(), request.args).get("resident_q", "")
+    except ApiError:
+        q = ""
     return render_template("console/participation_council.html", community=community,
                            members=members, meetings=meetings, today=today,
+                           candidates=member_candidates(community, q), resident_q=q,
                            **_council_labels(), **_labels())
 
 
@@ -571,8 +665,8 @@ def participation_add_member(community_id: int):
     community = community_to_manage(user, community_id)
     allowed_or_403(permissions.can_run_council(user, community))
     return _act("添加成员", url_for("console.participation_council", community_id=community.id),
-                lambda: council_ops.add_member(community, forms.parse(MemberForm(), request.form)),
-                "已添加成员")
+                lambda: council_ops.add_member(community, member_args(community, request.form)),
+                lambda row: f"已添加成员：{row.name}（{COUNCIL_BODY[row.body]}）")
 
 
 @bp.route("/participation/council-members/<int:member_id>", methods=["POST"])
@@ -804,6 +898,7 @@ def participation_round(round_id: int):
     return render_template(
         "console/participation_round.html", r=presenters.vote_round(user, row), row=row,
         fund=fund, community=fund.community, tally=fund_ops.tally(row), voters=voters,
+        status_text=round_status_text(row.status, row.opens_at, row.closes_at, now),
         accepting=row.status == "scheduled" and row.opens_at <= now,
         closed=now >= row.closes_at, **_labels())
 

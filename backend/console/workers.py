@@ -1,5 +1,7 @@
-"""Grid workers: the list, a new record with its cells, and a one-time binding code shown
-once. Staff manage the workers of their own area (``permissions.can_manage_worker``)."""
+"""Grid workers: the list, a new record with its cells (chosen from a tree: each community
+with its grid cells under it), and a one-time binding code shown once. Staff manage the
+workers of their own area (``permissions.can_manage_worker``); admins also disable and
+enable a worker's account here (``console.admin``)."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -13,19 +15,38 @@ from backend.accounts import permissions
 from backend.core.errors import ApiError
 from backend.core.fields import is_id
 from backend.extensions import db
+from backend.places.models import LEVEL_NAMES_ZH, PlaceLevel
 from backend.tickets import operations as ticket_ops
 
 CELL_LEVELS = ("grid2", "grid3", "grid4")
+
+
+def cell_tree(user) -> list[dict]:
+    """The cells this user may give a worker, as a tree: each community of their area
+    with its L2 cells, the L3 cells under those and so on (``{"place", "level",
+    "children"}``, by code). A community is a heading, not a choice."""
+    places = lookups.places_in_scope(user, ("community",) + CELL_LEVELS)
+    nodes: dict[int, dict] = {}
+    roots: list[dict] = []
+    for place in places:  # by code: a parent comes before its children
+        node = {"place": place, "level": LEVEL_NAMES_ZH[PlaceLevel(place.level)],
+                "children": []}
+        nodes[place.id] = node
+        parent = nodes.get(place.parent_id)
+        (parent["children"] if parent else roots).append(node)
+    # staff manage a district, street or community, so every cell's community is among
+    # the places read: the roots are communities; one without cells offers nothing
+    return [r for r in roots if r["children"]]
 
 
 def _workers_page(error: str | None = None, status: int = 200, form: dict | None = None):
     user = g.console_user
     workers = lookups.workers_in_scope(user)
     counts = ticket_ops.open_task_counts([w.id for w in workers]) if workers else {}
-    cells = lookups.places_in_scope(user, CELL_LEVELS)
     return render_template("console/workers.html", workers=workers, counts=counts,
-                           cells=lookups.place_options(cells), error=error,
-                           form=form or {}), status
+                           tree=cell_tree(user), error=error, form=form or {},
+                           switchable={w.id for w in workers
+                                       if permissions.can_switch_account(user, w)}), status
 
 
 @bp.route("/workers", methods=["GET"])
