@@ -137,3 +137,32 @@ def test_a_report_costs_the_same_statements_with_one_photo_or_nine(client, ctx):
     with counted():
         report(client, world)
     assert cost(photos[:1]) == cost(photos[1:])
+
+
+def test_each_action_writes_its_ticket_once(client, ctx):
+    """立案 sets the state and the new deadline, resolving on the spot takes the task and
+    resolves it: each is one UPDATE of the ticket (the deadlines read the work calendar,
+    which must not flush half a change), and the version moves on."""
+    world = build_world()
+    worker_id = world.worker_a.id
+    _keep_ids(world)
+
+    def updates(who, path, body=None) -> tuple[int, dict]:
+        with counted() as statements:
+            answer = _post(client, world, who, path, body)
+        return len([s for s in statements if s.lstrip().upper().startswith("UPDATE TICKETS")]), \
+            answer
+
+    ticket = report(client, world)["id"]
+    version = client.get(f"/api/v1/tickets/{ticket}",
+                         headers=world.h("staff_a")).get_json()["version"]
+    written, accepted = updates("staff_a", f"/tickets/{ticket}/accept")
+    assert written == 1
+    assert accepted["state"] == "accepted" and accepted["version"] > version
+    assert accepted["resolve_due_at"]
+    _post(client, world, "staff_a", f"/tickets/{ticket}/dispatch", {"assignee_id": worker_id})
+    written, resolved = updates("worker_a", f"/tickets/{ticket}/resolve", {"note": "已修好"})
+    assert written == 1
+    assert resolved["state"] == "resolved"
+    moves = [(e["from_state"], e["to_state"]) for e in resolved["events"] if e["to_state"]]
+    assert moves[-2:] == [("dispatched", "in_progress"), ("in_progress", "resolved")]

@@ -183,7 +183,7 @@ def ticket_photos(ticket: Ticket, phases: Optional[Iterable[str]] = None) -> lis
 
 def _event(ticket: Ticket, actor: Optional[User], actor_role: str, kind: str,
            from_state: Optional[str] = None, to_state: Optional[str] = None,
-           note: str = "", data: Optional[dict] = None) -> TicketEvent:
+           note: str = "", data: Optional[dict] = None, flush: bool = True) -> TicketEvent:
     # timed by this module's clock, like the ticket's own timestamps (the demo seed and the
     # tests set it), so a timeline and its ticket never disagree
     event = TicketEvent(actor_id=actor.id if actor else None,
@@ -194,7 +194,8 @@ def _event(ticket: Ticket, actor: Optional[User], actor_role: str, kind: str,
     else:
         event.ticket_id = ticket.id
     db.session.add(event)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return event
 
 
@@ -244,7 +245,9 @@ def _enter(ticket: Ticket, to: State, now: datetime, reopen: bool = False) -> No
 def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
           data: Optional[dict] = None, kinds: Optional[set[str]] = None,
           expected_version: Optional[int] = None, reopen: bool = False,
-          notify: bool = True) -> TicketEvent:
+          notify: bool = True, flush: bool = True) -> TicketEvent:
+    """One transition, written in one flush with its event (``flush=False``: with the next
+    one, as when resolving implies taking the task: one UPDATE of the ticket for both)."""
     check_version(ticket, expected_version)
     current = ticket.state_enum
     if (current, to) not in workflow.TRANSITIONS:
@@ -258,10 +261,14 @@ def _move(ticket: Ticket, to: State, actor: Optional[User], note: str = "",
     if (current, to) in workflow.REASON_REQUIRED and not note:
         raise field_error("reason", "reason_required")
     now = utcnow()
-    ticket.state = to.value
-    _enter(ticket, to, now, reopen=reopen)
-    event = _event(ticket, actor, kind, "transition", current.value, to.value, note, data)
-    db.session.flush()  # the version check runs here: a concurrent change raises StaleData
+    # the deadlines read the work calendar: no flush of a half-made change before it is
+    # whole (one UPDATE of the ticket, not two)
+    with db.session.no_autoflush:
+        ticket.state = to.value
+        _enter(ticket, to, now, reopen=reopen)
+    # the version check runs at the flush: a concurrent change raises StaleData
+    event = _event(ticket, actor, kind, "transition", current.value, to.value, note, data,
+                   flush=flush)
     # dispatch and merge notify once their fields are set; ``notify=False``: the caller
     # says it in its own words (自动结案)
     if notify and to not in (State.dispatched, State.merged):
@@ -716,8 +723,10 @@ def rework(staff: User, ticket: Ticket, reason: str, assignee_id: Optional[int] 
 
 # --- grid workers ----------------------------------------------------------------------
 
-def start_work(user: User, ticket: Ticket, expected_version: Optional[int] = None) -> Ticket:
-    _move(ticket, State.in_progress, user, "接单", expected_version=expected_version)
+def start_work(user: User, ticket: Ticket, expected_version: Optional[int] = None,
+               flush: bool = True) -> Ticket:
+    _move(ticket, State.in_progress, user, "接单", expected_version=expected_version,
+          flush=flush)
     return ticket
 
 
@@ -749,10 +758,11 @@ def resolve(user: User, ticket: Ticket, note: str, photo_ids: Iterable[int],
         raise field_error("photo_ids", "after_photo_required")
     if ticket.state == State.dispatched.value and \
             "assignee" in permissions.ticket_actor_kinds(user, ticket):
-        start_work(user, ticket, expected_version)  # fixed on the spot: taking is implied
+        # fixed on the spot: taking is implied (written with the resolution, one flush)
+        start_work(user, ticket, expected_version, flush=False)
         expected_version = None
-    event = _move(ticket, State.resolved, user, note, expected_version=expected_version)
     ticket.resolved_by_id = user.id
+    event = _move(ticket, State.resolved, user, note, expected_version=expected_version)
     attach_photos(ticket, user, photo_ids, "after", event)
     return ticket
 
