@@ -509,6 +509,18 @@ class ServerMeter:
     def read(self) -> dict[int, float]:
         return process_cpu(self.pids())
 
+    def workers(self) -> set[int]:
+        """The gunicorn workers among ``pids()`` (the rest are database backends)."""
+        return {pid for pid in self.pids() if pid not in self._backends()}
+
+    def _backends(self) -> set[int]:
+        if self.pg_engine is None:
+            return set()
+        with self.pg_engine.connect() as conn:
+            return set(conn.execute(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": self.app_name}).scalars().all())
+
 
 def run_phase(name: str, world: World, threads: int, seconds: float, max_requests: int,
               rate: float, mix=MIX, seed: int = 7, meter: ServerMeter | None = None) -> Phase:
@@ -571,7 +583,8 @@ def cpu_per_operation(world: World, meter: ServerMeter, n: int) -> list[tuple]:
     """Each operation of the mix alone, ``n`` times in a row from one connection (the
     hand-offs in the mix's order: an upload before a report, a report before its
     acceptance…): the server's CPU a request for each, which says where the mix's CPU
-    goes. Rows: (operation, requests that did it, of n, server CPU ms a request)."""
+    goes. Rows: (operation, requests that did it, of n, server CPU ms a request, of which
+    the database backends')."""
     rows = []
     client = Client(world.port)
     rng = random.Random(99)
@@ -581,8 +594,10 @@ def cpu_per_operation(world: World, meter: ServerMeter, n: int) -> list[tuple]:
         for _ in range(n):
             answer = OPERATIONS[op](world, client, rng)
             done[answer[0]] += 1
-        spent = sum(v - before.get(pid, 0.0) for pid, v in meter.read().items())
-        rows.append((op, done[op], n, spent / n * 1000))
+        workers = meter.workers()
+        spent = {pid: v - before.get(pid, 0.0) for pid, v in meter.read().items()}
+        backends = sum(v for pid, v in spent.items() if pid not in workers)
+        rows.append((op, done[op], n, sum(spent.values()) / n * 1000, backends / n * 1000))
     client.close()
     return rows
 
@@ -729,10 +744,10 @@ def report(kind: str, out: dict, args) -> bool:
         weights = dict(MIX)
         share = sum(weights.values())
         mixed = 0.0
-        for op, did, n, ms in out["per_operation"]:
+        for op, did, n, ms, database in out["per_operation"]:
             mixed += weights[op] / share * ms
-            print(f"{LABELS[op]:<24}{ms:>7.2f} ms  ({did} of {n} did it)  "
-                  f"{weights[op] / share:>5.1%} of the mix")
+            print(f"{LABELS[op]:<24}{ms:>7.2f} ms  (database {database:5.2f})  "
+                  f"({did} of {n} did it)  {weights[op] / share:>5.1%} of the mix")
         print(f"{'weighted by the mix':<24}{mixed:>7.2f} ms a request")
     print(f"\nserver log: {out['locked']} 'database is locked', {out['tracebacks']} tracebacks")
     ok, text = out["check"]
