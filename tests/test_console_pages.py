@@ -508,7 +508,7 @@ def test_the_map_draws_my_cells_and_open_tickets(zhang, world):
     href = dict((int(i), html.unescape(h)) for h, i in cells)[world.places["a3"]]
     assert href.startswith(f"/console/tickets?place_id={world.places['a3']}")
     assert len(re.findall(r'<circle [^>]*class="point', body)) == 3
-    assert 'class="point overdue"' in body
+    assert 'data-ring="red"' in body and 'class="pin-ring red"' in body  # the overdue one
     assert "未办结 2 件" in body  # two open cases in a3
 
 
