@@ -82,7 +82,7 @@ def test_cases_new_and_overdue_link_to_the_queue(app):
     assert "上线后" not in body and "将在" not in body
 
 
-def test_todays_bookings_of_my_centres(app, sw):
+def test_todays_bookings_of_my_centres(app, sw):  # noqa: F811 - the fixture
     """Today (the world's clock: 2026-09-28) 小陈 at 14:00 at centre A; 王阿姨's is tomorrow."""
     a = _home(app, sw.staff_a)
     assert counts(a)["bookings"] == 1 and sw.codes["today"] in section(a, "bookings")
