@@ -233,8 +233,11 @@ def test_refused_for_a_user_without_the_right(app, page, world):
             form.action = form.action.replace(/accept$/, 'close');
             form.submit();
         }""")
-    assert answer.value.status == 409
+    # refused: redirect after POST (303) to the case's page, which says why
+    assert answer.value.status == 303
+    page.wait_for_url(re.compile(rf"/console/tickets/{t1}$"))
     expect(page.locator("#action-error")).to_contain_text("“核查结案”当前不可用")
+    expect(page.locator("#action-error")).to_have_attribute("data-status", "409")
     expect(page.locator("#state")).to_have_text("待受理")
     assert state_of(app, t1) == "submitted"
     screenshot(page, "refused-action-not-offered")

@@ -83,7 +83,9 @@ def test_the_map_colours_the_yellow_markers_and_explains_them(app, world):
     markers = dict(re.findall(r'href="/console/tickets/(\d+)"[^>]*>\s*<circle [^>]*'
                               r'data-tier="(\w*)"', page))
     assert markers[str(tiers["yellow"])] == "yellow" and markers[str(tiers["red"])] == "red"
-    assert 'class="point tier-yellow"' in page
+    # the deadline is a ring around the pin: yellow past 75 %, red when overdue
+    assert f'class="pin-ring yellow" data-ticket-id="{tiers["yellow"]}"' in page
+    assert f'class="pin-ring red" data-ticket-id="{tiers["red"]}"' in page
     assert re.search(r'id="legend-yellow".*即将超期', page)
 
 

@@ -31,9 +31,17 @@ def form(world, **extra) -> dict:
 
 
 def submit(client, data, status):
+    """File the form. A refused filing (403, 409, 422) redirects after POST to the empty
+    form's URL, which shows the messages and what was typed once: that page is returned."""
     data = dict(data, csrf_token=csrf_token(client, "/console/tickets/new"))
     response = client.post("/console/tickets/new", data=data)
-    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    refused = status in (403, 409, 422) and data.get("op") != "lookup"
+    assert response.status_code == (303 if refused else status), \
+        response.get_data(as_text=True)[:2000]
+    if refused:
+        assert response.headers["Location"] == "/console/tickets/new"
+        response = client.get("/console/tickets/new")
+        assert response.status_code == 200
     return response
 
 
@@ -83,6 +91,31 @@ def test_errors_are_shown_field_by_field_in_chinese(zhang, world, changes, field
     assert "张先生" in body  # what was typed stays in the form
 
 
+def test_a_refused_filing_is_shown_once_and_reloading_sends_nothing(app, zhang, world):
+    body = submit(zhang, form(world, caller_phone="abc"), 422).get_data(as_text=True)
+    assert 'id="intake-error"' in body and 'value="张先生"' in body
+    assert "12345 转办：5栋楼道灯不亮" in body  # the description typed, kept
+    # F5 reloads the GET page: the message was for one display, nothing is filed
+    again = zhang.get("/console/tickets/new").get_data(as_text=True)
+    assert 'id="intake-error"' not in again and "张先生" not in again
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(
+            Ticket.external_ref == "2026120500123")) == 0
+
+
+def test_a_description_too_long_for_the_session_is_shown_in_place(zhang, world):
+    """What was typed must not be lost: a form too big for the session cookie answers in
+    place, with its status, as before."""
+    # 1980 characters that do not repeat (a repeated phrase compresses into the cookie)
+    long_text = "".join(chr(0x4E00 + (i * 7919) % 20000) for i in range(1980))
+    data = dict(form(world, caller_phone="abc", description=long_text),
+                csrf_token=csrf_token(zhang, "/console/tickets/new"))
+    response = zhang.post("/console/tickets/new", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert long_text in body and 'data-field="caller_phone"' in body
+
+
 def test_a_work_order_filed_twice_links_to_the_first(app, zhang, world):
     first = submit(zhang, form(world), 303)
     first_id = int(first.headers["Location"].rsplit("/", 1)[1])
@@ -123,7 +156,10 @@ def test_the_ticket_page_corrects_the_category(app, zhang, world):
     refused = zhang.post(f"/console/tickets/{ticket_id}/recategorize", data={
         "csrf_token": csrf_token(zhang, "/console/"),
         "version": str(stored(app, ticket_id).version), "priority": "normal"})
-    assert refused.status_code == 422 and "原因" in refused.get_data(as_text=True)
+    assert refused.status_code == 303
+    assert refused.headers["Location"] == f"/console/tickets/{ticket_id}"
+    shown = zhang.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'data-status="422"' in shown and "原因" in shown
 
 
 def test_only_staff_open_the_page(app, world):

@@ -335,7 +335,14 @@ def test_console_calendar_permissions(app, client, console, december):
     assert 'id="day-2027-02-07"' in page and "春节调休" in page and "调休上班" in page
     wrong = _post(admin, "/console/admin/calendar/days",
                   {"date": "2027-02-08", "kind": "workday", "name": ""})
-    assert wrong.status_code == 422 and "周六、周日" in wrong.get_data(as_text=True)
+    # refused: redirect after POST to the year's page, the message and the day typed shown once
+    assert wrong.status_code == 303
+    assert wrong.headers["Location"] == "/console/admin/calendar?year=2027"
+    shown = admin.get(wrong.headers["Location"]).get_data(as_text=True)
+    assert 'id="calendar-error"' in shown and "周六、周日" in shown
+    assert 'value="2027-02-08"' in shown
+    again = admin.get(wrong.headers["Location"]).get_data(as_text=True)
+    assert 'id="calendar-error"' not in again and 'value="2027-02-08"' not in again
     assert _post(admin, "/console/admin/calendar/days/2027-02-07/delete", {}).status_code == 303
     with app.app_context():
         assert calendar_ops.days_of_year(2027) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 
+from backend.console import prg
 from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.workdays import permissions
 from backend.core.errors import ApiError
@@ -62,7 +63,18 @@ def _by() -> str:
 @staff_required
 def admin_calendar():
     allowed_or_403(permissions.can_edit_calendar(g.console_user))
+    kept = prg.kept()
+    if kept is not None:
+        return _page(_year_arg(), kept["message"], form=kept["values"])
     return _page(_year_arg())
+
+
+def _refused(year: int, exc: ApiError, form: dict | None = None):
+    """Back to the year's page (303), the message and the day typed shown once."""
+    db.session.rollback()
+    message = calendar_ops.error_text(exc)
+    return prg.failed(url_for("console.admin_calendar", year=year), message, exc.status,
+                      values=form) or _page(year, message, exc.status, form)
 
 
 @bp.route("/admin/calendar/days", methods=["POST"])
@@ -73,9 +85,7 @@ def admin_calendar_set():
     try:
         row = calendar_ops.set_day(kept["date"], kept["kind"], kept["name"], by=_by())
     except ApiError as exc:
-        db.session.rollback()
-        year = _form_year(kept["date"])
-        return _page(year, calendar_ops.error_text(exc), exc.status, kept)
+        return _refused(_form_year(kept["date"]), exc, kept)
     flash(f"已将 {row.day.isoformat()} 设为{KIND_NAMES[row.kind]}"
           f"{'（' + row.name + '）' if row.name else ''}；之后计算的期限按此计。", "ok")
     return redirect(url_for("console.admin_calendar", year=row.day.year), 303)
@@ -89,8 +99,7 @@ def admin_calendar_unset(day: str):
     try:
         calendar_ops.unset_day(day, by=_by())
     except ApiError as exc:
-        db.session.rollback()
-        return _page(year, calendar_ops.error_text(exc), exc.status)
+        return _refused(year, exc)
     flash(f"已删除 {day}：该日按星期计（周一至周五上班）。", "ok")
     return redirect(url_for("console.admin_calendar", year=year), 303)
 
@@ -104,8 +113,7 @@ def admin_calendar_year(year: int):
         calendar_ops.mark_complete(year, by=_by(), complete=complete,
                                    note=request.form.get("note"))
     except ApiError as exc:
-        db.session.rollback()
-        return _page(_default_year(), calendar_ops.error_text(exc), exc.status)
+        return _refused(_default_year(), exc)
     flash(f"{year} 年已标记为完整：不再按周一至周五推算。" if complete
           else f"{year} 年已标记为不完整：未设置的日期按周一至周五推算。", "ok")
     return redirect(url_for("console.admin_calendar", year=year), 303)

@@ -10,6 +10,7 @@ from marshmallow import validate
 from backend.accounts.permissions import can_manage_place
 from backend.console import forms, lookups
 from backend.console import format as fmt
+from backend.console import prg
 from backend.console.blueprint import bp, staff_required
 from backend.core.errors import ApiError
 from backend.core.fields import is_id
@@ -47,7 +48,8 @@ def _page(error: str | None = None, status: int = 200):
 @bp.route("/communities/settings", methods=["GET"])
 @staff_required
 def community_settings():
-    return _page()
+    kept = prg.kept()
+    return _page(kept["message"] if kept else None)
 
 
 @bp.route("/communities/<int:place_id>/settings", methods=["POST"])
@@ -64,7 +66,8 @@ def community_settings_update(place_id: int):
         db.session.rollback()
         fields = exc.fields or {}
         where = "、".join(FIELD_NAMES.get(k, k) for k in fields)
-        return _page(f"{place.name}：{where + '：' if where else ''}"
-                     f"{fmt.api_error_message(exc)}", exc.status)
+        message = f"{place.name}：{where + '：' if where else ''}{fmt.api_error_message(exc)}"
+        return prg.failed(url_for("console.community_settings"), message, exc.status) or \
+            _page(message, exc.status)
     flash(f"已保存“{place.name}”的社区设置。", "ok")
     return redirect(url_for("console.community_settings") + f"#community-{place.id}", 303)

@@ -1,18 +1,15 @@
 """Login, logout and the home page of the console."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import current_app, g, redirect, render_template, request, url_for
 
 from backend.accounts import operations as accounts
 from backend.accounts.permissions import is_staff
 from backend.console import session as console_session
+from backend.console import todo
 from backend.console.blueprint import bp, staff_required
 from backend.core.errors import ApiError
-from backend.core.models import utcnow
 from backend.extensions import db, limiter
-from backend.tickets import queries
-from backend.tickets.models import State, Ticket
 
 
 def _login_limit() -> str:
@@ -75,15 +72,6 @@ def logout():
 @bp.route("/", methods=["GET"])
 @staff_required
 def home():
+    """待办: what waits on this person, module by module, inside their area."""
     user = g.console_user
-    scope = queries.staff_scope_filter(user)
-    now = utcnow()
-    counts = dict(db.session.execute(
-        sa.select(Ticket.state, sa.func.count()).where(scope).group_by(Ticket.state)).all())
-    open_states = [State.submitted.value, State.accepted.value, State.dispatched.value,
-                   State.in_progress.value, State.resolved.value]
-    overdue = db.session.execute(
-        sa.select(sa.func.count()).select_from(Ticket)
-        .where(scope, Ticket.state.in_(open_states), Ticket.due_at < now)).scalar_one()
-    return render_template("console/home.html", counts=counts, overdue=overdue,
-                           open_states=open_states)
+    return render_template("console/home.html", sections=todo.sections(user))

@@ -12,7 +12,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from backend.console import forms, lookups
 from backend.console import format as fmt
-from backend.console import geometry
+from backend.console import geometry, prg
 from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.core.errors import ApiError
 from backend.extensions import db
@@ -62,6 +62,10 @@ def _render(values: dict, errors: Optional[dict] = None, message: Optional[str] 
 @staff_required
 def intake_page():
     allowed_or_403(ticket_rules.can_intake(g.console_user))
+    kept = prg.kept()  # a filing refused a moment ago: its messages and what was typed
+    if kept is not None:
+        return _render(kept["values"], kept["fields"], kept["message"],
+                       duplicate_id=kept["extra"].get("duplicate_id"))
     return _render({"source": "phone", "priority": ""})
 
 
@@ -98,9 +102,15 @@ def intake_submit():
         db.session.rollback()
         duplicate = exc.details.get("ticket_id") if exc.code == "duplicate_work_order" \
             else None
-        return _render(values, _field_messages(exc), fmt.api_error_message(exc)
-                       if not exc.fields else "请检查标出的内容。",
-                       duplicate_id=duplicate, status=exc.status)
+        message = fmt.api_error_message(exc) if not exc.fields else "请检查标出的内容。"
+        # photos cannot be kept: the message asks for them again when some were chosen
+        if any(f and f.filename for f in request.files.getlist("photos")):
+            message += "照片需要重新选择。"
+        return prg.failed(url_for("console.intake_page"), message, exc.status,
+                          fields=_field_messages(exc), values=values,
+                          extra={"duplicate_id": duplicate}) or \
+            _render(values, _field_messages(exc), message, duplicate_id=duplicate,
+                    status=exc.status)
     flash(f"已登记事件 #{ticket.id}（{SOURCE_NAMES_ZH[Source(ticket.source)]}）。", "ok")
     return redirect(url_for("console.ticket_page", ticket_id=ticket.id), 303)
 

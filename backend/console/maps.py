@@ -27,18 +27,33 @@ LABELS_CAP = 60
 OPEN = [s.value for s in OPEN_STATES]
 
 
+# The fill of a cell is a neutral blue scale (pale: no open case, dark: the most), so that
+# no fill can be taken for a pin's state colour or for the red and yellow rings of the
+# deadlines; pins carry a white outline over it.
+HEAT_STOPS = ((0.0, (234, 241, 250)), (0.5, (164, 193, 227)), (1.0, (83, 122, 173)))
+HEAT_NONE = "#f2f4f7"
+RING_COLOURS = {"red": "#b42318", "yellow": "#f5b400"}
+
+
 def heat(count: int, top: int) -> str:
-    """A fill from pale grey (no open case) through amber to red (the most)."""
+    """A fill from pale grey (no open case) through the blue scale (the most)."""
     if count <= 0 or top <= 0:
-        return "#eef2f6"
+        return HEAT_NONE
     share = count / top
-    stops = ((0.0, (254, 240, 199)), (0.5, (253, 176, 34)), (1.0, (240, 68, 56)))
-    for (s0, c0), (s1, c1) in zip(stops, stops[1:]):
+    for (s0, c0), (s1, c1) in zip(HEAT_STOPS, HEAT_STOPS[1:]):
         if share <= s1:
             k = (share - s0) / (s1 - s0)
             rgb = [round(a + (b - a) * k) for a, b in zip(c0, c1)]
             return "#%02x%02x%02x" % tuple(rgb)
-    return "#f04438"
+    return "#%02x%02x%02x" % HEAT_STOPS[-1][1]
+
+
+def ring(overdue: bool, tier) -> str | None:
+    """The deadline ring around a pin: red when overdue, yellow past warn_at (75 % of
+    its time), none otherwise."""
+    if overdue:
+        return "red"
+    return "yellow" if tier == "yellow" else None
 
 
 def _root(user, args) -> Place | None:
@@ -98,8 +113,9 @@ def ticket_map():
             lines.append({"d": geometry.path_data(p.geometry, f), "level": p.level})
         for t in tickets:
             x, y = f.xy(t.lng, t.lat)
+            overdue, tier = t.is_overdue(now), t.tier(now)
             points.append({"ticket": t, "x": x, "y": y, "colour": fmt.STATE_COLOURS[t.state],
-                           "overdue": t.is_overdue(now), "tier": t.tier(now),
+                           "overdue": overdue, "tier": tier, "ring": ring(overdue, tier),
                            "href": url_for("console.ticket_page", ticket_id=t.id)})
     ranking = sorted((p for p in leaves if open_in[p.code]),
                      key=lambda p: (-open_in[p.code], p.code))
@@ -111,5 +127,6 @@ def ticket_map():
         level_names={lvl.value: name for lvl, name in LEVEL_NAMES_ZH.items()},
         legend=[(s.value, fmt.state_name(s.value), fmt.STATE_COLOURS[s.value])
                 for s in OPEN_STATES],
-        total_open=len(tickets), unplaced=unplaced, zoom=zoom,
+        heat_scale=[heat(n, 4) for n in (1, 2, 3, 4)], heat_none=HEAT_NONE,
+        rings=RING_COLOURS, total_open=len(tickets), unplaced=unplaced, zoom=zoom,
         open_states=OPEN, capped=len(tickets) >= POINTS_CAP)

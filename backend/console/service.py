@@ -18,6 +18,7 @@ from backend.bookings import presenters as booking_presenters
 from backend.bookings.models import BookingStatus
 from backend.console import forms
 from backend.console import format as fmt
+from backend.console import prg
 from backend.console.blueprint import bp, staff_required
 from backend.bookings import permissions
 from backend.core.errors import ApiError
@@ -71,7 +72,11 @@ def _day_page(centre_id: int, args: dict, error: str | None = None, status: int 
 @bp.route("/service/<int:centre_id>", methods=["GET"])
 @staff_required
 def service_day(centre_id: int):
-    return _day_page(centre_id, forms.parse(forms.DayForm(), request.args))
+    args = forms.parse(forms.DayForm(), request.args)
+    kept = prg.kept()  # a check-in refused a moment ago: its message and the code typed
+    if kept is not None:
+        return _day_page(centre_id, args, kept["message"], code=kept["values"].get("code", ""))
+    return _day_page(centre_id, args)
 
 
 @bp.route("/service/<int:centre_id>/check-in", methods=["POST"])
@@ -85,9 +90,13 @@ def service_check_in(centre_id: int):
         booking = desk_ops.check_in(user, centre, args["code"], args.get("counter_id"))
     except ApiError as exc:
         db.session.rollback()
-        return _day_page(centre_id, {"counter_id": request.form.get("counter_id", type=int)},
-                         fmt.api_error_message(exc), exc.status,
-                         code=request.form.get("code", "")[:20])
+        counter_id = request.form.get("counter_id", type=int)
+        code = request.form.get("code", "")[:20]
+        message = fmt.api_error_message(exc)
+        return prg.failed(url_for("console.service_day", centre_id=centre.id,
+                                  counter_id=counter_id), message, exc.status,
+                          values={"code": code}) or \
+            _day_page(centre_id, {"counter_id": counter_id}, message, exc.status, code=code)
     person = booking_presenters.person(booking)
     flash(f"已签到：{booking.code} · {person['name'] or '居民'} · {booking.item.name} · "
           f"{common.fmt_local(booking.start_at)}", "ok")
@@ -150,7 +159,8 @@ def _hours_page(centre_id: int, error: str | None = None, status: int = 200):
 @bp.route("/service/<int:centre_id>/hours", methods=["GET"])
 @staff_required
 def service_hours(centre_id: int):
-    return _hours_page(centre_id)
+    kept = prg.kept()
+    return _hours_page(centre_id, kept["message"] if kept else None)
 
 
 @bp.route("/service/<int:centre_id>/hours/<any(rule, closure):kind>", methods=["POST"])
@@ -169,7 +179,9 @@ def service_hours_add(centre_id: int, kind: str):
                 (f"，取消了 {cancelled} 个预约并已通知居民。" if cancelled else "。")
     except ApiError as exc:
         db.session.rollback()
-        return _hours_page(centre_id, fmt.api_error_message(exc), exc.status)
+        message = fmt.api_error_message(exc)
+        return prg.failed(url_for("console.service_hours", centre_id=centre.id), message,
+                          exc.status) or _hours_page(centre_id, message, exc.status)
     flash(message, "ok")
     return redirect(url_for("console.service_hours", centre_id=centre.id), 303)
 

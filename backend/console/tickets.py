@@ -13,10 +13,11 @@ from flask import (
     Response, flash, g, redirect, render_template, request, stream_with_context, url_for,
 )
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
 
 from backend.console import forms, lookups
 from backend.console import format as fmt
-from backend.console import geometry
+from backend.console import geometry, prg
 from backend.console.blueprint import bp, staff_required
 from backend.tickets import permissions
 from backend.core.errors import ApiError
@@ -189,7 +190,9 @@ def _accept_cells(user, ticket: Ticket) -> list[tuple[int, str]]:
     return lookups.place_options(lookups.places_in_scope(user, under=under))
 
 
-def _merge_candidates(user, ticket: Ticket) -> list[Ticket]:
+def _merge_candidates(user, ticket: Ticket) -> list[dict]:
+    """Nearby open cases of the same 小类, each with what tells a duplicate apart: its
+    description, state, address, date and distance."""
     if ticket.state not in (State.submitted.value, State.accepted.value,
                             State.dispatched.value):
         return []
@@ -197,17 +200,95 @@ def _merge_candidates(user, ticket: Ticket) -> list[Ticket]:
         hits = ops.nearby(ticket.category_id, ticket.lat, ticket.lng, viewer=user)
     except ApiError:  # a category switched off since: no suggestions, the form still works
         return []
-    return [t for t, _d in hits if t.id != ticket.id and permissions.can_view_ticket(user, t)
+    return [{"ticket": t, "distance_m": d} for t, d in hits
+            if t.id != ticket.id and permissions.can_view_ticket(user, t)
             and t.merged_into_id is None][:5]
 
 
-def render_ticket(ticket: Ticket, error: Optional[str] = None, status: int = 200):
+# --- the next step and the next case ---------------------------------------------------
+
+# The step a case waits for from this person, in the order the page proposes it: held
+# content first, then 立案, 派遣 of an accepted case, 核查结案, a department's work.
+NEXT_STEPS = ("release", "accept", "dispatch", "close", "start", "resolve")
+NEXT_SCAN = 30  # how many cases of the queue filter 下一件 looks through
+QUEUE_FILTER_KEYS = ("state", "category_id", "place_id", "overdue", "flagged", "tier",
+                     "created_from", "created_to", "q", "source")
+WAITING_STATES = [State.submitted.value, State.accepted.value, State.resolved.value]
+
+
+def main_action(ticket: Ticket, actions: list[str]) -> Optional[str]:
+    """The action this case waits for from the person who may take ``actions``, or None
+    (改派 of a case already dispatched is no step it waits for)."""
+    for name in NEXT_STEPS:
+        if name in actions and (name != "dispatch" or ticket.state == State.accepted.value):
+            return name
+    return None
+
+
+def queue_filter(source: MultiDict) -> dict:
+    """The queue's filters a ticket page was opened with (its query string), checked as
+    the queue checks them; a filter that does not parse is dropped, not an error."""
+    try:
+        args = forms.parse(forms.QueueForm(), _only_filters(source))
+    except ApiError:
+        return {}
+    return _filter_params(args)
+
+
+def _only_filters(source) -> MultiDict:
+    if not hasattr(source, "getlist"):
+        source = MultiDict([(k, v) for k, values in source.items()
+                            for v in (values if isinstance(values, list) else [values])])
+    return MultiDict([(k, v) for k in QUEUE_FILTER_KEYS for v in source.getlist(k)])
+
+
+def next_ticket(user, ticket: Ticket, filters: dict) -> Optional[Ticket]:
+    """下一件: the first case of the same queue filter (by default the cases waiting on
+    staff) other than this one that waits on this person."""
+    try:
+        args = forms.parse(forms.QueueForm(), _only_filters(filters))
+    except ApiError:
+        args = forms.parse(forms.QueueForm(), {})
+    if not args.get("state"):
+        args["state"] = WAITING_STATES
+    args["limit"] = NEXT_SCAN
+    try:
+        rows, _cursor, _total = queries.queue(user, args, with_total=False)
+    except ApiError:  # a place filter outside this person's area
+        return None
+    for row in rows:
+        if row.id != ticket.id and main_action(row, offered_actions(user, row)):
+            return row
+    return None
+
+
+FORM_VALUES = ("note", "reason", "target_id", "target", "due_at", "place_id",
+               "assignee_id", "category_id", "priority")
+
+
+def render_ticket(ticket: Ticket, error: Optional[str] = None, status: int = 200,
+                  failed_form: Optional[str] = None, values: Optional[dict] = None):
     user = g.console_user
+    kept = prg.kept()
+    if kept is not None and error is None:
+        error, status = kept["message"], 200
+        failed_form, values = kept["extra"].get("form"), kept["values"]
+        error_status = kept["status"]
+    else:
+        error_status = status if error else None
     data = presenters.staff_view(ticket, user)
     actions = offered_actions(user, ticket)
+    main = main_action(ticket, actions)
+    filters = queue_filter(request.args)
+    following = next_ticket(user, ticket, filters)
     workers = _worker_choices(ticket) if {"dispatch", "rework"} & set(actions) else []
     context = dict(
-        t=data, ticket=ticket, actions=actions, error=error, now=utcnow(),
+        t=data, ticket=ticket, actions=actions, main_action=main,
+        side_actions=[a for a in actions if a != main], error=error,
+        error_status=error_status, failed_form=failed_form, values=values or {},
+        filters=filters, next_ticket=following,
+        queue_url=url_for("console.queue", **filters),
+        now=utcnow(),
         svg=_cell_svg(ticket), workers=workers, departments=lookups.departments(),
         default_target=_default_target(ticket, workers),
         accept_cells=_accept_cells(user, ticket) if "accept" in actions else [],
@@ -305,11 +386,6 @@ HANDLERS: dict[str, tuple[type, Callable]] = {
 }
 
 
-def _reloaded(ticket_id: int) -> Ticket:
-    db.session.rollback()  # nothing of the failed action stays in the session
-    return staff_ticket(g.console_user, ticket_id)
-
-
 @bp.route("/tickets/<int:ticket_id>/<action>", methods=["POST"])
 @staff_required
 def ticket_action(ticket_id: int, action: str):
@@ -330,9 +406,24 @@ def ticket_action(ticket_id: int, action: str):
         message = handler(user, ticket, args)
         db.session.flush()
     except ApiError as exc:
-        return render_ticket(_reloaded(ticket_id), fmt.api_error_message(exc), exc.status)
+        return _failed(ticket_id, action, fmt.api_error_message(exc), exc.status, exc.fields)
     except StaleDataError:
-        return render_ticket(_reloaded(ticket_id), fmt.STALE_MESSAGE, 409)
+        return _failed(ticket_id, action, fmt.STALE_MESSAGE, 409)
     flash(message, "ok")
-    return redirect(url_for("console.ticket_page", ticket_id=ticket_id), 303)
+    return redirect(url_for("console.ticket_page", ticket_id=ticket_id,
+                            **queue_filter(request.args)), 303)
+
+
+def _failed(ticket_id: int, action: str, message: str, status: int, fields=None):
+    """Back to the ticket's page (303) with the message and what was typed, shown once;
+    in place when that does not fit in the session."""
+    db.session.rollback()  # nothing of the failed action stays in the session
+    values = {k: request.form[k][:1000] for k in FORM_VALUES if request.form.get(k)}
+    target = url_for("console.ticket_page", ticket_id=ticket_id, **queue_filter(request.args))
+    response = prg.failed(target, message, status, fields=fields, values=values,
+                          extra={"form": action})
+    if response is not None:
+        return response
+    return render_ticket(staff_ticket(g.console_user, ticket_id), message, status, action,
+                         values)
 
