@@ -37,15 +37,28 @@ def _ensure_slot_row(centre_id: int, item_id: int, start: datetime, capacity: in
                                        "start_at": start, "booked": 0, "capacity": capacity}))
 
 
+def _dialect_insert():
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(SlotCount)
+
+
 def _take(centre_id: int, item_id: int, start: datetime, capacity: int) -> bool:
-    """Take one place of the slot if one is free: True when taken."""
-    _ensure_slot_row(centre_id, item_id, start, capacity)
-    result = db.session.execute(
-        sa.update(SlotCount).where(_slot_key(centre_id, item_id, start),
-                                   SlotCount.booked < capacity)
-        .values(booked=SlotCount.booked + 1, capacity=capacity)
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    """Take one place of the slot if one is free: True when taken. One statement: the
+    slot's first booking inserts its row, a later one adds to it while a place is left
+    (the row is locked by the upsert as by an UPDATE)."""
+    if capacity < 1:
+        return False
+    insert = _dialect_insert()
+    statement = insert.values(centre_id=centre_id, item_id=item_id, start_at=start, booked=1,
+                              capacity=capacity).on_conflict_do_update(
+        index_elements=["centre_id", "item_id", "start_at"],
+        set_={"booked": SlotCount.booked + 1, "capacity": insert.excluded.capacity},
+        where=SlotCount.booked < insert.excluded.capacity,
+    ).returning(SlotCount.booked)
+    return db.session.execute(statement).first() is not None
 
 
 def _release(booking: Booking) -> None:

@@ -49,24 +49,16 @@ def visible_booking(user: User, booking_id: int) -> Booking:
     return booking
 
 
-def _new_code() -> str:
-    """A short code no active booking has (4 characters; 5 after repeated collisions)."""
-    for attempt in range(30):
-        length = CODE_LENGTH if attempt < 20 else CODE_LENGTH + 1
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-        taken = db.session.execute(sa.select(Booking.id).where(
-            Booking.code == code, Booking.status.in_(ACTIVE_STATUSES))).first()
-        if not taken:
-            return code
-    raise RuntimeError("no free booking code")  # 24**5 codes: not reachable in practice
-
-
 def _insert_booking(staff: Optional[User] = None, **values) -> Booking:
     """Insert with a fresh code, inside a savepoint. The unique indexes refuse it when a
     concurrent booking drew the same code (draw again) or when the same person's booking of
     the slot was committed after our check (``already_booked``, naming that booking)."""
-    for _ in range(5):
-        booking = Booking(code=_new_code(), **values)
+    for attempt in range(8):
+        # a drawn code, unchecked: the unique index of active codes refuses one in use
+        # (1 in 24**4 / active bookings), and the savepoint lets us draw again
+        length = CODE_LENGTH if attempt < 5 else CODE_LENGTH + 1
+        booking = Booking(code="".join(secrets.choice(CODE_ALPHABET) for _ in range(length)),
+                          **values)
         savepoint = db.session.begin_nested()
         try:
             db.session.add(booking)
