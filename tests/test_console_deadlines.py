@@ -63,8 +63,8 @@ def test_the_queue_marks_and_filters_the_tiers(app, world):
     tiers = _tiered(app, world)
     client = _client(app, "zhang")
     page = client.get("/console/tickets").get_data(as_text=True)
-    rows = dict(re.findall(r'<tr class="[^"]*" data-id="(\d+)">.*?<td class="due" '
-                           r'data-tier="(\w*)"', page, re.S))
+    rows = dict(re.findall(r'<tr class="[^"]*" data-id="(\d+)">.*?<td class="due"[^>]*'
+                           r' data-tier="(\w*)"', page, re.S))
     assert rows[str(tiers["yellow"])] == "yellow" and rows[str(tiers["red"])] == "red"
     assert rows[str(tiers["green"])] == ""
     assert re.search(rf'<tr class="tier-yellow" data-id="{tiers["yellow"]}"', page)

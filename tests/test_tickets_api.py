@@ -622,3 +622,24 @@ def test_deadlines_follow_the_category(client, ctx):
     db.session.refresh(t)
     assert abs((t.resolve_due_at - t.accepted_at) - timedelta(hours=2)) < timedelta(seconds=5)
     assert response.status_code == 200
+
+
+def test_the_reporter_and_followers_are_told_overdue_by_the_servers_clock(client, ctx):
+    world = build_world()
+    mine = report(client, world)
+    assert mine["overdue"] is False
+    ticket = db.session.get(Ticket, mine["id"])
+    ticket.due_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    own = client.get(f"/api/v1/tickets/{mine['id']}", headers=world.h("reporter")).get_json()
+    assert own["overdue"] is True
+    listed = client.get("/api/v1/me/tickets", headers=world.h("reporter")).get_json()["items"]
+    assert [t["overdue"] for t in listed if t["id"] == mine["id"]] == [True]
+    assert client.post(f"/api/v1/tickets/{mine['id']}/follow",
+                       headers=world.h("neighbour")).status_code in (200, 201)
+    seen = client.get(f"/api/v1/tickets/{mine['id']}", headers=world.h("neighbour")).get_json()
+    assert seen["overdue"] is True
+    ticket.due_at = utcnow() + timedelta(hours=5)
+    db.session.commit()
+    again = client.get(f"/api/v1/tickets/{mine['id']}", headers=world.h("reporter")).get_json()
+    assert again["overdue"] is False

@@ -280,6 +280,11 @@ class Ticket(TimestampMixin, db.Model):
     def is_overdue(self, now: Optional[datetime] = None) -> bool:
         return self.due_at is not None and self.due_at < (now or utcnow())
 
+    @property
+    def overdue(self) -> bool:
+        """Past the deadline that applies now (the server's clock, not the phone's)."""
+        return self.is_overdue()
+
     def tier(self, now: Optional[datetime] = None) -> Optional[str]:
         """red (超期), yellow (即将超期: past 75 % of its time) or None."""
         if self.due_at is None:

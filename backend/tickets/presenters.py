@@ -172,7 +172,8 @@ def _common(ticket: Ticket) -> dict:
     return {"id": ticket.id, "category": ticket.category, "description": ticket.description,
             "state": ticket.state, "follower_count": ticket.follower_count,
             "created_at": ticket.created_at, "updated_at": ticket.updated_at,
-            "due_at": ticket.due_at, "handler": handler(ticket)}
+            "due_at": ticket.due_at, "overdue": ticket.is_overdue(),
+            "handler": handler(ticket)}
 
 
 def public_view(ticket: Ticket, viewer: Optional[User] = None,

@@ -291,6 +291,9 @@ class TicketPublicSchema(OutSchema):
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     due_at = ma.fields.DateTime(allow_none=True)
+    overdue = ma.fields.Boolean(metadata={
+        "description": "Past due_at (the deadline that applies now) by the server's clock: "
+                       "the reporter sees 已超期"})
     handler = ma.fields.Nested(HandlerSchema, allow_none=True)
     photos = ma.fields.List(ma.fields.Nested(PhotoSchema))
     events = ma.fields.List(ma.fields.Nested(EventSchema), metadata={
@@ -333,6 +336,9 @@ class TicketResidentSchema(OutSchema):
     follower_count = ma.fields.Integer()
     handler = ma.fields.Nested(HandlerSchema, allow_none=True)
     due_at = ma.fields.DateTime(allow_none=True)
+    overdue = ma.fields.Boolean(metadata={
+        "description": "Past due_at (the deadline that applies now) by the server's clock: "
+                       "the reporter sees 已超期"})
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     rating = ma.fields.String(allow_none=True)
@@ -352,6 +358,9 @@ class TicketSummarySchema(OutSchema):
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     due_at = ma.fields.DateTime(allow_none=True)
+    overdue = ma.fields.Boolean(metadata={
+        "description": "Past due_at (the deadline that applies now) by the server's clock: "
+                       "the reporter sees 已超期"})
     follower_count = ma.fields.Integer()
 
 

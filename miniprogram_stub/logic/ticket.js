@@ -37,8 +37,14 @@ const OWED_STATES = ['submitted', 'accepted', 'dispatched', 'in_progress']
 // Past its deadline with the work still owed: the reporter sees 已超期 (the API's due_at is
 // the deadline that applies now, accepting or resolving; the server clears it on
 // resolution, and a resolved or closed case is never shown late).
+// The server says it (`overdue`, by its clock) in every answer that carries due_at; the
+// phone's clock decides only for an answer without it.
 function isOverdue(ticket, now = Date.now()) {
-  if (!ticket || !ticket.due_at || OWED_STATES.indexOf(ticket.state) < 0) return false
+  if (!ticket) return false
+  if (typeof ticket.overdue === 'boolean') {
+    return ticket.overdue && OWED_STATES.indexOf(ticket.state) >= 0
+  }
+  if (!ticket.due_at || OWED_STATES.indexOf(ticket.state) < 0) return false
   const due = Date.parse(ticket.due_at)
   return !Number.isNaN(due) && due < now
 }

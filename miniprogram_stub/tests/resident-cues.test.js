@@ -76,6 +76,15 @@ test('the overdue rule: work owed and past due_at; no deadline, a resolved or cl
   expect(isOverdue({ state: 'in_progress', due_at: 'not a date' }, now)).toBe(false)
 })
 
+test('the server\'s overdue wins over the phone\'s clock (a phone set a day wrong)', () => {
+  const env = setup()
+  const { isOverdue } = env.mod('logic/ticket')
+  const now = Date.parse('2027-01-10T12:00:00Z')
+  expect(isOverdue({ state: 'dispatched', due_at: '2027-01-11T00:00:00Z', overdue: true }, now)).toBe(true)
+  expect(isOverdue({ state: 'dispatched', due_at: '2027-01-09T00:00:00Z', overdue: false }, now)).toBe(false)
+  expect(isOverdue({ state: 'closed', due_at: '2027-01-09T00:00:00Z', overdue: true }, now)).toBe(false)
+})
+
 describe('我的: the API address only in a development build', () => {
   const build = (env, envVersion) => {
     env.phone.wx.getAccountInfoSync = () => ({ miniProgram: { appId: 'touristappid', envVersion } })
