@@ -118,3 +118,36 @@ def test_a_report_with_an_idempotency_key_is_one_transaction(client, ctx, monkey
     assert again.get_json()["id"] == first.get_json()["id"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(
         Ticket.description == "3楼楼道灯不亮")) == 1
+
+
+def test_slots_and_bookings_read_the_centre_and_item_from_the_process_copy(client, ctx,
+                                                                          monkeypatch):
+    """A resident's slots and bookings name a centre and an item: both come from the
+    process's copies under the schedule's revision, read again once staff change either
+    in another transaction."""
+    from backend.bookings.models import ServiceCentre, ServiceItem
+    from tests.bookings_world import book, build_world as build_bookings
+
+    world = build_bookings(monkeypatch)
+    centre_id, item_id = world.centre_a.id, world.items["SB"].id
+    path = f"/api/v1/service-centres/{centre_id}/slots?item={item_id}"
+    from types import SimpleNamespace
+
+    world.centre_a = SimpleNamespace(id=centre_id)
+    world.items = {"SB": SimpleNamespace(id=item_id)}
+    db.session.commit()
+    db.session.expunge_all()
+    assert client.get(path, headers=world.h("chen")).status_code == 200  # warms the copies
+    answers = []
+    ran = _statements(lambda: answers.append(client.get(path, headers=world.h("chen"))))
+    assert answers[0].status_code == 200
+    assert not [s for s in ran if "FROM service_centres" in s or "FROM service_items" in s], ran
+    ran = _statements(lambda: book(client, world, "chen", "2026-09-29 09:00"))
+    assert not [s for s in ran if "FROM service_centres" in s or "FROM service_items" in s], ran
+    _change_in_another_session(ServiceItem, item_id, is_active=False)
+    gone = client.get(path, headers=world.h("chen"))
+    assert gone.status_code == 422, gone.get_json()
+    _change_in_another_session(ServiceItem, item_id, is_active=True)
+    _change_in_another_session(ServiceCentre, centre_id, is_active=False)
+    assert client.get(path, headers=world.h("chen")).status_code == 404
+    book(client, world, "wang", "2026-09-29 09:00", expect=422)

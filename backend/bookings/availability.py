@@ -22,7 +22,7 @@ from backend.core import workcalendar
 from backend.core.errors import field_error
 from backend.core.i18n import current_language, t
 from backend.extensions import db
-from backend.places.models import read_revision, watch_revision
+from backend.places.models import RevisionCache, read_revision, watch_revision
 
 
 MAX_QUERY_DAYS = 31
@@ -70,6 +70,18 @@ def counters_for_item(centre: ServiceCentre, item: ServiceItem) -> list[int]:
 
 SCHEDULE_REVISION = "bookings_schedule"
 watch_revision(SCHEDULE_REVISION, ServiceCentre, ServiceItem, Counter, OpeningRule, Closure)
+# The centre and the item a resident's slots and bookings name: the process's copies under
+# the same revision (no statement for either on those requests).
+_KEPT = {ServiceCentre: RevisionCache(ServiceCentre, SCHEDULE_REVISION),
+         ServiceItem: RevisionCache(ServiceItem, SCHEDULE_REVISION)}
+
+
+def kept(model: type, ident: int):
+    """The centre or item ``ident`` in the request's session, or None; from the process's
+    copy while the schedule's revision stays the same."""
+    return _KEPT[model].get(ident) if 0 < ident <= common.MAX_INT else None
+
+
 _SCHEDULES: "OrderedDict[tuple, Schedule]" = OrderedDict()
 _SCHEDULES_KEPT = 256
 _SCHEDULES_LOCK = threading.Lock()  # for threaded workers: the dict is the process's

@@ -5,6 +5,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from backend.bookings import availability
 from backend.bookings.common import _get
 from backend.bookings.models import Counter, ServiceCentre, ServiceItem, counter_items
 from backend.core.errors import ApiError, field_error
@@ -12,7 +13,8 @@ from backend.extensions import db
 
 
 def get_item(item_id: int, field: Optional[str] = None, active_only: bool = True) -> ServiceItem:
-    item = _get(ServiceItem, item_id)
+    # a read (a resident's slots or booking): the process's copy; staff's edits read the row
+    item = availability.kept(ServiceItem, item_id) if active_only else _get(ServiceItem, item_id)
     if item is None or (active_only and not item.is_active):
         if field:
             raise field_error(field, "service_item_not_found")

@@ -12,6 +12,7 @@ from sqlalchemy import orm as so
 
 from backend.accounts.models import User
 from backend.bookings import common, notices
+from backend.bookings import availability
 from backend.bookings.availability import active_rules
 from backend.bookings.common import _day_bounds, _get
 from backend.bookings.models import (
@@ -28,7 +29,8 @@ from backend.places.models import Place, PlaceLevel
 
 
 def get_centre(centre_id: int, active_only: bool = True) -> ServiceCentre:
-    centre = _get(ServiceCentre, centre_id)
+    centre = (availability.kept(ServiceCentre, centre_id) if active_only
+              else _get(ServiceCentre, centre_id))
     if centre is None or (active_only and not centre.is_active):
         raise ApiError(404, "centre_not_found", code="not_found")
     return centre

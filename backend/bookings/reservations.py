@@ -13,7 +13,7 @@ from sqlalchemy import orm as so
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import Role, User
-from backend.bookings import common, notices, slots
+from backend.bookings import availability, common, notices, slots
 from backend.bookings.availability import _check_slot
 from backend.bookings.capacity import _ensure_slot_row, _lock_slots, _release, _slot_key, _take
 from backend.bookings.catalogue import get_item
@@ -119,7 +119,7 @@ def _check_not_booked(centre_id: int, item_id: int, start: datetime, **kwargs) -
 def book(user: User, centre_id: int, item_id: int, start_at: datetime) -> Booking:
     """A resident books a slot online."""
     now = common.utcnow()
-    centre = _get(ServiceCentre, centre_id)
+    centre = availability.kept(ServiceCentre, centre_id)
     if centre is None or not centre.is_active:
         raise field_error("centre_id", "centre_not_found")
     item = get_item(item_id, field="item_id")
