@@ -297,24 +297,31 @@ def test_an_admin_cannot_disable_themselves_in_the_console(app, admin, world):
 def test_a_generated_password_is_shown_once(app, admin, world):
     zhang = app.test_client()
     login(zhang, "zhang")
-    response = _post(admin, f"/console/admin/staff/{world.users['staff_a']}/password",
-                     status=200)
+    shown = f"/console/admin/staff/{world.users['staff_a']}/password"
+    response = _post(admin, shown)
+    assert response.headers["Location"] == shown  # redirect after POST: F5 resets nothing
+    response = admin.get(shown)
     body = response.get_data(as_text=True)
     password = re.search(r'<p class="binding-code" id="temporary-password">(\w+)</p>',
                          body).group(1)
     assert response.headers["Cache-Control"] == "no-store"
+    again = _page(admin, shown)  # a reload: the password is gone, and still valid
+    assert password not in again and 'id="password-gone"' in again
     assert password not in _page(admin, "/console/admin/staff")
     assert zhang.get("/console/").status_code == 302     # the old session ended
     fresh = app.test_client()
     login(fresh, "zhang", password)
     assert fresh.get("/console/").status_code == 200
+    # the page is an admin's, for an account they may reset
+    assert fresh.get(shown).status_code == 403
 
 
 def test_a_chosen_password_that_is_too_short_is_refused_next_to_its_field(app, admin, world):
     target = world.users["staff_a"]
-    response = _post(admin, f"/console/admin/staff/{target}/password",
-                     {"password": "short"}, status=422)
-    body = response.get_data(as_text=True)
+    response = _post(admin, f"/console/admin/staff/{target}/password", {"password": "short"})
+    assert response.headers["Location"] == f"/console/admin/staff#account-{target}"
+    body = _page(admin, response.headers["Location"])
+    assert "密码至少需要 10 个字符" not in _page(admin, "/console/admin/staff")  # shown once
     row = re.search(rf'<tr id="account-{target}".*?</tr>', body, re.S).group(0)
     assert '<details class="confirm-box reset" open>' in row
     assert f'<span class="field-error" id="reset-error-{target}" role="alert">' in row

@@ -127,6 +127,34 @@ def test_the_case_page_offers_a_new_deadline_to_the_street_only(app, world):
         assert ticket.due_at.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") == due
 
 
+def test_a_refused_deadline_comes_back_to_its_row_once(app, world):
+    """A deadline in the past: back to the list (303), the message once, and in the
+    case's row the error next to the date with the reason typed kept."""
+    _tiered(app, world)
+    t2 = world.tickets["t2"]
+    _escalate(app, t2)
+    client = _client(app, "jiedao")
+    with app.app_context():
+        version = db.session.get(Ticket, t2).version
+    past = (utcnow() - timedelta(days=2)).astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(f"/console/supervision/{t2}/deadline", data={
+        "csrf_token": console_world.csrf_token(client, "/console/supervision"),
+        "version": version, "due_at": past, "reason": "燃气公司下周才来"})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert response.headers["Location"] == f"/console/supervision#deadline-{t2}"
+    page = client.get("/console/supervision").get_data(as_text=True)
+    assert f"#{t2} 未能调整期限" in page and 'id="deadline-error"' in page
+    row = re.search(rf'<tr class="[^"]*" data-id="{t2}">.*?</tr>', page, re.S).group(0)
+    assert 'value="燃气公司下周才来"' in row and f'value="{past}"' in row
+    assert re.search(r'name="due_at"[^>]*aria-invalid="true"', row)
+    assert re.search(r'<span class="field-error" role="alert" data-field="due_at"', row)
+    assert page.count('class="field-error"') == 1  # that row only
+    again = client.get("/console/supervision").get_data(as_text=True)
+    assert f"#{t2} 未能调整期限" not in again and "燃气公司下周才来" not in again
+    with app.app_context():
+        assert db.session.get(Ticket, t2).escalated_at is not None
+
+
 def test_the_street_sets_a_new_deadline_from_the_supervision_page(app, page, world):
     """Chromium: 街道办 opens 督办 from the navigation, sets a new deadline for the
     escalated case; it leaves the list, the timeline says why, the worker is told."""

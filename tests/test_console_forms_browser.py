@@ -141,6 +141,9 @@ def test_an_admin_disables_and_resets_through_the_confirmations(app, page, world
     password = page.locator("#temporary-password").inner_text()
     assert re.fullmatch(r"[a-z2-9]{12}", password)
     screenshot(page, "admin-temporary-password")
+    page.reload()  # F5: the password is not shown again, nor reset again
+    expect(page.locator("#password-gone")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text(password)
     page.get_by_role("link", name="返回账号列表").click()   # shown once, never again
     expect(row.locator("td.status")).to_have_text("正常")
     expect(page.locator("body")).not_to_contain_text(password)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -53,6 +54,23 @@ def post(client, path, data, status=303, with_csrf=True, **kwargs):
     assert response.status_code == status, (path, response.status_code,
                                             response.get_data(as_text=True)[:3000])
     return response
+
+
+def refused(client, path, data, back, once, **kwargs) -> str:
+    """A refused POST redirects (303) to its GET page ``back``, which shows ``once`` (the
+    message) on that display only: the body of that display."""
+    response = post(client, path, data, 303, **kwargs)
+    assert urlsplit(response.headers["Location"]).path == back, response.headers["Location"]
+    body = page(client, response.headers["Location"])
+    assert once in body, body[:3000]
+    assert once not in page(client, back)  # a reload (F5) shows the page, not the message
+    return body
+
+
+def field_error(body: str, name: str) -> str:
+    """The messages shown next to the field ``name`` (its ``field-error`` spans)."""
+    return " ".join(re.findall(
+        rf'<span class="field-error" role="alert" data-field="{name}"[^>]*>([^<]*)</span>', body))
 
 
 def ticket(app, ticket_id) -> Ticket:
@@ -479,6 +497,24 @@ def test_bulk_never_redirects_off_site(zhang, world):
     assert response.headers["Location"] == "/console/tickets"
 
 
+def test_a_queue_row_opens_its_case_with_the_queue_filter(zhang, world):
+    """The row's link carries the filters, so the case's 下一件 and 返回队列 follow the same
+    queue: here the cases of cell a3 only (t1, t2), not t4 of a3b."""
+    t = world.tickets
+    a3 = world.places["a3"]
+    body = page(zhang, f"/console/tickets?place_id={a3}&state=submitted")
+    links = dict((int(i), html.unescape(href)) for href, i in re.findall(
+        r'<a class="open" href="([^"]+)">#(\d+)</a>', body))
+    assert set(links) == {t["t1"], t["t2"]}
+    assert links[t["t1"]] == f"/console/tickets/{t['t1']}?state=submitted&place_id={a3}"
+    case = page(zhang, links[t["t1"]])
+    following = html.unescape(re.search(r'id="next-ticket" href="([^"]+)"', case).group(1))
+    assert following == f"/console/tickets/{t['t2']}?state=submitted&place_id={a3}"
+    assert f'href="/console/tickets?state=submitted&amp;place_id={a3}"' in case
+    plain = page(zhang, "/console/tickets")
+    assert f'<a class="open" href="/console/tickets/{t["t1"]}">' in plain
+
+
 # --- the CSV export --------------------------------------------------------------------
 
 def test_export_is_what_the_queue_shows(app, zhang, world):
@@ -592,10 +628,18 @@ def test_admin_edits_a_category(app, admin, world):
         "accept_hours": "4", "resolve_hours": "16", "deadline_mode": "working"})
     with app.app_context():
         assert db.session.get(Category, light).is_private is False  # unchecked box
-    body = post(admin, f"/console/admin/categories/{light}", {
-        "accept_hours": "-1", "resolve_hours": "abc", "deadline_mode": "never"},
-        status=422).get_data(as_text=True)
-    assert "立案时限" in body and "处置时限" in body and "计时方式" in body
+    body = refused(admin, f"/console/admin/categories/{light}", {
+        "accept_hours": "-1", "resolve_hours": "abc", "deadline_mode": "never",
+        "is_urgent": "true"}, "/console/admin/categories", "楼道灯损坏：")
+    row = re.search(rf'<tr id="category-{light}" class="failed">.*?</tr>', body, re.S).group(0)
+    assert "立案时限" in field_error(row, "accept_hours")
+    assert "处置时限" in field_error(row, "resolve_hours")
+    assert "计时方式" in field_error(row, "deadline_mode")
+    assert 'value="-1"' in row and 'value="abc"' in row  # what was typed, to correct
+    assert 'name="is_urgent" value="true" checked' in row
+    assert body.count('class="field-error"') == 3  # no other row shows them
+    with app.app_context():
+        assert db.session.get(Category, light).accept_hours == 4
     post(admin, "/console/admin/categories/999999", {}, status=404)
 
 
@@ -630,19 +674,39 @@ def test_admin_imports_places_all_or_nothing(app, admin, world):
     bad = _geojson([_square("510107021006", "好的", 104.06, 30.60),
                     {"type": "Feature", "properties": {"code": "12", "name": ""},
                      "geometry": None}])
-    body = post(admin, "/console/admin/places", {
-        "crs": "gcj02", "file": (io.BytesIO(bad), "bad.geojson")}, status=422,
-        content_type="multipart/form-data").get_data(as_text=True)
-    assert "没有导入任何要素" in body and "第 2 个" in body and "code must be" in body
+    body = refused(admin, "/console/admin/places", {
+        "crs": "wgs84", "file": (io.BytesIO(bad), "bad.geojson")}, "/console/admin/places",
+        "没有导入任何要素", content_type="multipart/form-data")
+    assert "第 2 个" in body and "code must be" in body and 'id="problems"' in body
+    assert "请重新选择文件" in body  # a file cannot be kept
+    assert 'value="wgs84" checked' in body
     with app.app_context():
         assert db.session.execute(sa.select(Place).where(
             Place.code == "510107021006")).scalar_one_or_none() is None
+    refused(admin, "/console/admin/places", {
+        "crs": "gcj02", "file": (io.BytesIO(b"\xff not json"), "x.json")},
+        "/console/admin/places", "不是有效的 JSON", content_type="multipart/form-data")
+    refused(admin, "/console/admin/places", {"crs": "mercator"}, "/console/admin/places",
+            "坐标系：")
+    refused(admin, "/console/admin/places", {"crs": "gcj02"}, "/console/admin/places",
+            "请选择一个 GeoJSON 文件")
+
+
+def test_import_problems_too_many_for_the_session_are_shown_in_place(app, admin, world):
+    """The problems of a large file do not fit in the session cookie: the answer to the
+    POST lists them (422), as before."""
+    import io
+
+    import random
+
+    shuffle = random.Random(7)  # codes that do not compress away
+    bad = _geojson([{"type": "Feature",
+                     "properties": {"code": f"9{shuffle.randrange(10**9):09d}", "name": ""},
+                     "geometry": None} for _ in range(300)])
     body = post(admin, "/console/admin/places", {
-        "crs": "gcj02", "file": (io.BytesIO(b"\xff not json"), "x.json")}, status=422,
+        "crs": "gcj02", "file": (io.BytesIO(bad), "bad.geojson")}, status=422,
         content_type="multipart/form-data").get_data(as_text=True)
-    assert "不是有效的 JSON" in body
-    post(admin, "/console/admin/places", {"crs": "mercator"}, status=422)
-    post(admin, "/console/admin/places", {"crs": "gcj02"}, status=422)
+    assert "没有导入任何要素" in body and "第 300 个" in body and "请重新选择文件" in body
 
 
 def test_admin_creates_a_staff_account(app, admin, world):
@@ -654,20 +718,24 @@ def test_admin_creates_a_staff_account(app, admin, world):
     fresh = app.test_client()
     login(fresh, "wang.jie", "a long enough password")
     assert "晋阳社区" in page(fresh, "/console/")
-    body = post(admin, "/console/admin/staff", {
-        "username": "short", "password": "short", "display_name": "某",
-        "role": "staff", "scope_place_id": world.places["a"]}, status=422).get_data(
-        as_text=True)
-    assert "密码至少需要 10 个字符" in body and 'value="short"' in body
-    body = post(admin, "/console/admin/staff", {
+    body = refused(admin, "/console/admin/staff", {
+        "username": "short", "password": "short", "display_name": "某某",
+        "role": "admin", "scope_place_id": world.places["a"]}, "/console/admin/staff",
+        "请检查标出的内容")
+    assert "密码至少需要 10 个字符" in field_error(body, "password")
+    assert 'name="username" required pattern="[A-Za-z0-9_.\\-]{3,50}" value="short"' in body
+    assert 'value="某某"' in body and '<option value="admin" selected>' in body
+    typed_password = re.search(r'<input name="password" type="password"[^>]*>', body).group(0)
+    assert "value=" not in typed_password  # a password typed is never kept
+    body = refused(admin, "/console/admin/staff", {
         "username": "wang.jie", "password": "a long enough password", "display_name": "某",
-        "role": "staff", "scope_place_id": world.places["a"]}, status=409).get_data(
-        as_text=True)
-    assert "用户名已被使用" in body
-    body = post(admin, "/console/admin/staff", {
+        "role": "staff", "scope_place_id": world.places["a"]}, "/console/admin/staff",
+        "请检查标出的内容")
+    assert "用户名已被使用" in field_error(body, "username")
+    body = refused(admin, "/console/admin/staff", {
         "username": "nobody", "password": "a long enough password", "display_name": "某",
-        "role": "staff"}, status=422).get_data(as_text=True)
-    assert "工作人员必须指定管辖范围" in body
+        "role": "staff"}, "/console/admin/staff", "请检查标出的内容")
+    assert "工作人员必须指定管辖范围" in field_error(body, "scope_place_id")
 
 
 # --- grid workers ----------------------------------------------------------------------
@@ -681,28 +749,48 @@ def test_staff_manage_the_workers_of_their_area(app, zhang, world):
                                      "cell_ids": [world.places["a3"], world.places["a3b"]]})
     body = page(zhang, "/console/workers")
     assert "已添加网格员 周师傅" in body and "A 三级网格 1、A 三级网格 2" in body
-    body = post(zhang, "/console/workers", {"display_name": "越界",
-                                            "cell_ids": [world.places["b3"]]},
-                status=403).get_data(as_text=True)
-    assert "不在您的管辖范围" in body and 'value="越界"' in body
-    post(zhang, "/console/workers", {"display_name": "无网格"}, status=422)
+    body = refused(zhang, "/console/workers", {"display_name": "越界", "phone": "13800000010",
+                                               "cell_ids": [world.places["b3"]]},
+                   "/console/workers", "请检查标出的内容")
+    assert "不在您的管辖范围" in field_error(body, "cell_ids")
+    assert 'value="越界"' in body and 'value="13800000010"' in body
+    body = refused(zhang, "/console/workers", {"display_name": "",
+                                               "cell_ids": [world.places["a3b"]]},
+                   "/console/workers", "请检查标出的内容")
+    assert "姓名" in field_error(body, "display_name")
+    assert f'value="{world.places["a3b"]}" checked' in body  # the cells ticked, kept
+    assert f'value="{world.places["a3"]}" checked' not in body
+    refused(zhang, "/console/workers", {"display_name": "无网格"}, "/console/workers",
+            "请检查标出的内容")
 
 
 def test_a_binding_code_is_shown_once(app, zhang, world):
     from backend.accounts.models import BindingCode
 
     worker = world.users["worker_a"]
-    response = post(zhang, f"/console/workers/{worker}/binding-code", {}, status=200)
+    shown = f"/console/workers/{worker}/binding-code"
+    response = post(zhang, shown, {})
+    assert response.headers["Location"] == shown  # redirect after POST: F5 issues no other
+    response = zhang.get(shown)
     body = response.get_data(as_text=True)
     code = re.search(r'<p class="binding-code" id="binding-code">(\w+)</p>', body).group(1)
     assert len(code) == 8 and response.headers["Cache-Control"] == "no-store"
     with app.app_context():
-        stored = db.session.execute(sa.select(BindingCode)).scalars().all()
-        assert len(stored) == 1 and code not in stored[0].code_hash
-    assert code not in page(zhang, "/console/workers")
+        stored = [(b.id, b.code_hash) for b in db.session.execute(
+            sa.select(BindingCode)).scalars()]
+        assert len(stored) == 1 and code not in stored[0][1]
+    again = page(zhang, shown)  # a reload: the code is gone, and still the only one
+    assert code not in again and 'id="code-gone"' in again
+    with app.app_context():
+        assert [(b.id, b.code_hash) for b in db.session.execute(
+            sa.select(BindingCode)).scalars()] == stored
+    post(zhang, shown, {})
+    assert code not in page(zhang, "/console/workers")  # another page drops the new one
+    assert 'id="code-gone"' in page(zhang, shown)
     client = app.test_client()
     login(client, "jin")
     post(client, f"/console/workers/{worker}/binding-code", {}, status=404)
+    page(client, f"/console/workers/{worker}/binding-code", status=404)
     post(zhang, f"/console/workers/{world.users['reporter']}/binding-code", {}, status=404)
 
 

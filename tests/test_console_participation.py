@@ -5,6 +5,7 @@ their answers), proposals (by state, on the agenda, answered with a reason, rele
 filed for a yard meeting), the fund's ledger, CSRF, and never a 500."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -107,6 +108,21 @@ def post(client, path, data=None, status=303, with_csrf=True, **kwargs) -> str:
     if status == 303:
         return page(client, response.headers["Location"])
     return response.get_data(as_text=True)
+
+
+def refused(client, path, data, back, **kwargs) -> str:
+    """A refused import redirects (303) to the community's page, which shows why and the
+    problems on that display only: the body of that display."""
+    data = dict(data)
+    data["csrf_token"] = csrf_token(client, "/console/")
+    response = client.post(path, data=data, **kwargs)
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    assert response.headers["Location"] == back + "#import-box"
+    body = page(client, back)
+    assert 'id="import-message"' in body and "名单未导入" in body
+    again = page(client, back)
+    assert 'id="import-message"' not in again and 'id="import-errors"' not in again
+    return body
 
 
 def row(app, model, key):
@@ -232,19 +248,43 @@ def test_a_gbk_file_upload_is_read(app, cp, staff_a):
 
 def test_a_bad_register_shows_every_problem_line_and_imports_nothing(app, cp, staff_a):
     csv_text = "楼栋,房号,电话\n3栋,101,13900000202\n4栋,,13900000299\n5栋,301,abc\n"
-    body = post(staff_a, f"/console/participation/communities/{cp.a}/households",
-                {"csv": csv_text}, status=422)
-    assert 'id="import-errors"' in body
+    community = f"/console/participation/communities/{cp.a}"
+    body = refused(staff_a, f"{community}/households", {"csv": csv_text}, community)
+    assert 'id="import-errors"' in body and "有问题的行如下" in body
     assert "第 3 行" in body and "第 4 行" in body, body[body.find("import-errors"):][:800]
     assert "13900000299" in body  # the text is kept for correction
     assert count(app, Household) == 0
     assert row(app, Residency, cp.chen).status == "pending"
-    body = post(staff_a, f"/console/participation/communities/{cp.a}/households",
-                {"csv": "名字\n张三"}, status=422)
-    assert 'id="import-errors"' in body
-    body = post(staff_a, f"/console/participation/communities/{cp.a}/households",
-                {"csv": ""}, status=422)
+    body = refused(staff_a, f"{community}/households", {"csv": "名字\n张三"}, community)
+    body = refused(staff_a, f"{community}/households", {"csv": ""}, community)
     assert "请上传文件或粘贴名单" in body
+
+
+def test_a_bad_uploaded_register_comes_back_in_the_text_box(app, cp, staff_a):
+    import io
+
+    data = "楼栋,房号,电话\n4栋,,13900000299\n".encode("gb18030")
+    community = f"/console/participation/communities/{cp.a}"
+    body = refused(staff_a, f"{community}/households",
+                   {"file": (io.BytesIO(data), "名单.csv"), "csv": ""}, community,
+                   content_type="multipart/form-data")
+    assert "文件的内容已放入下面的文本框" in body and "第 2 行" in body
+    box = re.search(r'<textarea name="csv"[^>]*>([^<]*)</textarea>', body).group(1)
+    assert "4栋,,13900000299" in box
+
+
+def test_a_register_too_long_for_the_session_is_shown_in_place(app, cp, staff_a):
+    """A long list with a problem does not fit in the session cookie: the answer to the
+    POST shows the problems and the list (422), as before."""
+    import random
+
+    shuffle = random.Random(7)  # phones that do not compress away
+    phones = [f"139{shuffle.randrange(10**8):08d}" for _ in range(600)]
+    lines = "".join(f"9栋,{i},{phone}\n" for i, phone in enumerate(phones, 1))
+    body = post(staff_a, f"/console/participation/communities/{cp.a}/households",
+                {"csv": "楼栋,房号,电话\n" + lines + "9栋,,abc\n"}, status=422)
+    assert 'id="import-errors"' in body and "第 602 行" in body and phones[-1] in body
+    assert count(app, Household) == 0
 
 
 # --- notices -------------------------------------------------------------------------

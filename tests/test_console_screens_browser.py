@@ -187,7 +187,8 @@ def test_queue_is_a_list_of_cards_on_a_phone(app, demo, phone):
     # a card opens its case
     first_id = cards.first.get_attribute("data-id")
     cards.first.locator("a.open").click()
-    page.wait_for_url(f"**/console/tickets/{first_id}")
+    # with the queue's filter, so that 下一件 follows it
+    page.wait_for_url(re.compile(rf"/console/tickets/{first_id}\?.*overdue=true"))
 
 
 def test_queue_is_a_table_on_a_laptop(app, demo, page):

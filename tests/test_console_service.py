@@ -205,9 +205,22 @@ def test_service_items_are_kept_by_admins(app, sw):
             ServiceItem.code == "RK01")).scalar_one()
         assert item.materials == ["居民身份证", "户口簿"] and item.bookable_online
         item_id = item.id
-    body = _post(admin, "/console/admin/service-items", {"code": "RK01", "name": "重复"},
-                 status=409).get_data(as_text=True)
-    assert "事项编码已被使用" in body and 'value="重复"' in body
+    response = _post(admin, "/console/admin/service-items", {"code": "RK01", "name": "重复"})
+    assert response.headers["Location"] == "/console/admin/service-items#form-item"
+    body = admin.get("/console/admin/service-items").get_data(as_text=True)
+    assert 'id="new-error-code"' in body and "事项编码已被使用" in body  # next to 编码
+    assert 'value="RK01"' in body and 'value="重复"' in body
+    assert "事项编码已被使用" not in admin.get("/console/admin/service-items").get_data(
+        as_text=True)  # shown once
+    response = _post(admin, f"/console/admin/service-items/{item_id}", {
+        "name": "户口迁移", "duration_minutes": "3", "materials": "居民身份证"})
+    assert response.headers["Location"] == f"/console/admin/service-items#item-{item_id}"
+    body = admin.get("/console/admin/service-items").get_data(as_text=True)
+    row = body[body.index(f'<tr id="item-{item_id}"'):body.index("</tr>", body.index(
+        f'<tr id="item-{item_id}"'))]
+    assert "<details open>" in row and f'id="item-{item_id}-error-duration_minutes"' in row
+    assert 'name="duration_minutes" type="number" min="5" max="240" value="3"' in row
+    assert 'class="field-error"' not in body[body.index('id="form-item"'):]  # not the new one
     _post(admin, f"/console/admin/service-items/{item_id}", {
         "name": "户口迁移（迁入）", "duration_minutes": "30", "materials": "居民身份证"})
     with app.app_context():

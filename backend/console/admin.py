@@ -17,6 +17,7 @@ from backend.accounts.models import Role, User
 from backend.console import forms, lookups
 from backend.console import format as fmt
 from backend.console import operations as console_ops
+from backend.console import prg
 from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.accounts.permissions import (
     PASSWORD_ROLES, SWITCHABLE_ROLES, can_import_places, can_manage_staff, can_reset_password,
@@ -28,20 +29,45 @@ from backend.core.fields import is_id
 from backend.extensions import db
 from backend.places import operations as places_ops
 from backend.places.models import LEVEL_NAMES_ZH, Place, PlaceLevel
+from backend.places.operations import FeatureProblem
 from backend.tickets.models import Category
+
+
+def _field_messages(exc: ApiError) -> dict:
+    """Field name → its messages (what the page shows next to each field)."""
+    return {name: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+            for name, messages in (exc.fields or {}).items()}
+
+
+def _typed(names) -> dict:
+    """What was typed in these fields of the form, to put back in the inputs."""
+    return {k: request.form.get(k, "")[:1000] for k in names if k in request.form}
 
 # --- categories and deadlines --------------------------------------------------------
 
 
-def _categories_page(error: str | None = None, status: int = 200):
+CATEGORY_FIELDS = ("accept_hours", "resolve_hours", "deadline_mode", "is_private",
+                   "requires_after_photo", "is_urgent")
+
+
+def _categories_page(error: str | None = None, status: int = 200,
+                     failed: dict | None = None):
+    """``failed``: the row whose save was refused (``category_id``, ``fields``,
+    ``values``), shown with its field errors and what was typed."""
     return render_template("console/admin_categories.html",
-                           groups=lookups.grouped_categories(), error=error), status
+                           groups=lookups.grouped_categories(), error=error,
+                           failed=failed or {}), status
 
 
 @bp.route("/admin/categories", methods=["GET"])
 @staff_required
 def admin_categories():
     allowed_or_403(is_admin(g.console_user))
+    kept = prg.kept()  # a save refused a moment ago: its message, errors and values
+    if kept is not None:
+        return _categories_page(kept["message"], failed={
+            "category_id": kept["extra"].get("category_id"), "fields": kept["fields"],
+            "values": kept["values"]})
     return _categories_page()
 
 
@@ -61,7 +87,13 @@ def admin_category_update(category_id: int):
         console_ops.set_requires_after_photo(user, category, args["requires_after_photo"])
     except ApiError as exc:
         db.session.rollback()
-        return _categories_page(f"{category.name}：{fmt.api_error_message(exc)}", exc.status)
+        message = f"{category.name}：{fmt.api_error_message(exc)}"
+        failed = {"category_id": category.id, "fields": _field_messages(exc),
+                  "values": _typed(CATEGORY_FIELDS)}
+        return prg.failed(url_for("console.admin_categories") + f"#category-{category.id}",
+                          message, exc.status, fields=failed["fields"],
+                          values=failed["values"], extra={"category_id": category.id}) or \
+            _categories_page(message, exc.status, failed)
     flash(f"已保存“{category.name}”的期限设置（只影响之后上报的事件）。", "ok")
     return redirect(url_for("console.admin_categories") + f"#category-{category.id}", 303)
 
@@ -84,7 +116,26 @@ def _places_page(problems=None, error: str | None = None, status: int = 200,
 @staff_required
 def admin_places():
     allowed_or_403(can_import_places(g.console_user))
+    kept = prg.kept()  # an import refused a moment ago: why, and the problems found
+    if kept is not None:
+        problems = [FeatureProblem(p["index"], p["code"], p["message"])
+                    for p in kept["extra"].get("problems", [])]
+        return _places_page(problems, kept["message"], crs=kept["values"].get("crs", "gcj02"))
     return _places_page()
+
+
+def _import_refused(error: str, crs: str, problems=()):
+    """Back to the import page (303) with why and the problems found, shown once. The
+    file cannot be kept: the message asks for it again. In place when the problems do
+    not fit in the session."""
+    db.session.rollback()
+    if request.files.get("file") is not None and request.files["file"].filename:
+        error += "请重新选择文件。"
+    kept_crs = crs if crs in ("gcj02", "wgs84") else "gcj02"
+    return prg.failed(url_for("console.admin_places"), error, 422, values={"crs": kept_crs},
+                      extra={"problems": [{"index": p.index, "code": p.code,
+                                           "message": p.message} for p in problems]}) or \
+        _places_page(list(problems), error, 422, kept_crs)
 
 
 @bp.route("/admin/places", methods=["POST"])
@@ -96,19 +147,18 @@ def admin_places_import():
     try:
         crs = forms.parse(forms.PlacesImportForm(), request.form)["crs"]
     except ApiError as exc:
-        return _places_page(error=fmt.api_error_message(exc), status=422)
+        return _import_refused(fmt.api_error_message(exc), "gcj02")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _places_page(error="请选择一个 GeoJSON 文件。", status=422, crs=crs)
+        return _import_refused("请选择一个 GeoJSON 文件。", crs)
     try:
         data = json.loads(upload.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
-        return _places_page(error="文件不是有效的 JSON（UTF-8）。", status=422, crs=crs)
+        return _import_refused("文件不是有效的 JSON（UTF-8）。", crs)
     result = places_ops.import_features(data, crs=crs)
     if not result.ok:
-        db.session.rollback()
-        return _places_page(problems=result.problems, status=422, crs=crs,
-                            error=f"发现 {len(result.problems)} 处问题，没有导入任何要素。")
+        return _import_refused(f"发现 {len(result.problems)} 处问题，没有导入任何要素。", crs,
+                               result.problems)
     flash(f"导入成功：新增 {result.created} 个、更新 {result.updated} 个地点"
           f"（{'WGS-84 已转换为 GCJ-02' if crs == 'wgs84' else 'GCJ-02'}）。", "ok")
     return redirect(url_for("console.admin_places"), 303)
@@ -117,7 +167,7 @@ def admin_places_import():
 # --- staff accounts ------------------------------------------------------------------
 
 def _staff_page(error: str | None = None, status: int = 200, form: dict | None = None,
-                reset_error: tuple[int, str] | None = None):
+                reset_error: tuple[int, str] | None = None, errors: dict | None = None):
     user = g.console_user
     rows = db.session.execute(
         sa.select(User).where(User.role.in_([Role.staff.value, Role.admin.value]))
@@ -126,6 +176,7 @@ def _staff_page(error: str | None = None, status: int = 200, form: dict | None =
         user, ("district", "street", "community")))
     return render_template("console/admin_staff.html", rows=rows, scopes=scopes,
                            error=error, form=form or {}, reset_error=reset_error,
+                           errors=errors or {},
                            switchable={r.id for r in rows if can_switch_account(user, r)},
                            resettable={r.id for r in rows if can_reset_password(user, r)}), \
         status
@@ -135,7 +186,16 @@ def _staff_page(error: str | None = None, status: int = 200, form: dict | None =
 @staff_required
 def admin_staff():
     allowed_or_403(can_manage_staff(g.console_user))
-    return _staff_page()
+    kept = prg.kept()  # a creation or a reset refused a moment ago
+    if kept is None:
+        return _staff_page()
+    reset_id = kept["extra"].get("reset_user_id")
+    if reset_id is not None:
+        return _staff_page(reset_error=(reset_id, kept["message"]))
+    return _staff_page(kept["message"], form=kept["values"], errors=kept["fields"])
+
+
+STAFF_FIELDS = ("username", "display_name", "role", "scope_place_id")  # never the password
 
 
 @bp.route("/admin/staff", methods=["POST"])
@@ -143,8 +203,7 @@ def admin_staff():
 def admin_staff_create():
     user = g.console_user
     allowed_or_403(can_manage_staff(user))
-    kept = {k: request.form.get(k, "") for k in ("username", "display_name", "role",
-                                                 "scope_place_id")}
+    kept = _typed(STAFF_FIELDS)
     try:
         args = forms.parse(forms.StaffForm(), request.form)
         created = accounts.create_staff(user, args["username"], args["password"],
@@ -152,7 +211,10 @@ def admin_staff_create():
                                         args.get("scope_place_id"))
     except ApiError as exc:
         db.session.rollback()
-        return _staff_page(fmt.api_error_message(exc), exc.status, kept)
+        message = fmt.api_error_message(exc) if not exc.fields else "请检查标出的内容。"
+        return prg.failed(url_for("console.admin_staff") + "#new-account", message,
+                          exc.status, fields=_field_messages(exc), values=kept) or \
+            _staff_page(message, exc.status, kept, errors=_field_messages(exc))
     flash(f"已创建账号 {created.username}（{created.display_name}）。", "ok")
     return redirect(url_for("console.admin_staff"), 303)
 
@@ -195,43 +257,75 @@ def admin_account_switch(user_id: int, action: str):
     return redirect(_account_back(target), 303)
 
 
+def _password_target(user_id: int) -> User:
+    allowed_or_403(can_manage_staff(g.console_user))
+    if not is_id(user_id):
+        raise ApiError(404, "not_found")
+    return accounts.account_to_manage(user_id, PASSWORD_ROLES)
+
+
 @bp.route("/admin/staff/<int:user_id>/password", methods=["POST"])
 @staff_required
 def admin_password_reset(user_id: int):
-    """A new password for a staff or admin account: the one typed, or a generated one
-    shown on this answer only. The account's sessions end."""
+    """A new password for a staff or admin account: the one typed, or a generated one,
+    shown once on the page this redirects to. The account's sessions end. Refused: back
+    to the account's row with the message next to the password (never kept: a password
+    is not put in the session cookie)."""
     user = g.console_user
-    allowed_or_403(can_manage_staff(user))
-    if not is_id(user_id):
-        raise ApiError(404, "not_found")
-    target = accounts.account_to_manage(user_id, PASSWORD_ROLES)
+    target = _password_target(user_id)
     try:
         args = forms.parse(PasswordResetForm(), request.form)
         target, generated = accounts.reset_password(user, target, args.get("password"))
     except ApiError as exc:
         db.session.rollback()
-        return _staff_page(status=exc.status,
-                           reset_error=(target.id, fmt.api_error_message(exc)))
+        message = fmt.api_error_message(exc)
+        return prg.failed(_account_back(target), message, exc.status,
+                          extra={"reset_user_id": target.id}) or \
+            _staff_page(status=exc.status, reset_error=(target.id, message))
     if generated is None:
         flash(f"已为 {target.username} 设置新密码，其原有登录已失效。", "ok")
         return redirect(_account_back(target), 303)
-    return render_template("console/admin_password.html", target=target, password=generated)
+    # shown once by the GET page: a reload shows it no more and resets nothing again
+    return prg.show_once(url_for("console.admin_password_shown", user_id=target.id),
+                         {"user_id": target.id, "password": generated})
+
+
+@bp.route("/admin/staff/<int:user_id>/password", methods=["GET"])
+@staff_required
+def admin_password_shown(user_id: int):
+    """The generated password, on the first display after the reset only; afterwards
+    (a reload, the history) the page says it can no longer be seen."""
+    target = _password_target(user_id)
+    secret = prg.secret_once()
+    password = secret["password"] if secret and secret.get("user_id") == target.id else None
+    return render_template("console/admin_password.html", target=target, password=password)
 
 
 # --- service items (the catalogue every centre shares) ---------------------------------
 
-def _items_page(error: str | None = None, status: int = 200, form: dict | None = None):
+ITEM_FIELDS = ("code", "name", "department", "materials", "notes", "duration_minutes",
+               "bookable_online", "is_active")
+
+
+def _items_page(error: str | None = None, status: int = 200, form: dict | None = None,
+                errors: dict | None = None, item_id: int | None = None):
+    """``form`` and ``errors``: what was typed and what was wrong in the form of
+    ``item_id`` (None: the new item's form)."""
     from backend.bookings import catalogue as catalogue_ops
 
     return render_template("console/admin_service_items.html",
                            items=catalogue_ops.list_items(include_inactive=True), error=error,
-                           form=form or {}), status
+                           form=form or {}, errors=errors or {}, failed_item=item_id), status
 
 
 @bp.route("/admin/service-items", methods=["GET"])
 @staff_required
 def admin_service_items():
     allowed_or_403(permissions.can_manage_service_items(g.console_user))
+    kept = prg.kept()  # a save refused a moment ago: its message, errors and values
+    if kept is not None:
+        return _items_page(kept["message"], form=kept["values"], errors=kept["fields"],
+                           item_id=kept["extra"].get("item_id"))
     return _items_page()
 
 
@@ -253,7 +347,12 @@ def admin_service_item_save(item_id: int | None = None):
             catalogue_ops.update_item(item, args)
     except ApiError as exc:
         db.session.rollback()
-        return _items_page(fmt.api_error_message(exc), exc.status,
-                           form={} if item_id else request.form.to_dict())
+        message = fmt.api_error_message(exc) if not exc.fields else "请检查标出的内容。"
+        typed, fields = _typed(ITEM_FIELDS), _field_messages(exc)
+        anchor = f"#item-{item_id}" if item_id else "#form-item"
+        return prg.failed(url_for("console.admin_service_items") + anchor, message,
+                          exc.status, fields=fields, values=typed,
+                          extra={"item_id": item_id}) or \
+            _items_page(message, exc.status, typed, fields, item_id)
     flash(f"已保存事项“{item.name}”。", "ok")
     return redirect(url_for("console.admin_service_items") + f"#item-{item.id}", 303)

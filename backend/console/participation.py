@@ -9,7 +9,8 @@ list, and the community's support threshold (附议门槛).
 Every rule is the participation feature's own: who manages a community
 (``permissions.can_manage_community`` and the rules beside it), and every change goes
 through its operations (``residency``, ``notices``, ``proposals``); presenters give the
-read counts, photos and ledger. A refused action is a flash or the error page.
+read counts, photos and ledger. A refused action is a flash and a redirect (the register
+import keeps its problems and the list for one display), or the error page.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from marshmallow import validate
 
 from backend.console import forms
 from backend.console import format as fmt
+from backend.console import prg
 from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.participation import permissions
 from backend.core.errors import ApiError, field_error
@@ -289,7 +291,7 @@ def participation():
 
 
 def _community_page(community: Place, csv_text: str = "", import_errors=None,
-                    status: int = 200):
+                    status: int = 200, import_message: str | None = None):
     pending = list(db.session.execute(
         residency_ops.residency_query(None, community.id, ResidencyStatus.pending.value)
         .order_by(Residency.declared_at, Residency.id).limit(500)).scalars())
@@ -299,7 +301,8 @@ def _community_page(community: Place, csv_text: str = "", import_errors=None,
         "console/participation_community.html", community=community, pending=pending,
         confirmed=confirmed, households=households, csv_text=csv_text,
         threshold=proposal_ops.support_threshold(community.id),
-        import_errors=import_errors or [], columns=list(residency_ops.COLUMNS)[:6],
+        import_errors=import_errors or [], import_message=import_message,
+        columns=list(residency_ops.COLUMNS)[:6],
         **_labels()), status
 
 
@@ -307,7 +310,12 @@ def _community_page(community: Place, csv_text: str = "", import_errors=None,
 @staff_required
 def participation_community(community_id: int):
     """A community: the declarations waiting for confirmation and the register import."""
-    return _community_page(community_to_manage(g.console_user, community_id))
+    community = community_to_manage(g.console_user, community_id)
+    kept = prg.kept()  # an import refused a moment ago: why, its problems, the list
+    if kept is not None:
+        return _community_page(community, kept["values"].get("csv", ""),
+                               kept["fields"].get("csv", []), import_message=kept["message"])
+    return _community_page(community)
 
 
 @bp.route("/participation/residencies/<int:residency_id>/<any(confirm, reject):action>",
@@ -357,12 +365,22 @@ def participation_import(community_id: int):
         result = residency_ops.import_households(user, community, text)
     except ApiError as exc:
         db.session.rollback()
-        problems = [m for ms in (exc.fields or {}).values()
+        problems = [str(m) for ms in (exc.fields or {}).values()
                     for m in (ms if isinstance(ms, list) else [ms])] or \
             [fmt.api_error_message(exc)]
-        flash(f"名单未导入：{fmt.api_error_message(exc) if not exc.fields else '有问题的行如下，请改正后重新提交。'}",
-              "error")
-        return _community_page(community, text if len(text) < 200_000 else "", problems, 422)
+        message = "名单未导入：" + (fmt.api_error_message(exc) if not exc.fields
+                                 else "有问题的行如下，请改正后重新提交。")
+        if request.files.get("file") is not None and request.files["file"].filename:
+            message += "文件的内容已放入下面的文本框，可直接修改后提交。" if text else \
+                "请重新选择文件。"
+        # the list comes back in the text box; one too long for the session cookie is
+        # shown in place (the answer to this POST), as before
+        return prg.failed(url_for("console.participation_community",
+                                  community_id=community.id) + "#import-box",
+                          message, exc.status, fields={"csv": problems},
+                          values={"csv": text}) or \
+            _community_page(community, text if len(text) < 200_000 else "", problems, 422,
+                            message)
     flash(f"已导入 {result['rows']} 行（新增 {result['created']}，已有 {result['unchanged']}），"
           f"据此确认了 {len(result['confirmed'])} 份居住登记。", "ok")
     return redirect(url_for("console.participation_community", community_id=community.id), 303)

@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 from backend.console.blueprint import bp
 
 CARRY = "console_failed_post"
+SECRET = "console_secret_once"
 # browsers refuse a cookie above 4096 bytes; the rest of the header (name, path, flags)
 # and a flash or two added later need some room
 COOKIE_BUDGET = 3600
@@ -57,14 +58,33 @@ def failed(target: str, message: str, status: int, *, fields: Optional[dict] = N
 def _take_kept():
     """The next page shown takes what a failed POST kept: the page it was meant for
     shows it, any other page drops it (it belonged to a form the person left)."""
-    if request.method != "GET" or CARRY not in session or request.endpoint == "console.static":
+    if request.method != "GET" or request.endpoint == "console.static":
         return
-    carry = session.pop(CARRY)
-    if isinstance(carry, dict) and carry.get("path") == request.path:
-        g.console_failed_post = carry
+    for key, name in ((CARRY, "console_failed_post"), (SECRET, "console_secret_once")):
+        if key in session:
+            carry = session.pop(key)
+            if isinstance(carry, dict) and carry.get("path") == request.path:
+                g.setdefault(name, carry)
 
 
 def kept() -> Optional[dict]:
     """What the failed POST before this page kept for it, or None: ``message``,
     ``status``, ``fields`` (name → messages), ``values`` (name → text), ``extra``."""
     return g.get("console_failed_post")
+
+
+def show_once(target: str, secret: dict) -> Response:
+    """A success whose answer is a one-time secret (a generated password, a binding code):
+    keep ``secret`` for the next display of ``target`` only and redirect there (303). That
+    page takes it with ``secret_once()``; the next page shown, whichever it is, drops it,
+    so a reload (F5) shows it no more and never does the action again. The secret rides
+    in the signed session cookie (readable by that browser, which shows it anyway) from
+    this answer to the next request, and no longer."""
+    session[SECRET] = {"path": urlsplit(target).path, "secret": secret}
+    return redirect(target, 303)
+
+
+def secret_once() -> Optional[dict]:
+    """The secret the POST before this page kept for it (``show_once``), or None."""
+    carry = g.get("console_secret_once")
+    return carry["secret"] if carry else None

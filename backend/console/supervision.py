@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backend.console import forms
 from backend.console import format as fmt
+from backend.console import prg
 from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
@@ -35,8 +36,11 @@ def supervision_page():
     now = utcnow()
     items = [dict(presenters.staff_row(t, now), escalated_at=t.escalated_at,
                   reminded_at=t.reminded_at) for t in rows]
+    kept = prg.kept()  # a new deadline refused a moment ago: its row, errors and values
+    failed = {"message": kept["message"], "ticket_id": kept["extra"].get("ticket_id"),
+              "fields": kept["fields"], "values": kept["values"]} if kept else {}
     return render_template(
-        "console/supervision.html", rows=items, total=total, now=now,
+        "console/supervision.html", rows=items, total=total, now=now, failed=failed,
         next_url=url_for("console.supervision_page", cursor=next_cursor) if next_cursor
         else None,
         first_url=url_for("console.supervision_page") if args.get("cursor") else None)
@@ -55,13 +59,26 @@ def supervision_deadline(ticket_id: int):
                                  args["version"])
         db.session.flush()
     except ApiError as exc:
-        db.session.rollback()
-        flash(f"#{ticket_id} 未能调整期限：{fmt.api_error_message(exc)}", "error")
-        return redirect(url_for("console.supervision_page"), 303)
+        return _refused(ticket_id, f"#{ticket_id} 未能调整期限：{fmt.api_error_message(exc)}",
+                        exc.status, exc.fields)
     except StaleDataError:
-        db.session.rollback()
-        flash(f"#{ticket_id}：{fmt.STALE_MESSAGE}", "error")
-        return redirect(url_for("console.supervision_page"), 303)
+        return _refused(ticket_id, f"#{ticket_id}：{fmt.STALE_MESSAGE}", 409)
     flash(f"#{ticket_id} 已调整期限至 {fmt.local_time(args['due_at'])}，督办结束，已通知处置人。",
           "ok")
     return redirect(url_for("console.supervision_page"), 303)
+
+
+def _refused(ticket_id: int, message: str, status: int, fields=None):
+    """Back to the list (303): the message once, and in the case's row the field errors
+    and what was typed. Should that not fit in the session, the message alone (a flash)."""
+    db.session.rollback()
+    target = url_for("console.supervision_page")
+    values = {k: request.form.get(k, "")[:1000] for k in ("due_at", "reason")}
+    fields = {name: [str(m) for m in (ms if isinstance(ms, list) else [ms])]
+              for name, ms in (fields or {}).items()}
+    response = prg.failed(target + f"#deadline-{ticket_id}", message, status, fields=fields,
+                          values=values, extra={"ticket_id": ticket_id})
+    if response is not None:
+        return response
+    flash(message, "error")
+    return redirect(target, 303)
