@@ -196,6 +196,12 @@ def service_hours_remove(centre_id: int, kind: str, row_id: int):
         centre_ops.deactivate_rule(centre, row_id)
         flash("已停用该开放时间，已有的预约不受影响。", "ok")
     else:
-        centre_ops.delete_closure(centre, row_id)
-        flash("已取消闭馆。", "ok")
+        try:
+            centre_ops.delete_closure(centre, row_id)
+            flash("已取消闭馆。", "ok")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            # sent twice (a double click): the first removed it; nothing is wrong
+            flash("该闭馆已取消（不在列表中了）。", "ok")
     return redirect(url_for("console.service_hours", centre_id=centre.id), 303)
