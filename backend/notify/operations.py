@@ -28,11 +28,13 @@ def enqueue(user_ids: Iterable[int], kind: str, title: str, body: str = "", page
              "page": page[:200], "data": data, "dedupe_key": dedupe_key,
              "not_before": not_before or now, "created_at": now} for user_id in recipients]
     dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)
+    table = OutboxMessage.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     statement = insert.values(rows)
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
-    return db.session.execute(statement).rowcount
+    # the rows written come back (psycopg reports no rowcount for this INSERT)
+    return len(db.session.execute(statement.returning(table.c.id)).all())
 
 
 def cancel(dedupe_prefix: str) -> int:
