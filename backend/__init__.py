@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend.config import (check_dev_login, check_trusted_proxies, instance_path, load_config,
                             make_instance_folder)
+from backend.core import sqlite_gate
 from backend.extensions import api, csrf, db, limiter, migrate
 
 
@@ -30,13 +31,23 @@ def _sqlite_pragmas(app: Flask) -> None:
         cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
+    # writers queue on a lock file first: woken at once, where SQLite's busy handler
+    # sleeps (core.sqlite_gate)
+    sqlite_gate.install(db.engine, busy_ms / 1000)
+
     @sa.event.listens_for(db.engine, "begin")
     def _on_begin(conn):
         # SQLite has one writer: a transaction that will write takes the write lock at
-        # BEGIN, so it waits (busy_timeout) instead of failing midway on a lock upgrade.
-        # Reads (GET) keep a deferred BEGIN and run beside the writer under WAL.
-        read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # BEGIN IMMEDIATE, so it waits instead of failing midway on a lock upgrade. Reads
+        # (GET) keep a deferred BEGIN and run beside the writer under WAL; a POST reads
+        # first, then writes in a transaction of its own (core.sqlite_gate).
+        if not has_request_context():  # the worker, the CLI: writers from the start
+            sqlite_gate.take(conn)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif request.method in ("GET", "HEAD", "OPTIONS"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            sqlite_gate.begin_deferred(conn)
 
 
 def _ping_idle_connections(app: Flask) -> None:
