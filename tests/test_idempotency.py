@@ -252,3 +252,78 @@ def test_a_creation_commits_its_claim_with_its_answer_only(app, client, world):
     if db.engine.dialect.name == "postgresql":
         assert "pg_try_advisory_xact_lock" in claims[0]
         assert not [s for s in statements if "advisory_unlock" in s]
+
+
+def test_sqlite_writes_the_claim_last_with_its_answer(app, client, world, monkeypatch):
+    """SQLite has one writer: a creating POST holds the write lock from its first write
+    to its commit only. The claim is that transaction's last write, with the answer, in
+    one statement; nothing before the view's own first write writes."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL claims first, under an advisory lock (the test above)")
+    # without WeChat's content check (which commits the claim before it waits)
+    monkeypatch.setitem(app.config, "WECHAT_APPID", "")
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement.lstrip().split()[0].upper() + " " + statement[:60])
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        answer = _post(client, world, "k-last")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert answer.status_code == 201, answer.get_json()
+    writes = [s for s in statements if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert "INSERT INTO tickets" in writes[0]
+    assert "INSERT INTO idempotency_keys" in writes[-1]
+    assert sum("idempotency_keys" in w for w in writes) == 1
+    assert _claims() == [("k-last", 201)]
+
+
+def test_two_attempts_checked_together_create_one_ticket(app, world, monkeypatch):
+    """Two attempts of one key get past the check together (neither has written): the one
+    that commits second finds the key taken, rolls back what it wrote and answers the
+    first's answer (SQLite), or waits for the first's lock and is told to come back
+    (PostgreSQL). One ticket either way, and every 201 names it."""
+    from backend.tickets import intake
+
+    real_file_case = intake.file_case
+    paused, go_on = threading.Event(), threading.Event()
+    calls = []
+
+    def file_case(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:  # the first attempt waits inside its view for the second
+            paused.set()
+            assert go_on.wait(30)
+        return real_file_case(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "file_case", file_case)
+    monkeypatch.setitem(app.config, "WECHAT_APPID", "")  # no claim committed before a wait
+    db.session.commit()
+    before = _tickets()
+    answers = {}
+
+    def send(name):
+        with app.test_client() as c:
+            answers[name] = _post(c, world, "k-race")
+
+    first = threading.Thread(target=send, args=("first",))
+    first.start()
+    try:
+        assert paused.wait(30)
+        send("second")
+    finally:
+        go_on.set()
+        first.join(30)
+    assert _tickets() == before + 1
+    created = [a for a in answers.values() if a.status_code == 201]
+    assert created, {k: a.get_json() for k, a in answers.items()}
+    assert len({a.get_json()["id"] for a in created}) == 1
+    if db.engine.dialect.name == "sqlite":
+        assert answers["second"].status_code == 201
+        assert answers["first"].status_code == 201
+        assert answers["first"].headers.get("Idempotent-Replayed") == "true"
+    else:
+        assert_error_shape(answers["second"], 409, "idempotency_in_progress")
+    assert _claims() == [("k-race", 201)]

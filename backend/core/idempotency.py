@@ -20,12 +20,17 @@ A claim belongs to one attempt, and is never left to block its key:
   claim back and frees the lock. (A claim left without an answer by an earlier version is
   taken over at once once its lock is free.) The request must not commit before its
   answer (``core.transaction.before_waiting`` commits on SQLite only).
-- On SQLite the claim is written in the request's transaction too, which holds the one
-  write lock from its first statement: a retry waits for that lock, then finds the answer
-  or the key free. A claim without an answer is seen only when its attempt committed
-  before a slow wait (``before_waiting``, WeChat's content check): a claim of a live
-  attempt of this process is known; one this process saw fail is taken over at once; any
-  other claim still without an answer after ``IDEMPOTENCY_STALE_SECONDS`` is taken over.
+- On SQLite a database has one writer at a time (``core.sqlite_gate``): a POST reads
+  first and holds the write lock only from its first write to its commit. So the claim
+  is written last, with the answer, in one statement (INSERT … ON CONFLICT DO NOTHING) in
+  the transaction that holds what the view wrote: when the key is already there, another
+  attempt committed first, everything this attempt wrote is rolled back and the stored
+  answer replayed. Checked first (a read), a key already answered is replayed before the
+  view runs. An attempt that waits on something slow (``before_waiting``, WeChat's
+  content check) writes its claim, without an answer, and commits it before it waits, so
+  a retry finds it: a claim of a live attempt of this process is known; one this process
+  saw fail is taken over at once; any other claim still without an answer after
+  ``IDEMPOTENCY_STALE_SECONDS`` is taken over.
 - A retry waits for a live attempt at most ``IDEMPOTENCY_WAIT_SECONDS`` (1 s): a sync
   worker is not held longer. Then it is told 409 ``idempotency_in_progress`` with
   ``Retry-After``, and the client sends the same key again.
@@ -46,10 +51,10 @@ from datetime import datetime, timedelta
 from typing import Callable, Optional, Union
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, g, make_response, request
+from flask import Flask, Response, current_app, g, has_request_context, make_response, request
 from sqlalchemy import orm as so
 
-from backend.core.transaction import commit_keeping_loaded
+from backend.core.transaction import commit_keeping_loaded, on_before_waiting
 from backend.core.auth import current_user
 from backend.core.errors import ApiError
 from backend.core.i18n import t
@@ -83,8 +88,9 @@ _CLAIM_LOCKED = sa.text(
              sa.bindparam("fingerprint", type_=sa.String),
              sa.bindparam("created_at", type_=UTCDateTime()))
 
-# SQLite: the claim alone (the write lock of the request's transaction keeps other
-# attempts out); a row comes back only when the key was new
+# SQLite: the claim alone, before a slow wait or to take a key over (the write lock of the
+# request's transaction keeps other attempts out); a row comes back only when the key was
+# new
 _CLAIM = sa.text(
     "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) "
     "VALUES (:user_id, :key, :fingerprint, :created_at) "
@@ -92,6 +98,17 @@ _CLAIM = sa.text(
 ).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
              sa.bindparam("fingerprint", type_=sa.String),
              sa.bindparam("created_at", type_=UTCDateTime()))
+
+# SQLite: the claim with its answer, the last write of the attempt's transaction
+_CLAIM_ANSWERED = sa.text(
+    "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at, status_code, "
+    "response_body) VALUES (:user_id, :key, :fingerprint, :created_at, :status_code, :body) "
+    "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
+             sa.bindparam("fingerprint", type_=sa.String),
+             sa.bindparam("created_at", type_=UTCDateTime()),
+             sa.bindparam("status_code", type_=sa.Integer),
+             sa.bindparam("body", type_=sa.Text))
 
 _G_CLAIM = "linli_idempotency_claim"
 _state_lock = threading.Lock()
@@ -108,6 +125,9 @@ class _Claim:
     stamp: datetime
     answer_stored: bool = False
     committed: bool = False
+    # SQLite: the row is written (else it is written last, with the answer)
+    written: bool = True
+    fingerprint: str = ""
 
     @property
     def ident(self) -> tuple[int, str, datetime]:
@@ -242,18 +262,65 @@ def _claim_postgresql(user_id: int, key: str, fingerprint: str) -> Union[Respons
         time.sleep(POLL_SECONDS)
 
 
-def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
-    """Claim the key in the request's own transaction, or answer the retry.
-
-    A POST's transaction holds SQLite's one write lock from its first statement
-    (BEGIN IMMEDIATE): a retry of a running attempt waits for the lock, then finds the
-    answer committed, or the key free again. The claim commits with the answer, or
-    earlier when the attempt waits on something slow (``before_waiting``); only then can a
-    retry find it without an answer."""
+def _check_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
+    """The key's answer when it has one (a read), else a claim to write last, with the
+    answer (``_store_sqlite``); a claim of another attempt without an answer (it waits on
+    something slow) is waited for or taken over as ``_claim_sqlite`` does."""
     if _failed:
         forgotten = _forget_failed(db.session)
         commit_keeping_loaded()
         _forgotten(forgotten)
+    if _read(db.session, user_id, key) is not None:
+        return _claim_sqlite(user_id, key, fingerprint)
+    return _Claim(user_id, key, utcnow(), written=False, fingerprint=fingerprint)
+
+
+def _write_pending_claim() -> None:
+    """Before a slow wait on SQLite (``before_waiting``): write the attempt's claim, without
+    an answer, so that it is committed with the wait's commit and a retry finds it."""
+    claim: Optional[_Claim] = g.get(_G_CLAIM) if has_request_context() else None
+    if claim is None or claim.written:
+        return
+    params = {"user_id": claim.user_id, "key": claim.key, "fingerprint": claim.fingerprint,
+              "created_at": claim.stamp}
+    if db.session.execute(_CLAIM, params).first() is None:
+        # another attempt claimed the key since the check: wait for it (409 after a while)
+        db.session.rollback()
+        raise _in_progress()
+    claim.written = True
+
+
+def _store_sqlite(claim: _Claim, response: Response) -> None:
+    """The claim and its answer, written last in the attempt's transaction. When the key
+    is there already, another attempt committed first: this attempt's writes are rolled
+    back and its answer replaced by the stored one (``_Replayed``)."""
+    params = {"user_id": claim.user_id, "key": claim.key, "fingerprint": claim.fingerprint,
+              "created_at": claim.stamp, "status_code": response.status_code,
+              "body": response.get_data(as_text=True)}
+    if db.session.execute(_CLAIM_ANSWERED, params).first() is not None:
+        claim.written = True
+        return
+    db.session.rollback()
+    seen = _read(db.session, claim.user_id, claim.key)
+    answer = None if seen is None else _answer_of(seen, claim.fingerprint)
+    if answer is None:
+        raise _in_progress()  # claimed by a live attempt, or given up just now: send again
+    raise _Replayed(answer)
+
+
+class _Replayed(Exception):
+    def __init__(self, answer: Response):
+        super().__init__("replayed")
+        self.answer = answer
+
+
+def _claim_sqlite(user_id: int, key: str, fingerprint: str) -> Union[Response, _Claim]:
+    """Claim the key in the request's own transaction, or answer the retry.
+
+    A POST's writing part holds SQLite's one write lock (behind ``core.sqlite_gate``): a
+    retry of a running attempt waits for the lock, then finds the answer committed, or
+    the key free again. A claim without an answer is committed only when its attempt
+    waits on something slow (``before_waiting``); only then can a retry find one."""
     deadline = time.monotonic() + float(
         current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS))
     stale = timedelta(seconds=current_app.config.get("IDEMPOTENCY_STALE_SECONDS",
@@ -321,12 +388,15 @@ def _end_request(_exc: Optional[BaseException]) -> None:
         return
     with _state_lock:
         _live.discard(claim.ident)
-    if not (claim.answer_stored and claim.committed):
+    if claim.written and not (claim.answer_stored and claim.committed):
         _give_up(claim)
 
 
 def init_app(app: Flask) -> None:
     app.teardown_request(_end_request)
+
+
+on_before_waiting(_write_pending_claim)
 
 
 def idempotent(view: Callable) -> Callable:
@@ -342,7 +412,7 @@ def idempotent(view: Callable) -> Callable:
                            fields={HEADER: [t("idempotency_key_invalid")]})
         user_id = current_user().id
         claim_key = (_claim_postgresql if db.engine.dialect.name == "postgresql"
-                     else _claim_sqlite)
+                     else _check_sqlite)
         claim = claim_key(user_id, key, _fingerprint())
         if isinstance(claim, Response):
             return claim
@@ -352,6 +422,13 @@ def idempotent(view: Callable) -> Callable:
             _live.add(claim.ident)
         response = make_response(view(*args, **kwargs))
         if response.status_code >= 400:
+            return response
+        if not claim.written:
+            try:
+                _store_sqlite(claim, response)
+            except _Replayed as replayed:
+                return replayed.answer
+            claim.answer_stored = True
             return response
         stored = db.session.execute(
             sa.update(IdempotencyRecord)

@@ -1,7 +1,17 @@
 """The request's transaction around a slow wait (WeChat's answer, decoding a photo)."""
 from __future__ import annotations
 
+from typing import Callable
+
 from backend.extensions import db
+
+# what must be written before a request's transaction is committed for a slow wait (the
+# Idempotency-Key claim an attempt has not written yet: backend.core.idempotency)
+_before_waiting_hooks: list[Callable[[], None]] = []
+
+
+def on_before_waiting(hook: Callable[[], None]) -> None:
+    _before_waiting_hooks.append(hook)
 
 
 def before_waiting() -> None:
@@ -11,6 +21,8 @@ def before_waiting() -> None:
     reloading). On PostgreSQL nothing: a transaction there holds only its own rows, and
     the request's Idempotency-Key claim must stay uncommitted until its answer is."""
     if db.engine.dialect.name == "sqlite":
+        for hook in _before_waiting_hooks:
+            hook()
         commit_keeping_loaded()
 
 
