@@ -77,38 +77,33 @@ STALE_SECONDS = 60.0
 _LOCK_KEY = ("hashtextextended(current_schema() || '/' || CAST(:user_id AS text) || '/' "
              "|| :key, 0)")
 _TRY_XACT_LOCK = sa.text(f"SELECT pg_try_advisory_xact_lock({_LOCK_KEY})")
+_CLAIM_COLUMNS = {"user_id": sa.Integer, "key": sa.String, "fingerprint": sa.String,
+                  "created_at": UTCDateTime(), "status_code": sa.Integer, "body": sa.Text}
+
+
+def _claim_insert(sql: str) -> sa.TextClause:
+    """An INSERT of a claim that returns a row only when the key was new."""
+    sql = f"{sql} ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
+    return sa.text(sql).bindparams(*(sa.bindparam(name, type_=type_)
+                                     for name, type_ in _CLAIM_COLUMNS.items()
+                                     if f":{name}" in sql))
+
+
 # the claim and its lock in one statement: a row comes back only when the lock was free
 # and the key new
-_CLAIM_LOCKED = sa.text(
+_CLAIM_LOCKED = _claim_insert(
     "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) "
     "SELECT :user_id, :key, :fingerprint, :created_at "
-    f"WHERE pg_try_advisory_xact_lock({_LOCK_KEY}) "
-    "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
-).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
-             sa.bindparam("fingerprint", type_=sa.String),
-             sa.bindparam("created_at", type_=UTCDateTime()))
-
+    f"WHERE pg_try_advisory_xact_lock({_LOCK_KEY})")
 # SQLite: the claim alone, before a slow wait or to take a key over (the write lock of the
-# request's transaction keeps other attempts out); a row comes back only when the key was
-# new
-_CLAIM = sa.text(
+# request's transaction keeps other attempts out)
+_CLAIM = _claim_insert(
     "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) "
-    "VALUES (:user_id, :key, :fingerprint, :created_at) "
-    "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
-).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
-             sa.bindparam("fingerprint", type_=sa.String),
-             sa.bindparam("created_at", type_=UTCDateTime()))
-
+    "VALUES (:user_id, :key, :fingerprint, :created_at)")
 # SQLite: the claim with its answer, the last write of the attempt's transaction
-_CLAIM_ANSWERED = sa.text(
+_CLAIM_ANSWERED = _claim_insert(
     "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at, status_code, "
-    "response_body) VALUES (:user_id, :key, :fingerprint, :created_at, :status_code, :body) "
-    "ON CONFLICT (user_id, key) DO NOTHING RETURNING id"
-).bindparams(sa.bindparam("user_id", type_=sa.Integer), sa.bindparam("key", type_=sa.String),
-             sa.bindparam("fingerprint", type_=sa.String),
-             sa.bindparam("created_at", type_=UTCDateTime()),
-             sa.bindparam("status_code", type_=sa.Integer),
-             sa.bindparam("body", type_=sa.Text))
+    "response_body) VALUES (:user_id, :key, :fingerprint, :created_at, :status_code, :body)")
 
 _G_CLAIM = "linli_idempotency_claim"
 _state_lock = threading.Lock()
