@@ -166,3 +166,26 @@ def test_each_action_writes_its_ticket_once(client, ctx):
     assert resolved["state"] == "resolved"
     moves = [(e["from_state"], e["to_state"]) for e in resolved["events"] if e["to_state"]]
     assert moves[-2:] == [("dispatched", "in_progress"), ("in_progress", "resolved")]
+
+
+def test_my_tickets_cost_the_same_statements_for_one_category_or_four(client, ctx):
+    """A resident's list shows each ticket's 小类 and 大类: loaded with the page, never one
+    category at a time (bench/profile_request.py found 16 SELECTs of categories)."""
+    world = build_world()
+    _keep_ids(world)
+
+    def cost() -> tuple[int, int]:
+        with counted() as statements:
+            response = client.get("/api/v1/me/tickets", headers=world.h("reporter"))
+        assert response.status_code == 200
+        items = response.get_json()["items"]
+        assert all(item["category"]["name"] for item in items)
+        return len(items), len(statements)
+
+    report(client, world, category="楼道灯损坏")
+    one, first = cost()
+    for name in ("下水道堵塞", "垃圾堆放", "噪音扰民"):
+        report(client, world, category=name)
+    four, second = cost()
+    assert (one, four) == (1, 4)
+    assert second == first

@@ -218,7 +218,9 @@ def _my_tickets_query(following: bool) -> sa.Select:
                  .where(TicketFollower.user_id == sa.bindparam("user_id")))
     else:
         query = sa.select(Ticket).where(Ticket.reporter_id == sa.bindparam("user_id"))
-    return (query.where(Ticket.id <= sa.bindparam("up_to")).order_by(Ticket.id.desc())
+    # each row shows its 小类 (and 大类): loaded with the page, not one category at a time
+    return (query.options(so.joinedload(Ticket.category).joinedload(Category.parent))
+            .where(Ticket.id <= sa.bindparam("up_to")).order_by(Ticket.id.desc())
             .limit(sa.bindparam("rows")))
 
 
