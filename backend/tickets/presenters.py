@@ -53,8 +53,8 @@ def handler(ticket: Ticket) -> Optional[dict]:
 def _events_query(staff_view: bool) -> sa.Select:
     query = (sa.select(TicketEvent).where(TicketEvent.ticket_id == sa.bindparam("ticket_id"))
              .order_by(TicketEvent.id))
-    if staff_view:  # each event's actor by name, in one query for the timeline
-        query = query.options(so.selectinload(TicketEvent.actor))
+    if staff_view:  # each event's actor by name, in the timeline's own statement
+        query = query.options(so.joinedload(TicketEvent.actor))
     return query
 
 
