@@ -74,6 +74,42 @@ def test_a_workers_task_list_costs_the_same_statements_for_one_task_or_five(clie
     assert five[1] == one[1]
 
 
+def test_a_workers_task_list_builds_only_the_pages_tickets(client, ctx):
+    """The order (deadline, or distance when she gives her location) is decided on a few
+    columns of every task; only the page's tasks are loaded as tickets with what each row
+    shows (a worker holding many tasks pays for the page she reads, not for all of them)."""
+    from backend.tickets.models import Ticket
+
+    world = build_world()
+    worker_id = world.worker_a.id
+    _keep_ids(world)
+    made = [_dispatched(client, world, worker_id, where=IN_A3 if i % 2 else IN_A3B)
+            for i in range(5)]
+    built: list[int] = []
+
+    def on_load(target, _context):
+        built.append(target.id)
+
+    sa.event.listen(Ticket, "load", on_load)
+    try:
+        pages = []
+        for query in ("limit=2", f"limit=2&lat={IN_A3[0]}&lng={IN_A3[1]}"):
+            url, seen = f"/api/v1/worker/tasks?{query}", []
+            while url:
+                db.session.expunge_all()
+                built.clear()
+                answer = client.get(url, headers=world.h("worker_a")).get_json()
+                assert len(built) == len(answer["items"]) <= 2
+                assert answer["total"] == 5
+                seen += [row["id"] for row in answer["items"]]
+                url = answer["next_cursor"] and \
+                    f"/api/v1/worker/tasks?{query}&cursor={answer['next_cursor']}"
+            pages.append(seen)
+    finally:
+        sa.event.remove(Ticket, "load", on_load)
+    assert all(sorted(seen) == sorted(made) for seen in pages)
+
+
 def test_showing_a_ticket_costs_the_same_statements_however_long_its_timeline(client, ctx):
     """Staff see each event's actor by name; the reporter sees the timeline and photos."""
     world = build_world()

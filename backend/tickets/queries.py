@@ -241,23 +241,34 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float],
     """Open tasks dispatched to this worker: nearest first with a location, else overdue
     first then by deadline. A worker holds tens of tasks, not thousands: capped at 500,
     sorted here (the distance is not a column), so the cursor is a position in that list.
-    Returns a page of (task, distance), the next cursor and the number of tasks."""
+    The order is decided on (id, lat, lng) of every task; only the page's tasks are then
+    loaded as tickets with what a row shows (a worker holding many tasks paid for all of
+    them on every page: bench/load.py). Returns a page of (task, distance), the next
+    cursor and the number of tasks."""
     start = 0
     if cursor:
         (start,) = decode_cursor(cursor, ("int",))
-    rows = db.session.execute(
-        sa.select(Ticket).options(*TASK_LOADS)
+    order = db.session.execute(
+        sa.select(Ticket.id, Ticket.lat, Ticket.lng)
         .where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
                Ticket.department_id.is_(None))
         .order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id).limit(500)
-    ).scalars().all()
+    ).all()
     if lat is not None and lng is not None:
-        pairs = [(t, haversine_m(lng, lat, t.lng, t.lat)) for t in rows]
-        pairs.sort(key=lambda pair: (pair[1], pair[0].id))
+        ranked = [(row.id, haversine_m(lng, lat, row.lng, row.lat)) for row in order]
+        ranked.sort(key=lambda pair: (pair[1], pair[0]))
     else:
-        pairs = [(t, None) for t in rows]  # due_at order puts the overdue first
+        ranked = [(row.id, None) for row in order]  # due_at order puts the overdue first
     end = start + limit
-    return pairs[start:end], encode_cursor(end) if end < len(pairs) else None, len(pairs)
+    wanted = ranked[start:end]
+    tickets: dict[int, Ticket] = {}
+    if wanted:
+        tickets = {t.id: t for t in db.session.execute(
+            sa.select(Ticket).options(*TASK_LOADS)
+            .where(Ticket.id.in_([ticket_id for ticket_id, _ in wanted]))).scalars()}
+    # (a task handed on between the two reads is still shown, as it is now)
+    pairs = [(tickets[ticket_id], d) for ticket_id, d in wanted if ticket_id in tickets]
+    return pairs, encode_cursor(end) if end < len(ranked) else None, len(ranked)
 
 
 def public_list(args: dict):
