@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from backend.config import (check_dev_login, check_trusted_proxies, instance_path, load_config,
                             make_instance_folder)
 from backend.core import sqlite_gate
-from backend.extensions import api, csrf, db, limiter, migrate
+from backend.extensions import api, babel, csrf, db, limiter, migrate
 
 
 def _sqlite_pragmas(app: Flask) -> None:
@@ -184,6 +184,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     limiter.init_app(app)
     csrf.init_app(app)
+    babel.init_app(app, default_locale="zh", locale_selector=_console_locale)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -219,6 +220,11 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     _register_maintenance(app)
     _register_transaction(app)
     return app
+
+
+def _console_locale() -> str:
+    """The console's language: Chinese until the English catalogue and its switch land."""
+    return "zh"
 
 
 def _import_models() -> None:

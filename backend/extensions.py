@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from apispec import BasePlugin
 from flask import request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -54,3 +55,6 @@ api = LinliApi(spec_kwargs={"extra_plugins": [JsonBodyResponses()]})
 limiter = Limiter(key_func=_rate_limit_key, default_limits=[])
 # CSRF is checked by the console blueprint only (the API uses bearer tokens, no cookies).
 csrf = CSRFProtect()
+# The console's text goes through gettext (``_`` in templates, ``flask_babel.gettext`` in
+# Python); the locale is chosen in create_app.
+babel = Babel()
