@@ -185,6 +185,9 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, default_locale="zh", locale_selector=_console_locale)
+    from backend.console.catalogue import install as install_console_catalogue
+
+    install_console_catalogue(babel)
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -223,7 +226,14 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
 
 
 def _console_locale() -> str:
-    """The console's language: Chinese until the English catalogue and its switch land."""
+    """The console's language (its cookie, else Accept-Language; backend/console/language.py).
+    Only the console's pages use gettext; the API keeps backend/core/i18n.py's rule."""
+    from flask import has_request_context, request
+
+    if has_request_context() and request.path.startswith("/console"):
+        from backend.console.language import chosen_language
+
+        return chosen_language()
     return "zh"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -64,7 +65,10 @@ def _local_time(value, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 @bp.context_processor
 def _template_globals():
+    locale = get_locale()
+    language = "en" if locale is not None and locale.language == "en" else "zh"
     return {"user": g.get("console_user"), "state_name": fmt.state_name,
+            "console_language": language, "html_lang": "en" if language == "en" else "zh-CN",
             "due_text": fmt.due_text, "nav": fmt.nav_items(g.get("console_user"))}
 
 
