@@ -57,7 +57,7 @@ def _allowed_values() -> dict[tuple[str, str], set[str]]:
 def _assert_chinese(labels: dict, values, where) -> None:
     for value in values:
         assert value in labels, f"{where}: “{value}” has no Chinese label"
-        assert CJK.search(labels[value]), f"{where}: “{value}” → {labels[value]!r}"
+        assert CJK.search(str(labels[value])), f"{where}: “{value}” → {labels[value]!r}"
 
 
 def test_every_constrained_value_of_the_participation_models_has_a_chinese_label():

@@ -11,6 +11,7 @@ import marshmallow as ma
 from marshmallow import validate
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
@@ -28,7 +29,7 @@ from backend.core.errors import ApiError
 from backend.core.fields import is_id
 from backend.extensions import db
 from backend.places import operations as places_ops
-from backend.places.models import LEVEL_NAMES_ZH, Place, PlaceLevel
+from backend.places.models import Place, PlaceLevel
 from backend.places.operations import FeatureProblem
 from backend.tickets.models import Category
 
@@ -94,7 +95,7 @@ def admin_category_update(category_id: int):
                           message, exc.status, fields=failed["fields"],
                           values=failed["values"], extra={"category_id": category.id}) or \
             _categories_page(message, exc.status, failed)
-    flash(f"已保存“{category.name}”的期限设置（只影响之后上报的事件）。", "ok")
+    flash(_("已保存“%(name)s”的期限设置（只影响之后上报的事件）。", name=category.name), "ok")
     return redirect(url_for("console.admin_categories") + f"#category-{category.id}", 303)
 
 
@@ -103,7 +104,7 @@ def admin_category_update(category_id: int):
 def _level_counts() -> list[tuple[str, int]]:
     counts = Counter(dict(db.session.execute(
         sa.select(Place.level, sa.func.count()).group_by(Place.level)).all()))
-    return [(LEVEL_NAMES_ZH[level], counts.get(level.value, 0)) for level in PlaceLevel]
+    return [(fmt.LEVEL_LABELS[level], counts.get(level.value, 0)) for level in PlaceLevel]
 
 
 def _places_page(problems=None, error: str | None = None, status: int = 200,
@@ -130,7 +131,7 @@ def _import_refused(error: str, crs: str, problems=()):
     not fit in the session."""
     db.session.rollback()
     if request.files.get("file") is not None and request.files["file"].filename:
-        error += "请重新选择文件。"
+        error += _("请重新选择文件。")
     kept_crs = crs if crs in ("gcj02", "wgs84") else "gcj02"
     return prg.failed(url_for("console.admin_places"), error, 422, values={"crs": kept_crs},
                       extra={"problems": [{"index": p.index, "code": p.code,
@@ -150,17 +151,18 @@ def admin_places_import():
         return _import_refused(fmt.api_error_message(exc), "gcj02")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _import_refused("请选择一个 GeoJSON 文件。", crs)
+        return _import_refused(_("请选择一个 GeoJSON 文件。"), crs)
     try:
         data = json.loads(upload.read().decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
-        return _import_refused("文件不是有效的 JSON（UTF-8）。", crs)
+        return _import_refused(_("文件不是有效的 JSON（UTF-8）。"), crs)
     result = places_ops.import_features(data, crs=crs)
     if not result.ok:
-        return _import_refused(f"发现 {len(result.problems)} 处问题，没有导入任何要素。", crs,
+        return _import_refused(_("发现 %(n)s 处问题，没有导入任何要素。", n=len(result.problems)), crs,
                                result.problems)
-    flash(f"导入成功：新增 {result.created} 个、更新 {result.updated} 个地点"
-          f"（{'WGS-84 已转换为 GCJ-02' if crs == 'wgs84' else 'GCJ-02'}）。", "ok")
+    flash(_("导入成功：新增 %(created)s 个、更新 %(updated)s 个地点（%(crs)s）。",
+            created=result.created, updated=result.updated,
+            crs=_("WGS-84 已转换为 GCJ-02") if crs == "wgs84" else "GCJ-02"), "ok")
     return redirect(url_for("console.admin_places"), 303)
 
 
@@ -211,11 +213,11 @@ def admin_staff_create():
                                         args.get("scope_place_id"))
     except ApiError as exc:
         db.session.rollback()
-        message = fmt.api_error_message(exc) if not exc.fields else "请检查标出的内容。"
+        message = fmt.api_error_message(exc) if not exc.fields else _("请检查标出的内容。")
         return prg.failed(url_for("console.admin_staff") + "#new-account", message,
                           exc.status, fields=_field_messages(exc), values=kept) or \
             _staff_page(message, exc.status, kept, errors=_field_messages(exc))
-    flash(f"已创建账号 {created.username}（{created.display_name}）。", "ok")
+    flash(_("已创建账号 %(username)s（%(name)s）。", username=created.username, name=created.display_name), "ok")
     return redirect(url_for("console.admin_staff"), 303)
 
 
@@ -244,16 +246,17 @@ def admin_account_switch(user_id: int, action: str):
     if not is_id(user_id):
         raise ApiError(404, "not_found")
     target = accounts.account_to_manage(user_id, SWITCHABLE_ROLES)
-    what = "停用" if action == "disable" else "启用"
     name = target.display_name or target.username or f"#{target.id}"
     try:
         accounts.set_active(user, target, action == "enable")
     except ApiError as exc:
         db.session.rollback()
-        flash(f"未能{what}账号 {name}：{fmt.api_error_message(exc)}", "error")
+        failure = _("未能停用账号 %(name)s：%(error)s") if action == "disable" \
+            else _("未能启用账号 %(name)s：%(error)s")
+        flash(failure % {"name": name, "error": fmt.api_error_message(exc)}, "error")
         return redirect(_account_back(target), 303)
-    flash(f"已停用账号 {name}：其登录和会话已全部失效。" if action == "disable"
-          else f"已启用账号 {name}，需重新登录。", "ok")
+    flash(_("已停用账号 %(name)s：其登录和会话已全部失效。", name=name) if action == "disable"
+          else _("已启用账号 %(name)s，需重新登录。", name=name), "ok")
     return redirect(_account_back(target), 303)
 
 
@@ -283,7 +286,7 @@ def admin_password_reset(user_id: int):
                           extra={"reset_user_id": target.id}) or \
             _staff_page(status=exc.status, reset_error=(target.id, message))
     if generated is None:
-        flash(f"已为 {target.username} 设置新密码，其原有登录已失效。", "ok")
+        flash(_("已为 %(username)s 设置新密码，其原有登录已失效。", username=target.username), "ok")
         return redirect(_account_back(target), 303)
     # shown once by the GET page: a reload shows it no more and resets nothing again
     return prg.show_once(url_for("console.admin_password_shown", user_id=target.id),
@@ -347,12 +350,12 @@ def admin_service_item_save(item_id: int | None = None):
             catalogue_ops.update_item(item, args)
     except ApiError as exc:
         db.session.rollback()
-        message = fmt.api_error_message(exc) if not exc.fields else "请检查标出的内容。"
+        message = fmt.api_error_message(exc) if not exc.fields else _("请检查标出的内容。")
         typed, fields = _typed(ITEM_FIELDS), _field_messages(exc)
         anchor = f"#item-{item_id}" if item_id else "#form-item"
         return prg.failed(url_for("console.admin_service_items") + anchor, message,
                           exc.status, fields=fields, values=typed,
                           extra={"item_id": item_id}) or \
             _items_page(message, exc.status, typed, fields, item_id)
-    flash(f"已保存事项“{item.name}”。", "ok")
+    flash(_("已保存事项“%(name)s”。", name=item.name), "ok")
     return redirect(url_for("console.admin_service_items") + f"#item-{item.id}", 303)

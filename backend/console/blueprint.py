@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -65,11 +65,11 @@ def _local_time(value, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 @bp.context_processor
 def _template_globals():
-    locale = get_locale()
-    language = "en" if locale is not None and locale.language == "en" else "zh"
+    language = fmt.language()
     return {"user": g.get("console_user"), "state_name": fmt.state_name,
             "console_language": language, "html_lang": "en" if language == "en" else "zh-CN",
-            "due_text": fmt.due_text, "nav": fmt.nav_items(g.get("console_user"))}
+            "due_text": fmt.due_text, "overdue_by": fmt.overdue_by,
+            "source_name": fmt.source_name, "priority_name": fmt.priority_name, "nav": fmt.nav_items(g.get("console_user"))}
 
 
 # --- error pages ---------------------------------------------------------------------
@@ -85,7 +85,7 @@ def error_page(message: str, status: int):
 @bp.errorhandler(CSRFError)
 def _csrf_refused(error):
     db.session.rollback()
-    return error_page("表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。", 400)
+    return error_page(_("表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"), 400)
 
 
 @bp.errorhandler(ApiError)
@@ -97,17 +97,17 @@ def _api_error(error: ApiError):
 @bp.errorhandler(StaleDataError)
 def _stale(error):
     db.session.rollback()
-    return error_page(fmt.STALE_MESSAGE, 409)
+    return error_page(str(fmt.STALE_MESSAGE), 409)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     db.session.rollback()
     status = error.code or 500
-    messages = {403: "您没有权限查看此页面。", 404: "找不到该页面或内容。",
-                405: "不支持此请求方法。", 413: "上传的文件过大。",
-                429: "操作过于频繁，请稍后再试。"}
-    return error_page(messages.get(status, "请求无法完成。"), status)
+    messages = {403: _("您没有权限查看此页面。"), 404: _("找不到该页面或内容。"),
+                405: _("不支持此请求方法。"), 413: _("上传的文件过大。"),
+                429: _("操作过于频繁，请稍后再试。")}
+    return error_page(messages.get(status, _("请求无法完成。")), status)
 
 
 @bp.before_app_request

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from backend.console import format as fmt
 from backend.console import prg
 from backend.console.blueprint import allowed_or_403, bp, staff_required
 from backend.workdays import permissions
@@ -13,8 +16,7 @@ from backend.core.errors import ApiError
 from backend.extensions import db
 from backend.workdays import operations as calendar_ops
 
-WEEKDAYS_ZH = "一二三四五六日"
-KIND_NAMES = {"holiday": "放假", "workday": "调休上班"}
+KIND_NAMES = {"holiday": _l("放假"), "workday": _l("调休上班")}
 
 
 @bp.context_processor
@@ -36,7 +38,7 @@ def _default_year() -> int:
 
 
 def _page(year: int, error: str | None = None, status: int = 200, form: dict | None = None):
-    days = [{"day": row.day, "weekday": WEEKDAYS_ZH[row.day.weekday()],
+    days = [{"day": row.day, "weekday": fmt.WEEKDAYS[row.day.weekday()],
              "kind": row.kind, "kind_name": KIND_NAMES.get(row.kind, row.kind),
              "name": row.name, "source": row.source, "updated_by": row.updated_by}
             for row in calendar_ops.days_of_year(year)]
@@ -86,8 +88,10 @@ def admin_calendar_set():
         row = calendar_ops.set_day(kept["date"], kept["kind"], kept["name"], by=_by())
     except ApiError as exc:
         return _refused(_form_year(kept["date"]), exc, kept)
-    flash(f"已将 {row.day.isoformat()} 设为{KIND_NAMES[row.kind]}"
-          f"{'（' + row.name + '）' if row.name else ''}；之后计算的期限按此计。", "ok")
+    flash(_("已将 %(day)s 设为%(kind)s（%(name)s）；之后计算的期限按此计。", day=row.day.isoformat(),
+            kind=KIND_NAMES[row.kind], name=row.name) if row.name else
+          _("已将 %(day)s 设为%(kind)s；之后计算的期限按此计。", day=row.day.isoformat(),
+            kind=KIND_NAMES[row.kind]), "ok")
     return redirect(url_for("console.admin_calendar", year=row.day.year), 303)
 
 
@@ -100,7 +104,7 @@ def admin_calendar_unset(day: str):
         calendar_ops.unset_day(day, by=_by())
     except ApiError as exc:
         return _refused(year, exc)
-    flash(f"已删除 {day}：该日按星期计（周一至周五上班）。", "ok")
+    flash(_("已删除 %(day)s：该日按星期计（周一至周五上班）。", day=day), "ok")
     return redirect(url_for("console.admin_calendar", year=year), 303)
 
 
@@ -114,8 +118,8 @@ def admin_calendar_year(year: int):
                                    note=request.form.get("note"))
     except ApiError as exc:
         return _refused(_default_year(), exc)
-    flash(f"{year} 年已标记为完整：不再按周一至周五推算。" if complete
-          else f"{year} 年已标记为不完整：未设置的日期按周一至周五推算。", "ok")
+    flash(_("%(year)s 年已标记为完整：不再按周一至周五推算。", year=year) if complete
+          else _("%(year)s 年已标记为不完整：未设置的日期按周一至周五推算。", year=year), "ok")
     return redirect(url_for("console.admin_calendar", year=year), 303)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
 from backend.accounts.permissions import can_manage_place
@@ -19,10 +21,10 @@ from backend.places.models import Place
 from backend.tickets import settings as case_settings
 from backend.tickets.models import COMMUNITY_LIMITS
 
-FIELD_NAMES = {"autoclose_working_days": "自动结案（工作日）",
-               "rate_reminder_working_days": "结案前提醒评价（工作日）",
-               "escalate_after_hours": "催办后上报街道督办（办公小时）",
-               "checkin_max_distance_m": "签到距离上限（米）"}
+FIELD_NAMES = {"autoclose_working_days": _l("自动结案（工作日）"),
+               "rate_reminder_working_days": _l("结案前提醒评价（工作日）"),
+               "escalate_after_hours": _l("催办后上报街道督办（办公小时）"),
+               "checkin_max_distance_m": _l("签到距离上限（米）")}
 
 
 def _bounded(name: str, field=ma.fields.Integer):
@@ -65,9 +67,12 @@ def community_settings_update(place_id: int):
     except ApiError as exc:
         db.session.rollback()
         fields = exc.fields or {}
-        where = "、".join(FIELD_NAMES.get(k, k) for k in fields)
-        message = f"{place.name}：{where + '：' if where else ''}{fmt.api_error_message(exc)}"
+        where = fmt.joined(FIELD_NAMES.get(k, k) for k in fields)
+        error = fmt.api_error_message(exc)
+        message = _("%(place)s：%(fields)s：%(error)s", place=place.name, fields=where,
+                    error=error) if where else \
+            _("%(place)s：%(error)s", place=place.name, error=error)
         return prg.failed(url_for("console.community_settings"), message, exc.status) or \
             _page(message, exc.status)
-    flash(f"已保存“{place.name}”的社区设置。", "ok")
+    flash(_("已保存“%(name)s”的社区设置。", name=place.name), "ok")
     return redirect(url_for("console.community_settings") + f"#community-{place.id}", 303)

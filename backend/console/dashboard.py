@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import g, render_template, request
+from flask_babel import gettext as _
 
 from backend.console import forms, lookups
 from backend.console import format as fmt
@@ -55,9 +56,9 @@ def dashboard():
     place_id = args.get("place_id")
     figures = stats.ticket_stats(user, date_from, date_to, place_id)
     trend = console_ops.daily_counts(user, date_from, date_to, place_id)
-    rates = [("响应率", "按时立案 / 已立案", figures["response_rate"]),
-             ("解决率", "按时处置 / 已处置", figures["resolution_rate"]),
-             ("满意率", "满意与基本满意 / 已评价", figures["satisfaction_rate"])]
+    rates = [(_("响应率"), _("按时立案 / 已立案"), figures["response_rate"]),
+             (_("解决率"), _("按时处置 / 已处置"), figures["resolution_rate"]),
+             (_("满意率"), _("满意与基本满意 / 已评价"), figures["satisfaction_rate"])]
     return render_template(
         "console/dashboard.html", f=figures, rates=rates, trend=trend,
         charts=chart_data(figures, trend), date_from=date_from, date_to=date_to,

@@ -12,11 +12,13 @@ from typing import Mapping
 
 import marshmallow as ma
 from marshmallow import validate
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from backend.console import format as fmt
 from backend.core.errors import ApiError
 from backend.core.fields import ID_RANGE, PHONE, LocalDateTime, is_id
-from backend.core.i18n import translate_marshmallow
 from backend.tickets.schemas import INTAKE_SOURCES, PRIORITIES, SOURCES, STATES
 
 ID = dict(validate=ID_RANGE)
@@ -25,23 +27,24 @@ NOTE = dict(load_default="", validate=validate.Length(max=1000))
 REASON = dict(required=True, validate=validate.Length(min=1, max=1000))
 
 FIELD_LABELS = {
-    "state": "状态", "category_id": "类别", "place_id": "网格", "overdue": "超期",
-    "created_from": "开始日期", "created_to": "结束日期", "q": "关键词", "cursor": "分页",
-    "limit": "每页条数", "version": "版本", "note": "备注", "reason": "原因",
-    "target": "派遣对象", "target_id": "目标工单编号", "assignee_id": "网格员",
-    "ticket_ids": "工单", "action": "操作", "department_id": "部门",
-    "accept_hours": "立案时限", "resolve_hours": "处置时限", "deadline_mode": "计时方式",
-    "username": "用户名", "password": "密码", "display_name": "姓名", "role": "角色",
-    "scope_place_id": "管辖范围", "cell_ids": "网格", "phone": "电话", "crs": "坐标系",
-    "date_from": "开始日期", "date_to": "结束日期", "code": "编码", "date": "日期",
-    "weekday": "星期", "start": "开始时间", "end": "结束时间", "kind": "类型",
-    "valid_from": "生效日期", "valid_to": "截止日期", "counter_ids": "窗口",
-    "cancel_bookings": "取消预约", "name": "名称", "department": "部门", "materials": "材料",
-    "notes": "说明", "duration_minutes": "办理时长", "bookable_online": "可在线预约",
-    "is_active": "启用", "source": "来源渠道", "external_ref": "12345 工单号",
-    "caller_name": "来电人/来访人", "caller_phone": "联系电话", "resident_id": "居民",
-    "priority": "紧急程度", "description": "问题描述", "address": "地址", "building": "楼栋",
-    "unit": "单元", "lat": "位置", "lng": "位置",
+    "state": _l("状态"), "category_id": _l("类别"), "place_id": _l("网格"), "overdue": _l("超期"),
+    "created_from": _l("开始日期"), "created_to": _l("结束日期"), "q": _l("关键词"), "cursor": _l("分页"),
+    "limit": _l("每页条数"), "version": _l("版本"), "note": _l("备注"), "reason": _l("原因"),
+    "target": _l("派遣对象"), "target_id": _l("目标工单编号"), "assignee_id": _l("网格员"),
+    "ticket_ids": _l("工单"), "action": _l("操作"), "department_id": _l("部门"),
+    "accept_hours": _l("立案时限"), "resolve_hours": _l("处置时限"), "deadline_mode": _l("计时方式"),
+    "username": _l("用户名"), "password": _l("密码"), "display_name": _l("姓名"), "role": _l("角色"),
+    "scope_place_id": _l("管辖范围"), "cell_ids": _l("网格"), "phone": _l("电话"), "crs": _l("坐标系"),
+    "date_from": _l("开始日期"), "date_to": _l("结束日期"), "code": _l("编码"), "date": _l("日期"),
+    "weekday": _l("星期"), "start": _l("开始时间"), "end": _l("结束时间"), "kind": _l("类型"),
+    "valid_from": _l("生效日期"), "valid_to": _l("截止日期"), "counter_ids": _l("窗口"),
+    "cancel_bookings": _l("取消预约"), "name": _l("名称"), "department": _l("部门"),
+    "materials": _l("材料"), "notes": _l("说明"), "duration_minutes": _l("办理时长"),
+    "bookable_online": _l("可在线预约"), "is_active": _l("启用"), "source": _l("来源渠道"),
+    "external_ref": _l("12345 工单号"), "caller_name": _l("来电人/来访人"), "caller_phone": _l("联系电话"),
+    "resident_id": _l("居民"), "priority": _l("紧急程度"), "description": _l("问题描述"),
+    "address": _l("地址"), "building": _l("楼栋"), "unit": _l("单元"), "lat": _l("位置"),
+    "lng": _l("位置"),
 }
 
 
@@ -74,9 +77,11 @@ def parse(schema: ma.Schema, data: MultiDict | Mapping) -> dict:
         fields = {}
         for name, messages in exc.normalized_messages().items():
             texts = messages if isinstance(messages, list) else [str(messages)]
-            fields[name] = [f"{FIELD_LABELS.get(name, name)}：{translate_marshmallow(str(m))}"
+            label = FIELD_LABELS.get(name, name)
+            fields[name] = [_("%(label)s：%(message)s", label=label,
+                              message=fmt.validation_message(str(m)))
                             for m in texts if isinstance(m, str)] or \
-                [f"{FIELD_LABELS.get(name, name)}：输入不正确。"]
+                [_("%(label)s：输入不正确。", label=label)]
         raise ApiError(422, "validation_error", fields=fields) from None
 
 
@@ -194,10 +199,10 @@ class ResolveForm(VersionForm):
 
 def split_target(target: str) -> tuple[int | None, int | None]:
     """"worker:12" → (12, None); "department:3" → (None, 3)."""
-    kind, _, number = target.partition(":")
+    kind, _sep, number = target.partition(":")
     value = int(number)
     if not is_id(value):
-        raise ApiError(422, "validation_error", fields={"target": ["派遣对象不正确。"]})
+        raise ApiError(422, "validation_error", fields={"target": [_("派遣对象不正确。")]})
     return (value, None) if kind == "worker" else (None, value)
 
 
@@ -273,7 +278,7 @@ def materials(text: str) -> list[str]:
     """One document per line, blank lines dropped."""
     lines = [line.strip()[:200] for line in text.splitlines() if line.strip()]
     if len(lines) > 30:
-        raise ApiError(422, "validation_error", fields={"materials": ["材料最多 30 项。"]})
+        raise ApiError(422, "validation_error", fields={"materials": [_("材料最多 30 项。")]})
     return lines
 
 
@@ -297,7 +302,7 @@ class PlacesImportForm(FormSchema):
 
 class StaffForm(FormSchema):
     username = ma.fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9_.-]{3,50}$", error="只能使用 3–50 个字母、数字、点、横线或下划线。"))
+        r"^[A-Za-z0-9_.-]{3,50}$", error=_l("只能使用 3–50 个字母、数字、点、横线或下划线。")))
     password = ma.fields.String(required=True, validate=validate.Length(max=200))
     display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
     role = ma.fields.String(required=True, validate=validate.OneOf(["staff", "admin"]))
@@ -307,6 +312,6 @@ class StaffForm(FormSchema):
 class WorkerForm(FormSchema):
     display_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
     phone = ma.fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$",
-                                                      error="电话号码格式不正确。"))
+                                                      error=_l("电话号码格式不正确。")))
     cell_ids = ma.fields.List(ma.fields.Integer(**ID), required=True,
                               validate=validate.Length(min=1, max=100))

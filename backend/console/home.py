@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from backend.accounts import operations as accounts
 from backend.accounts.permissions import is_staff
@@ -41,17 +42,17 @@ def login_post():
     password = request.form.get("password", "")
     error = None
     if not username or not password:
-        error = "请输入用户名和密码。"
+        error = _("请输入用户名和密码。")
     else:
         try:
             user, raw, _token = accounts.password_login(username, password, source="console")
         except ApiError as exc:
             db.session.rollback()
-            error = "用户名或密码错误。" if exc.key == "bad_credentials" else "账号已停用。"
+            error = _("用户名或密码错误。") if exc.key == "bad_credentials" else _("账号已停用。")
         else:
             if not is_staff(user):
                 db.session.rollback()
-                error = "只有社区工作人员和管理员可以登录管理后台。"
+                error = _("只有社区工作人员和管理员可以登录管理后台。")
             else:
                 db.session.commit()
                 console_session.start(raw)

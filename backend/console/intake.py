@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from backend.console import forms, lookups
 from backend.console import format as fmt
@@ -20,13 +21,13 @@ from backend.places.operations import parent_code_of
 from backend.tickets import intake as intake_ops
 from backend.tickets import permissions as ticket_rules
 from backend.tickets.alerts import alert_urgent
-from backend.tickets.models import SOURCE_NAMES_ZH, Source
+from backend.tickets.models import Source
 from backend.tickets.presenters import masked_person
 from backend.uploads.operations import store_photo
 
 MAX_PHOTOS = 9
-SOURCES = [(s.value, SOURCE_NAMES_ZH[s]) for s in (Source.phone, Source.walk_in,
-                                                     Source.hotline)]
+SOURCES = [(s.value, fmt.SOURCE_LABELS[s]) for s in (Source.phone, Source.walk_in,
+                                                      Source.hotline)]
 
 
 def _pick_map(user) -> Optional[dict]:
@@ -73,7 +74,7 @@ def _photos(user) -> list[int]:
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     if len(files) > MAX_PHOTOS:
         raise ApiError(422, "validation_error",
-                       fields={"photos": [f"照片最多 {MAX_PHOTOS} 张。"]})
+                       fields={"photos": [_("照片最多 %(n)s 张。", n=MAX_PHOTOS)]})
     return [store_photo(user, f.stream).id for f in files]
 
 
@@ -89,7 +90,7 @@ def intake_submit():
                                 {"phone": request.form.get("lookup_phone", "")}).get("phone")
         except ApiError as exc:
             return _render(values, {"lookup_phone": _messages(exc)}, status=422)
-        rows, _ = intake_ops.residents_by_phone(user, phone, None, 20)
+        rows, _cursor = intake_ops.residents_by_phone(user, phone, None, 20)
         return _render(values, residents=[masked_person(u) for u in rows])
     try:
         args = forms.parse(forms.IntakeForm(), request.form)
@@ -102,16 +103,16 @@ def intake_submit():
         db.session.rollback()
         duplicate = exc.details.get("ticket_id") if exc.code == "duplicate_work_order" \
             else None
-        message = fmt.api_error_message(exc) if not exc.fields else "请检查标出的内容。"
+        message = fmt.api_error_message(exc) if not exc.fields else _("请检查标出的内容。")
         # photos cannot be kept: the message asks for them again when some were chosen
         if any(f and f.filename for f in request.files.getlist("photos")):
-            message += "照片需要重新选择。"
+            message += _("照片需要重新选择。")
         return prg.failed(url_for("console.intake_page"), message, exc.status,
                           fields=_field_messages(exc), values=values,
                           extra={"duplicate_id": duplicate}) or \
             _render(values, _field_messages(exc), message, duplicate_id=duplicate,
                     status=exc.status)
-    flash(f"已登记事件 #{ticket.id}（{SOURCE_NAMES_ZH[Source(ticket.source)]}）。", "ok")
+    flash(_("已登记事件 #%(id)s（%(source)s）。", id=ticket.id, source=fmt.source_name(ticket.source)), "ok")
     return redirect(url_for("console.ticket_page", ticket_id=ticket.id), 303)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 
 from backend.console.blueprint import bp
 
@@ -55,9 +55,9 @@ def _back_to() -> str:
 @bp.route("/language", methods=["POST"])
 def set_language():
     language = request.form.get("language", "")
-    if language not in LANGUAGES:
-        abort(400)
     response = redirect(_back_to(), 303)
+    if language not in LANGUAGES:  # nothing to change: back to the page, as it was
+        return response
     response.set_cookie(COOKIE, language, max_age=ONE_YEAR, samesite="Lax",
                         httponly=True, secure=request.is_secure, path="/")
     return response

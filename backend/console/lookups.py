@@ -6,10 +6,12 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from backend.console import format as fmt
+
 from backend.accounts.models import Role, User
 from backend.accounts import permissions
 from backend.extensions import db
-from backend.places.models import LEVEL_DEPTH, LEVEL_NAMES_ZH, Place, PlaceLevel
+from backend.places.models import LEVEL_DEPTH, Place, PlaceLevel
 from backend.tickets.models import Category, Department
 
 GRID = ("community", "grid2", "grid3", "grid4")
@@ -36,7 +38,7 @@ def places_in_scope(user: User, levels: Iterable[str] = GRID,
 def place_label(place: Place, base_depth: int = 0) -> str:
     """An indented option label: "　　3号院（三级网格）"."""
     depth = max(LEVEL_DEPTH[PlaceLevel(place.level)] - base_depth, 0)
-    return "　" * depth + f"{place.name}（{LEVEL_NAMES_ZH[PlaceLevel(place.level)]}）"
+    return "　" * depth + f"{place.name}（{fmt.level_name(place.level)}）"
 
 
 def place_options(places: list[Place]) -> list[tuple[int, str]]:

@@ -17,7 +17,7 @@ from backend.tickets import permissions
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
 from backend.extensions import db
-from backend.places.models import CODE_LENGTH, LEVEL_NAMES_ZH, Place
+from backend.places.models import CODE_LENGTH, Place
 from backend.places.operations import parent_code_of
 from backend.tickets import queries
 from backend.tickets.models import OPEN_STATES, Ticket
@@ -124,7 +124,7 @@ def ticket_map():
     return render_template(
         "console/map.html", frame=f, cells=cells, lines=lines, points=points, root=root,
         ranking=[(p, open_in[p.code]) for p in ranking][:40],
-        level_names={lvl.value: name for lvl, name in LEVEL_NAMES_ZH.items()},
+        level_names={lvl.value: str(name) for lvl, name in fmt.LEVEL_LABELS.items()},
         legend=[(s.value, fmt.state_name(s.value), fmt.STATE_COLOURS[s.value])
                 for s in OPEN_STATES],
         heat_scale=[heat(n, 4) for n in (1, 2, 3, 4)], heat_none=HEAT_NONE,

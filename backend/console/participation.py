@@ -21,6 +21,9 @@ import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import validate
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from backend.console import forms
 from backend.console import format as fmt
 from backend.console import prg
@@ -53,27 +56,27 @@ from backend.places.models import Place, PlaceLevel
 # Every value the participation tables hold is shown in Chinese: COLUMN_LABELS names the
 # labels of each constrained column (tests/test_console_participation_labels.py checks
 # every value of every model constraint and enum against it).
-RESIDENCY_STATUS = {"pending": "待确认", "confirmed": "已确认", "rejected": "未通过",
-                    "ended": "已迁出"}
-RESIDENCY_SOURCE = {"declared": "居民自行登记", "staff": "工作人员登记", "import": "户籍名单导入"}
-NOTICE_KIND = {"notice": "公告", "disclosure": "公示"}
-PROPOSAL_STATE = {"open": "征集附议", "on_agenda": "已列入议程", "accepted": "已采纳",
-                  "rejected": "不予采纳", "merged": "已合并"}
-CONTENT_STATUS = {"pass": "已通过检测", "review": "内容待审核"}
-PROPOSAL_EVENT = {"filed": "提出", "on_agenda": "列入议程", "accepted": "采纳",
-                  "rejected": "不予采纳", "merged": "合并", "released": "放行"}
-COUNCIL_BODY = {"council": "议事会", "supervisory": "监督委员会"}
-MEMBER_ROLE = {"chair": "主任", "member": "成员"}
-MEETING_KIND = {"council": "议事会会议", "yard": "坝坝会"}
-ITEM_RESULT = {"passed": "通过", "failed": "未通过"}
-LINE_STATUS = {"funded": "实施中", "accepted": "已验收"}
-ROUND_STATUS = {"scheduled": "已发起", "published": "已公示", "cancelled": "已取消"}
+RESIDENCY_STATUS = {"pending": _l("待确认"), "confirmed": _l("已确认"), "rejected": _l("未通过"),
+                    "ended": _l("已迁出")}
+RESIDENCY_SOURCE = {"declared": _l("居民自行登记"), "staff": _l("工作人员登记"), "import": _l("户籍名单导入")}
+NOTICE_KIND = {"notice": _l("公告"), "disclosure": _l("公示")}
+PROPOSAL_STATE = {"open": _l("征集附议"), "on_agenda": _l("已列入议程"), "accepted": _l("已采纳"),
+                  "rejected": _l("不予采纳"), "merged": _l("已合并")}
+CONTENT_STATUS = {"pass": _l("已通过检测"), "review": _l("内容待审核")}
+PROPOSAL_EVENT = {"filed": _l("提出"), "on_agenda": _l("列入议程"), "accepted": _l("采纳"),
+                  "rejected": _l("不予采纳"), "merged": _l("合并"), "released": _l("放行")}
+COUNCIL_BODY = {"council": _l("议事会"), "supervisory": _l("监督委员会")}
+MEMBER_ROLE = {"chair": _l("主任"), "member": _l("成员")}
+MEETING_KIND = {"council": _l("议事会会议"), "yard": _l("坝坝会")}
+ITEM_RESULT = {"passed": _l("通过"), "failed": _l("未通过")}
+LINE_STATUS = {"funded": _l("实施中"), "accepted": _l("已验收")}
+ROUND_STATUS = {"scheduled": _l("已发起"), "published": _l("已公示"), "cancelled": _l("已取消")}
 # a round still ``scheduled``, by the clock
-ROUND_PHASE = {"upcoming": "未开始", "open": "投票中", "closed": "已截止，待公示"}
-ROUND_METHOD = {"pick_n": "限选", "budget": "预算内自选"}
-BALLOT_SOURCE = {"online": "线上投票", "paper": "纸质选票"}
-VERDICT = {"passed": "验收通过", "failed": "验收未通过"}
-LEDGER_KIND = {"income": "收入", "expense": "支出"}
+ROUND_PHASE = {"upcoming": _l("未开始"), "open": _l("投票中"), "closed": _l("已截止，待公示")}
+ROUND_METHOD = {"pick_n": _l("限选"), "budget": _l("预算内自选")}
+BALLOT_SOURCE = {"online": _l("线上投票"), "paper": _l("纸质选票")}
+VERDICT = {"passed": _l("验收通过"), "failed": _l("验收未通过")}
+LEDGER_KIND = {"income": _l("收入"), "expense": _l("支出")}
 
 COLUMN_LABELS = {
     ("residencies", "status"): RESIDENCY_STATUS,
@@ -114,12 +117,12 @@ register({
 })
 
 forms.FIELD_LABELS.update({
-    "residency_id": "居民", "term_start": "任期开始", "term_end": "任期截止",
-    "title": "标题", "body": "正文", "publish_from": "发布时间", "publish_until": "截止时间",
-    "pinned": "置顶", "csv": "户籍名单", "outcome": "答复", "merged_into_id": "合并到议题",
-    "problem": "问题", "estimated_cost": "预估费用", "meeting_note": "坝坝会",
-    "answer": "答复", "community_id": "社区", "support_threshold": "附议门槛",
-    "negative_list": "负面清单",
+    "residency_id": _l("居民"), "term_start": _l("任期开始"), "term_end": _l("任期截止"),
+    "title": _l("标题"), "body": _l("正文"), "publish_from": _l("发布时间"), "publish_until": _l("截止时间"),
+    "pinned": _l("置顶"), "csv": _l("户籍名单"), "outcome": _l("答复"), "merged_into_id": _l("合并到议题"),
+    "problem": _l("问题"), "estimated_cost": _l("预估费用"), "meeting_note": _l("坝坝会"),
+    "answer": _l("答复"), "community_id": _l("社区"), "support_threshold": _l("附议门槛"),
+    "negative_list": _l("负面清单"),
 })
 
 
@@ -250,7 +253,7 @@ def parse_edit(form_schema, data, **cleared) -> dict:
 
 def _failed(what: str, exc: ApiError) -> None:
     db.session.rollback()
-    flash(f"未能{what}：{fmt.api_error_message(exc)}", "error")
+    flash(_("未能%(what)s：%(error)s", what=what, error=fmt.api_error_message(exc)), "error")
 
 
 def _act(what: str, back: str, call, done, then=None):
@@ -302,7 +305,9 @@ def _community_page(community: Place, csv_text: str = "", import_errors=None,
         confirmed=confirmed, households=households, csv_text=csv_text,
         threshold=proposal_ops.support_threshold(community.id),
         import_errors=import_errors or [], import_message=import_message,
-        columns=list(residency_ops.COLUMNS)[:6],
+        # the CSV's header names: the file may use either language's
+        columns=[k for k in residency_ops.COLUMNS if k.isascii()] if fmt.language() == "en"
+        else list(residency_ops.COLUMNS)[:6],
         **_labels()), status
 
 
@@ -333,8 +338,9 @@ def participation_residency(residency_id: int, action: str):
             return residency_ops.confirm(user, row)
         return residency_ops.reject(user, row, forms.parse(ReasonForm(), request.form)["reason"])
 
-    return _act(f"处理 {who} 的居住登记", target, decide,
-                f"已{'确认' if action == 'confirm' else '驳回'}：{who}")
+    return _act(_("处理 %(who)s 的居住登记", who=who), target, decide,
+                _("已确认：%(who)s", who=who) if action == "confirm"
+                else _("已驳回：%(who)s", who=who))
 
 
 def _uploaded_csv() -> str:
@@ -348,7 +354,7 @@ def _uploaded_csv() -> str:
         except UnicodeDecodeError:
             continue
     raise ApiError(422, "validation_error",
-                   fields={"csv": ["文件不是 UTF-8 或 GBK 编码的 CSV。"]})
+                   fields={"csv": [_("文件不是 UTF-8 或 GBK 编码的 CSV。")]})
 
 
 @bp.route("/participation/communities/<int:community_id>/households", methods=["POST"])
@@ -361,18 +367,18 @@ def participation_import(community_id: int):
     try:
         text = _uploaded_csv()
         if not text.strip():
-            raise ApiError(422, "validation_error", fields={"csv": ["请上传文件或粘贴名单。"]})
+            raise ApiError(422, "validation_error", fields={"csv": [_("请上传文件或粘贴名单。")]})
         result = residency_ops.import_households(user, community, text)
     except ApiError as exc:
         db.session.rollback()
         problems = [str(m) for ms in (exc.fields or {}).values()
                     for m in (ms if isinstance(ms, list) else [ms])] or \
             [fmt.api_error_message(exc)]
-        message = "名单未导入：" + (fmt.api_error_message(exc) if not exc.fields
-                                 else "有问题的行如下，请改正后重新提交。")
+        message = _("名单未导入：%(error)s", error=fmt.api_error_message(exc)
+                    if not exc.fields else _("有问题的行如下，请改正后重新提交。"))
         if request.files.get("file") is not None and request.files["file"].filename:
-            message += "文件的内容已放入下面的文本框，可直接修改后提交。" if text else \
-                "请重新选择文件。"
+            message += _("文件的内容已放入下面的文本框，可直接修改后提交。") if text else \
+                _("请重新选择文件。")
         # the list comes back in the text box; one too long for the session cookie is
         # shown in place (the answer to this POST), as before
         return prg.failed(url_for("console.participation_community",
@@ -381,8 +387,9 @@ def participation_import(community_id: int):
                           values={"csv": text}) or \
             _community_page(community, text if len(text) < 200_000 else "", problems, 422,
                             message)
-    flash(f"已导入 {result['rows']} 行（新增 {result['created']}，已有 {result['unchanged']}），"
-          f"据此确认了 {len(result['confirmed'])} 份居住登记。", "ok")
+    flash(_("已导入 %(rows)s 行（新增 %(created)s，已有 %(unchanged)s），据此确认了 %(confirmed)s 份居住登记。",
+            rows=result["rows"], created=result["created"], unchanged=result["unchanged"],
+            confirmed=len(result["confirmed"])), "ok")
     return redirect(url_for("console.participation_community", community_id=community.id), 303)
 
 
@@ -394,12 +401,12 @@ def participation_settings(community_id: int):
     support."""
     user = g.console_user
     community = community_to_manage(user, community_id)
-    return _act("修改附议门槛",
+    return _act(_("修改附议门槛"),
                 url_for("console.participation_community", community_id=community.id),
                 lambda: proposal_ops.set_support_threshold(
                     user, community,
                     forms.parse(ThresholdForm(), request.form)["support_threshold"]),
-                lambda value: f"附议门槛已改为 {value} 人")
+                lambda value: _("附议门槛已改为 %(n)s 人", n=value))
 
 
 # --- notices (公告/公示) ------------------------------------------------------------------
@@ -416,8 +423,8 @@ def participation_notices(community_id: int):
     notices = presenters.notices(user, rows)
     now = common.utcnow()
     for n in notices:
-        n["status_text"] = ("已撤回" if n["withdrawn_at"] else "公布中" if n["is_current"]
-                            else "未到公布时间" if n["publish_from"] > now else "已结束")
+        n["status_text"] = (_("已撤回") if n["withdrawn_at"] else _("公布中") if n["is_current"]
+                            else _("未到公布时间") if n["publish_from"] > now else _("已结束"))
     return render_template("console/participation_notices.html", community=community,
                            notices=notices, **_labels())
 
@@ -427,10 +434,10 @@ def participation_notices(community_id: int):
 def participation_publish(community_id: int):
     user = g.console_user
     community = community_to_manage(user, community_id)
-    return _act("发布", url_for("console.participation_notices", community_id=community.id),
+    return _act(_("发布"), url_for("console.participation_notices", community_id=community.id),
                 lambda: notice_ops.create(user, community,
                                           forms.parse(NoticeForm(), request.form)),
-                lambda row: f"已发布{NOTICE_KIND[row.kind]}：{row.title}")
+                lambda row: _("已发布%(kind)s：%(title)s", kind=NOTICE_KIND[row.kind], title=row.title))
 
 
 @bp.route("/participation/notices/<int:notice_id>", methods=["GET"])
@@ -452,7 +459,7 @@ def participation_notice(notice_id: int):
 def participation_withdraw(notice_id: int):
     row = notice_to_manage(g.console_user, notice_id)
     notice_ops.withdraw(row)
-    flash(f"已撤回：{row.title}", "ok")
+    flash(_("已撤回：%(title)s", title=row.title), "ok")
     return redirect(url_for("console.participation_notice", notice_id=row.id), 303)
 
 
@@ -462,10 +469,10 @@ def participation_update_notice(notice_id: int):
     """Change a notice's kind, title, text, window or 置顶 (a withdrawn one cannot
     change); an empty end means until withdrawn."""
     row = notice_to_manage(g.console_user, notice_id)
-    return _act("保存修改", url_for("console.participation_notice", notice_id=row.id),
+    return _act(_("保存修改"), url_for("console.participation_notice", notice_id=row.id),
                 lambda: notice_ops.update(row, parse_edit(NoticePatchForm(), request.form,
                                                           publish_until=None)),
-                lambda done: f"已保存修改：{done.title}")
+                lambda done: _("已保存修改：%(title)s", title=done.title))
 
 
 @bp.route("/participation/objections/<int:objection_id>/answer", methods=["POST"])
@@ -476,11 +483,11 @@ def participation_answer_objection(objection_id: int):
                      permissions.can_view_objection,
                      lambda u, o: permissions.can_manage_notice(u, o.notice),
                      "objection_not_found")
-    return _act(f"答复异议 #{objection_id}",
+    return _act(_("答复异议 #%(id)s", id=objection_id),
                 url_for("console.participation_notice", notice_id=row.notice_id),
                 lambda: notice_ops.answer_objection(
                     user, row, forms.parse(ObjectionAnswerForm(), request.form)["answer"]),
-                f"已答复异议 #{objection_id}")
+                _("已答复异议 #%(id)s", id=objection_id))
 
 
 # --- proposals (议题) ---------------------------------------------------------------------
@@ -512,10 +519,10 @@ def participation_file(community_id: int):
     community = community_to_manage(user, community_id)
     data = request.form.to_dict()
     data["community_id"] = str(community.id)
-    return _act("代为提出议题",
+    return _act(_("代为提出议题"),
                 url_for("console.participation_proposals", community_id=community.id),
                 lambda: proposal_ops.file(user, forms.parse(ProposalForm(), data)),
-                lambda row: f"已代为提出议题 #{row.id}：{row.title}",
+                lambda row: _("已代为提出议题 #%(id)s：%(title)s", id=row.id, title=row.title),
                 lambda row: url_for("console.participation_proposal", proposal_id=row.id))
 
 
@@ -531,7 +538,7 @@ def participation_proposal(proposal_id: int):
     return render_template(
         "console/participation_proposal.html", p=presenters.proposal(user, row, events=True),
         row=row, others=others, answerable=row.state in proposal_ops.ANSWERABLE,
-        outcomes=proposal_ops.OUTCOME_ZH, **_labels())
+        outcomes={k: PROPOSAL_STATE[k] for k in proposal_ops.OUTCOME_ZH}, **_labels())
 
 
 @bp.route("/participation/proposals/<int:proposal_id>/<any(agenda, answer, release):action>",
@@ -542,7 +549,7 @@ def participation_proposal_action(proposal_id: int, action: str):
     user = g.console_user
     row = proposal_to_answer(user, proposal_id)
     target = url_for("console.participation_proposal", proposal_id=row.id)
-    names = {"agenda": "列入议程", "answer": "答复", "release": "放行"}
+    names = {"agenda": _("列入议程"), "answer": _("答复"), "release": _("放行")}
 
     def run():
         if action == "answer":
@@ -554,8 +561,9 @@ def participation_proposal_action(proposal_id: int, action: str):
             return proposal_ops.put_on_agenda(user, row, note)
         return proposal_ops.release(user, row, note)
 
-    return _act(names[action], target, run, lambda done: f"议题 #{done.id} " + (
-        proposal_ops.OUTCOME_ZH[done.state] if action == "answer" else names[action]))
+    return _act(names[action], target, run, lambda done: _(
+        "议题 #%(id)s %(outcome)s", id=done.id,
+        outcome=PROPOSAL_STATE[done.state] if action == "answer" else names[action]))
 
 
 # --- the fund: budget, vote rounds, projects, ledger ------------------------------------
@@ -682,9 +690,9 @@ def participation_add_member(community_id: int):
     user = g.console_user
     community = community_to_manage(user, community_id)
     allowed_or_403(permissions.can_run_council(user, community))
-    return _act("添加成员", url_for("console.participation_council", community_id=community.id),
+    return _act(_("添加成员"), url_for("console.participation_council", community_id=community.id),
                 lambda: council_ops.add_member(community, member_args(community, request.form)),
-                lambda row: f"已添加成员：{row.name}（{COUNCIL_BODY[row.body]}）")
+                lambda row: _("已添加成员：%(name)s（%(body)s）", name=row.name, body=COUNCIL_BODY[row.body]))
 
 
 @bp.route("/participation/council-members/<int:member_id>", methods=["POST"])
@@ -694,11 +702,11 @@ def participation_update_member(member_id: int):
     user = g.console_user
     row = council_ops.get_member(member_id)
     allowed_or_403(permissions.can_run_council(user, row.community))
-    return _act(f"修改成员 {row.name}",
+    return _act(_("修改成员 %(name)s", name=row.name),
                 url_for("console.participation_council", community_id=row.community_id),
                 lambda: council_ops.update_member(row, forms.parse(MemberPatchForm(),
                                                                    request.form)),
-                f"已修改成员：{row.name}")
+                _("已修改成员：%(name)s", name=row.name))
 
 
 @bp.route("/participation/communities/<int:community_id>/meetings", methods=["POST"])
@@ -707,10 +715,10 @@ def participation_add_meeting(community_id: int):
     user = g.console_user
     community = community_to_manage(user, community_id)
     allowed_or_403(permissions.can_run_council(user, community))
-    return _act("登记会议", url_for("console.participation_council", community_id=community.id),
+    return _act(_("登记会议"), url_for("console.participation_council", community_id=community.id),
                 lambda: council_ops.create_meeting(user, community,
                                                    forms.parse(MeetingForm(), request.form)),
-                lambda row: f"已登记会议：{row.title}",
+                lambda row: _("已登记会议：%(title)s", title=row.title),
                 lambda row: url_for("console.participation_meeting", meeting_id=row.id))
 
 
@@ -734,10 +742,10 @@ def participation_meeting(meeting_id: int):
 @staff_required
 def participation_update_meeting(meeting_id: int):
     row = meeting_to_run(g.console_user, meeting_id)
-    return _act("保存会议", url_for("console.participation_meeting", meeting_id=row.id),
+    return _act(_("保存会议"), url_for("console.participation_meeting", meeting_id=row.id),
                 lambda: council_ops.update_meeting(row, forms.parse(MeetingPatchForm(),
                                                                     request.form)),
-                "已保存会议记录")
+                _("已保存会议记录"))
 
 
 @bp.route("/participation/meetings/<int:meeting_id>/items", methods=["POST"])
@@ -749,8 +757,8 @@ def participation_add_item(meeting_id: int):
         args = forms.parse(AgendaItemForm(), request.form)
         council_ops.add_item(row, args.get("proposal_id"), args.get("title"))
 
-    return _act("添加议程", url_for("console.participation_meeting", meeting_id=row.id), add,
-                "已添加议程")
+    return _act(_("添加议程"), url_for("console.participation_meeting", meeting_id=row.id), add,
+                _("已添加议程"))
 
 
 @bp.route("/participation/agenda-items/<int:item_id>/decision", methods=["POST"])
@@ -761,11 +769,12 @@ def participation_decision(item_id: int):
     user = g.console_user
     item = council_ops.get_item(item_id)
     meeting = meeting_to_run(user, item.meeting_id)
-    return _act(f"记录“{item.title}”的表决",
+    return _act(_("记录“%(title)s”的表决", title=item.title),
                 url_for("console.participation_meeting", meeting_id=meeting.id),
                 lambda: council_ops.record_decision(user, item,
                                                     forms.parse(DecisionForm(), request.form)),
-                lambda done: f"已记录表决：{done.title}（{ITEM_RESULT[done.result]}）")
+                lambda done: _("已记录表决：%(title)s（%(result)s）", title=done.title,
+                                        result=ITEM_RESULT[done.result]))
 
 
 # --- the fund: managing it ------------------------------------------------------------
@@ -810,9 +819,9 @@ class _Options(ma.fields.Field):
             if line.startswith("#") and line[1:].strip().isdigit():
                 options.append({"proposal_id": int(line[1:])})
                 continue
-            title, _, cost = line.replace("，", ",").rpartition(",")
+            title, _sep, cost = line.replace("，", ",").rpartition(",")
             if not title.strip():
-                raise ma.ValidationError(f"第 {number} 行：请写成“标题,费用”。")
+                raise ma.ValidationError(_("第 %(n)s 行：请写成“标题,费用”。", n=number))
             options.append({"title": title.strip(), "cost": cost.strip()})
         return options
 
@@ -828,19 +837,17 @@ def _round_args(form) -> dict:
         RoundArgs().fields["options"]._validate(args["options"])
     except ma.ValidationError as exc:
         raise ApiError(422, "validation_error", fields={"options": [
-            f"投票选项：{fmt_options(exc.normalized_messages())}"]}) from None
+            _("投票选项：%(errors)s", errors=fmt_options(exc.normalized_messages()))]}) from None
     return args
 
 
 def fmt_options(messages) -> str:
-    from backend.core.i18n import translate_marshmallow
-
     if isinstance(messages, dict):
-        return "；".join(f"第 {int(k) + 1} 项 {fmt_options(v)}" if str(k).isdigit()
+        return "；".join(_("第 %(n)s 项 %(errors)s", n=int(k) + 1, errors=fmt_options(v)) if str(k).isdigit()
                         else fmt_options(v) for k, v in messages.items())
     if isinstance(messages, list):
         return " ".join(fmt_options(m) for m in messages)
-    return translate_marshmallow(str(messages))
+    return fmt.validation_message(str(messages))
 
 
 def round_to_manage(user, round_id: int) -> VoteRound:
@@ -861,10 +868,10 @@ def participation_add_fund(community_id: int):
     user = g.console_user
     community = community_to_manage(user, community_id)
     allowed_or_403(permissions.can_manage_fund(user, community))
-    return _act("设立年度资金",
+    return _act(_("设立年度资金"),
                 url_for("console.participation_funds", community_id=community.id),
                 lambda: fund_ops.create_fund(community, forms.parse(FundForm(), request.form)),
-                lambda row: f"已设立 {row.year} 年社区保障资金",
+                lambda row: _("已设立 %(year)s 年社区保障资金", year=row.year),
                 lambda row: url_for("console.participation_fund", fund_id=row.id))
 
 
@@ -877,12 +884,12 @@ def participation_fund_add(fund_id: int, what: str):
     row = fund_to_manage(user, fund_id)
     target = url_for("console.participation_fund", fund_id=row.id)
     calls = {
-        "budget-lines": ("添加预算项目", lambda: fund_ops.add_budget_line(
-            user, row, forms.parse(BudgetLineForm(), request.form)), "已添加预算项目"),
-        "incomes": ("登记收入", lambda: project_ops.add_income(
-            user, row, forms.parse(IncomeForm(), request.form)), "已登记收入"),
-        "vote-rounds": ("发起投票", lambda: fund_ops.create_round(
-            user, row, _round_args(request.form)), "已发起投票"),
+        "budget-lines": (_("添加预算项目"), lambda: fund_ops.add_budget_line(
+            user, row, forms.parse(BudgetLineForm(), request.form)), _("已添加预算项目")),
+        "incomes": (_("登记收入"), lambda: project_ops.add_income(
+            user, row, forms.parse(IncomeForm(), request.form)), _("已登记收入")),
+        "vote-rounds": (_("发起投票"), lambda: fund_ops.create_round(
+            user, row, _round_args(request.form)), _("已发起投票")),
     }
     what_text, call, done = calls[what]
     return _act(what_text, target, call, done)
@@ -894,10 +901,10 @@ def participation_update_fund(fund_id: int):
     """The amount (never below what the budget lines hold), the negative list (an empty
     box clears it) and the note."""
     row = fund_to_manage(g.console_user, fund_id)
-    return _act("修改资金", url_for("console.participation_fund", fund_id=row.id),
+    return _act(_("修改资金"), url_for("console.participation_fund", fund_id=row.id),
                 lambda: fund_ops.update_fund(row, parse_edit(
                     FundPatchForm(), request.form, negative_list=[], note="")),
-                lambda done: f"已修改 {done.year} 年社区保障资金")
+                lambda done: _("已修改 %(year)s 年社区保障资金", year=done.year))
 
 
 @bp.route("/participation/vote-rounds/<int:round_id>", methods=["GET"])
@@ -929,11 +936,11 @@ def participation_round_action(round_id: int, what: str):
     row = round_to_manage(user, round_id)
     target = url_for("console.participation_round", round_id=row.id)
     if what == "paper-ballots":
-        return _act("录入纸质选票", target, lambda: fund_ops.cast_paper(
-            user, row, forms.parse(PaperBallotForm(), request.form)), "已录入纸质选票")
-    return _act("公示结果", target, lambda: fund_ops.publish(
+        return _act(_("录入纸质选票"), target, lambda: fund_ops.cast_paper(
+            user, row, forms.parse(PaperBallotForm(), request.form)), _("已录入纸质选票"))
+    return _act(_("公示结果"), target, lambda: fund_ops.publish(
         user, row, forms.parse(PublishForm(), request.form)["notice_days"]),
-        "已计票并公示结果")
+        _("已计票并公示结果"))
 
 
 @bp.route("/participation/budget-lines/<int:line_id>", methods=["GET"])
@@ -959,7 +966,7 @@ def _expense(user, line: BudgetLine) -> None:
     files = [f for f in request.files.getlist("receipts") if f and f.filename]
     if not 1 <= len(files) <= MAX_RECEIPTS:
         raise ApiError(422, "validation_error", fields={"receipt_photo_ids": [
-            f"票据照片：请上传 1 到 {MAX_RECEIPTS} 张。"]})
+            _("票据照片：请上传 1 到 %(n)s 张。", n=MAX_RECEIPTS)]})
     args["receipt_photo_ids"] = [store_photo(user, f.stream, purpose="receipt").id
                                  for f in files]
     project_ops.add_expense(user, line, args)
@@ -982,10 +989,10 @@ def participation_project_add(line_id: int, what: str):
         project_ops.add_progress(user, line, args["on_date"], args["note"])
 
     calls = {
-        "progress": ("记录进度", progress, "已记录进度"),
-        "expenses": ("登记支出", lambda: _expense(user, line), "已登记支出"),
-        "acceptance": ("记录验收", lambda: project_ops.accept(
-            user, line, forms.parse(AcceptanceForm(), request.form)), "已记录验收"),
+        "progress": (_("记录进度"), progress, _("已记录进度")),
+        "expenses": (_("登记支出"), lambda: _expense(user, line), _("已登记支出")),
+        "acceptance": (_("记录验收"), lambda: project_ops.accept(
+            user, line, forms.parse(AcceptanceForm(), request.form)), _("已记录验收")),
     }
     what_text, call, done = calls[what]
     return _act(what_text, target, call, done)

@@ -5,6 +5,7 @@ are ``tickets.performance``'s, the same the public page shows."""
 from __future__ import annotations
 
 from flask import g, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from backend.accounts.permissions import is_admin
 from backend.console import forms
@@ -14,9 +15,9 @@ from backend.tickets import performance
 from backend.tickets import permissions as ticket_rules
 from backend.tickets.schemas import RankingArgs
 
-COLUMNS = (("response_rate", "及时响应率", "按时立案 / 已立案"),
-           ("resolution_rate", "按时办结率", "按时处置 / 已处置"),
-           ("satisfaction_rate", "满意率", "满意与基本满意 / 已评价"))
+COLUMNS = (("response_rate", _l("及时响应率"), _l("按时立案 / 已立案")),
+           ("resolution_rate", _l("按时办结率"), _l("按时处置 / 已处置")),
+           ("satisfaction_rate", _l("满意率"), _l("满意与基本满意 / 已评价")))
 
 
 @bp.route("/communities", methods=["GET"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.bookings import centres as centre_ops
@@ -22,7 +23,7 @@ from backend.console import prg
 from backend.console.blueprint import bp, staff_required
 from backend.bookings import permissions
 from backend.core.errors import ApiError
-from backend.core.i18n import t
+
 from backend.extensions import db
 
 STATUS_ORDER = [s.value for s in BookingStatus]
@@ -56,7 +57,7 @@ def _day_page(centre_id: int, args: dict, error: str | None = None, status: int 
     return render_template(
         "console/service_day.html", centre=centre, day=day, data=data,
         bookings=[booking_presenters.staff_view(b) for b in data["bookings"]],
-        counts=[(s, t(f"status_{s}"), data["counts"].get(s, 0)) for s in STATUS_ORDER],
+        counts=[(s, fmt.message(f"status_{s}"), data["counts"].get(s, 0)) for s in STATUS_ORDER],
         counter_id=args.get("counter_id"), include_cancelled=args.get("include_cancelled"),
         prev_url=url_for("console.service_day", centre_id=centre.id,
                          date=(day - timedelta(days=1)).isoformat(), **keep),
@@ -98,8 +99,9 @@ def service_check_in(centre_id: int):
                           values={"code": code}) or \
             _day_page(centre_id, {"counter_id": counter_id}, message, exc.status, code=code)
     person = booking_presenters.person(booking)
-    flash(f"已签到：{booking.code} · {person['name'] or '居民'} · {booking.item.name} · "
-          f"{common.fmt_local(booking.start_at)}", "ok")
+    flash(_("已签到：%(code)s · %(name)s · %(item)s · %(start)s", code=booking.code,
+            name=person["name"] or _("居民"), item=booking.item.name,
+            start=common.fmt_local(booking.start_at)), "ok")
     return redirect(url_for("console.service_day", centre_id=centre.id,
                             counter_id=args.get("counter_id")), 303)
 
@@ -135,15 +137,16 @@ def service_outcome(booking_id: int, outcome: str):
         return redirect(back, 303)
     except StaleDataError:
         db.session.rollback()
-        flash("该预约刚被其他人修改过，请查看最新状态。", "error")
+        flash(_("该预约刚被其他人修改过，请查看最新状态。"), "error")
         return redirect(back, 303)
-    flash(f"{booking.code}：{'已办结' if outcome == 'complete' else '已记为未到'}。", "ok")
+    flash(_("%(code)s：已办结。", code=booking.code) if outcome == "complete"
+          else _("%(code)s：已记为未到。", code=booking.code), "ok")
     return redirect(back, 303)
 
 
 # --- opening hours and closures (the centre's staff) -----------------------------------
 
-WEEKDAYS = [(i, t(f"weekday_{i}")) for i in range(7)]
+WEEKDAYS = list(enumerate(fmt.WEEKDAYS))
 
 
 def _hours_page(centre_id: int, error: str | None = None, status: int = 200):
@@ -171,12 +174,13 @@ def service_hours_add(centre_id: int, kind: str):
     try:
         if kind == "rule":
             centre_ops.create_rule(centre, forms.parse(forms.OpeningRuleForm(), request.form))
-            message = "已添加开放时间。"
+            message = _("已添加开放时间。")
         else:
             closure, cancelled = centre_ops.create_closure(
                 user, centre, forms.parse(forms.ClosureForm(), request.form))
-            message = f"已设置 {closure.day.isoformat()} 闭馆" + \
-                (f"，取消了 {cancelled} 个预约并已通知居民。" if cancelled else "。")
+            message = _("已设置 %(day)s 闭馆，取消了 %(n)s 个预约并已通知居民。",
+                        day=closure.day.isoformat(), n=cancelled) if cancelled \
+                else _("已设置 %(day)s 闭馆。", day=closure.day.isoformat())
     except ApiError as exc:
         db.session.rollback()
         message = fmt.api_error_message(exc)
@@ -194,14 +198,14 @@ def service_hours_remove(centre_id: int, kind: str, row_id: int):
     centre = centre_ops.managed_centre(g.console_user, centre_id)
     if kind == "rule":
         centre_ops.deactivate_rule(centre, row_id)
-        flash("已停用该开放时间，已有的预约不受影响。", "ok")
+        flash(_("已停用该开放时间，已有的预约不受影响。"), "ok")
     else:
         try:
             centre_ops.delete_closure(centre, row_id)
-            flash("已取消闭馆。", "ok")
+            flash(_("已取消闭馆。"), "ok")
         except ApiError as exc:
             if exc.status != 404:
                 raise
             # sent twice (a double click): the first removed it; nothing is wrong
-            flash("该闭馆已取消（不在列表中了）。", "ok")
+            flash(_("该闭馆已取消（不在列表中了）。"), "ok")
     return redirect(url_for("console.service_hours", centre_id=centre.id), 303)

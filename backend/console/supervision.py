@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import validate
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,12 +60,13 @@ def supervision_deadline(ticket_id: int):
                                  args["version"])
         db.session.flush()
     except ApiError as exc:
-        return _refused(ticket_id, f"#{ticket_id} 未能调整期限：{fmt.api_error_message(exc)}",
+        return _refused(ticket_id, _("#%(id)s 未能调整期限：%(error)s", id=ticket_id,
+                                    error=fmt.api_error_message(exc)),
                         exc.status, exc.fields)
     except StaleDataError:
         return _refused(ticket_id, f"#{ticket_id}：{fmt.STALE_MESSAGE}", 409)
-    flash(f"#{ticket_id} 已调整期限至 {fmt.local_time(args['due_at'])}，督办结束，已通知处置人。",
-          "ok")
+    flash(_("#%(id)s 已调整期限至 %(due)s，督办结束，已通知处置人。", id=ticket_id,
+            due=fmt.local_time(args["due_at"])), "ok")
     return redirect(url_for("console.supervision_page"), 303)
 
 

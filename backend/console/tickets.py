@@ -12,6 +12,7 @@ from typing import Callable, Optional
 from flask import (
     Response, flash, g, redirect, render_template, request, stream_with_context, url_for,
 )
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -26,9 +27,9 @@ from backend.extensions import db
 from backend.places.models import Place
 from backend.tickets import correction, export, presenters, queries, supervision, workflow
 from backend.tickets import operations as ops
-from backend.tickets.models import PRIORITY_NAMES_ZH, SOURCE_NAMES_ZH, Priority, State, Ticket
+from backend.tickets.models import State, Ticket
 
-QUEUE_STATES = [(s.value, fmt.state_name(s.value)) for s in State]
+QUEUE_STATES = [(s.value, fmt.STATE_LABELS[s]) for s in State]
 CONSOLE_ACTIONS = workflow.CONSOLE_ACTIONS
 
 
@@ -76,7 +77,7 @@ def queue():
         first_url=url_for("console.queue", **params) if args.get("cursor") else None,
         export_url=url_for("console.export_csv", **params),
         states=QUEUE_STATES, categories=lookups.grouped_categories(),
-        sources=[(src.value, name) for src, name in SOURCE_NAMES_ZH.items()],
+        sources=[(src.value, name) for src, name in fmt.SOURCE_LABELS.items()],
         places=lookups.place_options(lookups.places_in_scope(user)),
         departments=lookups.departments(), workers=lookups.workers_in_scope(user), now=now)
 
@@ -115,24 +116,26 @@ def bulk():
         assignee_id = department_id = None
         if args["action"] == "dispatch":
             if not args.get("target"):
-                raise ApiError(422, "validation_error", fields={"target": ["请选择派遣对象。"]})
+                raise ApiError(422, "validation_error", fields={"target": [_("请选择派遣对象。")]})
             assignee_id, department_id = forms.split_target(args["target"])
     except ApiError as exc:
         if "ticket_ids" in (exc.fields or {}):
-            flash("请先勾选要处理的工单。", "error")
+            flash(_("请先勾选要处理的工单。"), "error")
         else:
             flash(fmt.api_error_message(exc), "error")
         return redirect(back, 303)
     done, errors = ops.bulk_apply(user, args["ticket_ids"], args["action"], assignee_id,
                                   department_id)
-    failed = {ticket_id: (fmt.STALE_MESSAGE if isinstance(exc, StaleDataError)
+    failed = {ticket_id: (str(fmt.STALE_MESSAGE) if isinstance(exc, StaleDataError)
                           else fmt.api_error_message(exc))
               for ticket_id, exc in errors.items()}
-    label = workflow.LABELS[args["action"]]
+    label = fmt.ACTION_LABELS[args["action"]]
     if done:
-        flash(f"已{label} {len(done)} 件：" + "、".join(f"#{i}" for i in done), "ok")
+        flash(_("已%(action)s %(n)s 件：%(ids)s", action=label, n=len(done),
+                ids=fmt.joined(f"#{i}" for i in done)), "ok")
     for ticket_id, message in failed.items():
-        flash(f"#{ticket_id} 未能{label}：{message}", "error")
+        flash(_("#%(id)s 未能%(action)s：%(error)s", id=ticket_id, action=label,
+                error=message), "error")
     return redirect(back, 303)
 
 
@@ -170,7 +173,7 @@ def _worker_choices(ticket: Ticket) -> list[dict]:
     workers = ops.workers_of_cell(ticket.place_code)
     counts = ops.open_task_counts([w.id for w in workers]) if workers else {}
     return [{"id": w.id, "name": w.display_name, "open": counts.get(w.id, 0),
-             "cells": "、".join(c.name for c in w.cells)} for w in workers]
+             "cells": fmt.joined(c.name for c in w.cells)} for w in workers]
 
 
 def _default_target(ticket: Ticket, workers: list[dict]) -> str:
@@ -294,7 +297,7 @@ def render_ticket(ticket: Ticket, error: Optional[str] = None, status: int = 200
         accept_cells=_accept_cells(user, ticket) if "accept" in actions else [],
         merge_candidates=_merge_candidates(user, ticket) if "merge" in actions else [],
         categories=lookups.grouped_categories() if "recategorize" in actions else [],
-        action_names=workflow.LABELS, role_names=fmt.ROLE_NAMES,
+        action_names=fmt.ACTION_LABELS, role_names=fmt.ROLE_NAMES,
         state_colours=fmt.STATE_COLOURS)
     return render_template("console/ticket.html", **context), status
 
@@ -308,66 +311,67 @@ def ticket_page(ticket_id: int):
 def _accept(user, ticket, a):
     ops.accept(user, ticket, a.get("place_id"), a["note"], a["version"])
     if ticket.state == State.dispatched.value:
-        return "已立案，并已自动派遣。"
-    return "已立案。"
+        return _("已立案，并已自动派遣。")
+    return _("已立案。")
 
 
 def _dispatch(user, ticket, a):
     assignee_id, department_id = forms.split_target(a["target"])
     ops.dispatch(user, ticket, assignee_id, department_id, a["note"], a["version"])
     handler = presenters.handler(ticket)
-    return f"已派遣给{handler['name']}。" if handler else "已派遣。"
+    return _("已派遣给%(name)s。", name=handler["name"]) if handler else _("已派遣。")
 
 
 def _merge(user, ticket, a):
     ops.merge(user, ticket, a["target_id"], a["note"], a["version"])
-    return f"已合并到 #{a['target_id']}，上报人与关注者已转为关注该工单。"
+    return _("已合并到 #%(id)s，上报人与关注者已转为关注该工单。", id=a["target_id"])
 
 
 def _reject(user, ticket, a):
     ops.reject(user, ticket, a["reason"], a["version"])
-    return "已不予立案，居民将看到您填写的原因。"
+    return _("已不予立案，居民将看到您填写的原因。")
 
 
 def _hand_back(user, ticket, a):
     ops.hand_back(user, ticket, a["reason"], a["version"])
-    return "已撤回派遣，工单回到已立案。"
+    return _("已撤回派遣，工单回到已立案。")
 
 
 def _start(user, ticket, a):
     ops.start_work(user, ticket, a["version"])
-    return "已开始处置。"
+    return _("已开始处置。")
 
 
 def _resolve(user, ticket, a):
     ops.resolve(user, ticket, a["note"], [], a["version"])
-    return "已记录处置结果，等待核查。"
+    return _("已记录处置结果，等待核查。")
 
 
 def _close(user, ticket, a):
     ops.close(user, ticket, a["note"], a["version"])
-    return "核查通过，已结案。"
+    return _("核查通过，已结案。")
 
 
 def _rework(user, ticket, a):
     ops.rework(user, ticket, a["reason"], a.get("assignee_id"), a["version"])
-    return "已返工，重新派遣并计算新的处置期限。"
+    return _("已返工，重新派遣并计算新的处置期限。")
 
 
 def _set_deadline(user, ticket, a):
     supervision.set_deadline(user, ticket, a["due_at"], a["reason"], a["version"])
-    return f"已调整期限至 {fmt.local_time(a['due_at'])}，督办结束，已通知处置人。"
+    return _("已调整期限至 %(due)s，督办结束，已通知处置人。", due=fmt.local_time(a["due_at"]))
 
 
 def _recategorize(user, ticket, a):
     correction.recategorize(user, ticket, a.get("category_id"), a.get("priority"),
                             a["reason"], a["version"])
-    return f"已更正：{ticket.category.name}（{PRIORITY_NAMES_ZH[Priority(ticket.priority)]}）。"
+    return _("已更正：%(category)s（%(priority)s）。", category=ticket.category.name,
+             priority=fmt.priority_name(ticket.priority))
 
 
 def _release(user, ticket, a):
     ops.release_content(user, ticket, a["note"])
-    return "内容已人工审核并公开。"
+    return _("内容已人工审核并公开。")
 
 
 HANDLERS: dict[str, tuple[type, Callable]] = {
@@ -401,7 +405,7 @@ def ticket_action(ticket_id: int, action: str):
         if action not in offered_actions(user, ticket):
             # 409 when the ticket does not allow it now, 403 when this person may not
             raise ApiError(403 if workflow.state_allows(action, ticket) else 409,
-                           "console_action_not_offered", action=workflow.LABELS[action],
+                           "console_action_not_offered", action=str(fmt.ACTION_LABELS[action]),
                            state=fmt.state_name(ticket.state))
         message = handler(user, ticket, args)
         db.session.flush()

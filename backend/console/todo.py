@@ -16,6 +16,9 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import url_for
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from backend.accounts.models import User
 from backend.bookings import centres as centre_ops
 from backend.bookings import desk as desk_ops
@@ -54,7 +57,7 @@ class Section:
     href: str
     items: list[Item] = field(default_factory=list)
     danger: bool = False
-    empty_text: str = "没有待办。"
+    empty_text: str = _l("没有待办。")
     label: str = ""  # the count as shown ("10000+" for a capped total)
 
 
@@ -68,10 +71,10 @@ def _ticket_item(t: Ticket, now) -> Item:
 def _cases(user: User, now) -> list[Section]:
     out = []
     for key, title, args, href_args, danger in (
-            ("new", "新上报待受理", {"state": ["submitted"]}, {"state": "submitted"}, False),
-            ("overdue", "已超期未办结", {"state": OPEN, "overdue": True},
+            ("new", _("新上报待受理"), {"state": ["submitted"]}, {"state": "submitted"}, False),
+            ("overdue", _("已超期未办结"), {"state": OPEN, "overdue": True},
              {"state": OPEN, "overdue": "true"}, True),
-            ("due_soon", "即将超期", {"state": OPEN, "tier": "yellow"},
+            ("due_soon", _("即将超期"), {"state": OPEN, "tier": "yellow"},
              {"state": OPEN, "tier": "yellow"}, False)):
         rows, _cursor, total = queries.queue(user, dict(args, limit=FIRST))
         out.append(Section(key, title, total.count, url_for("console.queue", **href_args),
@@ -98,8 +101,8 @@ def _residencies(user: User) -> Section:
         if participation_rules.can_manage_residency(user, r)]
     items = [Item(f"{r.community.name} {r.building}{r.unit}{r.room}",
                   url_for("console.participation_community", community_id=r.community_id),
-                  f"申报于 {fmt.local_time(r.declared_at, '%m-%d %H:%M')}") for r in rows]
-    return Section("residencies", "居住认证待确认", _count(query),
+                  _("申报于 %(time)s", time=fmt.local_time(r.declared_at, "%m-%d %H:%M"))) for r in rows]
+    return Section("residencies", _("居住认证待确认"), _count(query),
                    url_for("console.participation"), items)
 
 
@@ -112,8 +115,8 @@ def _objections(user: User) -> Section:
         if participation_rules.can_view_objection(user, o)]
     items = [Item(f"“{o.notice.title}”：{o.body[:30]}",
                   url_for("console.participation_notice", notice_id=o.notice_id),
-                  f"提出于 {fmt.local_time(o.created_at, '%m-%d %H:%M')}") for o in rows]
-    return Section("objections", "公示异议待答复", _count(query),
+                  _("提出于 %(time)s", time=fmt.local_time(o.created_at, "%m-%d %H:%M"))) for o in rows]
+    return Section("objections", _("公示异议待答复"), _count(query),
                    url_for("console.participation"), items)
 
 
@@ -126,10 +129,11 @@ def _hours(user: User, teams: list) -> Section:
     records = [r for team in teams for r in record_ops.pending_records(team)
                if volunteer_rules.can_decide_service_record(user, r)]
     records.sort(key=lambda r: (r.activity.end_at, r.id))
-    items = [Item(f"{r.activity.title}：{round(r.minutes / 60, 2):g} 小时",
+    items = [Item(_("%(title)s：%(hours)s 小时", title=r.activity.title,
+                    hours=format(round(r.minutes / 60, 2), "g")),
                   url_for("console.volunteer_activity", activity_id=r.activity_id),
                   r.activity.team.name) for r in records[:FIRST]]
-    return Section("hours", "志愿服务时长待审核", len(records),
+    return Section("hours", _("志愿服务时长待审核"), len(records),
                    url_for("console.volunteer_approvals"), items)
 
 
@@ -148,10 +152,10 @@ def _bookings(user: User) -> Section:
         for b in booked[:FIRST - len(items)]:
             items.append(Item(f"{fmt.local_time(b.start_at, '%H:%M')} {b.item.name}",
                               url_for("console.service_day", centre_id=centre.id),
-                              f"{centre.name} · 预约码 {b.code}"))
+                              _("%(centre)s · 预约码 %(code)s", centre=centre.name, code=b.code)))
     href = url_for("console.service_day", centre_id=first_centre.id) \
         if first_centre is not None and count else url_for("console.service_centres")
-    return Section("bookings", "今日预约待办理", count, href, items)
+    return Section("bookings", _("今日预约待办理"), count, href, items)
 
 
 def _held(user: User, teams: list) -> Section:
@@ -162,22 +166,22 @@ def _held(user: User, teams: list) -> Section:
     cases = sa.select(Ticket).where(queries.staff_scope_filter(user),
                                     Ticket.content_status == "review", Ticket.state.in_(OPEN))
     count += _count(cases)
-    items += [Item(f"工单 #{t.id} {t.category.name}", url_for("console.ticket_page",
-                                                             ticket_id=t.id), "事件描述或照片")
+    items += [Item(_("工单 #%(id)s %(category)s", id=t.id, category=t.category.name),
+                    url_for("console.ticket_page", ticket_id=t.id), _("事件描述或照片"))
               for t in db.session.execute(cases.order_by(Ticket.id).limit(FIRST)).scalars()]
     proposals = (sa.select(Proposal).join(Place, Place.id == Proposal.community_id)
                  .where(Proposal.content_status == "review", _in_area(user, Place.code)))
     count += _count(proposals)
-    items += [Item(f"议题：{p.title}", url_for("console.participation_proposal",
-                                              proposal_id=p.id), "居民议题")
+    items += [Item(_("议题：%(title)s", title=p.title), url_for("console.participation_proposal",
+                                                              proposal_id=p.id), _("居民议题"))
               for p in db.session.execute(proposals.order_by(Proposal.id).limit(FIRST))
               .scalars()]
     releasable = [team for team in teams if volunteer_rules.can_release_volunteer_text(user, team)]
     for team in releasable:
         if team.content_status == "review":
             count += 1
-            items.append(Item(f"服务队：{team.name}", url_for("console.volunteer_team",
-                                                            team_id=team.id), "名称与简介"))
+            items.append(Item(_("服务队：%(name)s", name=team.name), url_for(
+                "console.volunteer_team", team_id=team.id), _("名称与简介")))
     if releasable:
         activities = db.session.execute(
             sa.select(VolunteerActivity).where(
@@ -185,11 +189,11 @@ def _held(user: User, teams: list) -> Section:
                 VolunteerActivity.content_status == "review")
             .order_by(VolunteerActivity.id)).scalars().all()
         count += len(activities)
-        items += [Item(f"活动：{a.title}", url_for("console.volunteer_activity",
+        items += [Item(_("活动：%(title)s", title=a.title), url_for("console.volunteer_activity",
                                                   activity_id=a.id), a.team.name)
                   for a in activities]
     first: Optional[Item] = items[0] if items else None
-    return Section("held", "内容待审核", count, first.href if first else url_for("console.home"),
+    return Section("held", _("内容待审核"), count, first.href if first else url_for("console.home"),
                    items[:FIRST])
 
 

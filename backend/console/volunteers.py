@@ -17,6 +17,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import validate
 from sqlalchemy.orm.exc import StaleDataError
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from backend.accounts.models import User
 from backend.console import forms
 from backend.console import format as fmt
@@ -31,23 +34,23 @@ from backend.volunteers import teams as team_ops
 from backend.volunteers import presenters
 from backend.volunteers.models import ServiceRecord, VolunteerActivity, VolunteerTeam
 
-RECORD_STATUS = {"open": "未签退", "pending": "待审核", "approved": "已认定",
-                 "rejected": "已驳回"}
-ACTIVITY_STATUS = {"draft": "草稿", "published": "已发布", "cancelled": "已取消",
-                   "finished": "已结束"}
-MEMBER_STATUS = {"pending": "待审核", "active": "在队", "left": "已退出", "removed": "已移出"}
-SIGNUP_STATUS = {"signed": "已报名", "waitlisted": "候补", "withdrawn": "已退出"}
-HISTORY_ACTION = {"check_in": "扫码签到", "check_out": "扫码签退", "recorded": "负责人补录",
-                  "amended": "修改", "approved": "认定", "rejected": "驳回"}
-SOURCE = {"code": "扫码", "leader": "负责人补录"}
-JOIN_POLICY = {"open": "自由加入", "approval": "负责人审核"}
-DECISION = {"approve": "认定", "reject": "驳回"}
+RECORD_STATUS = {"open": _l("未签退"), "pending": _l("待审核"), "approved": _l("已认定"),
+                 "rejected": _l("已驳回")}
+ACTIVITY_STATUS = {"draft": _l("草稿"), "published": _l("已发布"), "cancelled": _l("已取消"),
+                   "finished": _l("已结束")}
+MEMBER_STATUS = {"pending": _l("待审核"), "active": _l("在队"), "left": _l("已退出"), "removed": _l("已移出")}
+SIGNUP_STATUS = {"signed": _l("已报名"), "waitlisted": _l("候补"), "withdrawn": _l("已退出")}
+HISTORY_ACTION = {"check_in": _l("扫码签到"), "check_out": _l("扫码签退"), "recorded": _l("负责人补录"),
+                  "amended": _l("修改"), "approved": _l("认定"), "rejected": _l("驳回")}
+SOURCE = {"code": _l("扫码"), "leader": _l("负责人补录")}
+JOIN_POLICY = {"open": _l("自由加入"), "approval": _l("负责人审核")}
+DECISION = {"approve": _l("认定"), "reject": _l("驳回")}
 
 
 # --- forms ---------------------------------------------------------------------------
 
 # the names these forms' fields have in messages, beside the console's others
-forms.FIELD_LABELS.update({"team_id": "服务队", "record_ids": "服务记录"})
+forms.FIELD_LABELS.update({"team_id": _l("服务队"), "record_ids": _l("服务记录")})
 
 class DecisionForm(forms.FormSchema):
     """认定 (a note is optional) or 驳回 (a reason is required) one record."""
@@ -247,7 +250,7 @@ def volunteer_release(kind: str, row_id: int):
         allowed_or_403(permissions.can_release_volunteer_text(user, row.team))
         activity_ops.release_activity_text(row)
         target = url_for("console.volunteer_activity", activity_id=row.id)
-    flash("已放行：居民和志愿者现在可以看到这些内容。", "ok")
+    flash(_("已放行：居民和志愿者现在可以看到这些内容。"), "ok")
     return redirect(target, 303)
 
 
@@ -255,13 +258,14 @@ def volunteer_release(kind: str, row_id: int):
 
 def _failure(exc: Exception) -> str:
     if isinstance(exc, StaleDataError):  # someone decided or amended it meanwhile
-        return "该记录刚被其他人修改过，请查看最新状态。"
+        return _("该记录刚被其他人修改过，请查看最新状态。")
     return fmt.api_error_message(exc)
 
 
 def _who(record: ServiceRecord) -> str:
     body = presenters.record(record)
-    return f"#{record.id} {body['name']}（{body['activity_title']}，{body['hours']:g} 小时）"
+    return _("#%(id)s %(name)s（%(activity)s，%(hours)s 小时）", id=record.id, name=body["name"],
+             activity=body["activity_title"], hours=format(body["hours"], "g"))
 
 
 @bp.route("/volunteers/records/<int:record_id>/<any(approve, reject):action>",
@@ -277,9 +281,10 @@ def volunteer_decide(record_id: int, action: str):
         decide(user, record, action, args["reason"])
     except (ApiError, StaleDataError) as exc:
         db.session.rollback()
-        flash(f"#{record_id} 未能{DECISION[action]}：{_failure(exc)}", "error")
+        flash(_("#%(id)s 未能%(action)s：%(error)s", id=record_id, action=DECISION[action],
+                error=_failure(exc)), "error")
         return redirect(back, 303)
-    flash(f"已{DECISION[action]}：{_who(record)}", "ok")
+    flash(_("已%(action)s：%(who)s", action=DECISION[action], who=_who(record)), "ok")
     return redirect(back, 303)
 
 
@@ -296,9 +301,9 @@ def volunteer_bulk():
             raise ApiError(422, "reason_required")
     except ApiError as exc:
         if "record_ids" in (exc.fields or {}):
-            flash("请先勾选要审核的记录。", "error")
+            flash(_("请先勾选要审核的记录。"), "error")
         else:
-            flash(f"未能批量处理：{fmt.api_error_message(exc)}", "error")
+            flash(_("未能批量处理：%(error)s", error=fmt.api_error_message(exc)), "error")
         return redirect(back, 303)
     action, done, failed = args["action"], [], {}
     for record_id in dict.fromkeys(args["record_ids"]):
@@ -311,7 +316,9 @@ def volunteer_bulk():
             savepoint.rollback()
             failed[record_id] = _failure(exc)
     if done:
-        flash(f"已{DECISION[action]} {len(done)} 条：" + "、".join(f"#{i}" for i in done), "ok")
+        flash(_("已%(action)s %(n)s 条：%(ids)s", action=DECISION[action], n=len(done),
+                ids=fmt.joined(f"#{i}" for i in done)), "ok")
     for record_id, message in failed.items():
-        flash(f"#{record_id} 未能{DECISION[action]}：{message}", "error")
+        flash(_("#%(id)s 未能%(action)s：%(error)s", id=record_id, action=DECISION[action],
+                error=message), "error")
     return redirect(back, 303)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from backend.accounts import operations as accounts
 from backend.accounts.models import Role, User
@@ -18,7 +19,6 @@ from backend.accounts import permissions
 from backend.core.errors import ApiError
 from backend.core.fields import is_id
 from backend.extensions import db
-from backend.places.models import LEVEL_NAMES_ZH, PlaceLevel
 from backend.tickets import operations as ticket_ops
 
 CELL_LEVELS = ("grid2", "grid3", "grid4")
@@ -32,7 +32,7 @@ def cell_tree(user) -> list[dict]:
     nodes: dict[int, dict] = {}
     roots: list[dict] = []
     for place in places:  # by code: a parent comes before its children
-        node = {"place": place, "level": LEVEL_NAMES_ZH[PlaceLevel(place.level)],
+        node = {"place": place, "level": fmt.level_name(place.level),
                 "children": []}
         nodes[place.id] = node
         parent = nodes.get(place.parent_id)
@@ -77,13 +77,13 @@ def worker_create():
                                         phone=args.get("phone"))
     except ApiError as exc:
         db.session.rollback()
-        message = fmt.api_error_message(exc) if not exc.fields else "请检查标出的内容。"
+        message = fmt.api_error_message(exc) if not exc.fields else _("请检查标出的内容。")
         fields = {name: [str(m) for m in (ms if isinstance(ms, list) else [ms])]
                   for name, ms in (exc.fields or {}).items()}
         return prg.failed(url_for("console.workers") + "#add-worker", message, exc.status,
                           fields=fields, values=typed, extra={"cell_ids": cells}) or \
             _workers_page(message, exc.status, dict(typed, cell_ids=cells), fields)
-    flash(f"已添加网格员 {worker.display_name}。请为其生成绑定码，让其在小程序中绑定微信。", "ok")
+    flash(_("已添加网格员 %(name)s。请为其生成绑定码，让其在小程序中绑定微信。", name=worker.display_name), "ok")
     return redirect(url_for("console.workers") + f"#worker-{worker.id}", 303)
 
 

@@ -120,5 +120,5 @@ def console_login(page, username: str, password: str) -> None:
     page.goto("/console/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the header's language switch
     page.wait_for_url("**/console/")

@@ -122,7 +122,7 @@ def logged_in_context(browser, base_url: str, username: str, viewport: dict, **o
     page.goto("/console/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORDS[username])
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/console/")
     return context, page
 

@@ -1,0 +1,265 @@
+"""The console in English: every GET page of the console (from the url_map), opened with
+the demo community's data by a community's staff, a street's staff and an administrator,
+shows no Chinese outside what people typed (names, titles, descriptions: text held in the
+database). The same walk in Chinese still shows Chinese, and the catalogue is complete.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+import sqlalchemy as sa
+
+from backend.console import strings
+from backend.console.language import COOKIE
+from backend.extensions import db
+from tests.browser.world import csrf_token
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# rows per path parameter: enough to see the pages in their different states
+ROWS_PER_PARAMETER = 12
+ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "data-label", "data-confirm",
+              "content")
+DEMO_PASSWORDS = {"admin": "linli-admin-demo", "zhang": "linli-staff-demo",
+                  "jiedao": "linli-street-demo"}
+
+
+class _Visible(HTMLParser):
+    """The text a person reads: text nodes and the attributes read out or shown, minus
+    <script>/<style> and whatever sits inside an element with ``lang`` (zh) or
+    ``data-user-content``."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+            "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool]] = []
+        self.parts: list[str] = []
+
+    def _skipped(self) -> bool:
+        return any(skip for _tag, skip in self.stack)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        skip = tag in ("script", "style") or "data-user-content" in attributes or (
+            tag != "html" and (attributes.get("lang") or "").startswith("zh"))
+        if not skip and not self._skipped():
+            self.parts += [attributes[a] for a in ATTRIBUTES if attributes.get(a)]
+            if tag in ("input", "button") and attributes.get("type") in ("submit", "button"):
+                self.parts.append(attributes.get("value") or "")
+        if tag not in self.VOID:
+            self.stack.append((tag, skip))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                break
+
+    def handle_data(self, data):
+        if not self._skipped():
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Visible()
+    parser.feed(html)
+    return "\n".join(parser.parts)
+
+
+def user_texts() -> list[str]:
+    """Every text value of every table: what people typed or the demo data holds."""
+    texts = set()
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns
+                   if isinstance(c.type, (sa.String, sa.Text, sa.JSON))]
+        if not columns:
+            continue
+        for row in db.session.execute(sa.select(*columns)):
+            for value in row:
+                if isinstance(value, str):
+                    texts.add(value)
+                elif value is not None:
+                    texts.add(repr(value))  # JSON (options, lists): their strings inside
+    return sorted(texts)
+
+
+def foreign_chinese(html: str, data: str) -> list[str]:
+    """Runs of Chinese in the page's visible text that no database text contains."""
+    return sorted({run for run in HAN.findall(visible_text(html)) if run not in data})
+
+
+def path_rows() -> dict[str, list[int]]:
+    """Real ids for each path parameter of the console's pages."""
+    from backend.accounts.models import Role, User
+    from backend.bookings.models import ServiceCentre
+    from backend.participation.models import (
+        BudgetLine, CommunityFund, CommunityNotice, Meeting, Proposal, VoteRound,
+    )
+    from backend.places.models import Place
+    from backend.tickets.models import Ticket
+    from backend.volunteers.models import VolunteerActivity, VolunteerTeam
+
+    def ids(statement) -> list[int]:
+        return list(db.session.execute(statement.limit(ROWS_PER_PARAMETER)).scalars())
+
+    return {
+        "ticket_id": ids(sa.select(Ticket.id).order_by(Ticket.id)),
+        "centre_id": ids(sa.select(ServiceCentre.id).order_by(ServiceCentre.id)),
+        "community_id": ids(sa.select(Place.id).where(Place.level == "community")
+                            .order_by(Place.id)),
+        "notice_id": ids(sa.select(CommunityNotice.id).order_by(CommunityNotice.id)),
+        "proposal_id": ids(sa.select(Proposal.id).order_by(Proposal.id)),
+        "meeting_id": ids(sa.select(Meeting.id).order_by(Meeting.id)),
+        "fund_id": ids(sa.select(CommunityFund.id).order_by(CommunityFund.id)),
+        "round_id": ids(sa.select(VoteRound.id).order_by(VoteRound.id)),
+        "line_id": ids(sa.select(BudgetLine.id).order_by(BudgetLine.id)),
+        "team_id": ids(sa.select(VolunteerTeam.id).order_by(VolunteerTeam.id)),
+        "activity_id": ids(sa.select(VolunteerActivity.id).order_by(VolunteerActivity.id)),
+        "user_id": ids(sa.select(User.id).where(User.role == Role.staff.value)
+                       .order_by(User.id)),
+        "worker_id": ids(sa.select(User.id).where(User.role == Role.grid_worker.value)
+                         .order_by(User.id)),
+    }
+
+
+def console_paths(app, rows: dict[str, list[int]]) -> list[str]:
+    """Every GET page of the console, each parameterised page once per row."""
+    paths = []
+    with app.test_request_context():
+        for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+            if not rule.endpoint.startswith("console.") or "GET" not in rule.methods \
+                    or rule.endpoint in ("console.static", "console.export_csv"):
+                continue
+            arguments = sorted(rule.arguments)
+            assert all(a in rows for a in arguments), (
+                f"{rule.rule}: add its parameters to path_rows()")
+            if not arguments:
+                paths.append(rule.rule)
+                continue
+            assert len(arguments) == 1, rule.rule
+            paths += [rule.rule.replace(f"<int:{arguments[0]}>", str(value))
+                      for value in rows[arguments[0]]]
+    return paths
+
+
+def _rows_the_demo_lacks() -> None:
+    """A council meeting with an agenda item, a budget line with an expense-free project,
+    an objection and a pending service record (as tests/test_console_post_routes.py)."""
+    from datetime import datetime, timezone
+
+    from backend.accounts.models import Role, User
+    from backend.participation import council as council_ops
+    from backend.participation.models import BudgetLine, CommunityFund, CommunityNotice, Objection
+    from backend.volunteers.models import ServiceRecord, VolunteerActivity
+
+    def first(model, *where):
+        return db.session.execute(sa.select(model).where(*where).order_by(model.id)
+                                  ).scalars().first()
+
+    admin = first(User, User.username == "admin")
+    resident = first(User, User.role == Role.resident.value)
+    notice = first(CommunityNotice)
+    meeting = council_ops.create_meeting(admin, notice.community, {
+        "kind": "council", "title": "议事会例会", "held_at": datetime.now(timezone.utc),
+        "place_name": "社区会议室", "attendee_count": 9, "minutes": ""})
+    council_ops.add_item(meeting, None, "楼道扶手")
+    activity = first(VolunteerActivity)
+    db.session.add_all([
+        BudgetLine(fund_id=first(CommunityFund).id, title="楼道扶手", amount_fen=100_00,
+                   created_by_id=admin.id),
+        Objection(notice_id=notice.id, user_id=resident.id, body="费用偏高"),
+        ServiceRecord(activity_id=activity.id, user_id=resident.id, minutes=60,
+                      check_in_at=activity.start_at, check_out_at=activity.end_at,
+                      status="pending", source="leader")])
+    db.session.commit()
+
+
+@pytest.fixture
+def demo(app):
+    """The demo community (`flask demo seed`): tickets in every state, bookings,
+    volunteers and participation, with its staff accounts; plus the rows it lacks."""
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        _rows_the_demo_lacks()
+        rows = path_rows()
+        data = "\n".join(user_texts())
+    assert all(rows.values()), {k: v for k, v in rows.items() if not v}
+    return rows, data
+
+
+def _client(app, username: str | None, language: str):
+    client = app.test_client()
+    client.set_cookie(COOKIE, language)
+    if username:
+        response = client.post("/console/login", data={
+            "csrf_token": csrf_token(client), "username": username,
+            "password": DEMO_PASSWORDS[username]})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return client
+
+
+def _walk(app, client, paths) -> dict[str, str]:
+    pages = {}
+    for path in paths:
+        response = client.get(path)
+        # a page may send this person elsewhere (a code shown once, a centre not theirs):
+        # 403/404 pages are pages too and are checked like the others
+        assert response.status_code in (200, 302, 303, 403, 404), (path, response.status_code)
+        if response.mimetype == "text/html" and response.status_code not in (302, 303):
+            pages[path] = response.get_data(as_text=True)
+    return pages
+
+
+@pytest.mark.parametrize("username", ["zhang", "jiedao", "admin"])
+def test_every_console_page_in_english_shows_no_chinese_but_peoples_text(app, demo,
+                                                                          username):
+    rows, data = demo
+    client = _client(app, username, "en")
+    paths = console_paths(app, rows) + ["/console/no-such-page", "/console/tickets/999999"]
+    pages = _walk(app, client, paths)
+    assert len([p for p in pages.values() if "<main" in p]) > 30
+    leaks = {path: found for path, html in pages.items()
+             if (found := foreign_chinese(html, data))}
+    assert not leaks, leaks
+    for html in pages.values():
+        assert '<html lang="en">' in html
+
+
+def test_the_login_page_in_english(app, demo):
+    _rows, data = demo
+    html = _client(app, None, "en").get("/console/login").get_data(as_text=True)
+    assert "Console login" in html and not foreign_chinese(html, data)
+
+
+@pytest.mark.parametrize("username", ["zhang", "admin"])
+def test_the_same_walk_in_chinese_shows_chinese(app, demo, username):
+    rows, data = demo
+    client = _client(app, username, "zh")
+    pages = _walk(app, client, console_paths(app, rows))
+    assert pages
+    for path, html in pages.items():
+        assert '<html lang="zh-CN">' in html, path
+        assert foreign_chinese(html, data), path  # the interface's own Chinese
+        assert "Log out" not in html and "退出登录" in html, path
+
+
+def test_the_english_pages_read_english(app, demo):
+    client = _client(app, "admin", "en")
+    html = client.get("/console/tickets").get_data(as_text=True)
+    for text in ("Case queue", "Log out", "Statistics", "Volunteering", "Participation"):
+        assert text in html
+    html = client.get(f"/console/tickets/{demo[0]['ticket_id'][0]}").get_data(as_text=True)
+    assert "Case navigation" in html or "Back to the queue" in html
+
+
+def test_the_catalogue_is_complete_and_current():
+    assert strings.main(["--check"]) == 0
