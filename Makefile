@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := backend
 
-.PHONY: run test lint install install-test migrate seed serve test-sqlite test-postgresql bench clean
+.PHONY: run test lint console-strings install install-test migrate seed serve test-sqlite test-postgresql bench clean
 .PHONY: bench-load
 
 $(BIN)/python:
@@ -49,6 +49,14 @@ test: install-test lint test-sqlite test-postgresql test-miniprogram
 lint: install-test
 	$(BIN)/lint-imports
 	$(BIN)/ruff check backend tests bench migrations
+	$(BIN)/python -m backend.console.strings --check
+
+# The console's English (backend/console/translations/en/LC_MESSAGES/messages.po): every
+# _("…") of backend/console's Python and templates extracted and merged into the .po,
+# existing English kept; then fill in the empty msgstr lines it lists. `make lint` runs
+# the same with --check (fails on a stale .po or a msgid without English).
+console-strings: install-test
+	$(BIN)/python -m backend.console.strings
 
 test-sqlite:
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n 2 -q

@@ -69,6 +69,7 @@ def _template_globals():
     return {"user": g.get("console_user"), "state_name": fmt.state_name,
             "console_language": language, "html_lang": "en" if language == "en" else "zh-CN",
             "due_text": fmt.due_text, "overdue_by": fmt.overdue_by,
+            "event_text": fmt.event_text,
             "source_name": fmt.source_name, "priority_name": fmt.priority_name, "nav": fmt.nav_items(g.get("console_user"))}
 
 

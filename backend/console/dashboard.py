@@ -37,11 +37,14 @@ def chart_data(figures: dict, trend: list[dict]) -> dict:
                        "total": [c["total"] for c in categories],
                        "overdue": [c["overdue"] for c in categories],
                        "resolution": [_rate(c["resolution_rate"]) for c in categories]},
-        "cells": {"names": [c["name"] for c in cells], "total": [c["total"] for c in cells],
+        "cells": {"names": [c["name"] if c["place_id"] else _("未定位") for c in cells], "total": [c["total"] for c in cells],
                   "open": [c["open"] for c in cells]},
         "states": [{"name": fmt.state_name(s.value), "value": figures["by_state"][s.value],
                     "colour": fmt.STATE_COLOURS[s.value]}
                    for s in State if figures["by_state"].get(s.value)],
+        # the series' names in the console's language (dashboard.js draws them)
+        "labels": {"created": _("新增"), "resolved": _("已处置"), "tickets": _("工单"),
+                   "overdue": _("超期"), "open": _("未办结")},
     }
 
 

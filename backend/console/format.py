@@ -103,6 +103,27 @@ def validation_message(text: str) -> str:
     return text
 
 
+def event_text(event: dict) -> Optional[str]:
+    """The timeline's line for a correction or an urgent alert (as the tickets'
+    presenters.event_text, in the console's language), from the staff view's event."""
+    data = event.get("data") or {}
+    if event.get("kind") == "correction":
+        parts = []
+        if data.get("from_category") != data.get("to_category"):
+            parts.append(_("更正分类：%(before)s → %(after)s",
+                           before=data.get("from_category_name", ""),
+                           after=data.get("to_category_name", "")))
+        if data.get("from_priority") != data.get("to_priority"):
+            parts.append(_("紧急程度：%(before)s → %(after)s",
+                           before=priority_name(data.get("from_priority")),
+                           after=priority_name(data.get("to_priority"))))
+        text = _("；").join(parts)
+        return text + _("（%(note)s）", note=event["note"]) if event.get("note") else text
+    if event.get("kind") == "alert":
+        return _("紧急事件：已即时通知网格员和社区工作人员")
+    return event.get("text")
+
+
 def joined(items) -> str:
     """A list in a sentence: 甲、乙 in Chinese, "a, b" in English."""
     return (", " if language() == "en" else "、").join(str(item) for item in items)

@@ -6,6 +6,7 @@
   var block = document.getElementById("dashboard-data");
   if (!block || !window.echarts) { return; }
   var data = JSON.parse(block.textContent);
+  var label = data.labels;  // the series' names, in the page's language
   var font = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif';
   var charts = [];
 
@@ -22,41 +23,41 @@
 
   draw("chart-trend", {
     tooltip: { trigger: "axis" },
-    legend: { data: ["新增", "已处置"], top: 0 },
+    legend: { data: [label.created, label.resolved], top: 0 },
     grid: { left: 40, right: 16, top: 32, bottom: 28 },
     xAxis: { type: "category", data: data.trend.days, boundaryGap: false },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: "新增", type: "line", data: data.trend.created, smooth: true,
+      { name: label.created, type: "line", data: data.trend.created, smooth: true,
         areaStyle: { opacity: 0.12 }, itemStyle: { color: "#1570ef" } },
-      { name: "已处置", type: "line", data: data.trend.resolved, smooth: true,
+      { name: label.resolved, type: "line", data: data.trend.resolved, smooth: true,
         itemStyle: { color: "#12b76a" } }
     ]
   });
 
   draw("chart-categories", {
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    legend: { data: ["工单", "超期"], top: 0 },
+    legend: { data: [label.tickets, label.overdue], top: 0 },
     grid: { left: 120, right: 16, top: 32, bottom: 24 },
     xAxis: { type: "value", minInterval: 1 },
     yAxis: { type: "category", data: data.categories.names, inverse: true,
               axisLabel: { width: 110, overflow: "truncate" } },
     series: [
-      { name: "工单", type: "bar", data: data.categories.total, itemStyle: { color: "#1d4e89" } },
-      { name: "超期", type: "bar", data: data.categories.overdue, itemStyle: { color: "#d92d20" } }
+      { name: label.tickets, type: "bar", data: data.categories.total, itemStyle: { color: "#1d4e89" } },
+      { name: label.overdue, type: "bar", data: data.categories.overdue, itemStyle: { color: "#d92d20" } }
     ]
   });
 
   draw("chart-cells", {
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    legend: { data: ["工单", "未办结"], top: 0 },
+    legend: { data: [label.tickets, label.open], top: 0 },
     grid: { left: 130, right: 16, top: 32, bottom: 24 },
     xAxis: { type: "value", minInterval: 1 },
     yAxis: { type: "category", data: data.cells.names, inverse: true,
               axisLabel: { width: 120, overflow: "truncate" } },
     series: [
-      { name: "工单", type: "bar", data: data.cells.total, itemStyle: { color: "#7a5af8" } },
-      { name: "未办结", type: "bar", data: data.cells.open, itemStyle: { color: "#f79009" } }
+      { name: label.tickets, type: "bar", data: data.cells.total, itemStyle: { color: "#7a5af8" } },
+      { name: label.open, type: "bar", data: data.cells.open, itemStyle: { color: "#f79009" } }
     ]
   });
 
