@@ -136,7 +136,7 @@ def test_laptop_shows_the_whole_nav_and_no_menu_button(app, demo, page):
     page.goto("/console/login")
     page.fill("input[name=username]", "zhang")
     page.fill("input[name=password]", screens.DEMO_PASSWORDS["zhang"])
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/console/")
     expect(page.locator("header.top nav")).to_be_visible()
     expect(page.locator("header.top .nav-toggle-label")).to_be_hidden()
@@ -195,7 +195,7 @@ def test_queue_is_a_table_on_a_laptop(app, demo, page):
     page.goto("/console/login")
     page.fill("input[name=username]", "zhang")
     page.fill("input[name=password]", screens.DEMO_PASSWORDS["zhang"])
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/console/")
     page.goto("/console/tickets")
     row = page.locator("table.queue tbody tr[data-id]").first
