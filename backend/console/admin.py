@@ -88,7 +88,7 @@ def admin_category_update(category_id: int):
         console_ops.set_requires_after_photo(user, category, args["requires_after_photo"])
     except ApiError as exc:
         db.session.rollback()
-        message = f"{category.name}：{fmt.api_error_message(exc)}"
+        message = _("%(name)s：%(error)s", name=category.name, error=fmt.api_error_message(exc))
         failed = {"category_id": category.id, "fields": _field_messages(exc),
                   "values": _typed(CATEGORY_FIELDS)}
         return prg.failed(url_for("console.admin_categories") + f"#category-{category.id}",

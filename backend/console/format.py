@@ -124,6 +124,11 @@ def event_text(event: dict) -> Optional[str]:
     return event.get("text")
 
 
+def named_kind(name: str, kind: str) -> str:
+    """名称（类别）: a name with what it is, in the console's language."""
+    return _("%(name)s（%(kind)s）", name=name, kind=kind)
+
+
 def joined(items) -> str:
     """A list in a sentence: 甲、乙 in Chinese, "a, b" in English."""
     return (", " if language() == "en" else "、").join(str(item) for item in items)

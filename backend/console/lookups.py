@@ -6,6 +6,7 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+
 from backend.console import format as fmt
 
 from backend.accounts.models import Role, User
@@ -38,7 +39,7 @@ def places_in_scope(user: User, levels: Iterable[str] = GRID,
 def place_label(place: Place, base_depth: int = 0) -> str:
     """An indented option label: "　　3号院（三级网格）"."""
     depth = max(LEVEL_DEPTH[PlaceLevel(place.level)] - base_depth, 0)
-    return "　" * depth + f"{place.name}（{fmt.level_name(place.level)}）"
+    return "　" * depth + fmt.named_kind(place.name, fmt.level_name(place.level))
 
 
 def place_options(places: list[Place]) -> list[tuple[int, str]]:

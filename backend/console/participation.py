@@ -271,7 +271,7 @@ def _act(what: str, back: str, call, done, then=None):
 
 @bp.app_template_filter("yuan")
 def _yuan(fen) -> str:
-    return fund_ops.yuan(int(fen or 0))
+    return _("%(amount)s 元", amount=common.to_yuan(int(fen or 0)))
 
 
 # --- 居民参与 home ------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def participation_residency(residency_id: int, action: str):
     user = g.console_user
     row = residency_to_manage(user, residency_id)
     target = url_for("console.participation_community", community_id=row.community_id)
-    who = f"{row.name}（{row.building}{row.unit}{row.room}）"
+    who = fmt.named_kind(row.name, f"{row.building}{row.unit}{row.room}")
 
     def decide():
         if action == "confirm":

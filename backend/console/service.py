@@ -133,7 +133,7 @@ def service_outcome(booking_id: int, outcome: str):
         db.session.flush()
     except ApiError as exc:
         db.session.rollback()
-        flash(f"{booking.code}：{fmt.api_error_message(exc)}", "error")
+        flash(_("%(name)s：%(error)s", name=booking.code, error=fmt.api_error_message(exc)), "error")
         return redirect(back, 303)
     except StaleDataError:
         db.session.rollback()

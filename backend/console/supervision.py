@@ -64,7 +64,8 @@ def supervision_deadline(ticket_id: int):
                                     error=fmt.api_error_message(exc)),
                         exc.status, exc.fields)
     except StaleDataError:
-        return _refused(ticket_id, f"#{ticket_id}：{fmt.STALE_MESSAGE}", 409)
+        return _refused(ticket_id, _("%(name)s：%(error)s", name="#%s" % ticket_id,
+                                     error=fmt.STALE_MESSAGE), 409)
     flash(_("#%(id)s 已调整期限至 %(due)s，督办结束，已通知处置人。", id=ticket_id,
             due=fmt.local_time(args["due_at"])), "ok")
     return redirect(url_for("console.supervision_page"), 303)

@@ -62,7 +62,8 @@ class Section:
 
 
 def _ticket_item(t: Ticket, now) -> Item:
-    return Item(f"#{t.id} {t.category.name}：{(t.description or '')[:30]}",
+    name = "#%s %s" % (t.id, t.category.name)
+    return Item(_("%(name)s：%(error)s", name=name, error=(t.description or "")[:30]),
                 url_for("console.ticket_page", ticket_id=t.id),
                 f"{fmt.state_name(t.state)} · {fmt.due_text(t.due_at, now)}"
                 if t.due_at else fmt.state_name(t.state))
@@ -113,7 +114,7 @@ def _objections(user: User) -> Section:
     rows = [o for o in db.session.execute(
         query.order_by(Objection.created_at, Objection.id).limit(FIRST)).scalars()
         if participation_rules.can_view_objection(user, o)]
-    items = [Item(f"“{o.notice.title}”：{o.body[:30]}",
+    items = [Item(_("%(name)s：%(error)s", name="“" + o.notice.title + "”", error=o.body[:30]),
                   url_for("console.participation_notice", notice_id=o.notice_id),
                   _("提出于 %(time)s", time=fmt.local_time(o.created_at, "%m-%d %H:%M"))) for o in rows]
     return Section("objections", _("公示异议待答复"), _count(query),
