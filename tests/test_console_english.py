@@ -155,16 +155,27 @@ def path_rows() -> dict[str, list[int]]:
     }
 
 
+def booked_days() -> list[str]:
+    """A service desk's days that have bookings (its page opens on today's)."""
+    from backend.bookings.models import Booking
+    from backend.core.workcalendar import SHANGHAI
+
+    rows = db.session.execute(sa.select(Booking.centre_id, Booking.start_at)
+                              .order_by(Booking.id).limit(5)).all()
+    return sorted({f"/console/service/{centre}?date={start.astimezone(SHANGHAI).date()}"
+                   for centre, start in rows})
+
+
 def console_paths(app, rows: dict[str, list[int]]) -> list[str]:
     """Every GET page of the console, each parameterised page once per row."""
-    paths = []
+    paths = list(rows.get("booked_days", []))
     with app.test_request_context():
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
             if not rule.endpoint.startswith("console.") or "GET" not in rule.methods \
                     or rule.endpoint in ("console.static", "console.export_csv"):
                 continue
             arguments = sorted(rule.arguments)
-            assert all(a in rows for a in arguments), (
+            assert all(a in rows and a != "booked_days" for a in arguments), (
                 f"{rule.rule}: add its parameters to path_rows()")
             if not arguments:
                 paths.append(rule.rule)
@@ -216,6 +227,7 @@ def demo(app):
     with app.app_context():
         _rows_the_demo_lacks()
         rows = path_rows()
+        rows["booked_days"] = booked_days()
         texts = [t for t in user_texts() if CHINESE.search(t)]
         data = ("\n".join(texts), sorted(texts, key=len, reverse=True))
     assert all(rows.values()), {k: v for k, v in rows.items() if not v}

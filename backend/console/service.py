@@ -56,7 +56,9 @@ def _day_page(centre_id: int, args: dict, error: str | None = None, status: int 
     now = common.utcnow()
     return render_template(
         "console/service_day.html", centre=centre, day=day, data=data,
-        bookings=[booking_presenters.staff_view(b) for b in data["bookings"]],
+        # the status in the console's language (the presenter's follows Accept-Language)
+        bookings=[dict(view, status_text=fmt.message(f"status_{view['status']}"))
+                  for view in map(booking_presenters.staff_view, data["bookings"])],
         counts=[(s, fmt.message(f"status_{s}"), data["counts"].get(s, 0)) for s in STATUS_ORDER],
         counter_id=args.get("counter_id"), include_cancelled=args.get("include_cancelled"),
         prev_url=url_for("console.service_day", centre_id=centre.id,
