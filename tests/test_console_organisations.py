@@ -123,3 +123,31 @@ def test_micro_funds_in_the_console(app, monkeypatch):
         assert db.session.get(MicroFund, mid).balance_fen == 18_000
         assert db.session.execute(sa.select(sa.func.count()).select_from(SocialOrganisation)
                                   ).scalar_one() == 3
+
+
+def test_every_constrained_value_has_a_label(app):
+    """Every value an ``… IN (…)`` check of the feature's tables allows is shown with a
+    label (Chinese, except the ratings 1A … 5A, shown as they are)."""
+    from backend.console import organisations as console
+    from backend.organisations import models
+    from backend.organisations.projects import S
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    found: dict = {}
+    for mapper in db.Model.registry.mappers:
+        if mapper.class_.__module__ != models.__name__:
+            continue
+        for constraint in mapper.local_table.constraints:
+            if isinstance(constraint, sa.CheckConstraint):
+                for column, values in re.findall(r"(\w+) IN \(([^)]*)\)",
+                                                 str(constraint.sqltext)):
+                    found[(mapper.local_table.name, column)] = re.findall(r"'([^']*)'", values)
+    assert set(found) == set(console.COLUMN_LABELS)
+    with app.test_request_context():
+        for key, values in found.items():
+            for value in values:
+                label = str(console.COLUMN_LABELS[key][value])
+                assert cjk.search(label) or (key[1] == "rating" and label == value), (key, value)
+        assert {s.value for s in S} == set(console.STATUS)
+        for kind in ("apply", "review", "contract", "start", "milestone", "accept", "publish"):
+            assert cjk.search(str(console.EVENT[kind]))
