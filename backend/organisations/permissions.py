@@ -17,7 +17,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from backend.accounts.models import User
+from backend.accounts.models import Role, User
 from backend.accounts.permissions import active, can_manage_place, is_resident
 from backend.extensions import db
 from backend.participation import operations as common
@@ -65,7 +65,7 @@ def can_view_organisation(user: Optional[User], org) -> bool:
         return any(serves(org.place, r.community) for r in _residencies(user))
     # staff of a community under the organisation's street see it (they buy from it)
     scope = getattr(user, "scope_place", None)
-    return scope is not None and user.role == "staff" and scope.code.startswith(org.place.code)
+    return scope is not None and user.role == Role.staff.value and scope.code.startswith(org.place.code)
 
 
 def _residencies(user: User):

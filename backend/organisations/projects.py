@@ -23,17 +23,18 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.core.errors import ApiError, field_error
+from backend.core.i18n import current_language
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
 from backend.organisations import registry
 from backend.organisations.messages import ACTION_ZH, STATUS_ZH
+from backend.organisations.permissions import RESIDENT_VISIBLE
 from backend.organisations.models import (
     ProjectStatus, ServiceMilestone, ServiceProject, ServiceProjectEvent, SocialOrganisation,
 )
 from backend.participation import notices
 from backend.participation import operations as common
 from backend.places.models import Place, PlaceLevel
-from backend.core.i18n import current_language
 
 S = ProjectStatus
 OPEN_FOR_MILESTONES = (S.approved.value, S.contracted.value, S.in_progress.value)
@@ -252,8 +253,6 @@ def staff_query(root: Optional[Place], status: Optional[str] = None, due: bool =
 def community_query(community: Place, organisation_id: Optional[int] = None):
     """What residents of ``community`` see: projects bought for it (by it or a place above
     it), running or published."""
-    from backend.organisations.permissions import RESIDENT_VISIBLE
-
     above = [community.code[:n] for n in range(1, len(community.code) + 1)]
     query = (sa.select(ServiceProject).join(Place, Place.id == ServiceProject.buyer_id)
              .where(Place.code.in_(above), ServiceProject.status.in_(RESIDENT_VISIBLE)))
