@@ -87,9 +87,20 @@ def _world() -> dict:
         "service_item_id": first(ServiceItem).id, "agenda_item_id": item.id,
         "rule_id": first(OpeningRule, OpeningRule.centre_id == centre.id).id,
         "closure_id": closure.id,
+        **_organisation_ids(first),
     }
     db.session.commit()
     return ids
+
+
+def _organisation_ids(first) -> dict:
+    """The demo's organisation, service project, its milestone and micro-fund."""
+    from backend.organisations.models import (
+        MicroFund, ServiceMilestone, ServiceProject, SocialOrganisation,
+    )
+
+    return {"org_id": first(SocialOrganisation).id, "project_id": first(ServiceProject).id,
+            "milestone_id": first(ServiceMilestone).id, "micro_fund_id": first(MicroFund).id}
 
 
 # a parameter whose rows differ from one route to another

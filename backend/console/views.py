@@ -5,8 +5,8 @@ The app registers ``bp`` from here, so every page is in place.
 from __future__ import annotations
 
 from backend.console import (  # noqa: F401 - imported for their routes
-    admin, calendar, community_settings, dashboard, home, intake, maps, participation,
-    ranking, service, supervision, tickets, volunteers, workers,
+    admin, calendar, community_settings, dashboard, home, intake, maps, organisations,
+    participation, ranking, service, supervision, tickets, volunteers, workers,
 )
 from backend.console.blueprint import bp
 

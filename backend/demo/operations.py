@@ -91,9 +91,13 @@ def seed(with_tickets: bool = True) -> dict:
     from backend.participation.seed import seed_demo as seed_participation
 
     participation = seed_participation(by_code[C])
+    from backend.organisations.seed import seed_demo as seed_organisations
+
+    organisations = seed_organisations(by_code[C], by_code[STREET[0]])
     return {"tickets_created": tickets, "places_created": result.created, "places_updated": result.updated,
             "accounts_created": created, "categories_created": categories,
             "service_rows_created": service["service_rows"],
             "bookings_created": service["bookings"],
             "volunteer_rows_created": volunteers,
-            "participation_rows_created": participation}
+            "participation_rows_created": participation,
+            "organisation_rows_created": organisations}

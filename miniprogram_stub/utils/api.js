@@ -242,6 +242,12 @@ const councilMembers = (communityId) => get(`/communities/${communityId}/council
 const meetings = (communityId) => get(`/communities/${communityId}/meetings`, PAGE)
 const meeting = (id) => get(`/meetings/${id}`)
 const fundProject = (lineId) => get(`/budget-lines/${lineId}`)
+// 社会组织 (issue 21): who serves my community, which organisation runs which service, micro-funds
+const communityOrganisations = (communityId) => get(`/communities/${communityId}/organisations`)
+const communityServiceProjects = (communityId) => get(`/communities/${communityId}/service-projects`)
+const organisation = (id) => get(`/organisations/${id}`)
+const microFunds = (fundId) => get(`/funds/${fundId}/micro-funds`)
+const microFund = (id) => get(`/micro-funds/${id}`)
 
 function resetCaches() {
   categoryCache = null
@@ -286,5 +292,6 @@ module.exports = {
   communities, yards, myResidencies, declareResidency, endResidency, myNotices, communityNotice, readNotice,
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
   fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
+  communityOrganisations, communityServiceProjects, organisation, microFunds, microFund,
   resetCaches,
 }

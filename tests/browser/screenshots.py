@@ -70,6 +70,8 @@ PAGES = (
     ConsolePage("workers", "zhang", "/console/workers"),
     ConsolePage("volunteers", "zhang", "/console/volunteers"),
     ConsolePage("participation", "zhang", "/console/participation"),
+    ConsolePage("organisations", "zhang", "/console/organisations", "#organisations"),
+    ConsolePage("service-projects", "zhang", "/console/service-projects", "#projects"),
     ConsolePage("service-centres", "zhang", "/console/service"),
     ConsolePage("service-day", "zhang", "/console/service/{centre}"),
     ConsolePage("admin-staff", "admin", "/console/admin/staff"),
