@@ -94,7 +94,7 @@ class ServiceCentre(TimestampMixin, db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(100))
     address: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     phone: so.Mapped[str] = so.mapped_column(sa.String(30), default="")
-    # where the point is (WGS-84), for "nearest first"; optional
+    # where the point is (GCJ-02), for "nearest first"; optional
     lat: so.Mapped[Optional[float]]
     lng: so.Mapped[Optional[float]]
     sort_order: so.Mapped[int] = so.mapped_column(default=0)

@@ -61,9 +61,9 @@ class CentreListArgs(QueryArgsSchema):
         "description": "Only the points that handle this item"})
     place_id = ma.fields.Integer(validate=ID_RANGE, metadata={
         "description": "Only the points of this community"})
-    lat = ma.fields.Float(metadata={"description": "Where I am (WGS-84): nearest first"},
+    lat = ma.fields.Float(metadata={"description": "Where I am (GCJ-02): nearest first"},
                           **LAT)
-    lng = ma.fields.Float(metadata={"description": "Where I am (WGS-84): nearest first"},
+    lng = ma.fields.Float(metadata={"description": "Where I am (GCJ-02): nearest first"},
                           **LNG)
     include_inactive = ma.fields.Boolean(load_default=False, metadata={
         "description": "Staff: deactivated points of their area too"})
