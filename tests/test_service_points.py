@@ -196,6 +196,15 @@ def test_a_booking_names_a_point(client, ctx, monkeypatch):
         "item_id": world.items["LN"].id, "start_at": iso("2026-09-29 14:00")})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {"point_id": ["请选择服务点。"]}
+    gone = ServiceCentre(place_id=world.places["a"].id, name="停用的驿站", is_active=False)
+    db.session.add(gone)
+    db.session.commit()
+    for field in ("point_id", "centre_id"):
+        refused = _post(client, world, "chen", "/bookings", {
+            field: gone.id, "item_id": world.items["LN"].id,
+            "start_at": iso("2026-09-29 14:00")})
+        assert refused.status_code == 422
+        assert list(refused.get_json()["error"]["fields"]) == [field]
 
 
 def test_the_desk_of_a_point_sees_only_its_own_bookings(client, ctx, monkeypatch):

@@ -305,8 +305,13 @@ def create_booking(args):
     point_id = args.get("point_id") or args.get("centre_id")
     if point_id is None:
         raise field_error("point_id", "point_id_or_centre_id")
-    booking = reservation_ops.book(current_user(), point_id, args["item_id"],
-                                   args["start_at"])
+    try:
+        booking = reservation_ops.book(current_user(), point_id, args["item_id"],
+                                       args["start_at"])
+    except ApiError as exc:
+        if "point_id" in args and exc.fields and "centre_id" in exc.fields:
+            exc.fields["point_id"] = exc.fields.pop("centre_id")  # the field the client sent
+        raise
     return presenters.resident_view(booking)
 
 
