@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+import sqlalchemy as sa
 
 from backend.bookings.models import Booking, Counter, OpeningRule, ServiceCentre, SlotCount
 from backend.extensions import db
@@ -295,3 +296,45 @@ def test_point_access(client, ctx, monkeypatch, actor, action, expected):
         assert (changed.address == "晋阳路 5 号院") == (expected == 200)
     if action == "deactivate":
         assert changed.is_active is (expected != 200)
+
+
+# --- the race, per point ---------------------------------------------------------------
+
+def test_two_points_race_for_their_own_places(app, ctx, monkeypatch):
+    """Twenty residents at once, ten for the station's 14:00 (one counter: capacity 1) and
+    ten for the centre's 14:00 (counters 2 and 3 serve LN: capacity 2): each point fills
+    its own slot, no more, whatever the other does."""
+    import threading
+
+    from tests.test_bookings_concurrency import _run
+
+    world = build_world(monkeypatch, residents=23)
+    point = station(world)
+    residents = [name for name in world.people if name.startswith("r")]
+    assert len(residents) == 20
+    point_of = {who: (point.id if i % 2 else world.centre_a.id)
+                for i, who in enumerate(residents)}
+    answers: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def attempt(who):
+        body = {"point_id": point_of[who], "item_id": world.items["LN"].id,
+                "start_at": iso("2026-09-29 14:00")}
+
+        def run(barrier):
+            with app.test_client() as c:
+                barrier.wait()
+                r = c.post("/api/v1/bookings", json=body, headers=world.h(who))
+                with lock:
+                    answers.append((who, r.status_code))
+        return run
+
+    _run([attempt(who) for who in residents])
+    won = [point_of[who] for who, status in answers if status == 201]
+    assert sorted(status for _, status in answers).count(409) == 17, answers
+    assert (won.count(point.id), won.count(world.centre_a.id)) == (1, 2)
+    booked = dict(db.session.execute(sa.select(SlotCount.centre_id, SlotCount.booked)).all())
+    assert booked == {point.id: 1, world.centre_a.id: 2}
+    per_point = dict(db.session.execute(
+        sa.select(Booking.centre_id, sa.func.count()).group_by(Booking.centre_id)).all())
+    assert per_point == {point.id: 1, world.centre_a.id: 2}
