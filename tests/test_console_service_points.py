@@ -127,3 +127,38 @@ def test_the_switcher_leads_to_the_same_page_of_a_sibling_point(app, pw, page):
     assert f"/console/service/{pw.centre_b}" not in body
     station_page = client.get(f"/console/service/{pw.station}{page}")
     assert station_page.status_code == 200 and STATION in station_page.get_data(as_text=True)
+
+
+def test_a_point_s_counters_and_their_items(app, pw):
+    from backend.bookings.models import Counter, ServiceItem
+
+    client = _client(app, pw.staff_a)
+    page = client.get(f"/console/service/{pw.station}/counters")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "驿站窗口" in body and "老年人优待证" in body and 'id="point-switcher"' in body
+    with app.app_context():
+        items = {i.code: i.id for i in db.session.execute(sa.select(ServiceItem)).scalars()}
+    _post(client, f"/console/service/{pw.station}/counters",
+          {"name": "驿站窗口 2", "item_ids": [items["HJ02"], items["LN01"]]})
+    with app.app_context():
+        added = db.session.execute(sa.select(Counter).where(
+            Counter.name == "驿站窗口 2")).scalar_one()
+        assert added.centre_id == pw.station
+        assert {i.code for i in added.items} == {"HJ02", "LN01"}
+        added_id = added.id
+    # the same name again is refused and shown; a change of items and 停用 are kept
+    again = _post(client, f"/console/service/{pw.station}/counters", {"name": "驿站窗口 2"})
+    assert again.headers["Location"] == f"/console/service/{pw.station}/counters"
+    assert "该中心已有同名窗口。" in client.get(again.headers["Location"]).get_data(as_text=True)
+    _post(client, f"/console/service/{pw.station}/counters/{added_id}",
+          {"name": "驿站窗口 2", "item_ids": [items["LN01"]]})
+    with app.app_context():
+        changed = db.session.get(Counter, added_id)
+        assert [i.code for i in changed.items] == ["LN01"] and changed.is_active is False
+    # a counter of another point is not changed from this one; other staff see nothing
+    _post(client, f"/console/service/{pw.centre_a}/counters/{added_id}",
+          {"name": "x", "is_active": "true"}, status=404)
+    other = _client(app, pw.staff_b)
+    assert other.get(f"/console/service/{pw.station}/counters").status_code == 404
+    _post(other, f"/console/service/{pw.station}/counters", {"name": "y"}, status=404)

@@ -78,6 +78,19 @@ def test_staff_add_edit_and_switch_points(app, page, monkeypatch):
     page.locator("#point-switcher").get_by_role("link", name="晋阳社区党群服务中心").click()
     expect(page.locator("h1")).to_contain_text("晋阳社区党群服务中心 · 开放时间与闭馆")
     screenshot(page, "points-4-switcher")
+
+    # the station's counters: one more, serving 居住证明
+    page.locator("#point-switcher").get_by_role("link", name=STATION).click()
+    page.goto(f"/console/service/{station_id}/counters")
+    expect(page.locator("h1")).to_contain_text(f"{STATION} · 窗口")
+    add = page.locator("form#form-counter")
+    add.locator("input[name=name]").fill("驿站窗口 2")
+    add.get_by_label("居住证明").check()
+    add.locator("button[type=submit]").click()
+    expect(page.locator(".flash.ok")).to_contain_text("已添加窗口“驿站窗口 2”")
+    expect(page.locator("section[id^=counter-]").filter(has_text="驿站窗口 2")
+           .locator(".served")).to_have_text("居住证明")
+    screenshot(page, "points-5-counters")
     assert page.js_errors == []
 
     with app.app_context():

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
+from backend.bookings import catalogue as catalogue_ops
 from backend.bookings import centres as centre_ops
 from backend.bookings import permissions
 from backend.bookings import points as point_ops
@@ -145,3 +146,58 @@ def service_point_update(centre_id: int):
             _edit_page(centre_id, message, values, exc.status)
     flash(_("已保存服务点“%(name)s”。", name=point.name), "ok")
     return redirect(url_for("console.service_point", centre_id=point.id), 303)
+
+
+# --- a point's counters (窗口) and the items each serves --------------------------------
+
+class CounterForm(forms.FormSchema):
+    """The bookings API's CounterArgs, from a form: the items ticked."""
+
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=50))
+    sort_order = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=9999))
+    item_ids = ma.fields.List(ma.fields.Integer(**forms.ID), load_default=list,
+                              validate=validate.Length(max=200))
+
+
+def _counters_page(centre_id: int, error: str | None = None, status: int = 200):
+    user = g.console_user
+    point = centre_ops.managed_centre(user, centre_id)
+    return render_template(
+        "console/service_counters.html", centre=point, counters=point.counters,
+        items=catalogue_ops.list_items(), points=siblings(user, point),
+        switch_endpoint="console.service_counters", error=error), status
+
+
+@bp.route("/service/<int:centre_id>/counters", methods=["GET"])
+@staff_required
+def service_counters(centre_id: int):
+    kept = prg.kept()
+    return _counters_page(centre_id, kept["message"] if kept else None)
+
+
+@bp.route("/service/<int:centre_id>/counters", methods=["POST"])
+@bp.route("/service/<int:centre_id>/counters/<int:counter_id>", methods=["POST"])
+@staff_required
+def service_counter_save(centre_id: int, counter_id: int | None = None):
+    """Add a counter, or change one (name, order, items; 停用 / 启用)."""
+    point = centre_ops.managed_centre(g.console_user, centre_id)
+    try:
+        args = forms.parse(CounterForm(), request.form)
+        if counter_id is None:
+            counter = centre_ops.create_counter(point, args)
+            message = _("已添加窗口“%(name)s”。", name=counter.name)
+        else:
+            args["is_active"] = _checkbox("is_active")
+            counter = centre_ops.update_counter(point, counter_id, args)
+            message = _("已保存窗口“%(name)s”。", name=counter.name)
+    except ApiError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        message = fmt.api_error_message(exc)
+        target = url_for("console.service_counters", centre_id=centre_id)
+        return prg.failed(target, message, exc.status) or \
+            _counters_page(centre_id, message, exc.status)
+    flash(message, "ok")
+    return redirect(url_for("console.service_counters", centre_id=point.id)
+                    + f"#counter-{counter.id}", 303)
