@@ -5,9 +5,6 @@ register({
     "service_item_not_found": {"zh": "找不到该办理事项。", "en": "No such service item."},
     "service_item_code_taken": {"zh": "事项编码已被使用。", "en": "This item code is already used."},
     "centre_not_found": {"zh": "找不到该服务中心。", "en": "No such service centre."},
-    "centre_exists": {
-        "zh": "该社区已有服务中心。", "en": "This community already has a service centre.",
-    },
     "community_required": {
         "zh": "服务中心只能设在社区一级。", "en": "A service centre belongs to a community.",
     },
