@@ -338,3 +338,26 @@ def test_two_points_race_for_their_own_places(app, ctx, monkeypatch):
     per_point = dict(db.session.execute(
         sa.select(Booking.centre_id, sa.func.count()).group_by(Booking.centre_id)).all())
     assert per_point == {point.id: 1, world.centre_a.id: 2}
+
+
+def test_the_main_centre_stays_main_whatever_the_list_is_filtered_by(client, ctx, monkeypatch):
+    """A second point of kind 服务中心 that handles an item the main centre does not is
+    listed for that item, but is not the main centre."""
+    world = build_world(monkeypatch)
+    second = ServiceCentre(place_id=world.places["a"].id, name="晋阳社区便民服务站",
+                           kind="centre", sort_order=2)
+    db.session.add(second)
+    db.session.flush()
+    from backend.bookings.models import ServiceItem
+
+    only_here = ServiceItem(code="ZZ01", name="仅便民服务站办理", duration_minutes=20)
+    db.session.add(only_here)
+    db.session.flush()
+    db.session.add(Counter(centre_id=second.id, name="便民窗口", items=[only_here]))
+    db.session.commit()
+    rows = _get(client, world, "chen", f"/service-centres?item_id={only_here.id}").get_json()
+    assert [(r["id"], r["is_main"]) for r in rows] == [(second.id, False)]
+    rows = _get(client, world, "chen",
+                f"/service-centres?place_id={world.places['a'].id}").get_json()
+    assert [(r["id"], r["is_main"]) for r in rows] == [(world.centre_a.id, True),
+                                                       (second.id, False)]

@@ -77,7 +77,7 @@ POINT_KINDS = tuple(k.value for k in PointKind)
 class ServiceCentre(TimestampMixin, db.Model):
     """A service point of one community: its service centre (党群服务中心), a 连心驿站 or a
     居民之家. A community may have several, each with its own counters, opening rules and
-    closures; its main centre is its first point of kind ``centre`` (``centres.main_centre``).
+    closures; its main centre is its first active point of kind ``centre`` (``points``).
     """
 
     __tablename__ = "service_centres"

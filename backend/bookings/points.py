@@ -4,7 +4,8 @@ counters, opening rules and closures, and slots and bookings name it by its id.
 
 Lists: residents see the active points with today's hours; nearest first when they give
 their location (points without a location last); otherwise community by community, each
-community's main centre first, then the points' sort order.
+community's main centre first (its first active point of kind ``centre``: the centres
+there before issue 21), then the points' sort order.
 """
 from __future__ import annotations
 
@@ -26,17 +27,20 @@ from backend.extensions import db
 MAX_POINTS = 1000
 
 
-def main_centre(place_id: int) -> Optional[ServiceCentre]:
-    """The community's main centre: its first active point of kind ``centre`` (by sort
-    order, then the oldest), else its first active point of any kind."""
-    rows = db.session.execute(
-        sa.select(ServiceCentre).where(ServiceCentre.place_id == place_id,
-                                       ServiceCentre.is_active.is_(True))
-        .order_by(ServiceCentre.sort_order, ServiceCentre.id)).scalars().all()
-    for row in rows:
-        if row.kind == PointKind.centre.value:
-            return row
-    return rows[0] if rows else None
+def main_centres(place_ids: set[int]) -> dict[int, int]:
+    """Each community's main centre (its first active point of kind ``centre``, by sort
+    order then the oldest), whatever a list was filtered by: place id → point id."""
+    if not place_ids:
+        return {}
+    mains: dict[int, int] = {}
+    for point_id, place_id in db.session.execute(
+            sa.select(ServiceCentre.id, ServiceCentre.place_id)
+            .where(ServiceCentre.place_id.in_(place_ids),
+                   ServiceCentre.kind == PointKind.centre.value,
+                   ServiceCentre.is_active.is_(True))
+            .order_by(ServiceCentre.place_id, ServiceCentre.sort_order, ServiceCentre.id)):
+        mains.setdefault(place_id, point_id)
+    return mains
 
 
 @dataclass
@@ -106,11 +110,7 @@ def list_points(item_id: Optional[int] = None, place_id: Optional[int] = None,
             .join(counter_items, counter_items.c.counter_id == Counter.id)
             .where(counter_items.c.item_id == item_id, Counter.is_active.is_(True))))
     points = [p for p in db.session.execute(query).scalars() if keep is None or keep(p)]
-    # each community's main centre first
-    mains = {}
-    for p in points:
-        if p.is_active and p.kind == PointKind.centre.value and p.place_id not in mains:
-            mains[p.place_id] = p.id
+    mains = main_centres({p.place_id for p in points})  # each community's, listed first
     points.sort(key=lambda p: (p.place_id, p.id != mains.get(p.place_id), p.sort_order, p.id))
     today = todays(points)
     out = []
@@ -124,13 +124,7 @@ def list_points(item_id: Optional[int] = None, place_id: Optional[int] = None,
     return out
 
 
-def view(point: ServiceCentre, today: Optional[Today] = None, distance: Optional[int] = None,
-         is_main: Optional[bool] = None) -> dict:
-    if today is None:
-        today = todays([point])[point.id]
-    if is_main is None:
-        main = main_centre(point.place_id)
-        is_main = main is not None and main.id == point.id
+def view(point: ServiceCentre, today: Today, distance: Optional[int], is_main: bool) -> dict:
     return {"id": point.id, "name": point.name, "kind": point.kind,
             "kind_text": t(f"point_kind_{point.kind}"), "address": point.address,
             "phone": point.phone, "place": point.place, "place_id": point.place_id,
