@@ -108,7 +108,7 @@ def build() -> World:
     c_ticket = tickets.create_ticket(caller, public_cat.id, "我家楼道灯也坏了", 30.6305, 104.0355,
                                      address="晋阳社区", building="1栋")
 
-    centre = db.session.execute(sa.select(ServiceCentre)).scalars().first()
+    centre = db.session.execute(sa.select(ServiceCentre).order_by(ServiceCentre.id)).scalars().first()
     item_ids = [i.id for i in catalogue_ops.offered_items(centre) if i.bookable_online]
     item = db.session.get(ServiceItem, item_ids[0])
     plan = availability_ops.free_slots(centre, item, None, None)

@@ -34,7 +34,7 @@ def _world() -> dict:
     its agenda item, a budget line, an objection, a service record, a closure): the ids
     the walk puts in paths."""
     from backend.accounts.models import Role, User
-    from backend.bookings.models import Booking, OpeningRule, ServiceCentre, ServiceItem
+    from backend.bookings.models import Booking, Counter, OpeningRule, ServiceCentre, ServiceItem
     from backend.demo.operations import seed
     from backend.participation import council as council_ops
     from backend.participation.models import (
@@ -88,6 +88,7 @@ def _world() -> dict:
         "rule_id": first(OpeningRule, OpeningRule.centre_id == centre.id).id,
         "closure_id": closure.id,
         **_organisation_ids(first),
+        "counter_id": first(Counter, Counter.centre_id == centre.id).id,
     }
     db.session.commit()
     return ids

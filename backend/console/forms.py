@@ -41,7 +41,7 @@ FIELD_LABELS = {
     "is_active": "启用", "source": "来源渠道", "external_ref": "12345 工单号",
     "caller_name": "来电人/来访人", "caller_phone": "联系电话", "resident_id": "居民",
     "priority": "紧急程度", "description": "问题描述", "address": "地址", "building": "楼栋",
-    "unit": "单元", "lat": "位置", "lng": "位置",
+    "unit": "单元", "lat": "位置", "lng": "位置", "community_id": "社区", "sort_order": "排序",
 }
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from backend.console import (  # noqa: F401 - imported for their routes
     admin, calendar, community_settings, dashboard, home, intake, maps, organisations,
-    participation, ranking, service, supervision, tickets, volunteers, workers,
+    participation, ranking, service, service_points, supervision, tickets, volunteers,
+    workers,
 )
 from backend.console.blueprint import bp
 

@@ -168,13 +168,14 @@ const handBack = (id, { reason, version }) =>
 
 const serviceItems = () => get('/service-items')
 const serviceItem = (id) => get(`/service-items/${id}`)
-const centres = (itemId) => get('/service-centres', { item_id: itemId })
+// The service points handling an item, with today's hours; nearest first given a location
+const centres = (itemId, { lat, lng } = {}) => get('/service-centres', { item_id: itemId, lat, lng })
 const slots = (centreId, itemId, { from, to } = {}) =>
   get(`/service-centres/${centreId}/slots`, { item: itemId, from, to })
 // A booking needs an answer at once (the slot may go), so it is not queued offline; the
 // page keeps one key per chosen slot, so a retry after a timeout books it once.
 const book = ({ centreId, itemId, startAt }, idempotencyKey) =>
-  post('/bookings', { centre_id: centreId, item_id: itemId, start_at: startAt }, { idempotencyKey })
+  post('/bookings', { point_id: centreId, item_id: itemId, start_at: startAt }, { idempotencyKey })
 const myBookings = ({ scope = 'upcoming', cursor, limit } = {}) => get('/me/bookings', { scope, cursor, limit })
 const bookingStatus = () => get('/me/booking-status')
 const booking = (id) => get(`/bookings/${id}`)

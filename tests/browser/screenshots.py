@@ -74,6 +74,8 @@ PAGES = (
     ConsolePage("service-projects", "zhang", "/console/service-projects", "#projects"),
     ConsolePage("service-centres", "zhang", "/console/service"),
     ConsolePage("service-day", "zhang", "/console/service/{centre}"),
+    ConsolePage("service-points", "zhang", "/console/service/points", "table.points"),
+    ConsolePage("service-counters", "zhang", "/console/service/{centre}/counters"),
     ConsolePage("admin-staff", "admin", "/console/admin/staff"),
     ConsolePage("admin-categories", "admin", "/console/admin/categories"),
     ConsolePage("community-settings", "zhang", "/console/communities/settings"),
