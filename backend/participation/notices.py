@@ -71,7 +71,9 @@ def create(actor, community: Place, args: dict) -> CommunityNotice:
     start = args.get("publish_from") or common.utcnow()
     _check_window(start, args.get("publish_until"))
     row = CommunityNotice(community_id=community.id, kind=args.get("kind", "notice"),
-                          title=args["title"], body=args["body"], publish_from=start,
+                          title=args["title"], body=args["body"],
+                          title_en=args.get("title_en", ""), body_en=args.get("body_en", ""),
+                          publish_from=start,
                           publish_until=args.get("publish_until"),
                           pinned=args.get("pinned", False), created_by_id=actor.id)
     db.session.add(row)
@@ -85,7 +87,7 @@ def update(row: CommunityNotice, args: dict) -> CommunityNotice:
     start = args.get("publish_from", row.publish_from)
     until = args["publish_until"] if "publish_until" in args else row.publish_until
     _check_window(start, until)
-    for name in ("kind", "title", "body", "pinned"):
+    for name in ("kind", "title", "body", "title_en", "body_en", "pinned"):
         if name in args:
             setattr(row, name, args[name])
     row.publish_from, row.publish_until = start, until
