@@ -11,9 +11,9 @@ recipient (``pick``).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, NamedTuple, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
-from backend.core.i18n import current_language
+from backend.core.i18n import MESSAGES, current_language
 
 LANGUAGES = ("zh", "en")
 
@@ -26,6 +26,18 @@ class Text(NamedTuple):
 
     def format(self, **params: Any) -> "Text":
         return Text(self.zh.format(**params), self.en.format(**params))
+
+
+def both(render: Callable[[str], str]) -> Text:
+    """A text rendered once per language (``render("zh")``, ``render("en")``): for texts
+    whose parts have their own English (a service item's name …)."""
+    return Text(render("zh"), render("en"))
+
+
+def message(key: str, **params: Any) -> Text:
+    """A registered message (``i18n.register``) in both languages, with ``params``."""
+    entry = MESSAGES[key]
+    return Text(entry["zh"].format(**params), entry["en"].format(**params))
 
 
 def pick(text: "str | Text", language: str) -> str:

@@ -16,6 +16,7 @@ from typing import Iterable, Optional
 
 import sqlalchemy as sa
 
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import operations as common
@@ -183,8 +184,12 @@ def answer_objection(actor, row: Objection, answer: str) -> Objection:
         raise ApiError(409, "objection_answered", code="conflict")
     row.answer, row.answered_by_id, row.answered_at = answer, actor.id, common.utcnow()
     db.session.flush()
-    enqueue([row.user_id], "objection_answered", "公示异议已答复",
-            f"您对“{row.notice.title}”提出的异议已答复：{answer}",
+    notice = row.notice
+    enqueue([row.user_id], "objection_answered",
+            Text("公示异议已答复", "Your objection was answered"),
+            Text(f"您对“{notice.title}”提出的异议已答复：{answer}",
+                 f"Your objection to “{notice.title_en or notice.title}” was answered: "
+                 f"{answer}"),
             page=f"pages/participation/notice?id={row.notice_id}")
     return row
 
