@@ -181,3 +181,77 @@ def test_service_item_english_written_by_admins_only(app, ctx, client, monkeypat
     bad = client.patch(f"/api/v1/service-items/{english.id}", json={"materials_en": [""]},
                        headers=world.h("admin"))
     assert bad.status_code == 422 and "materials_en" in bad.get_json()["error"]["fields"]
+
+
+# --- volunteer activities, stars and the record of service -----------------------------
+
+def _volunteers(monkeypatch):
+    from tests import volunteers_world as vw
+
+    world = vw.build_world(monkeypatch)
+    world.people["liu"].language = "en"
+    act = vw.activity(world)
+    act.title_en, act.content_en = "Keeping elders company", "Visit elders who live alone"
+    db.session.commit()
+    return world, act
+
+
+@pytest.mark.parametrize("who,headers,language", [
+    ("liu", {}, "en"), ("liu", {"Accept-Language": "zh"}, "en"), ("chen", {}, "zh"),
+    ("chen", EN, "en"), ("leader", {}, "zh"), ("staff_a", EN, "en")])
+def test_activity_served_in_the_readers_language(app, ctx, client, monkeypatch, who, headers,
+                                                 language):
+    world, act = _volunteers(monkeypatch)
+    got = client.get(f"/api/v1/volunteer-activities/{act.id}",
+                     headers=world.h(who, **headers)).get_json()
+    assert got["language"] == language
+    assert (got["title"], got["content"]) == (
+        ("Keeping elders company", "Visit elders who live alone") if language == "en"
+        else ("助老陪伴", "陪伴独居老人"))
+
+
+def test_activity_english_written_by_its_leaders_and_checked(app, ctx, client, monkeypatch,
+                                                             fake_wechat):
+    world, act = _volunteers(monkeypatch)
+    url = f"/api/v1/volunteer-activities/{act.id}"
+    for who, allowed in (("liu", False), ("chen", False), ("staff_b", False),
+                         ("worker", False), ("staff_a", True), ("leader", True)):
+        r = client.patch(url, json={"title_en": "Company for elders"}, headers=world.h(who))
+        assert r.status_code == 200 if allowed else r.status_code in (403, 404), (who, r.json)
+    assert client.get(url, headers=world.h("liu")).get_json()["title"] == "Company for elders"
+    # the English text passes WeChat's text check like the Chinese (risky: refused)
+    r = client.patch(url, json={"content_en": "come and 赌博"}, headers=world.h("leader"))
+    assert r.status_code == 422, r.get_json()
+
+
+def test_stars_and_record_of_service_in_english(app, ctx, client, monkeypatch):
+    from backend.volunteers.models import ServiceRecord
+
+    world, act = _volunteers(monkeypatch)
+    app.config["VOLUNTEER_STAR_HOURS"] = [2, 300]
+    try:
+        db.session.add(ServiceRecord(activity_id=act.id, user_id=world.id("liu"),
+                                     check_in_at=act.start_at, check_out_at=act.end_at,
+                                     minutes=180, status="approved", source="leader"))
+        db.session.commit()
+        en = client.get("/api/v1/me/volunteer-summary", headers=world.h("liu")).get_json()
+        assert (en["star_level"], en["star_name"]) == (1, "One-star volunteer")
+        zh = client.get("/api/v1/me/volunteer-summary",
+                        headers=world.h("leader")).get_json()
+        assert zh["star_name"] == ""
+        html = client.get("/api/v1/me/volunteer-record.html", headers=world.h("liu"))
+        text = html.get_data(as_text=True)
+        assert html.status_code == 200 and '<html lang="en">' in text
+        assert "Record of volunteer service" in text and "One-star volunteer" in text
+        assert "Keeping elders company" in text and "志愿服务记录" not in text
+        records = client.get("/api/v1/me/service-records", headers=world.h("liu")).get_json()
+        assert records["items"][0]["activity_title"] == "Keeping elders company"
+        assert records["items"][0]["language"] == "en"
+        # the same record read in Chinese
+        world.people["liu"].language = None
+        db.session.commit()
+        text = client.get("/api/v1/me/volunteer-record.html",
+                          headers=world.h("liu")).get_data(as_text=True)
+        assert "志愿服务记录" in text and "一星志愿者" in text and "助老陪伴" in text
+    finally:
+        app.config.pop("VOLUNTEER_STAR_HOURS", None)

@@ -186,7 +186,7 @@ def answer_objection(actor, row: Objection, answer: str) -> Objection:
     db.session.flush()
     notice = row.notice
     enqueue([row.user_id], "objection_answered",
-            Text("公示异议已答复", "Your objection was answered"),
+            Text("公示异议已答复", "Objection answered"),
             Text(f"您对“{notice.title}”提出的异议已答复：{answer}",
                  f"Your objection to “{notice.title_en or notice.title}” was answered: "
                  f"{answer}"),

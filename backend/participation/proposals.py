@@ -209,7 +209,7 @@ def put_on_agenda(actor, row: Proposal, note: str = "") -> Proposal:
     return row
 
 
-ON_AGENDA_TITLE = Text("议题已列入议事会议程", "Your proposal is on the agenda")
+ON_AGENDA_TITLE = Text("议题已列入议事会议程", "Proposal on agenda")
 
 
 def _tell_author(row: Proposal, kind: str, title: Text, body: Text) -> None:
@@ -222,6 +222,8 @@ def _tell_author(row: Proposal, kind: str, title: Text, body: Text) -> None:
 
 OUTCOME_ZH = {"accepted": "已采纳", "rejected": "不予采纳", "merged": "已合并"}
 OUTCOME_EN = {"accepted": "accepted", "rejected": "not accepted", "merged": "merged"}
+# short enough for a subscribe message's 20-character field
+OUTCOME_TITLE_EN = {"accepted": "accepted", "rejected": "declined", "merged": "merged"}
 
 
 def answer(actor, row: Proposal, outcome: str, reason: str,
@@ -245,7 +247,7 @@ def answer(actor, row: Proposal, outcome: str, reason: str,
     _event(row, outcome, actor, before, reason)
     _tell_author(row, "proposal_answered",
                  Text(f"议题答复：{OUTCOME_ZH[outcome]}",
-                      f"Your proposal: {OUTCOME_EN[outcome]}"),
+                      f"Proposal {OUTCOME_TITLE_EN[outcome]}"),
                  Text(f"您提出的“{row.title}”{OUTCOME_ZH[outcome]}：{reason}",
                       f"Your proposal “{row.title}” was {OUTCOME_EN[outcome]}: {reason}"))
     db.session.flush()

@@ -129,7 +129,7 @@ def _confirm(row: Residency, actor, source: str) -> None:
     row.decided_at = common.utcnow()
     db.session.flush()
     enqueue([row.user_id], "residency_confirmed",
-            Text("居住登记已确认", "Your residency is confirmed"),
+            Text("居住登记已确认", "Residency confirmed"),
             Text(f"您在{row.community.name}的居住登记已确认，可以参与社区议事和投票。",
                  f"Your residency in {row.community.name} is confirmed: you can now take "
                  "part in the community's proposals and votes."),
@@ -150,7 +150,7 @@ def reject(actor, row: Residency, reason: str) -> Residency:
     row.decided_by_id, row.decided_at = actor.id, common.utcnow()
     db.session.flush()
     enqueue([row.user_id], "residency_rejected",
-            Text("居住登记未通过", "Your residency was not confirmed"),
+            Text("居住登记未通过", "Residency declined"),
             Text(f"您在{row.community.name}的居住登记未通过：{reason}",
                  f"Your residency in {row.community.name} was not confirmed: {reason}"),
             page="pages/participation/residency")

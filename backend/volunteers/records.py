@@ -116,7 +116,7 @@ def approve(actor: User, record: ServiceRecord, reason: str = "") -> ServiceReco
     hours = record.minutes / 60
     total = approved_hours(record.user_id)
     enqueue([record.user_id], "hours_approved",
-            Text("志愿服务时长已认定", "Volunteer hours approved"),
+            Text("志愿服务时长已认定", "Hours approved"),
             body=Text(f"{_notice_title(activity)}：{hours:g} 小时，累计 {total:g} 小时",
                       f"{_notice_title(activity, 'en')}: {hours:g} hours, "
                       f"{total:g} hours in total"),
@@ -137,7 +137,7 @@ def reject(actor: User, record: ServiceRecord, reason: str) -> ServiceRecord:
     _revise(record, "rejected", actor, reason)
     activity = record.activity
     enqueue([record.user_id], "hours_rejected",
-            Text("志愿服务时长未认定", "Volunteer hours not approved"),
+            Text("志愿服务时长未认定", "Hours not approved"),
             body=Text(f"{_notice_title(activity)}：{reason}",
                       f"{_notice_title(activity, 'en')}: {reason}"),
             page="pages/volunteers/records",

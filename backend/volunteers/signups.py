@@ -133,7 +133,7 @@ def _promote(activity: VolunteerActivity) -> list[ActivitySignup]:
             continue
         db.session.expire(candidate)
         enqueue([candidate.user_id], "waitlist_promoted",
-                Text("候补成功：您已获得活动名额", "You moved up from the waiting list"),
+                Text("候补成功：您已获得活动名额", "You got a place"),
                 body=Text(f"{_notice_title(activity)}（{_local(activity.start_at)}"
                           f"{_notice_place(activity)}）",
                           f"{_notice_title(activity, 'en')} ({_local(activity.start_at)}"
@@ -154,7 +154,7 @@ def _tell_cancelled(activity: VolunteerActivity) -> None:
         ActivitySignup.status.in_([SignupStatus.signed.value, SignupStatus.waitlisted.value]))
         .order_by(ActivitySignup.id)).scalars().all()
     enqueue(people, "activity_cancelled",
-            Text("志愿活动已取消", "Volunteer activity cancelled"),
+            Text("志愿活动已取消", "Activity cancelled"),
             body=Text(f"{_notice_title(activity)}（{_local(activity.start_at)}）已取消",
                       f"{_notice_title(activity, 'en')} ({_local(activity.start_at)}) "
                       "is cancelled"),

@@ -183,7 +183,7 @@ def remove_member(actor: User, team: VolunteerTeam, user_id: int, reason: str) -
         raise ApiError(409, "member_not_pending", code="not_member")
     if m.status == MemberStatus.pending.value:
         enqueue([m.user_id], "team_join_declined",
-                Text("入队申请未通过", "Your request to join was declined"),
+                Text("入队申请未通过", "Request declined"),
                 body=Text(f"{_notice_team(team)}：{reason}",
                           f"{_notice_team(team, 'en')}: {reason}"), page="pages/volunteers/index",
                 data={"team_id": team.id, "reason": reason},
