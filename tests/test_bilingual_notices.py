@@ -91,11 +91,13 @@ def test_ticket_steps_reach_each_follower_in_their_language(client, ctx, fake_we
     inbox = client.get("/api/v1/me/notifications", headers=world.h("reporter")).get_json()
     assert [n["title"] for n in inbox["items"]] == ["Stairwell light broken: dispatched",
                                                     "Stairwell light broken: accepted"]
+    assert {n["language"] for n in inbox["items"]} == {"en"}
     sent = [m for m in fake_wechat.sent_messages if m["touser"] == world.reporter.openid]
     assert {m["data"]["phrase2"]["value"] for m in sent} == {"Filed", "Sent"}
     assert all("年" not in m["data"]["time4"]["value"] for m in sent)
     neighbour_inbox = client.get("/api/v1/me/notifications", headers=world.h("neighbour"))
     assert neighbour_inbox.get_json()["items"][0]["title"] == "楼道灯损坏：已派遣"
+    assert neighbour_inbox.get_json()["items"][0]["language"] == "zh"
 
 
 def test_a_cancelled_activity_tells_each_volunteer_in_their_language(

@@ -69,6 +69,8 @@ class Notification(db.Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(100))
     body: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     page: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # the language title and body are in: the recipient's when the outbox row was written
+    language: so.Mapped[str] = so.mapped_column(sa.String(2), default="zh", server_default="zh")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     read_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
 

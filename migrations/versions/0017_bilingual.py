@@ -7,7 +7,8 @@ Create Date: 2026-12-06 20:30:00
 Issue 21 (international communities). Users say which language they read (empty: follow
 the device's Accept-Language); community notices, service items and volunteer activities
 get an English text beside the Chinese (empty: none written, the Chinese is served); an
-outbox row remembers the language its recipient reads, for the WeChat template's fields.
+outbox row and the in-app message delivered from it remember the language they were
+written in (their recipient's), for the WeChat template's fields and the inbox's answer.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -46,8 +47,15 @@ def upgrade():
         batch_op.add_column(sa.Column('language', sa.String(length=2), server_default='zh',
                                       nullable=False))
 
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=2), server_default='zh',
+                                      nullable=False))
+
 
 def downgrade():
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_column('language')
+
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('language')
 
