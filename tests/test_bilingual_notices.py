@@ -4,12 +4,13 @@ the recipient chose; a recipient who chose none gets Chinese, whatever the langu
 the request that caused the notification (the actor's) or of the recipient's own device."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from backend.core.bilingual import Text
 from backend.extensions import db
 from backend.notify import delivery
-from backend.notify.models import OutboxMessage, SubscriptionGrant
+from backend.notify.models import Notification, OutboxMessage, SubscriptionGrant
 from backend.notify.operations import enqueue
 from tests import factories as f
 from tests import volunteers_world as vw
@@ -149,3 +150,31 @@ def test_booking_reminders_name_the_item_and_materials_in_english(app, ctx, clie
     # 王阿姨 chose nothing: her device's English does not reach her reminders
     assert all(r.language == "zh" and r.body.startswith("城乡居民基本养老保险参保登记，")
                for r in theirs)
+
+
+# who (their choice, their device) → the language their inbox is written in
+INBOX = [("zh", {}, "zh"), ("zh", EN, "zh"), ("en", {}, "en"), ("en", ZH, "en"),
+         (None, EN, "zh"), (None, {}, "zh")]
+
+
+@pytest.mark.parametrize("chosen,device,language", INBOX)
+def test_each_inbox_in_its_readers_language_and_only_theirs(ctx, client, fake_wechat, chosen,
+                                                           device, language):
+    reader, other = f.resident(name="读者"), f.resident(name="邻居")
+    reader.language, other.language = chosen, "en"
+    db.session.commit()
+    enqueue([reader.id, other.id], "residency_confirmed",
+            Text("居住登记已确认", "Residency confirmed"), Text("欢迎", "Welcome"))
+    db.session.commit()
+    delivery.run_batch("w1")
+    headers = {**f.auth(f.token_for(reader)), **device}
+    items = client.get("/api/v1/me/notifications", headers=headers).get_json()["items"]
+    assert [(n["title"], n["language"]) for n in items] == [
+        ("Residency confirmed" if language == "en" else "居住登记已确认", language)]
+    # another person's message: not found, whatever the language
+    theirs = db.session.execute(sa.select(Notification.id).where(
+        Notification.user_id == other.id)).scalar_one()
+    assert client.post(f"/api/v1/me/notifications/{theirs}/read",
+                       headers=headers).status_code == 404
+    assert client.post(f"/api/v1/me/notifications/{items[0]['id']}/read",
+                       headers=headers).status_code == 200
