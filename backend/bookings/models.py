@@ -59,6 +59,9 @@ class ServiceItem(TimestampMixin, db.Model):
     materials: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
     # conditions, fees, where to go next: shown under the materials
     notes: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    # the English materials and notes beside the Chinese; empty: none written
+    materials_en: so.Mapped[Optional[list[str]]] = so.mapped_column(sa.JSON, default=list)
+    notes_en: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
     duration_minutes: so.Mapped[int] = so.mapped_column(default=20)
     bookable_online: so.Mapped[bool] = so.mapped_column(default=True)
     is_active: so.Mapped[bool] = so.mapped_column(default=True)

@@ -13,6 +13,7 @@ from marshmallow import validate
 
 from backend.bookings.models import POINT_KINDS
 from backend.bookings.slots import CLOSED_REASONS
+from backend.core.bilingual import served
 from backend.core.fields import (
     DAY_RANGE, ID_RANGE, NON_NEGATIVE, PHONE, Id, LocalDateTime,
 )
@@ -140,6 +141,11 @@ class ItemArgs(ArgsSchema):
     materials = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
                                load_default=list, validate=validate.Length(max=30))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    materials_en = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
+                                  load_default=list, validate=validate.Length(max=30),
+                                  metadata={"description": "The materials in English, beside "
+                                            "the Chinese (served to readers of English)"})
+    notes_en = ma.fields.String(load_default="", validate=validate.Length(max=500))
     duration_minutes = ma.fields.Integer(load_default=20, strict=True,
                                          validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean(load_default=True)
@@ -154,6 +160,9 @@ class ItemPatchArgs(ArgsSchema):
     materials = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
                                validate=validate.Length(max=30))
     notes = ma.fields.String(validate=validate.Length(max=500))
+    materials_en = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
+                                  validate=validate.Length(max=30))
+    notes_en = ma.fields.String(validate=validate.Length(max=500))
     duration_minutes = ma.fields.Integer(strict=True, validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean()
     sort_order = ma.fields.Integer(strict=True, validate=NON_NEGATIVE)
@@ -238,18 +247,44 @@ class ClosureListArgs(QueryArgsSchema):
 # --- output ----------------------------------------------------------------------------
 
 class ServiceItemSchema(OutSchema):
+    """A service item in the reader's language: name, materials and notes in English when
+    the reader reads English and the item has an English name (a part without English
+    stays Chinese); ``language`` says which was served."""
+
+    # the Chinese field and the English one beside it; the name decides
+    TEXTS = (("name", "name_en"), ("materials", "materials_en"), ("notes", "notes_en"))
+    SERVED = True
+
     id = ma.fields.Integer()
     code = ma.fields.String()
-    name = ma.fields.String()
+    name = ma.fields.String(metadata={"description": "In the reader's language"})
     name_en = ma.fields.String()
     department = ma.fields.String()
-    materials = ma.fields.List(ma.fields.String())
-    notes = ma.fields.String()
+    materials = ma.fields.List(ma.fields.String(),
+                               metadata={"description": "In the reader's language"})
+    notes = ma.fields.String(metadata={"description": "In the reader's language"})
     duration_minutes = ma.fields.Integer()
     bookable_online = ma.fields.Boolean()
+    language = ma.fields.String(metadata={"enum": ["zh", "en"],
+                                          "description": "The language served"})
+
+    @ma.post_dump(pass_original=True)
+    def _serve(self, data: dict, original, **kwargs) -> dict:
+        if self.SERVED:
+            data.update(served(original, self.TEXTS))
+        else:
+            data["language"] = "zh"
+        return data
 
 
 class ServiceItemAdminSchema(ServiceItemSchema):
+    """The catalogue's editors: the Chinese texts as written (``language`` zh) and the
+    English ones beside them."""
+
+    SERVED = False
+
+    materials_en = ma.fields.List(ma.fields.String())
+    notes_en = ma.fields.String()
     is_active = ma.fields.Boolean()
     sort_order = ma.fields.Integer()
     created_at = LocalDateTime()

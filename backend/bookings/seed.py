@@ -121,6 +121,18 @@ RULES = (
 )
 
 
+# The English beside the Chinese for the items residents from abroad ask about most
+# (issue 21): code → (materials, notes)
+ENGLISH = {
+    "HJ01": (["ID card or passport (original)",
+              "A recent colour photo, white background (or taken on site)",
+              "Proof of a stable home (tenancy contract or property certificate), or of "
+              "work or study",
+              "A residence registration of at least half a year"],
+             "Collect the permit at the office about 15 working days later."),
+}
+
+
 def seed_items() -> int:
     existing = set(db.session.execute(sa.select(ServiceItem.code)).scalars())
     added = 0
@@ -128,10 +140,12 @@ def seed_items() -> int:
                 notes) in enumerate(ITEMS):
         if code in existing:
             continue
+        materials_en, notes_en = ENGLISH.get(code, ([], ""))
         db.session.add(ServiceItem(code=code, name=name, name_en=name_en,
                                    department=department, duration_minutes=minutes,
                                    bookable_online=online, materials=list(materials),
-                                   notes=notes, sort_order=order))
+                                   notes=notes, materials_en=list(materials_en),
+                                   notes_en=notes_en, sort_order=order))
         added += 1
     db.session.flush()
     return added

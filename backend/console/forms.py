@@ -12,6 +12,7 @@ from typing import Mapping
 
 import marshmallow as ma
 from marshmallow import validate
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from backend.core.errors import ApiError
@@ -43,6 +44,11 @@ FIELD_LABELS = {
     "priority": "紧急程度", "description": "问题描述", "address": "地址", "building": "楼栋",
     "unit": "单元", "lat": "位置", "lng": "位置", "community_id": "社区", "sort_order": "排序",
 }
+# the English texts written beside the Chinese (issue 21)
+FIELD_LABELS.update({
+    "name_en": _l("英文名称"), "materials_en": _l("英文材料"), "notes_en": _l("英文说明"),
+    "title_en": _l("英文标题"), "body_en": _l("英文正文"), "content_en": _l("英文内容"),
+})
 
 
 class FormSchema(ma.Schema):
@@ -259,6 +265,10 @@ class ServiceItemForm(FormSchema):
     department = ma.fields.String(load_default="", validate=validate.Length(max=100))
     materials = ma.fields.String(load_default="", validate=validate.Length(max=6000))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    # the English texts beside the Chinese (residents who read English get them)
+    name_en = ma.fields.String(load_default="", validate=validate.Length(max=150))
+    materials_en = ma.fields.String(load_default="", validate=validate.Length(max=6000))
+    notes_en = ma.fields.String(load_default="", validate=validate.Length(max=500))
     duration_minutes = ma.fields.Integer(load_default=20, validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean(load_default=False)
     is_active = ma.fields.Boolean(load_default=False)
@@ -269,11 +279,11 @@ class ServiceItemEditForm(ServiceItemForm):
         exclude = ("code",)
 
 
-def materials(text: str) -> list[str]:
+def materials(text: str, field: str = "materials") -> list[str]:
     """One document per line, blank lines dropped."""
     lines = [line.strip()[:200] for line in text.splitlines() if line.strip()]
     if len(lines) > 30:
-        raise ApiError(422, "validation_error", fields={"materials": ["材料最多 30 项。"]})
+        raise ApiError(422, "validation_error", fields={field: ["材料最多 30 项。"]})
     return lines
 
 

@@ -464,7 +464,8 @@ def participation_update_notice(notice_id: int):
     row = notice_to_manage(g.console_user, notice_id)
     return _act("保存修改", url_for("console.participation_notice", notice_id=row.id),
                 lambda: notice_ops.update(row, parse_edit(NoticePatchForm(), request.form,
-                                                          publish_until=None)),
+                                                          publish_until=None, title_en="",
+                                                          body_en="")),
                 lambda done: f"已保存修改：{done.title}")
 
 

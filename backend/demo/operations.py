@@ -51,6 +51,11 @@ RESIDENTS = (
     DemoWeChatUser("demo-resident-chen", "小陈", "13900000202"),
     DemoWeChatUser("demo-resident-liu", "刘姐", "13900000203"),
 )
+# An English-speaking resident (issue 21: international communities): she reads English,
+# so the notice and the service item with English text, and her notifications, come in it.
+# Created after the demo tickets, which keep their reporters among the residents above.
+MARY = DemoWeChatUser("demo-resident-mary", "Mary", "13900000204")
+ENGLISH_RESIDENTS = (MARY,)
 
 
 def seed(with_tickets: bool = True) -> dict:
@@ -84,6 +89,14 @@ def seed(with_tickets: bool = True) -> dict:
     db.session.flush()
     categories = seed_categories()
     tickets = seed_tickets() if with_tickets else 0
+    for r in ENGLISH_RESIDENTS:
+        if db.session.execute(sa.select(User.id).where(User.openid == r.openid)).first():
+            continue
+        db.session.add(User(role=Role.resident.value, openid=r.openid,
+                            display_name=r.display_name, phone=r.phone, language="en",
+                            phone_source="typed", phone_consent_at=utcnow()))
+        created += 1
+    db.session.flush()
     service = seed_service_centre(by_code[C], "成都市武侯区晋阳路 88 号", "028-85000100")
     from backend.volunteers.seed import seed_demo as seed_volunteers
 

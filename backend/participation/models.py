@@ -117,6 +117,9 @@ class CommunityNotice(TimestampMixin, db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(12), default=NoticeKind.notice.value)
     title: so.Mapped[str] = so.mapped_column(sa.String(100))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # the English text beside the Chinese (international communities); empty: none written
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(150), default="", server_default="")
+    body_en: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     publish_from: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     publish_until: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     pinned: so.Mapped[bool] = so.mapped_column(default=False)

@@ -16,6 +16,7 @@ from typing import Iterable, Optional
 
 import sqlalchemy as sa
 
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import operations as common
@@ -71,7 +72,9 @@ def create(actor, community: Place, args: dict) -> CommunityNotice:
     start = args.get("publish_from") or common.utcnow()
     _check_window(start, args.get("publish_until"))
     row = CommunityNotice(community_id=community.id, kind=args.get("kind", "notice"),
-                          title=args["title"], body=args["body"], publish_from=start,
+                          title=args["title"], body=args["body"],
+                          title_en=args.get("title_en", ""), body_en=args.get("body_en", ""),
+                          publish_from=start,
                           publish_until=args.get("publish_until"),
                           pinned=args.get("pinned", False), created_by_id=actor.id)
     db.session.add(row)
@@ -85,7 +88,7 @@ def update(row: CommunityNotice, args: dict) -> CommunityNotice:
     start = args.get("publish_from", row.publish_from)
     until = args["publish_until"] if "publish_until" in args else row.publish_until
     _check_window(start, until)
-    for name in ("kind", "title", "body", "pinned"):
+    for name in ("kind", "title", "body", "title_en", "body_en", "pinned"):
         if name in args:
             setattr(row, name, args[name])
     row.publish_from, row.publish_until = start, until
@@ -181,8 +184,12 @@ def answer_objection(actor, row: Objection, answer: str) -> Objection:
         raise ApiError(409, "objection_answered", code="conflict")
     row.answer, row.answered_by_id, row.answered_at = answer, actor.id, common.utcnow()
     db.session.flush()
-    enqueue([row.user_id], "objection_answered", "公示异议已答复",
-            f"您对“{row.notice.title}”提出的异议已答复：{answer}",
+    notice = row.notice
+    enqueue([row.user_id], "objection_answered",
+            Text("公示异议已答复", "Objection answered"),
+            Text(f"您对“{notice.title}”提出的异议已答复：{answer}",
+                 f"Your objection to “{notice.title_en or notice.title}” was answered: "
+                 f"{answer}"),
             page=f"pages/participation/notice?id={row.notice_id}")
     return row
 

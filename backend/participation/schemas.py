@@ -134,6 +134,11 @@ class NoticeArgs(ArgsSchema):
                             metadata={"description": "notice 公告 or disclosure 公示"})
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     body = ma.fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    title_en = ma.fields.String(load_default="", validate=validate.Length(max=150), metadata={
+        "description": "English title beside the Chinese (served to readers of English)"})
+    body_en = ma.fields.String(load_default="", validate=validate.Length(max=20000), metadata={
+        "description": "English text beside the Chinese; empty: English readers get the "
+                       "Chinese"})
     publish_from = LocalDateTime(metadata={"description": "Default now"})
     publish_until = LocalDateTime(allow_none=True, metadata={
         "description": "End of the publish window; none: until withdrawn"})
@@ -144,6 +149,8 @@ class NoticePatchArgs(ArgsSchema):
     kind = ma.fields.String(validate=validate.OneOf(NOTICE_KINDS))
     title = ma.fields.String(validate=validate.Length(min=1, max=100))
     body = ma.fields.String(validate=validate.Length(min=1, max=20000))
+    title_en = ma.fields.String(validate=validate.Length(max=150))
+    body_en = ma.fields.String(validate=validate.Length(max=20000))
     publish_from = LocalDateTime()
     publish_until = LocalDateTime(allow_none=True)
     pinned = ma.fields.Boolean()
@@ -164,8 +171,11 @@ class NoticeSchema(OutSchema):
     community_id = ma.fields.Integer()
     community_name = ma.fields.String()
     kind = ma.fields.String(metadata={"enum": NOTICE_KINDS})
-    title = ma.fields.String()
-    body = ma.fields.String()
+    title = ma.fields.String(metadata={"description": "In the reader's language (`language`)"})
+    body = ma.fields.String(metadata={"description": "In the reader's language (`language`)"})
+    language = ma.fields.String(metadata={
+        "enum": ["zh", "en"], "description": "The language served: en when the reader reads "
+        "English and staff wrote an English text, else zh"})
     publish_from = LocalDateTime()
     publish_until = LocalDateTime(allow_none=True)
     pinned = ma.fields.Boolean()

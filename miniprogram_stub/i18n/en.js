@@ -153,6 +153,8 @@ module.exports = {
 
   me_anonymous: 'Linli user',
   me_language: '语言 / Language',
+  me_language_hint: 'Notices, what to bring and your messages come in the language you choose (Chinese where staff wrote no English).',
+  content_chinese_only: 'Only in Chinese for now',
   me_reported: 'Cases I reported',
   me_following: 'Cases I follow',
   me_notices: 'Messages',

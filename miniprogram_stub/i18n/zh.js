@@ -161,6 +161,8 @@ module.exports = {
   // me
   me_anonymous: '邻里用户',
   me_language: '语言 / Language',
+  me_language_hint: '公告、办事材料和消息将以所选语言显示（工作人员未写英文的内容仍为中文）。',
+  content_chinese_only: '（暂无英文版本）',
   me_reported: '我上报的事件',
   me_following: '我关注的事件',
   me_notices: '消息',

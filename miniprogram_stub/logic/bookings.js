@@ -38,6 +38,8 @@ function itemView(item) {
     materials: item.materials || [],
     notes: item.notes || '',
     online: item.bookable_online !== false,
+    // English pages, an item whose materials the catalogue has only in Chinese
+    chineseOnly: i18n.getLang() === 'en' && item.language === 'zh',
   }
 }
 

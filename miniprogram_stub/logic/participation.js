@@ -99,6 +99,8 @@ function noticeView(n, now = Date.now()) {
     community: n.community_name || '',
     title: n.title,
     body: n.body || '',
+    // English pages, a notice staff wrote only in Chinese: say so
+    chineseOnly: i18n.getLang() === 'en' && n.language === 'zh',
     kindText: i18n.t(disclosure ? 'pt_kind_disclosure' : 'pt_kind_notice'),
     disclosure,
     pinned: Boolean(n.pinned),

@@ -39,6 +39,7 @@ async function doLogin() {
     answer = await anonymous('POST', '/auth/wechat', { code })
   }
   session.save(answer)
+  adoptLanguage(answer.user)
   return answer
 }
 
@@ -113,6 +114,21 @@ async function listAll(path, query = {}, pages = 20) {
 
 async function me() {
   const user = await get('/me')
+  session.setUser(user)
+  adoptLanguage(user)
+  return user
+}
+
+// The language I read is kept on the server too (PUT /me/language): content comes in it
+// where staff wrote English, and notifications to me are written in it. A language chosen
+// on another device (the server's) wins over this phone's.
+function adoptLanguage(user) {
+  const lang = user && user.language
+  if (lang && i18n.LANGS.indexOf(lang) >= 0 && lang !== i18n.getLang()) i18n.setLang(lang)
+}
+
+async function setLanguage(language) {
+  const user = await request('PUT', '/me/language', { data: { language } })
   session.setUser(user)
   return user
 }
@@ -280,6 +296,7 @@ const communityPerformance = (days) =>
 
 module.exports = {
   login, request, get, post, del, patch, me, bind,
+  setLanguage,
   updateProfile, phoneConsent, savePhone, deletePhone, communityPerformance,
   categories, nearby, follow, unfollow, myTickets, ticket, rate,
   notifications, markRead, readAll, templates, reportSubscriptions,

@@ -471,3 +471,24 @@ test('我的资料 and 社区三率 against the real API: the consent text, the 
     overdue: expect.objectContaining({ total: expect.any(Number) }),
   }))
 })
+
+test('the language I read is kept by the real API and wins over this phone\'s (issue 21)', async () => {
+  phones.neighbour.use()
+  const api = mod('utils/api')
+  const i18n = mod('utils/i18n')
+  try {
+    const me = await api.setLanguage('en')
+    expect(me.language).toBe('en')
+    i18n.setLang('zh') // this phone says Chinese; the server's English wins
+    const bad = await api.post('/tickets', { description: 'x' }).catch((e) => e)
+    expect(bad.code).toBe('validation_error')
+    expect(bad.message).not.toMatch(/[\u4e00-\u9fff]/)
+    expect((await api.me()).language).toBe('en')
+    expect(i18n.getLang()).toBe('en') // adopted from the server
+    await expect(api.setLanguage('fr')).rejects.toMatchObject({ status: 422 })
+  } finally {
+    await api.setLanguage(null)
+    i18n.setLang('zh')
+  }
+  expect((await api.me()).language).toBe(null)
+})

@@ -248,6 +248,12 @@ class FakeApi {
       if ([30, 90].indexOf(days) < 0) return error(422, 'validation_error', '输入有误', { days: ['必须是 30 或 90'] })
       return { status: 200, body: this.performance(days) }
     }
+    if (key === 'PUT /me/language') {
+      const language = req.body && req.body.language
+      if ([null, 'zh', 'en'].indexOf(language) < 0) return error(422, 'validation_error', '提交的内容有误，请检查后重试。', { language: ['必须是以下之一：zh, en。'] })
+      this.user = Object.assign({}, this.user, { language })
+      return { status: 200, body: this.user }
+    }
     if (key === 'PATCH /me/profile') {
       if (!resident) return error(403, 'forbidden', '您没有权限执行此操作。')
       const name = String(req.body.display_name || '').trim()
