@@ -38,8 +38,8 @@ def _world() -> dict:
     from backend.demo.operations import seed
     from backend.participation import council as council_ops
     from backend.participation.models import (
-        BudgetLine, CommunityFund, CommunityNotice, CouncilMember, Objection, Proposal,
-        Residency, VoteRound,
+        BudgetLine, CommunityFund, CommunityNotice, Convention, CouncilMember, Objection,
+        Proposal, Residency, VoteRound, YardCommitteeMember,
     )
     from backend.tickets.models import Category, Ticket
     from backend.volunteers.models import ServiceRecord, VolunteerActivity
@@ -87,6 +87,9 @@ def _world() -> dict:
         "service_item_id": first(ServiceItem).id, "agenda_item_id": item.id,
         "rule_id": first(OpeningRule, OpeningRule.centre_id == centre.id).id,
         "closure_id": closure.id,
+        "yard_id": first(YardCommitteeMember).yard_id,
+        "yard_member_id": first(YardCommitteeMember).id,
+        "convention_id": first(Convention).id,
     }
     db.session.commit()
     return ids

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from backend.console import (  # noqa: F401 - imported for their routes
     admin, calendar, community_settings, dashboard, home, intake, maps, participation,
-    ranking, service, supervision, tickets, volunteers, workers,
+    ranking, service, supervision, tickets, volunteers, workers, yards,
 )
 from backend.console.blueprint import bp
 
