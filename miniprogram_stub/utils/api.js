@@ -221,7 +221,8 @@ const myResidencies = () => get('/me/residencies')
 const declareResidency = (body, idempotencyKey) => post('/me/residencies', body, { idempotencyKey })
 // moved out: the home no longer gives a say there
 const endResidency = (id) => post(`/residencies/${id}/end`, { reason: '' })
-const myNotices = () => get('/me/notices', PAGE)
+// the board of my communities; `area` one of 三公开's affairs / finance / party, or all
+const myNotices = (area) => get('/me/notices', area ? Object.assign({ area }, PAGE) : PAGE)
 const communityNotice = (id) => get(`/notices/${id}`)
 const readNotice = (id) => post(`/notices/${id}/read`)
 const myObjections = (noticeId) => get(`/notices/${noticeId}/objections`)
@@ -242,6 +243,11 @@ const councilMembers = (communityId) => get(`/communities/${communityId}/council
 const meetings = (communityId) => get(`/communities/${communityId}/meetings`, PAGE)
 const meeting = (id) => get(`/meetings/${id}`)
 const fundProject = (lineId) => get(`/budget-lines/${lineId}`)
+// 院落自治: my yards (committee, conventions), a convention's history, signing for my household
+const myYards = () => get('/me/yards')
+const convention = (id) => get(`/conventions/${id}`)
+const signConvention = (versionId) => post(`/convention-versions/${versionId}/sign`)
+const yardMeetings = (yardId) => get(`/yards/${yardId}/meetings`, PAGE)
 
 function resetCaches() {
   categoryCache = null
@@ -286,5 +292,6 @@ module.exports = {
   communities, yards, myResidencies, declareResidency, endResidency, myNotices, communityNotice, readNotice,
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
   fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
+  myYards, convention, signConvention, yardMeetings,
   resetCaches,
 }
