@@ -60,6 +60,10 @@ RESIDENCY_SOURCE = {"declared": "居民自行登记", "staff": "工作人员登�
 NOTICE_KIND = {"notice": "公告", "disclosure": "公示"}
 # 三公开
 NOTICE_AREA = {"affairs": _l("居务"), "finance": _l("财务"), "party": _l("党务")}
+# 院落自治 (console/yards.py)
+YARD_ROLE = {"head": _l("院落长"), "deputy": _l("副院落长"), "member": _l("委员"),
+             "building_head": _l("楼栋长")}
+CONVENTION_SCOPE = {"yard": _l("院落公约"), "community": _l("居民公约")}
 PROPOSAL_STATE = {"open": "征集附议", "on_agenda": "已列入议程", "accepted": "已采纳",
                   "rejected": "不予采纳", "merged": "已合并"}
 CONTENT_STATUS = {"pass": "已通过检测", "review": "内容待审核"}
@@ -83,6 +87,8 @@ COLUMN_LABELS = {
     ("residencies", "source"): RESIDENCY_SOURCE,
     ("community_notices", "kind"): NOTICE_KIND,
     ("community_notices", "area"): NOTICE_AREA,
+    ("yard_committee_members", "role"): YARD_ROLE,
+    ("conventions", "scope"): CONVENTION_SCOPE,
     ("proposals", "state"): PROPOSAL_STATE,
     ("proposals", "content_status"): CONTENT_STATUS,
     ("proposal_events", "kind"): PROPOSAL_EVENT,

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from backend.console import forms
 from backend.console.blueprint import allowed_or_403, bp, staff_required
-from backend.console.participation import _act, community_to_manage, form_for
+from backend.console.participation import YARD_ROLE, _act, community_to_manage, form_for
 from backend.core.errors import ApiError
 from backend.extensions import db
 from backend.participation import permissions
@@ -28,9 +28,6 @@ from backend.participation.yard_schemas import (
 )
 from backend.places.models import CELL_LEVELS, Place
 
-YARD_ROLE = {"head": _l("院落长"), "deputy": _l("副院落长"), "member": _l("委员"),
-             "building_head": _l("楼栋长")}
-CONVENTION_SCOPE = {"yard": _l("院落公约"), "community": _l("居民公约")}
 
 YardMemberForm = form_for(YardMemberArgs)
 YardMemberPatchForm = form_for(YardMemberPatchArgs)
