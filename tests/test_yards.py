@@ -176,3 +176,25 @@ def test_yard_meetings_follow_the_meeting_rules_and_stay_in_the_yard(app, ctx, c
     assert client.get(community, headers=world.h("liu")).get_json()["items"] == []
     assert [m["id"] for m in client.get(community, headers=world.h("staff_a"))
             .get_json()["items"]] == [meeting["id"]]
+
+
+def test_a_yards_meeting_takes_the_proposals_about_that_yard(app, ctx, client, monkeypatch):
+    from tests import participation_world as pw
+    world = yw.build_world(monkeypatch)
+    here = pw.proposal(world, title="A3 院坝加装路灯")
+    there = pw.proposal(world, author="liu", title="A3b 楼道扶手")
+    nowhere = pw.proposal(world, title="全社区垃圾分类")
+    for row, place in ((here, "a3"), (there, "a3b"), (nowhere, None)):
+        row.place_id = world.places[place].id if place else None
+        row.state = "on_agenda"
+    db.session.commit()
+    a3 = world.places["a3"].id
+    meeting = client.post(f"/api/v1/yards/{a3}/meetings",
+                          json={"title": "院落会议", "held_at": iso("2026-10-08 19:00")},
+                          headers=world.h("zhou")).get_json()
+    url = f"/api/v1/meetings/{meeting['id']}/items"
+    for row in (there, nowhere):
+        r = client.post(url, json={"proposal_id": row.id}, headers=world.h("zhou"))
+        assert r.status_code == 422 and "proposal_id" in r.get_json()["error"]["fields"]
+    r = client.post(url, json={"proposal_id": here.id}, headers=world.h("zhou"))
+    assert r.status_code == 201 and r.get_json()["title"] == "A3 院坝加装路灯"

@@ -150,4 +150,6 @@ register({
     "convention_sign_residents_only": {
         "zh": "只有本院落（社区）已确认的居民可以签署公约。",
         "en": "Only residents confirmed in this yard (community) sign its convention."},
+    "proposal_outside_yard": {"zh": "院落会议只能讨论本院落的议题。",
+                              "en": "A yard's meeting takes only proposals about that yard."},
 })
