@@ -70,6 +70,7 @@ PAGES = (
     ConsolePage("workers", "zhang", "/console/workers"),
     ConsolePage("volunteers", "zhang", "/console/volunteers"),
     ConsolePage("participation", "zhang", "/console/participation"),
+    ConsolePage("yard", "zhang", "/console/participation/yards/{yard}"),
     ConsolePage("service-centres", "zhang", "/console/service"),
     ConsolePage("service-day", "zhang", "/console/service/{centre}"),
     ConsolePage("admin-staff", "admin", "/console/admin/staff"),
@@ -109,7 +110,12 @@ MEASURE = """() => {
 
 def demo_ids() -> dict[str, int]:
     """The ids PAGES' paths name, read in the app's context."""
-    return {"ticket": demo_ticket_id(), "centre": demo_centre_id()}
+    from backend.extensions import db
+    from backend.participation.models import YardCommitteeMember
+
+    yard = db.session.execute(sa.select(YardCommitteeMember.yard_id).order_by(
+        YardCommitteeMember.id)).scalars().first()
+    return {"ticket": demo_ticket_id(), "centre": demo_centre_id(), "yard": yard}
 
 
 def logged_in_context(browser, base_url: str, username: str, viewport: dict, **options):
