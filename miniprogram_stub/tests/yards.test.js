@@ -104,6 +104,7 @@ test('the notice board has the tabs 全部 / 居务 / 财务 / 党务, each aski
   expect(words(page, '.notice-item .item-title').length).toBe(3)
   await tap(page, '.area-tab', 3)
   expect(titles(page)).toEqual(['党费收缴情况公示'])
+  expect(words(page, '.notice-area')).toEqual(['· 党务'])
   expect(requests(env, '/me/notices').map((r) => r.query.area || '')).toEqual(['', 'party'])
   expect(text(page, '.tabs-on')).toBe('党务')
   await tap(page, '.area-tab', 2)
