@@ -253,6 +253,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.open311.api import bp as open311_bp
     from backend.organisations.api import blp as organisations_blp
     from backend.participation.api import blp as participation_blp
+    from backend.participation.yards_api import blp as yards_blp
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
@@ -274,7 +275,8 @@ def _register_blueprints(app: Flask) -> None:
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, profile_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
                 ticket_reports_blp, ticket_supervision_blp, uploads_blp, volunteers_blp,
-                participation_blp, calendar_blp, ticket_performance_blp, organisations_blp):
+                participation_blp, calendar_blp, ticket_performance_blp, organisations_blp,
+                yards_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

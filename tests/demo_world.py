@@ -143,6 +143,12 @@ def build() -> World:
         "victim_photo": photo.id, "category": public_cat.id,
         "private_category": private_cat.id, "community": centre.place_id,
     }
+    from backend.participation.models import Convention, ConventionVersion, YardCommitteeMember
+
+    first = lambda model: db.session.execute(  # noqa: E731
+        sa.select(model).order_by(model.id)).scalars().first()
+    world.ids.update(yard=first(YardCommitteeMember).yard_id, convention=first(Convention).id,
+                     convention_version=first(ConventionVersion).id)
     world.secrets = {
         "phone": VICTIM_PHONE, "openid": VICTIM_OPENID, "display name": VICTIM_NAME,
         "real name": VICTIM_REAL_NAME, "ID number": VICTIM_ID_NUMBER,

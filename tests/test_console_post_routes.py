@@ -38,8 +38,8 @@ def _world() -> dict:
     from backend.demo.operations import seed
     from backend.participation import council as council_ops
     from backend.participation.models import (
-        BudgetLine, CommunityFund, CommunityNotice, CouncilMember, Objection, Proposal,
-        Residency, VoteRound,
+        BudgetLine, CommunityFund, CommunityNotice, Convention, CouncilMember, Objection,
+        Proposal, Residency, VoteRound, YardCommitteeMember,
     )
     from backend.tickets.models import Category, Ticket
     from backend.volunteers.models import ServiceRecord, VolunteerActivity
@@ -89,6 +89,9 @@ def _world() -> dict:
         "closure_id": closure.id,
         **_organisation_ids(first),
         "counter_id": first(Counter, Counter.centre_id == centre.id).id,
+        "yard_id": first(YardCommitteeMember).yard_id,
+        "yard_member_id": first(YardCommitteeMember).id,
+        "convention_id": first(Convention).id,
     }
     db.session.commit()
     return ids

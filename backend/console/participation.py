@@ -19,6 +19,7 @@ import copy
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from marshmallow import validate
 
 from backend.console import forms
@@ -57,6 +58,12 @@ RESIDENCY_STATUS = {"pending": "待确认", "confirmed": "已确认", "rejected"
                     "ended": "已迁出"}
 RESIDENCY_SOURCE = {"declared": "居民自行登记", "staff": "工作人员登记", "import": "户籍名单导入"}
 NOTICE_KIND = {"notice": "公告", "disclosure": "公示"}
+# 三公开
+NOTICE_AREA = {"affairs": _l("居务"), "finance": _l("财务"), "party": _l("党务")}
+# 院落自治 (console/yards.py)
+YARD_ROLE = {"head": _l("院落长"), "deputy": _l("副院落长"), "member": _l("委员"),
+             "building_head": _l("楼栋长")}
+CONVENTION_SCOPE = {"yard": _l("院落公约"), "community": _l("居民公约")}
 PROPOSAL_STATE = {"open": "征集附议", "on_agenda": "已列入议程", "accepted": "已采纳",
                   "rejected": "不予采纳", "merged": "已合并"}
 CONTENT_STATUS = {"pass": "已通过检测", "review": "内容待审核"}
@@ -79,6 +86,9 @@ COLUMN_LABELS = {
     ("residencies", "status"): RESIDENCY_STATUS,
     ("residencies", "source"): RESIDENCY_SOURCE,
     ("community_notices", "kind"): NOTICE_KIND,
+    ("community_notices", "area"): NOTICE_AREA,
+    ("yard_committee_members", "role"): YARD_ROLE,
+    ("conventions", "scope"): CONVENTION_SCOPE,
     ("proposals", "state"): PROPOSAL_STATE,
     ("proposals", "content_status"): CONTENT_STATUS,
     ("proposal_events", "kind"): PROPOSAL_EVENT,
@@ -231,7 +241,7 @@ def _count(query) -> int:
 
 def _labels() -> dict:
     return {"residency_status": RESIDENCY_STATUS, "residency_source": RESIDENCY_SOURCE,
-            "notice_kind": NOTICE_KIND, "proposal_state": PROPOSAL_STATE,
+            "notice_kind": NOTICE_KIND, "notice_area": NOTICE_AREA, "proposal_state": PROPOSAL_STATE,
             "content_status": CONTENT_STATUS, "proposal_event": PROPOSAL_EVENT,
             "round_status": ROUND_STATUS, "round_method": ROUND_METHOD,
             "ballot_source": BALLOT_SOURCE, "line_status": LINE_STATUS,
@@ -411,7 +421,8 @@ def participation_notices(community_id: int):
     counts, and the form to publish one."""
     user = g.console_user
     community = community_to_manage(user, community_id)
-    rows = list(db.session.execute(notice_ops.notice_query([community.id], True)
+    area = request.args.get("area") if request.args.get("area") in NOTICE_AREA else None
+    rows = list(db.session.execute(notice_ops.notice_query([community.id], True, area=area)
                                    .order_by(*notice_ops.NOTICE_ORDER).limit(200)).scalars())
     notices = presenters.notices(user, rows)
     now = common.utcnow()
@@ -419,7 +430,7 @@ def participation_notices(community_id: int):
         n["status_text"] = ("已撤回" if n["withdrawn_at"] else "公布中" if n["is_current"]
                             else "未到公布时间" if n["publish_from"] > now else "已结束")
     return render_template("console/participation_notices.html", community=community,
-                           notices=notices, **_labels())
+                           notices=notices, area=area, **_labels())
 
 
 @bp.route("/participation/communities/<int:community_id>/notices", methods=["POST"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from backend.console import (  # noqa: F401 - imported for their routes
     admin, calendar, community_settings, dashboard, home, intake, maps, organisations,
     participation, ranking, service, service_points, supervision, tickets, volunteers,
-    workers,
+    workers, yards,
 )
 from backend.console.blueprint import bp
 

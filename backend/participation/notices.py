@@ -56,11 +56,12 @@ DEFAULT_NOTICE_DAYS = 7
 
 
 def disclose(actor, community_id: int, title: str, lines: list[str],
-             days: int = DEFAULT_NOTICE_DAYS) -> CommunityNotice:
+             days: int = DEFAULT_NOTICE_DAYS, area: str = "affairs") -> CommunityNotice:
     """Publish a 公示 now, for ``days``: vote results, council decisions, expenses."""
     now = common.utcnow()
     body = "\n".join([*lines, f"公示期 {days} 天，如有异议请在公示期内提出。"])
-    notice = CommunityNotice(community_id=community_id, kind="disclosure", title=title[:100],
+    notice = CommunityNotice(community_id=community_id, kind="disclosure", area=area,
+                             title=title[:100],
                              body=body, publish_from=now,
                              publish_until=now + timedelta(days=days), created_by_id=actor.id)
     db.session.add(notice)
@@ -72,6 +73,7 @@ def create(actor, community: Place, args: dict) -> CommunityNotice:
     start = args.get("publish_from") or common.utcnow()
     _check_window(start, args.get("publish_until"))
     row = CommunityNotice(community_id=community.id, kind=args.get("kind", "notice"),
+                          area=args.get("area", "affairs"),
                           title=args["title"], body=args["body"],
                           title_en=args.get("title_en", ""), body_en=args.get("body_en", ""),
                           publish_from=start,
@@ -88,7 +90,7 @@ def update(row: CommunityNotice, args: dict) -> CommunityNotice:
     start = args.get("publish_from", row.publish_from)
     until = args["publish_until"] if "publish_until" in args else row.publish_until
     _check_window(start, until)
-    for name in ("kind", "title", "body", "title_en", "body_en", "pinned"):
+    for name in ("kind", "area", "title", "body", "title_en", "body_en", "pinned"):
         if name in args:
             setattr(row, name, args[name])
     row.publish_from, row.publish_until = start, until
@@ -104,12 +106,14 @@ def withdraw(row: CommunityNotice) -> CommunityNotice:
 
 
 def notice_query(community_ids: Iterable[int], include_all: bool = False,
-                 kind: Optional[str] = None):
+                 kind: Optional[str] = None, area: Optional[str] = None):
     q = sa.select(CommunityNotice).where(CommunityNotice.community_id.in_(list(community_ids)))
     if not include_all:
         q = q.where(_current(common.utcnow()))
     if kind:
         q = q.where(CommunityNotice.kind == kind)
+    if area:
+        q = q.where(CommunityNotice.area == area)
     return q
 
 

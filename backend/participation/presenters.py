@@ -38,7 +38,7 @@ def notices(user, rows: list[CommunityNotice]) -> list[dict]:
     counts = notice_ops.read_counts(ids)
     mine = notice_ops.read_by(user, ids)
     return [{"id": r.id, "community_id": r.community_id, "community_name": r.community.name,
-             "kind": r.kind, **served(r, NOTICE_TEXTS), "publish_from": r.publish_from,
+             "kind": r.kind, "area": r.area, **served(r, NOTICE_TEXTS), "publish_from": r.publish_from,
              "publish_until": r.publish_until, "pinned": r.pinned,
              "withdrawn_at": r.withdrawn_at, "is_current": notice_ops.is_current(r),
              "read_count": counts.get(r.id, 0), "read": r.id in mine} for r in rows]

@@ -11,6 +11,8 @@ from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 
 RESIDENCY_STATUSES = ["pending", "confirmed", "rejected", "ended"]
 NOTICE_KINDS = ["notice", "disclosure"]
+NOTICE_AREAS = ["affairs", "finance", "party"]
+_AREA_DOC = {"description": "三公开: affairs 居务, finance 财务, party 党务"}
 
 
 def _id(**kwargs):
@@ -132,6 +134,8 @@ class HouseholdSchema(OutSchema):
 class NoticeArgs(ArgsSchema):
     kind = ma.fields.String(load_default="notice", validate=validate.OneOf(NOTICE_KINDS),
                             metadata={"description": "notice 公告 or disclosure 公示"})
+    area = ma.fields.String(load_default="affairs", validate=validate.OneOf(NOTICE_AREAS),
+                            metadata=_AREA_DOC)
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     body = ma.fields.String(required=True, validate=validate.Length(min=1, max=20000))
     title_en = ma.fields.String(load_default="", validate=validate.Length(max=150), metadata={
@@ -147,6 +151,7 @@ class NoticeArgs(ArgsSchema):
 
 class NoticePatchArgs(ArgsSchema):
     kind = ma.fields.String(validate=validate.OneOf(NOTICE_KINDS))
+    area = ma.fields.String(validate=validate.OneOf(NOTICE_AREAS), metadata=_AREA_DOC)
     title = ma.fields.String(validate=validate.Length(min=1, max=100))
     body = ma.fields.String(validate=validate.Length(min=1, max=20000))
     title_en = ma.fields.String(validate=validate.Length(max=150))
@@ -162,6 +167,7 @@ class HouseholdListArgs(PageArgs):
 
 class NoticeListArgs(PageArgs):
     kind = ma.fields.String(validate=validate.OneOf(NOTICE_KINDS))
+    area = ma.fields.String(validate=validate.OneOf(NOTICE_AREAS), metadata=_AREA_DOC)
     include_all = ma.fields.Boolean(load_default=False, metadata={
         "description": "Staff of the community: scheduled, expired and withdrawn too"})
 
@@ -171,6 +177,7 @@ class NoticeSchema(OutSchema):
     community_id = ma.fields.Integer()
     community_name = ma.fields.String()
     kind = ma.fields.String(metadata={"enum": NOTICE_KINDS})
+    area = ma.fields.String(metadata={"enum": NOTICE_AREAS, **_AREA_DOC})
     title = ma.fields.String(metadata={"description": "In the reader's language (`language`)"})
     body = ma.fields.String(metadata={"description": "In the reader's language (`language`)"})
     language = ma.fields.String(metadata={
@@ -386,6 +393,8 @@ class AgendaItemSchema(OutSchema):
 class MeetingSchema(OutSchema):
     id = ma.fields.Integer()
     community_id = ma.fields.Integer()
+    yard_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The yard of a yard's own meeting (院落会议)"})
     kind = ma.fields.String()
     title = ma.fields.String()
     held_at = LocalDateTime()

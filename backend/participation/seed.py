@@ -2,7 +2,7 @@
 residents, 小陈 declared and waiting; a pinned notice; a support threshold of 3; two
 proposals with a support each; a council chaired by 王阿姨 with 刘姐 on the supervisory
 committee; this year's fund (200 000 元, a negative list, an income) with an open vote
-round of three options."""
+round of three options; the yard's self-government (``yard_seed.py``)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -150,5 +150,9 @@ def seed_demo(community: Place) -> int:
     created += _proposals(community, yard)
     created += _council(community, year)
     created += _fund(community, year)
+    db.session.flush()
+    from backend.participation.yard_seed import seed_yards
+
+    created += seed_yards(community, yard, year)
     db.session.flush()
     return created

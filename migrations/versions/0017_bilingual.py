@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_bilingual'
-down_revision = '0015_service_points'
+down_revision = '0016_yard_self_government'
 branch_labels = None
 depends_on = None
 

@@ -238,7 +238,8 @@ const myResidencies = () => get('/me/residencies')
 const declareResidency = (body, idempotencyKey) => post('/me/residencies', body, { idempotencyKey })
 // moved out: the home no longer gives a say there
 const endResidency = (id) => post(`/residencies/${id}/end`, { reason: '' })
-const myNotices = () => get('/me/notices', PAGE)
+// the board of my communities; `area` one of 三公开's affairs / finance / party, or all
+const myNotices = (area) => get('/me/notices', area ? Object.assign({ area }, PAGE) : PAGE)
 const communityNotice = (id) => get(`/notices/${id}`)
 const readNotice = (id) => post(`/notices/${id}/read`)
 const myObjections = (noticeId) => get(`/notices/${noticeId}/objections`)
@@ -265,6 +266,11 @@ const communityServiceProjects = (communityId) => get(`/communities/${communityI
 const organisation = (id) => get(`/organisations/${id}`)
 const microFunds = (fundId) => get(`/funds/${fundId}/micro-funds`)
 const microFund = (id) => get(`/micro-funds/${id}`)
+// 院落自治: my yards (committee, conventions), a convention's history, signing for my household
+const myYards = () => get('/me/yards')
+const convention = (id) => get(`/conventions/${id}`)
+const signConvention = (versionId) => post(`/convention-versions/${versionId}/sign`)
+const yardMeetings = (yardId) => get(`/yards/${yardId}/meetings`, PAGE)
 
 function resetCaches() {
   categoryCache = null
@@ -311,5 +317,6 @@ module.exports = {
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
   fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
   communityOrganisations, communityServiceProjects, organisation, microFunds, microFund,
+  myYards, convention, signConvention, yardMeetings,
   resetCaches,
 }
