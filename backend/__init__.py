@@ -244,6 +244,7 @@ def _import_models() -> None:
     import backend.core.idempotency  # noqa: F401
     import backend.notify.models  # noqa: F401
     import backend.open311.models  # noqa: F401
+    import backend.organisations.models  # noqa: F401
     import backend.participation.models  # noqa: F401
     import backend.places.models  # noqa: F401
     import backend.tickets.models  # noqa: F401
@@ -260,7 +261,9 @@ def _register_blueprints(app: Flask) -> None:
     from backend.core.health import bp as health_bp
     from backend.notify.api import blp as notify_blp
     from backend.open311.api import bp as open311_bp
+    from backend.organisations.api import blp as organisations_blp
     from backend.participation.api import blp as participation_blp
+    from backend.participation.yards_api import blp as yards_blp
     from backend.places.api import blp as places_blp
     from backend.tickets.api import blp as tickets_blp
     from backend.tickets.reports_api import blp as ticket_reports_blp
@@ -282,7 +285,8 @@ def _register_blueprints(app: Flask) -> None:
         return redirect(url_for("console.home"))
     for blp in (accounts_blp, profile_blp, bookings_blp, notify_blp, places_blp, tickets_blp,
                 ticket_reports_blp, ticket_supervision_blp, uploads_blp, volunteers_blp,
-                participation_blp, calendar_blp, ticket_performance_blp):
+                participation_blp, calendar_blp, ticket_performance_blp, organisations_blp,
+                yards_blp):
         api.register_blueprint(blp)
 
     import swagger_ui_bundle

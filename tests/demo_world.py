@@ -108,7 +108,7 @@ def build() -> World:
     c_ticket = tickets.create_ticket(caller, public_cat.id, "我家楼道灯也坏了", 30.6305, 104.0355,
                                      address="晋阳社区", building="1栋")
 
-    centre = db.session.execute(sa.select(ServiceCentre)).scalars().first()
+    centre = db.session.execute(sa.select(ServiceCentre).order_by(ServiceCentre.id)).scalars().first()
     item_ids = [i.id for i in catalogue_ops.offered_items(centre) if i.bookable_online]
     item = db.session.get(ServiceItem, item_ids[0])
     plan = availability_ops.free_slots(centre, item, None, None)
@@ -143,6 +143,12 @@ def build() -> World:
         "victim_photo": photo.id, "category": public_cat.id,
         "private_category": private_cat.id, "community": centre.place_id,
     }
+    from backend.participation.models import Convention, ConventionVersion, YardCommitteeMember
+
+    first = lambda model: db.session.execute(  # noqa: E731
+        sa.select(model).order_by(model.id)).scalars().first()
+    world.ids.update(yard=first(YardCommitteeMember).yard_id, convention=first(Convention).id,
+                     convention_version=first(ConventionVersion).id)
     world.secrets = {
         "phone": VICTIM_PHONE, "openid": VICTIM_OPENID, "display name": VICTIM_NAME,
         "real name": VICTIM_REAL_NAME, "ID number": VICTIM_ID_NUMBER,

@@ -49,14 +49,27 @@ def test_the_demo_centre_has_real_items_counters_and_hours(demo):
                      "就业失业登记", "高龄津贴申请", "临时救助申请", "社会保障卡申领",
                      "退役军人优待证申领", "独生子女父母奖励申请", "灵活就业人员社保登记"):
         assert expected in names
-    centre = db.session.execute(sa.select(ServiceCentre)).scalar_one()
+    centre, station = db.session.execute(
+        sa.select(ServiceCentre).order_by(ServiceCentre.sort_order)).scalars().all()
     assert centre.place.code == "510107021003" and centre.name == "晋阳社区党群服务中心"
-    assert db.session.execute(sa.select(sa.func.count()).select_from(Counter)).scalar_one() == 4
+    assert centre.kind == "centre" and centre.lat is not None
+    assert len(centre.counters) == 4
     kinds = {(r.weekday, r.start_time.strftime("%H:%M"), r.end_time.strftime("%H:%M"), r.kind)
-             for r in db.session.execute(sa.select(OpeningRule)).scalars()}
+             for r in db.session.execute(sa.select(OpeningRule).where(
+                 OpeningRule.centre_id == centre.id)).scalars()}
     assert (2, "09:00", "12:00", "regular") in kinds and (2, "13:30", "18:00", "regular") in kinds
     assert (2, "18:00", "20:00", "extended") in kinds and (5, "09:00", "12:00", "extended") in kinds
     assert not any(weekday == 6 for weekday, *_ in kinds)
+    # the community's second point (issue 21): a 连心驿站 with its own counter and hours
+    assert (station.place_id, station.name, station.kind) == (
+        centre.place_id, "连心驿站（3号院）", "station")
+    assert [c.name for c in station.counters] == ["驿站窗口 老年人服务"]
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Counter)).scalar_one() == 5
+    station_hours = {(r.weekday, r.start_time.strftime("%H:%M"), r.end_time.strftime("%H:%M"),
+                      r.kind) for r in db.session.execute(sa.select(OpeningRule).where(
+                          OpeningRule.centre_id == station.id)).scalars()}
+    assert station_hours == {(1, "14:00", "17:00", "regular"), (3, "14:00", "17:00", "regular"),
+                             (5, "09:00", "11:00", "extended")}
 
 
 def test_seeding_again_creates_nothing_new(demo):

@@ -239,9 +239,19 @@ def test_the_migration_cancels_stored_duplicates_and_keeps_the_first(fresh_app, 
         liu = [row("cancelled", resident_id=people["liu"]), row(resident_id=people["liu"])]
         db.session.add(SlotCount(centre_id=centre_id, item_id=item_id, start_at=sh(SLOT),
                                  booked=8, capacity=3))
+        # the outbox as it was at that revision (the model may have columns added since)
+        from backend.core.models import UTCDateTime, utcnow
+
+        old_outbox = sa.table(
+            "outbox", *(sa.column(name) for name in (
+                "user_id", "kind", "title", "body", "page", "dedupe_key", "status",
+                "attempts", "wechat_status")),
+            sa.column("not_before", UTCDateTime()), sa.column("created_at", UTCDateTime()))
         for booking_id, user in ((chen[0], "chen"), (chen[1], "chen"), (wang[1], "wang")):
-            db.session.add(OutboxMessage(user_id=people[user], kind="booking_reminder",
-                                         title="提醒", dedupe_key=f"booking:{booking_id}:0:eve"))
+            db.session.execute(sa.insert(old_outbox).values(
+                user_id=people[user], kind="booking_reminder", title="提醒", body="", page="",
+                dedupe_key=f"booking:{booking_id}:0:eve", status="pending", attempts=0,
+                wechat_status="pending", not_before=utcnow(), created_at=utcnow()))
         db.session.commit()
         db.session.remove()
 

@@ -88,6 +88,8 @@ def rows(body: str) -> list[int]:
 
 CONSOLE_PAGES = ["/console/", "/console/tickets", "/console/tickets/1", "/console/map",
                  "/console/service", "/console/service/1", "/console/service/1/hours",
+                 "/console/service/points", "/console/service/points/1",
+                 "/console/service/1/counters",
                  "/console/admin/service-items", "/console/admin/calendar",
                  "/console/dashboard", "/console/workers", "/console/tickets/export.csv",
                  "/console/admin/categories", "/console/admin/places", "/console/admin/staff"]

@@ -57,6 +57,7 @@ def _allowed_values() -> dict[tuple[str, str], set[str]]:
 def _assert_chinese(labels: dict, values, where) -> None:
     for value in values:
         assert value in labels, f"{where}: “{value}” has no Chinese label"
+        # str(): a label may be lazy (gettext), read in the language of the moment
         assert CJK.search(str(labels[value])), f"{where}: “{value}” → {labels[value]!r}"
 
 
@@ -75,7 +76,9 @@ def test_every_enum_and_event_of_the_participation_models_has_a_chinese_label():
     labels = console_participation
     for enum, table_labels in ((models.ResidencyStatus, labels.RESIDENCY_STATUS),
                                (models.NoticeKind, labels.NOTICE_KIND),
-                               (models.ProposalState, labels.PROPOSAL_STATE)):
+                               (models.ProposalState, labels.PROPOSAL_STATE),
+                               (models.NoticeArea, labels.NOTICE_AREA),
+                               (models.YardRole, labels.YARD_ROLE)):
         _assert_chinese(table_labels, [member.value for member in enum], enum.__name__)
     # the timeline's kinds: filing, the agenda, releasing and every answer
     _assert_chinese(labels.PROPOSAL_EVENT,

@@ -34,12 +34,12 @@ def _world() -> dict:
     its agenda item, a budget line, an objection, a service record, a closure): the ids
     the walk puts in paths."""
     from backend.accounts.models import Role, User
-    from backend.bookings.models import Booking, OpeningRule, ServiceCentre, ServiceItem
+    from backend.bookings.models import Booking, Counter, OpeningRule, ServiceCentre, ServiceItem
     from backend.demo.operations import seed
     from backend.participation import council as council_ops
     from backend.participation.models import (
-        BudgetLine, CommunityFund, CommunityNotice, CouncilMember, Objection, Proposal,
-        Residency, VoteRound,
+        BudgetLine, CommunityFund, CommunityNotice, Convention, CouncilMember, Objection,
+        Proposal, Residency, VoteRound, YardCommitteeMember,
     )
     from backend.tickets.models import Category, Ticket
     from backend.volunteers.models import ServiceRecord, VolunteerActivity
@@ -87,9 +87,24 @@ def _world() -> dict:
         "service_item_id": first(ServiceItem).id, "agenda_item_id": item.id,
         "rule_id": first(OpeningRule, OpeningRule.centre_id == centre.id).id,
         "closure_id": closure.id,
+        **_organisation_ids(first),
+        "counter_id": first(Counter, Counter.centre_id == centre.id).id,
+        "yard_id": first(YardCommitteeMember).yard_id,
+        "yard_member_id": first(YardCommitteeMember).id,
+        "convention_id": first(Convention).id,
     }
     db.session.commit()
     return ids
+
+
+def _organisation_ids(first) -> dict:
+    """The demo's organisation, service project, its milestone and micro-fund."""
+    from backend.organisations.models import (
+        MicroFund, ServiceMilestone, ServiceProject, SocialOrganisation,
+    )
+
+    return {"org_id": first(SocialOrganisation).id, "project_id": first(ServiceProject).id,
+            "milestone_id": first(ServiceMilestone).id, "micro_fund_id": first(MicroFund).id}
 
 
 # a parameter whose rows differ from one route to another

@@ -55,7 +55,8 @@ def counts(app) -> dict:
 # ---------------------------------------------------------------- the grid
 
 def test_seed_builds_the_four_level_grid(app, seeded):
-    assert "23 places created, 0 updated, 9 accounts created" in seeded
+    # 3 staff, 3 grid workers, 3 residents and Mary, who reads English
+    assert "23 places created, 0 updated, 10 accounts created" in seeded
     places = all_places(app)
     by_level = defaultdict(list)
     for p in places:
@@ -164,12 +165,13 @@ def _printed_staff(output: str) -> dict[str, str]:
 
 
 def test_demo_accounts_prints_the_staff_passwords(app):
-    from backend.demo.operations import RESIDENTS, STAFF, WORKERS
+    from backend.demo.operations import ENGLISH_RESIDENTS, RESIDENTS, STAFF, WORKERS
 
     output = run(app, "accounts")
     assert _printed_staff(output) == {s.username: s.password for s in STAFF}
-    for person in (*WORKERS, *RESIDENTS):
+    for person in (*WORKERS, *RESIDENTS, *ENGLISH_RESIDENTS):
         assert person.openid in output
+    assert "demo-resident-mary   Mary (reads English)" in output
 
 
 def test_demo_staff_log_in_with_the_printed_passwords(app, client, seeded):

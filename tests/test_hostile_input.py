@@ -185,7 +185,7 @@ def test_an_oversized_upload_is_413_in_the_one_shape(app, world):
 
 # --- pagination: every documented `limit`-like query parameter -------------------------------
 PAGE_PARAMETERS = {"limit", "page_size", "per_page"}
-WORLD_IDS = {"team_id": "team", "activity_id": "activity", "centre_id": "centre",
+WORLD_IDS = {"yard_id": "yard", "team_id": "team", "activity_id": "activity", "centre_id": "centre",
              "community_id": "community", "place_id": "community"}
 
 

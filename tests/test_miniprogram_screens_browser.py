@@ -1,7 +1,7 @@
 """The mini-program's main pages in a real browser at a phone's width.
 
 miniprogram_stub/tests/render.test.js (jest, miniprogram-simulate: the official WXML compiler,
-the fake phone and API) renders 首页, 上报, 我的上报, a case, 我的, 办事, 志愿服务 and 居民参与
+the fake phone and API) renders 首页, 上报, 我的上报, a case, 我的, 办事, 志愿服务, 居民参与 and 我的院落
 to standalone HTML with their WXSS (rpx at 375 px). Each is opened in chromium at 375 x 812:
 a page wider than the screen (a row that does not wrap, a fixed width) fails here, naming
 the elements that stick out. The screenshots are kept in test-artifacts/miniprogram/; the
@@ -24,7 +24,7 @@ MINIPROGRAM = ROOT / "miniprogram_stub"
 ARTIFACTS = ROOT / "test-artifacts" / "miniprogram"
 WIDTH, HEIGHT = 375, 812
 SCREENS = ["home", "report", "tickets", "ticket", "me", "bookings", "volunteers",
-           "participation"]
+           "participation", "yard"]
 
 # Elements whose right edge passes the screen's, outermost first (a child of one is not
 # named again); the page's own scroll width too.

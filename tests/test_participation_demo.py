@@ -31,7 +31,17 @@ def test_demo_participation(app, client):
     assert client.get("/api/v1/me/residencies", headers=chen).get_json()[0]["status"] == "pending"
     community = homes[0]["community_id"]
     notices = client.get("/api/v1/me/notices", headers=wang).get_json()["items"]
-    assert [n["pinned"] for n in notices] == [True]
+    assert [(n["pinned"], n["area"]) for n in notices] == [(True, "affairs"), (False, "party")]
+    # 院落自治: wang's yard, its committee, the 院落公约 in force (v2) and the 居民公约
+    (yard,) = client.get("/api/v1/me/yards", headers=wang).get_json()
+    assert {(m["name"], m["role"]) for m in yard["committee"]} == {("王阿姨", "head"),
+                                                                 ("刘姐", "building_head")}
+    assert [(c["title"], c["current"]["number"], c["signed"], c["my_household_signed"])
+            for c in yard["conventions"]] == [("晋阳院落公约", 2, 1, True),
+                                              ("晋阳社区居民公约", 1, 0, False)]
+    meetings = client.get(f"/api/v1/yards/{yard['id']}/meetings", headers=wang).get_json()
+    assert [m["title"] for m in meetings["items"]] == ["院落会议：院坝座椅更换"]
+    assert client.get(f"/api/v1/yards/{yard['id']}", headers=chen).status_code == 404
     proposals = client.get(f"/api/v1/proposals?community_id={community}&sort=support",
                            headers=wang).get_json()["items"]
     assert {p["title"]: p["support_count"] for p in proposals} == {

@@ -208,6 +208,7 @@ def test_publish_results_as_a_disclosure_and_the_objection_window(app, ctx, clie
     assert lines == [(o2, 8_000_000), (o1, 5_000_000)]
     notice = db.session.get(CommunityNotice, result["notice_id"])
     assert notice.kind == "disclosure" and notice.title == "2026年微项目投票投票结果公示"
+    assert notice.area == "finance"  # 三公开: the fund's disclosures are 财务
     assert "1. 院落绿化：3 票，80000.00 元，入选" in notice.body
     assert notice.publish_until == world.now + timedelta(days=5)
     assert client.post(publish, json={}, headers=world.h("staff_a")).status_code == 409

@@ -91,7 +91,7 @@ def test_every_expense_is_published_as_a_disclosure(app, ctx, client, monkeypatc
     assert _income(client, world, fund, "200000.00").status_code == 201
     assert _expense(client, world, line, "1234.50").status_code == 201
     (notice,) = _disclosures(client, world, "支出公示")
-    assert notice["title"] == f"支出公示：{line.title}"
+    assert notice["title"] == f"支出公示：{line.title}" and notice["area"] == "finance"
     assert "支出 1234.50 元，收款方 成都某五金店" in notice["body"]
     assert "公示期 7 天" in notice["body"]
     refused = _expense(client, world, line, "999999.00")  # refused: nothing published

@@ -45,6 +45,7 @@ WORLD_IDS = {
     "ticket_id": "other_ticket", "booking_id": "caller_booking", "centre_id": "centre",
     "item_id": "item", "team_id": "team", "activity_id": "activity", "user_id": "victim",
     "upload_id": "victim_photo", "place_id": "community", "worker_id": "worker",
+    "yard_id": "yard", "convention_id": "convention", "version_id": "convention_version",
 }
 
 

@@ -33,6 +33,7 @@ class User(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "role IN ('resident','grid_worker','staff','admin')", name="role_known"
         ),
+        sa.CheckConstraint("language IN ('zh','en')", name="language_known"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -52,6 +53,8 @@ class User(TimestampMixin, db.Model):
     )
     is_active: so.Mapped[bool] = so.mapped_column(default=True)
     last_login_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
+    # the language the person reads (zh | en); empty: follow the device's Accept-Language
+    language: so.Mapped[Optional[str]] = so.mapped_column(sa.String(2))
 
     scope_place: so.Mapped[Optional[Place]] = so.relationship(foreign_keys=[scope_place_id])
     cells: so.Mapped[list[Place]] = so.relationship(

@@ -24,7 +24,9 @@ from flask_smorest import Blueprint
 
 from backend.accounts import permissions
 from backend.accounts.models import User
-from backend.accounts.schemas import MeSchema, PhoneArgs, PhoneConsentSchema, DisplayNameArgs
+from backend.accounts.schemas import (
+    DisplayNameArgs, LanguageArgs, MeSchema, PhoneArgs, PhoneConsentSchema,
+)
 from backend.core.transaction import before_waiting
 from backend.core.auth import current_user, login_required
 from backend.core.content_check import PASS, SCENE_PROFILE, checked_text
@@ -89,6 +91,14 @@ register({
 
 
 # --- operations ------------------------------------------------------------------------
+
+def set_language(user: User, language) -> User:
+    """The language ``user`` reads (zh | en), or None to follow the device's
+    Accept-Language. Anyone logged in: notifications to them are written in it."""
+    user.language = language
+    db.session.flush()
+    return user
+
 
 def _own_profile(user: User) -> User:
     if not permissions.can_keep_own_profile(user):
@@ -208,3 +218,14 @@ def delete_phone():
     """Remove my phone, how it was given and my consent (residents). Staff and workers no
     longer see it on my cases."""
     remove_phone(current_user())
+
+
+@blp.route("/me/language", methods=["PUT"])
+@login_required()
+@blp.arguments(LanguageArgs)
+@blp.response(200, MeSchema)
+def update_language(args):
+    """Choose the language I read: `zh`, `en`, or null to follow Accept-Language (anyone
+    logged in). Content is served in it where staff wrote it, and notifications to me are
+    written in it."""
+    return set_language(current_user(), args["language"])

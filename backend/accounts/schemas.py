@@ -40,6 +40,9 @@ class MeSchema(OutSchema):
     phone = ma.fields.String(allow_none=True)
     phone_source = ma.fields.String(allow_none=True)
     phone_consent_at = ma.fields.DateTime(allow_none=True)
+    language = ma.fields.String(allow_none=True, metadata={
+        "enum": ["zh", "en", None],
+        "description": "The language I read (zh | en); null: follow Accept-Language"})
 
 
 class TokenSchema(OutSchema):
@@ -127,6 +130,12 @@ class WorkerListArgs(QueryArgsSchema):
 class DisplayNameArgs(ArgsSchema):
     # 1-20 characters after trimming; checked again in the operation (spaces only is empty)
     display_name = ma.fields.String(required=True, validate=validate.Length(max=200))
+
+
+class LanguageArgs(ArgsSchema):
+    language = ma.fields.String(required=True, allow_none=True,
+                                validate=validate.OneOf(["zh", "en"]), metadata={
+                                    "description": "zh or en; null: follow Accept-Language"})
 
 
 class PhoneArgs(ArgsSchema):

@@ -12,20 +12,21 @@ from backend.bookings import centres as centre_ops
 from backend.bookings import desk as desk_ops
 from backend.bookings import limits as limit_ops
 from backend.bookings import reservations as reservation_ops
+from backend.bookings import points as point_ops
 from backend.bookings import presenters
 from backend.bookings.schemas import (
     BookingCheckInArgs, BookingCreateArgs, BookingPageSchema, BookingResidentSchema,
     BookingStaffSchema, BookingStatusSchema, CancelArgs, CentreAdminSchema, CentreArgs,
-    CentreDetailSchema, CentreListArgs, CentrePatchArgs, CentreSchema, ClosureArgs,
+    CentreDetailSchema, CentreListArgs, CentrePatchArgs, ClosureArgs,
     ClosureListArgs, ClosureSchema, CounterArgs, CounterPatchArgs, CounterSchema, DayArgs,
     DayListSchema, ItemArgs, ItemListArgs, ItemPatchArgs, MyBookingsArgs, OpeningRuleArgs,
-    OpeningRuleSchema, PauseSchema, RescheduleArgs, ServiceItemAdminSchema,
+    OpeningRuleSchema, PauseSchema, PointAdminSchema, PointSchema, RescheduleArgs, ServiceItemAdminSchema,
     ServiceItemSchema, SlotArgs, SlotsSchema, StaffBookingArgs,
 )
 from backend.accounts.permissions import is_staff
 from backend.bookings import permissions
 from backend.core.auth import current_user, login_required
-from backend.core.errors import ApiError
+from backend.core.errors import ApiError, field_error
 from backend.core.idempotency import idempotent
 from backend.core.paging import page
 from backend.core.schemas import audience_views, shared
@@ -117,10 +118,20 @@ def update_item(args, item_id):
 @blp.route("/service-centres", methods=["GET"])
 @login_required()
 @blp.arguments(CentreListArgs, location="query")
-@blp.response(200, CentreSchema(many=True))
+@blp.response(200, audience_views(PointAdminSchema, PointSchema, many=True),
+              description="Staff asking for `include_inactive` get PointAdmin.")
 def centres(args):
-    """Service centres (`item_id`: those handling an item)."""
-    return centre_ops.list_centres(args.get("item_id"))
+    """Service points (服务中心, 连心驿站, 居民之家) with today's hours: `place_id` those of
+    a community, `item_id` those handling an item; nearest first with `lat` and `lng`.
+    Staff with `include_inactive`: every point of their area, deactivated ones too."""
+    user = current_user()
+    where = (args.get("item_id"), args.get("place_id"), args.get("lat"), args.get("lng"))
+    if args["include_inactive"] and is_staff(user):
+        rows = point_ops.list_points(
+            *where, include_inactive=True,
+            keep=lambda point: permissions.can_manage_centre(user, point))
+        return jsonify(shared(PointAdminSchema, many=True).dump(rows))
+    return jsonify(shared(PointSchema, many=True).dump(point_ops.list_points(*where)))
 
 
 @blp.route("/service-centres/<int:centre_id>", methods=["GET"])
@@ -291,8 +302,16 @@ def book_on_behalf(args, centre_id):
 @blp.response(201, BookingResidentSchema)
 def create_booking(args):
     """Book a free slot (send an `Idempotency-Key`: a retry returns the first answer)."""
-    booking = reservation_ops.book(current_user(), args["centre_id"], args["item_id"],
-                                   args["start_at"])
+    point_id = args.get("point_id") or args.get("centre_id")
+    if point_id is None:
+        raise field_error("point_id", "point_id_or_centre_id")
+    try:
+        booking = reservation_ops.book(current_user(), point_id, args["item_id"],
+                                       args["start_at"])
+    except ApiError as exc:
+        if "point_id" in args and exc.fields and "centre_id" in exc.fields:
+            exc.fields["point_id"] = exc.fields.pop("centre_id")  # the field the client sent
+        raise
     return presenters.resident_view(booking)
 
 

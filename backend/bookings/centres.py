@@ -72,16 +72,26 @@ def create_centre(user: User, args: dict) -> ServiceCentre:
         raise field_error("place_id", "place_not_found")
     if place.level != PlaceLevel.community.value:
         raise field_error("place_id", "community_required")
-    if db.session.execute(sa.select(ServiceCentre.id)
-                          .where(ServiceCentre.place_id == place.id)).first():
-        raise field_error("place_id", "centre_exists", status=409)
+    # a community may have several points (issue 21): a name names one of them
+    _check_point_name(place.id, args["name"])
     centre = ServiceCentre(**args)
     db.session.add(centre)
     db.session.flush()
     return centre
 
 
+def _check_point_name(place_id: int, name: str, own_id: Optional[int] = None) -> None:
+    query = sa.select(ServiceCentre.id).where(ServiceCentre.place_id == place_id,
+                                              ServiceCentre.name == name)
+    if own_id is not None:
+        query = query.where(ServiceCentre.id != own_id)
+    if db.session.execute(query).first():
+        raise field_error("name", "point_name_taken", status=409)
+
+
 def update_centre(centre: ServiceCentre, args: dict) -> ServiceCentre:
+    if "name" in args:
+        _check_point_name(centre.place_id, args["name"], centre.id)
     for key, value in args.items():
         setattr(centre, key, value)
     db.session.flush()

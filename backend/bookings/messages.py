@@ -5,12 +5,21 @@ register({
     "service_item_not_found": {"zh": "找不到该办理事项。", "en": "No such service item."},
     "service_item_code_taken": {"zh": "事项编码已被使用。", "en": "This item code is already used."},
     "centre_not_found": {"zh": "找不到该服务中心。", "en": "No such service centre."},
-    "centre_exists": {
-        "zh": "该社区已有服务中心。", "en": "This community already has a service centre.",
-    },
     "community_required": {
         "zh": "服务中心只能设在社区一级。", "en": "A service centre belongs to a community.",
     },
+    "point_name_taken": {
+        "zh": "该社区已有同名服务点。", "en": "The community already has a service point of this name.",
+    },
+    "point_location_whole": {
+        "zh": "请同时填写经度和纬度，或都不填。", "en": "Give both latitude and longitude, or neither.",
+    },
+    "point_id_or_centre_id": {
+        "zh": "请选择服务点。", "en": "Choose a service point.",
+    },
+    "point_kind_centre": {"zh": "服务中心", "en": "Service centre"},
+    "point_kind_station": {"zh": "连心驿站", "en": "Neighbourhood station"},
+    "point_kind_home": {"zh": "居民之家", "en": "Residents' home"},
     "counter_not_found": {"zh": "找不到该窗口。", "en": "No such counter."},
     "counter_name_taken": {"zh": "该中心已有同名窗口。", "en": "The centre already has a counter of this name."},
     "rule_not_found": {"zh": "找不到该开放时间规则。", "en": "No such opening rule."},

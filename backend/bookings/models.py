@@ -59,23 +59,48 @@ class ServiceItem(TimestampMixin, db.Model):
     materials: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
     # conditions, fees, where to go next: shown under the materials
     notes: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    # the English materials and notes beside the Chinese; empty: none written
+    materials_en: so.Mapped[Optional[list[str]]] = so.mapped_column(sa.JSON, default=list)
+    notes_en: so.Mapped[str] = so.mapped_column(sa.String(500), default="", server_default="")
     duration_minutes: so.Mapped[int] = so.mapped_column(default=20)
     bookable_online: so.Mapped[bool] = so.mapped_column(default=True)
     is_active: so.Mapped[bool] = so.mapped_column(default=True)
     sort_order: so.Mapped[int] = so.mapped_column(default=0)
 
 
+class PointKind(str, enum.Enum):
+    centre = "centre"    # 服务中心 (党群服务中心 / 便民服务站)
+    station = "station"  # 连心驿站
+    home = "home"        # 居民之家
+
+
+POINT_KINDS = tuple(k.value for k in PointKind)
+
+
 class ServiceCentre(TimestampMixin, db.Model):
-    """The service centre (党群服务中心 / 便民服务站) of one community."""
+    """A service point of one community: its service centre (党群服务中心), a 连心驿站 or a
+    居民之家. A community may have several, each with its own counters, opening rules and
+    closures; its main centre is its first active point of kind ``centre`` (``points``).
+    """
 
     __tablename__ = "service_centres"
+    __table_args__ = (
+        sa.UniqueConstraint("place_id", "name", name="uq_service_centres_place_name"),
+        sa.CheckConstraint("kind IN ('centre','station','home')", name="point_kind_known"),
+        sa.CheckConstraint("(lat IS NULL) = (lng IS NULL)", name="location_whole"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     place_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("places.id", ondelete="RESTRICT"), unique=True)
+        sa.ForeignKey("places.id", ondelete="RESTRICT"), index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10), default=PointKind.centre.value)
     name: so.Mapped[str] = so.mapped_column(sa.String(100))
     address: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     phone: so.Mapped[str] = so.mapped_column(sa.String(30), default="")
+    # where the point is (GCJ-02), for "nearest first"; optional
+    lat: so.Mapped[Optional[float]]
+    lng: so.Mapped[Optional[float]]
+    sort_order: so.Mapped[int] = so.mapped_column(default=0)
     # Chinese public holidays close the centre unless this is switched off
     closed_on_holidays: so.Mapped[bool] = so.mapped_column(default=True)
     is_active: so.Mapped[bool] = so.mapped_column(default=True)

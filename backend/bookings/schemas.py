@@ -11,11 +11,14 @@ import re
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.bookings.models import POINT_KINDS
 from backend.bookings.slots import CLOSED_REASONS
+from backend.core.bilingual import served
 from backend.core.fields import (
     DAY_RANGE, ID_RANGE, NON_NEGATIVE, PHONE, Id, LocalDateTime,
 )
 from backend.core.paging import PageArgs, page_schema
+from backend.core.i18n import t
 from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 
 CODE_RE = re.compile(r"^[0-9A-Za-z]{4,6}$")
@@ -43,9 +46,32 @@ class ItemListArgs(QueryArgsSchema):
         "description": "Staff and admins: deactivated items too"})
 
 
+LAT = dict(allow_nan=False, validate=validate.Range(min=-90, max=90))
+LNG = dict(allow_nan=False, validate=validate.Range(min=-180, max=180))
+
+
+def _whole_location(data: dict) -> None:
+    """lat and lng come together (both set, both null, or both left out)."""
+    if ("lat" in data) != ("lng" in data) or \
+            (data.get("lat") is None) != (data.get("lng") is None):
+        raise ma.ValidationError(t("point_location_whole"), field_name="lng")
+
+
 class CentreListArgs(QueryArgsSchema):
     item_id = ma.fields.Integer(validate=ID_RANGE, metadata={
-        "description": "Only the centres that handle this item"})
+        "description": "Only the points that handle this item"})
+    place_id = ma.fields.Integer(validate=ID_RANGE, metadata={
+        "description": "Only the points of this community"})
+    lat = ma.fields.Float(metadata={"description": "Where I am (GCJ-02): nearest first"},
+                          **LAT)
+    lng = ma.fields.Float(metadata={"description": "Where I am (GCJ-02): nearest first"},
+                          **LNG)
+    include_inactive = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Staff: deactivated points of their area too"})
+
+    @ma.validates_schema
+    def _location(self, data, **kwargs):
+        _whole_location(data)
 
 
 class SlotArgs(QueryArgsSchema):
@@ -58,7 +84,8 @@ class SlotArgs(QueryArgsSchema):
 
 
 class BookingCreateArgs(ArgsSchema):
-    centre_id = _id(required=True)
+    point_id = _id(metadata={"description": "The service point (a centre's id)"})
+    centre_id = _id(metadata={"description": "The same as `point_id` (older clients)"})
     item_id = _id(required=True)
     start_at = LocalDateTime(required=True, metadata={
         "description": "A free slot's start, as the slots list gives it"})
@@ -114,6 +141,11 @@ class ItemArgs(ArgsSchema):
     materials = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
                                load_default=list, validate=validate.Length(max=30))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    materials_en = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
+                                  load_default=list, validate=validate.Length(max=30),
+                                  metadata={"description": "The materials in English, beside "
+                                            "the Chinese (served to readers of English)"})
+    notes_en = ma.fields.String(load_default="", validate=validate.Length(max=500))
     duration_minutes = ma.fields.Integer(load_default=20, strict=True,
                                          validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean(load_default=True)
@@ -128,6 +160,9 @@ class ItemPatchArgs(ArgsSchema):
     materials = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
                                validate=validate.Length(max=30))
     notes = ma.fields.String(validate=validate.Length(max=500))
+    materials_en = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=200)),
+                                  validate=validate.Length(max=30))
+    notes_en = ma.fields.String(validate=validate.Length(max=500))
     duration_minutes = ma.fields.Integer(strict=True, validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean()
     sort_order = ma.fields.Integer(strict=True, validate=NON_NEGATIVE)
@@ -136,18 +171,38 @@ class ItemPatchArgs(ArgsSchema):
 
 class CentreArgs(ArgsSchema):
     place_id = _id(required=True, metadata={"description": "The community (level 1)"})
-    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100),
+                            metadata={"description": "Unique within the community"})
+    kind = ma.fields.String(load_default="centre", validate=validate.OneOf(POINT_KINDS),
+                            metadata={"description": "centre 服务中心, station 连心驿站, "
+                                                     "home 居民之家"})
     address = ma.fields.String(load_default="", validate=validate.Length(max=200))
     phone = ma.fields.String(load_default="", validate=validate.Length(max=30))
+    lat = ma.fields.Float(allow_none=True, load_default=None, **LAT)
+    lng = ma.fields.Float(allow_none=True, load_default=None, **LNG)
+    sort_order = ma.fields.Integer(load_default=0, strict=True, validate=NON_NEGATIVE)
     closed_on_holidays = ma.fields.Boolean(load_default=True)
+
+    @ma.validates_schema
+    def _location(self, data, **kwargs):
+        _whole_location(data)
 
 
 class CentrePatchArgs(ArgsSchema):
     name = ma.fields.String(validate=validate.Length(min=1, max=100))
+    kind = ma.fields.String(validate=validate.OneOf(POINT_KINDS))
     address = ma.fields.String(validate=validate.Length(max=200))
     phone = ma.fields.String(validate=validate.Length(max=30))
+    lat = ma.fields.Float(allow_none=True, **LAT)
+    lng = ma.fields.Float(allow_none=True, **LNG)
+    sort_order = ma.fields.Integer(strict=True, validate=NON_NEGATIVE)
     closed_on_holidays = ma.fields.Boolean()
     is_active = ma.fields.Boolean()
+
+    @ma.validates_schema
+    def _location(self, data, **kwargs):
+        if "lat" in data or "lng" in data:
+            _whole_location(data)
 
 
 class CounterArgs(ArgsSchema):
@@ -192,18 +247,44 @@ class ClosureListArgs(QueryArgsSchema):
 # --- output ----------------------------------------------------------------------------
 
 class ServiceItemSchema(OutSchema):
+    """A service item in the reader's language: name, materials and notes in English when
+    the reader reads English and the item has an English name (a part without English
+    stays Chinese); ``language`` says which was served."""
+
+    # the Chinese field and the English one beside it; the name decides
+    TEXTS = (("name", "name_en"), ("materials", "materials_en"), ("notes", "notes_en"))
+    SERVED = True
+
     id = ma.fields.Integer()
     code = ma.fields.String()
-    name = ma.fields.String()
+    name = ma.fields.String(metadata={"description": "In the reader's language"})
     name_en = ma.fields.String()
     department = ma.fields.String()
-    materials = ma.fields.List(ma.fields.String())
-    notes = ma.fields.String()
+    materials = ma.fields.List(ma.fields.String(),
+                               metadata={"description": "In the reader's language"})
+    notes = ma.fields.String(metadata={"description": "In the reader's language"})
     duration_minutes = ma.fields.Integer()
     bookable_online = ma.fields.Boolean()
+    language = ma.fields.String(metadata={"enum": ["zh", "en"],
+                                          "description": "The language served"})
+
+    @ma.post_dump(pass_original=True)
+    def _serve(self, data: dict, original, **kwargs) -> dict:
+        if self.SERVED:
+            data.update(served(original, self.TEXTS))
+        else:
+            data["language"] = "zh"
+        return data
 
 
 class ServiceItemAdminSchema(ServiceItemSchema):
+    """The catalogue's editors: the Chinese texts as written (``language`` zh) and the
+    English ones beside them."""
+
+    SERVED = False
+
+    materials_en = ma.fields.List(ma.fields.String())
+    notes_en = ma.fields.String()
     is_active = ma.fields.Boolean()
     sort_order = ma.fields.Integer()
     created_at = LocalDateTime()
@@ -233,8 +314,26 @@ class HoursSchema(OutSchema):
     valid_to = ma.fields.Date(allow_none=True)
 
 
+class PeriodSchema(OutSchema):
+    start = HourMinute(attribute="start_time")
+    end = HourMinute(attribute="end_time")
+    kind = ma.fields.String()
+
+
+class TodaySchema(OutSchema):
+    """A point's hours today (Shanghai)."""
+
+    date = ma.fields.Date()
+    is_open = ma.fields.Boolean()
+    closed_reason = ma.fields.String(allow_none=True, validate=validate.OneOf(CLOSED_REASONS),
+                                     metadata={"enum": list(CLOSED_REASONS)})
+    note = ma.fields.String(allow_none=True, metadata={
+        "description": "The closure's reason or the holiday's name"})
+    hours = ma.fields.List(ma.fields.Nested(PeriodSchema))
+
+
 class CentreSchema(OutSchema):
-    """A centre as residents see it."""
+    """A service point as residents see it."""
 
     id = ma.fields.Integer()
     name = ma.fields.String()
@@ -242,6 +341,27 @@ class CentreSchema(OutSchema):
     phone = ma.fields.String()
     place = ma.fields.Nested(PlaceBriefSchema)
     closed_on_holidays = ma.fields.Boolean()
+    kind = ma.fields.String(metadata={"enum": list(POINT_KINDS), "description": (
+        "centre 服务中心, station 连心驿站, home 居民之家")})
+    place_id = ma.fields.Integer()
+    lat = ma.fields.Float(allow_none=True)
+    lng = ma.fields.Float(allow_none=True)
+    sort_order = ma.fields.Integer()
+
+
+class PointSchema(CentreSchema):
+    """A service point in a list: its kind, location and today's hours."""
+
+    kind_text = ma.fields.String()
+    is_main = ma.fields.Boolean(metadata={"description": "The community's main centre"})
+    today = ma.fields.Nested(TodaySchema)
+    distance_m = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Metres from the location asked about (null: not known)"})
+
+
+class PointAdminSchema(PointSchema):
+    is_active = ma.fields.Boolean()
+    created_at = LocalDateTime()
 
 
 class CentreDetailSchema(CentreSchema):

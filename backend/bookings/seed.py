@@ -4,6 +4,7 @@ new deployments. Creates what is missing; never changes what staff have edited."
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
+from typing import Optional
 
 import sqlalchemy as sa
 
@@ -120,6 +121,18 @@ RULES = (
 )
 
 
+# The English beside the Chinese for the items residents from abroad ask about most
+# (issue 21): code → (materials, notes)
+ENGLISH = {
+    "HJ01": (["ID card or passport (original)",
+              "A recent colour photo, white background (or taken on site)",
+              "Proof of a stable home (tenancy contract or property certificate), or of "
+              "work or study",
+              "A residence registration of at least half a year"],
+             "Collect the permit at the office about 15 working days later."),
+}
+
+
 def seed_items() -> int:
     existing = set(db.session.execute(sa.select(ServiceItem.code)).scalars())
     added = 0
@@ -127,25 +140,43 @@ def seed_items() -> int:
                 notes) in enumerate(ITEMS):
         if code in existing:
             continue
+        materials_en, notes_en = ENGLISH.get(code, ([], ""))
         db.session.add(ServiceItem(code=code, name=name, name_en=name_en,
                                    department=department, duration_minutes=minutes,
                                    bookable_online=online, materials=list(materials),
-                                   notes=notes, sort_order=order))
+                                   notes=notes, materials_en=list(materials_en),
+                                   notes_en=notes_en, sort_order=order))
         added += 1
     db.session.flush()
     return added
 
 
-def seed_centre(place, name: str, address: str, phone: str) -> tuple[ServiceCentre, int]:
-    """The centre of ``place`` with the standard counters and hours, if it has none."""
-    added = 0
+def _point(place, name: str, **values) -> tuple[ServiceCentre, int]:
+    """The point ``name`` of ``place`` (a name is unique within a community), created
+    with ``values`` when missing."""
+    point = db.session.execute(
+        sa.select(ServiceCentre).where(ServiceCentre.place_id == place.id,
+                                       ServiceCentre.name == name)).scalar_one_or_none()
+    if point is not None:
+        return point, 0
+    point = ServiceCentre(place_id=place.id, name=name, **values)
+    db.session.add(point)
+    db.session.flush()
+    return point, 1
+
+
+def seed_centre(place, name: str, address: str, phone: str, lat: Optional[float] = None,
+                lng: Optional[float] = None) -> tuple[ServiceCentre, int]:
+    """The service centre of ``place`` (its first point of kind ``centre``, whatever staff
+    renamed it to; else a new one called ``name``) with the standard counters and hours,
+    if missing."""
     centre = db.session.execute(
-        sa.select(ServiceCentre).where(ServiceCentre.place_id == place.id)).scalar_one_or_none()
+        sa.select(ServiceCentre).where(ServiceCentre.place_id == place.id,
+                                       ServiceCentre.kind == "centre")
+        .order_by(ServiceCentre.id).limit(1)).scalar_one_or_none()
+    added = 0
     if centre is None:
-        centre = ServiceCentre(place_id=place.id, name=name, address=address, phone=phone)
-        db.session.add(centre)
-        db.session.flush()
-        added += 1
+        centre, added = _point(place, name, address=address, phone=phone, lat=lat, lng=lng)
     items = {i.code: i for i in db.session.execute(sa.select(ServiceItem)).scalars()}
     counters = {c.name: c for c in db.session.execute(
         sa.select(Counter).where(Counter.centre_id == centre.id)).scalars()}
@@ -174,6 +205,44 @@ def seed_centre(place, name: str, address: str, phone: str) -> tuple[ServiceCent
     return centre, added
 
 
+# The demo community's second point: a 连心驿站 in the 3号院 courtyard, nearer the older
+# residents' homes, with one counter for the items they come for and its own hours:
+# Tuesday and Thursday afternoons, Saturday morning (延时).
+STATION = ("连心驿站（3号院）", "成都市武侯区晋阳路 3 号院", "028-85000103", 30.6341, 104.0358)
+STATION_COUNTERS = (
+    ("驿站窗口 老年人服务", ("LN01", "LN02", "HJ02", "CL01")),
+)
+STATION_RULES = (
+    ((1, 3), time(14, 0), time(17, 0), "regular"),
+    ((5,), time(9, 0), time(11, 0), "extended"),
+)
+
+
+def seed_station(place) -> tuple[ServiceCentre, int]:
+    """The 连心驿站 of ``place`` with its counter and hours, if missing."""
+    name, address, phone, lat, lng = STATION
+    station, added = _point(place, name, kind="station", address=address, phone=phone,
+                            lat=lat, lng=lng, sort_order=1)
+    items = {i.code: i for i in db.session.execute(sa.select(ServiceItem)).scalars()}
+    existing = set(db.session.execute(
+        sa.select(Counter.name).where(Counter.centre_id == station.id)).scalars())
+    for order, (counter_name, codes) in enumerate(STATION_COUNTERS):
+        if counter_name not in existing:
+            db.session.add(Counter(centre_id=station.id, name=counter_name, sort_order=order,
+                                   items=[items[c] for c in codes if c in items]))
+            added += 1
+    db.session.flush()
+    if not db.session.execute(
+            sa.select(OpeningRule.id).where(OpeningRule.centre_id == station.id)).first():
+        for weekdays, start, end, kind in STATION_RULES:
+            for weekday in weekdays:
+                db.session.add(OpeningRule(centre_id=station.id, weekday=weekday,
+                                           start_time=start, end_time=end, kind=kind))
+                added += 1
+    db.session.flush()
+    return station, added
+
+
 # Demo bookings: (resident openid, item code, local start time wanted)
 DEMO_BOOKINGS = (
     ("demo-resident-chen", "SB01", time(18, 30)),   # 小陈 after work (journey 4)
@@ -192,7 +261,10 @@ def seed_demo(place, address: str, phone: str) -> dict[str, int]:
     from backend.core.workcalendar import SHANGHAI
 
     added = seed_items()
-    centre, centre_rows = seed_centre(place, f"{place.name}党群服务中心", address, phone)
+    centre, centre_rows = seed_centre(place, f"{place.name}党群服务中心", address, phone,
+                                      30.6312, 104.0386)
+    _station, station_rows = seed_station(place)
+    centre_rows += station_rows
     bookings = 0
     if db.session.execute(sa.select(Booking.id).where(Booking.centre_id == centre.id)).first():
         return {"service_rows": added + centre_rows, "bookings": 0}

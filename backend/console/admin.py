@@ -307,7 +307,7 @@ def admin_password_shown(user_id: int):
 # --- service items (the catalogue every centre shares) ---------------------------------
 
 ITEM_FIELDS = ("code", "name", "department", "materials", "notes", "duration_minutes",
-               "bookable_online", "is_active")
+               "bookable_online", "is_active", "name_en", "materials_en", "notes_en")
 
 
 def _items_page(error: str | None = None, status: int = 200, form: dict | None = None,
@@ -344,6 +344,7 @@ def admin_service_item_save(item_id: int | None = None):
         schema = forms.ServiceItemEditForm() if item else forms.ServiceItemForm()
         args = forms.parse(schema, request.form)
         args["materials"] = forms.materials(args["materials"])
+        args["materials_en"] = forms.materials(args["materials_en"], "materials_en")
         if item is None:
             item = catalogue_ops.create_item(args)
         else:

@@ -45,7 +45,13 @@ FIELD_LABELS = {
     "resident_id": _l("居民"), "priority": _l("紧急程度"), "description": _l("问题描述"),
     "address": _l("地址"), "building": _l("楼栋"), "unit": _l("单元"), "lat": _l("位置"),
     "lng": _l("位置"),
+    "community_id": _l("社区"), "sort_order": _l("排序"),
 }
+# the English texts written beside the Chinese (issue 21)
+FIELD_LABELS.update({
+    "name_en": _l("英文名称"), "materials_en": _l("英文材料"), "notes_en": _l("英文说明"),
+    "title_en": _l("英文标题"), "body_en": _l("英文正文"), "content_en": _l("英文内容"),
+})
 
 
 class FormSchema(ma.Schema):
@@ -264,6 +270,10 @@ class ServiceItemForm(FormSchema):
     department = ma.fields.String(load_default="", validate=validate.Length(max=100))
     materials = ma.fields.String(load_default="", validate=validate.Length(max=6000))
     notes = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    # the English texts beside the Chinese (residents who read English get them)
+    name_en = ma.fields.String(load_default="", validate=validate.Length(max=150))
+    materials_en = ma.fields.String(load_default="", validate=validate.Length(max=6000))
+    notes_en = ma.fields.String(load_default="", validate=validate.Length(max=500))
     duration_minutes = ma.fields.Integer(load_default=20, validate=validate.Range(min=5, max=240))
     bookable_online = ma.fields.Boolean(load_default=False)
     is_active = ma.fields.Boolean(load_default=False)
@@ -274,11 +284,11 @@ class ServiceItemEditForm(ServiceItemForm):
         exclude = ("code",)
 
 
-def materials(text: str) -> list[str]:
+def materials(text: str, field: str = "materials") -> list[str]:
     """One document per line, blank lines dropped."""
     lines = [line.strip()[:200] for line in text.splitlines() if line.strip()]
     if len(lines) > 30:
-        raise ApiError(422, "validation_error", fields={"materials": [_("材料最多 30 项。")]})
+        raise ApiError(422, "validation_error", fields={field: [_("材料最多 30 项。")]})
     return lines
 
 

@@ -60,6 +60,12 @@ RESIDENCY_STATUS = {"pending": _l("待确认"), "confirmed": _l("已确认"), "r
                     "ended": _l("已迁出")}
 RESIDENCY_SOURCE = {"declared": _l("居民自行登记"), "staff": _l("工作人员登记"), "import": _l("户籍名单导入")}
 NOTICE_KIND = {"notice": _l("公告"), "disclosure": _l("公示")}
+# 三公开
+NOTICE_AREA = {"affairs": _l("居务"), "finance": _l("财务"), "party": _l("党务")}
+# 院落自治 (console/yards.py)
+YARD_ROLE = {"head": _l("院落长"), "deputy": _l("副院落长"), "member": _l("委员"),
+             "building_head": _l("楼栋长")}
+CONVENTION_SCOPE = {"yard": _l("院落公约"), "community": _l("居民公约")}
 PROPOSAL_STATE = {"open": _l("征集附议"), "on_agenda": _l("已列入议程"), "accepted": _l("已采纳"),
                   "rejected": _l("不予采纳"), "merged": _l("已合并")}
 CONTENT_STATUS = {"pass": _l("已通过检测"), "review": _l("内容待审核")}
@@ -82,6 +88,9 @@ COLUMN_LABELS = {
     ("residencies", "status"): RESIDENCY_STATUS,
     ("residencies", "source"): RESIDENCY_SOURCE,
     ("community_notices", "kind"): NOTICE_KIND,
+    ("community_notices", "area"): NOTICE_AREA,
+    ("yard_committee_members", "role"): YARD_ROLE,
+    ("conventions", "scope"): CONVENTION_SCOPE,
     ("proposals", "state"): PROPOSAL_STATE,
     ("proposals", "content_status"): CONTENT_STATUS,
     ("proposal_events", "kind"): PROPOSAL_EVENT,
@@ -234,7 +243,7 @@ def _count(query) -> int:
 
 def _labels() -> dict:
     return {"residency_status": RESIDENCY_STATUS, "residency_source": RESIDENCY_SOURCE,
-            "notice_kind": NOTICE_KIND, "proposal_state": PROPOSAL_STATE,
+            "notice_kind": NOTICE_KIND, "notice_area": NOTICE_AREA, "proposal_state": PROPOSAL_STATE,
             "content_status": CONTENT_STATUS, "proposal_event": PROPOSAL_EVENT,
             "round_status": ROUND_STATUS, "round_method": ROUND_METHOD,
             "ballot_source": BALLOT_SOURCE, "line_status": LINE_STATUS,
@@ -418,7 +427,8 @@ def participation_notices(community_id: int):
     counts, and the form to publish one."""
     user = g.console_user
     community = community_to_manage(user, community_id)
-    rows = list(db.session.execute(notice_ops.notice_query([community.id], True)
+    area = request.args.get("area") if request.args.get("area") in NOTICE_AREA else None
+    rows = list(db.session.execute(notice_ops.notice_query([community.id], True, area=area)
                                    .order_by(*notice_ops.NOTICE_ORDER).limit(200)).scalars())
     notices = presenters.notices(user, rows)
     now = common.utcnow()
@@ -426,7 +436,7 @@ def participation_notices(community_id: int):
         n["status_text"] = (_("已撤回") if n["withdrawn_at"] else _("公布中") if n["is_current"]
                             else _("未到公布时间") if n["publish_from"] > now else _("已结束"))
     return render_template("console/participation_notices.html", community=community,
-                           notices=notices, **_labels())
+                           notices=notices, area=area, **_labels())
 
 
 @bp.route("/participation/communities/<int:community_id>/notices", methods=["POST"])
@@ -471,7 +481,8 @@ def participation_update_notice(notice_id: int):
     row = notice_to_manage(g.console_user, notice_id)
     return _act(_("保存修改"), url_for("console.participation_notice", notice_id=row.id),
                 lambda: notice_ops.update(row, parse_edit(NoticePatchForm(), request.form,
-                                                          publish_until=None)),
+                                                          publish_until=None, title_en="",
+                                                          body_en="")),
                 lambda done: _("已保存修改：%(title)s", title=done.title))
 
 

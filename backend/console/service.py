@@ -20,6 +20,7 @@ from backend.bookings.models import BookingStatus
 from backend.console import forms
 from backend.console import format as fmt
 from backend.console import prg
+from backend.console import service_points as point_views
 from backend.console.blueprint import bp, staff_required
 from backend.bookings import permissions
 from backend.core.errors import ApiError
@@ -56,6 +57,7 @@ def _day_page(centre_id: int, args: dict, error: str | None = None, status: int 
     now = common.utcnow()
     return render_template(
         "console/service_day.html", centre=centre, day=day, data=data,
+        points=point_views.siblings(user, centre), switch_endpoint="console.service_day",
         # the status in the console's language (the presenter's follows Accept-Language)
         bookings=[dict(view, status_text=fmt.message(f"status_{view['status']}"))
                   for view in map(booking_presenters.staff_view, data["bookings"])],
@@ -156,6 +158,8 @@ def _hours_page(centre_id: int, error: str | None = None, status: int = 200):
     today = slots.local_date(common.utcnow())
     return render_template(
         "console/service_hours.html", centre=centre, weekdays=WEEKDAYS,
+        points=point_views.siblings(g.console_user, centre),
+        switch_endpoint="console.service_hours",
         weekday_names=dict(WEEKDAYS), rules=centre_ops.list_rules(centre, True),
         closures=centre_ops.list_closures(centre, today, None),
         counters=[c for c in centre.counters if c.is_active], error=error), status

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from backend.console import (  # noqa: F401 - imported for their routes
     admin, calendar, community_settings, dashboard, home, intake, language, maps,
-    participation, ranking, service, supervision, tickets, volunteers, workers,
+    organisations, participation, ranking, service, service_points, supervision, tickets,
+    volunteers, workers, yards,
 )
 from backend.console.blueprint import bp
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 MESSAGES: dict[str, dict[str, str]] = {
     # generic HTTP errors
@@ -175,8 +175,15 @@ _MARSHMALLOW_ZH: list[tuple[re.Pattern[str], str]] = [
 
 
 def current_language() -> str:
+    """The reader's language: the one the logged-in person chose (``users.language``), else
+    their device's ``Accept-Language``, else Chinese. Only a token the request already
+    resolved is looked at (an error page never resolves one)."""
     if not has_request_context():
         return "zh"
+    token = g.get("linli_token")
+    chosen = getattr(getattr(token, "user", None), "language", None)
+    if chosen in ("zh", "en"):
+        return chosen
     best = request.accept_languages.best_match(["zh", "zh-CN", "en"], default="zh")
     return "en" if best and best.startswith("en") else "zh"
 

@@ -42,3 +42,5 @@ def accounts_command() -> None:
         click.echo(f"  grid_worker  {w.openid:<20} {w.display_name}")
     for r in demo.RESIDENTS:
         click.echo(f"  resident     {r.openid:<20} {r.display_name}")
+    for r in demo.ENGLISH_RESIDENTS:
+        click.echo(f"  resident     {r.openid:<20} {r.display_name} (reads English)")

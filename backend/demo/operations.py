@@ -51,6 +51,11 @@ RESIDENTS = (
     DemoWeChatUser("demo-resident-chen", "小陈", "13900000202"),
     DemoWeChatUser("demo-resident-liu", "刘姐", "13900000203"),
 )
+# An English-speaking resident (issue 21: international communities): she reads English,
+# so the notice and the service item with English text, and her notifications, come in it.
+# Created after the demo tickets, which keep their reporters among the residents above.
+MARY = DemoWeChatUser("demo-resident-mary", "Mary", "13900000204")
+ENGLISH_RESIDENTS = (MARY,)
 
 
 def seed(with_tickets: bool = True) -> dict:
@@ -84,6 +89,14 @@ def seed(with_tickets: bool = True) -> dict:
     db.session.flush()
     categories = seed_categories()
     tickets = seed_tickets() if with_tickets else 0
+    for r in ENGLISH_RESIDENTS:
+        if db.session.execute(sa.select(User.id).where(User.openid == r.openid)).first():
+            continue
+        db.session.add(User(role=Role.resident.value, openid=r.openid,
+                            display_name=r.display_name, phone=r.phone, language="en",
+                            phone_source="typed", phone_consent_at=utcnow()))
+        created += 1
+    db.session.flush()
     service = seed_service_centre(by_code[C], "成都市武侯区晋阳路 88 号", "028-85000100")
     from backend.volunteers.seed import seed_demo as seed_volunteers
 
@@ -91,9 +104,13 @@ def seed(with_tickets: bool = True) -> dict:
     from backend.participation.seed import seed_demo as seed_participation
 
     participation = seed_participation(by_code[C])
+    from backend.organisations.seed import seed_demo as seed_organisations
+
+    organisations = seed_organisations(by_code[C], by_code[STREET[0]])
     return {"tickets_created": tickets, "places_created": result.created, "places_updated": result.updated,
             "accounts_created": created, "categories_created": categories,
             "service_rows_created": service["service_rows"],
             "bookings_created": service["bookings"],
             "volunteer_rows_created": volunteers,
-            "participation_rows_created": participation}
+            "participation_rows_created": participation,
+            "organisation_rows_created": organisations}

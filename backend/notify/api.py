@@ -29,7 +29,8 @@ def _unread(user_id: int) -> int:
 
 def _out(n: Notification) -> dict:
     return {"id": n.id, "kind": n.kind, "title": n.title, "body": n.body, "page": n.page,
-            "created_at": n.created_at, "read": n.read_at is not None}
+            "language": n.language, "created_at": n.created_at,
+            "read": n.read_at is not None}
 
 
 @blp.route("/me/notifications", methods=["GET"])

@@ -80,6 +80,7 @@ def _write_inbox(row: OutboxMessage) -> None:
     if not exists:
         db.session.add(Notification(user_id=row.user_id, outbox_id=row.id, kind=row.kind,
                                     title=row.title, body=row.body, page=row.page,
+                                    language=row.language or "zh",
                                     created_at=row.created_at))
 
 

@@ -36,6 +36,9 @@ class OutboxMessage(db.Model):
     body: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     # the mini-program page to open, e.g. pages/ticket/ticket?id=12
     page: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # the recipient's language when written (zh | en): title and body are in it, and the
+    # WeChat template's fields are rendered in it
+    language: so.Mapped[str] = so.mapped_column(sa.String(2), default="zh", server_default="zh")
     # values for the WeChat template's fields and anything the worker needs
     data: so.Mapped[Optional[dict[str, Any]]] = so.mapped_column(sa.JSON)
     # one message per (user, dedupe_key): a reminder is written once however often asked
@@ -66,6 +69,8 @@ class Notification(db.Model):
     title: so.Mapped[str] = so.mapped_column(sa.String(100))
     body: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
     page: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # the language title and body are in: the recipient's when the outbox row was written
+    language: so.Mapped[str] = so.mapped_column(sa.String(2), default="zh", server_default="zh")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     read_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
 

@@ -2,31 +2,52 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from flask import current_app
 
+from backend.accounts.models import User
+from backend.core.bilingual import Text, pick, recipient_language
 from backend.core.maintenance import MaintenanceResult, delete_in_batches
 from backend.core.models import utcnow
 from backend.extensions import db
 from backend.notify.models import OutboxMessage
 
 
-def enqueue(user_ids: Iterable[int], kind: str, title: str, body: str = "", page: str = "",
-            data: Optional[dict[str, Any]] = None, not_before: Optional[datetime] = None,
-            dedupe_key: Optional[str] = None) -> int:
+def recipient_languages(user_ids: list[int]) -> dict[int, str]:
+    """Each recipient's language (``bilingual.recipient_language``), in one SELECT."""
+    rows = db.session.execute(sa.select(User.id, User.language)
+                              .where(User.id.in_(user_ids))).all()
+    return {user_id: recipient_language(SimpleNamespace(language=language))
+            for user_id, language in rows}
+
+
+def enqueue(user_ids: Iterable[int], kind: str, title: "str | Text", body: "str | Text" = "",
+            page: str = "", data: Optional[dict[str, Any]] = None,
+            not_before: Optional[datetime] = None, dedupe_key: Optional[str] = None) -> int:
     """One outbox row per recipient (each recipient once), in one INSERT; the number of
     rows written. With ``dedupe_key``, a row the recipient already has for that key is not
-    written again (the unique (user, key) constraint: ON CONFLICT DO NOTHING)."""
+    written again (the unique (user, key) constraint: ON CONFLICT DO NOTHING).
+
+    ``title`` and ``body`` are ``Text(zh, en)``: each recipient's row is written in the
+    language they read (``users.language``; Chinese when they chose none), whatever the
+    language of the request that caused it. A plain string is the same for everyone."""
     recipients = list(dict.fromkeys(u for u in user_ids if u))
     if not recipients:
         return 0
+    bilingual = isinstance(title, Text) or isinstance(body, Text)
+    languages = recipient_languages(recipients) if bilingual else {}
     now = utcnow()
-    rows = [{"user_id": user_id, "kind": kind, "title": title[:100], "body": body[:500],
-             "page": page[:200], "data": data, "dedupe_key": dedupe_key,
-             "not_before": not_before or now, "created_at": now} for user_id in recipients]
+    rows = []
+    for user_id in recipients:
+        language = languages.get(user_id, "zh")
+        rows.append({"user_id": user_id, "kind": kind, "title": pick(title, language)[:100],
+                     "body": pick(body, language)[:500], "page": page[:200],
+                     "language": language, "data": data, "dedupe_key": dedupe_key,
+                     "not_before": not_before or now, "created_at": now})
     dialect = db.session.get_bind().dialect.name
     table = OutboxMessage.__table__
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -12,6 +12,9 @@ class NotificationSchema(OutSchema):
     kind = ma.fields.String()
     title = ma.fields.String()
     body = ma.fields.String()
+    language = ma.fields.String(metadata={
+        "enum": ["zh", "en"],
+        "description": "The language title and body were written in: the recipient's"})
     page = ma.fields.String()
     created_at = ma.fields.DateTime()
     read = ma.fields.Boolean()

@@ -42,6 +42,14 @@ STATE_PHRASE = {"ticket_accepted": "已立案", "ticket_rejected": "不予立案
                 "ticket_closed": "已结案", "ticket_merged": "已合并",
                 "ticket_reopened_follower": "重新办理",
                 "rate_reminder": "待评价", "ticket_auto_closed": "自动结案"}
+# the same phrases for a recipient who reads English (a phrase field holds 5 characters:
+# WeChat counts a Latin letter as one, so they are short words)
+STATE_PHRASE_EN = {"ticket_accepted": "Filed", "ticket_rejected": "Nope",
+                   "ticket_dispatched": "Sent", "ticket_resolved": "Done",
+                   "ticket_closed": "Shut", "ticket_merged": "Merge",
+                   "ticket_reopened_follower": "Again",
+                   "rate_reminder": "Rate", "ticket_auto_closed": "Shut"}
+UPDATED_PHRASE = {"zh": "有更新", "en": "New"}
 LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10}
 
 
@@ -71,21 +79,33 @@ def template_for(kind: str) -> Optional[str]:
     return template_ids().get(key) if key else None
 
 
-def _time(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y年%m月%d日 %H:%M")
+def _time(moment: datetime, language: str = "zh") -> str:
+    local = moment.astimezone(SHANGHAI)
+    if language == "en":
+        return local.strftime("%Y-%m-%d %H:%M")
+    return local.strftime("%Y年%m月%d日 %H:%M")
+
+
+def _phrase(row: OutboxMessage) -> str:
+    if row.language == "en":
+        return STATE_PHRASE_EN.get(row.kind, UPDATED_PHRASE["en"])
+    return STATE_PHRASE.get(row.kind, UPDATED_PHRASE["zh"])
 
 
 def message_data(row: OutboxMessage) -> dict[str, dict[str, str]]:
+    """The template's fields, in the language the row was written in (its recipient's)."""
     key = TEMPLATE_OF_KIND.get(row.kind)
     data = row.data or {}
+    language = row.language or "zh"
+    when = _time(row.created_at, language)
     if key == "ticket":
-        return _fit({"thing1": row.title, "phrase2": STATE_PHRASE.get(row.kind, "有更新"),
-                     "thing3": row.body or row.title, "time4": _time(row.created_at)})
+        return _fit({"thing1": row.title, "phrase2": _phrase(row),
+                     "thing3": row.body or row.title, "time4": when})
     if key == "task":
-        return _fit({"thing1": row.title, "thing2": row.body or row.title,
-                     "time3": _time(row.created_at)})
+        return _fit({"thing1": row.title, "thing2": row.body or row.title, "time3": when})
     if key == "booking":
-        return _fit({"thing1": data.get("item", row.title), "time2": data.get("time", ""),
+        item = data.get("item_en") if language == "en" and data.get("item_en") else \
+            data.get("item", row.title)
+        return _fit({"thing1": item, "time2": data.get("time", ""),
                      "character_string3": data.get("code", ""), "thing4": row.body})
-    return _fit({"thing1": row.title, "thing2": row.body or row.title,
-                 "time3": _time(row.created_at)})
+    return _fit({"thing1": row.title, "thing2": row.body or row.title, "time3": when})

@@ -204,7 +204,8 @@ def community_notices(args, community_id):
     include_all = args["include_all"]
     if include_all and not permissions.can_manage_community(user, community):
         raise ApiError(403, "forbidden")
-    query = notice_ops.notice_query([community.id], include_all, args.get("kind"))
+    query = notice_ops.notice_query([community.id], include_all, args.get("kind"),
+                                    args.get("area"))
     return _notice_page(user, query, args)
 
 
@@ -235,7 +236,7 @@ def my_notices(args):
     (confirmed or pending), pinned first, newest first, with `read` for each."""
     user = current_user()
     query = notice_ops.notice_query(notice_ops.home_community_ids(user), False,
-                                    args.get("kind"))
+                                    args.get("kind"), args.get("area"))
     return _notice_page(user, query, args)
 
 
@@ -420,15 +421,17 @@ def _council_to_run(community_id: int):
 
 
 def _meeting(meeting_id: int, manage: bool = False):
-    row = council_ops.get_meeting(meeting_id)
-    if manage and not permissions.can_run_council(current_user(), row.community):
+    row = _allowed(council_ops.get_meeting(meeting_id), permissions.can_view_meeting,
+                   missing="meeting_not_found")
+    if manage and not permissions.can_run_meeting(current_user(), row):
         raise ApiError(403, "forbidden")
     return row
 
 
 def _meeting_body(row) -> dict:
-    return {**{k: getattr(row, k) for k in ("id", "community_id", "kind", "title", "held_at",
-                                             "place_name", "attendee_count", "minutes")},
+    return {**{k: getattr(row, k) for k in ("id", "community_id", "yard_id", "kind", "title",
+                                             "held_at", "place_name", "attendee_count",
+                                             "minutes")},
             "items": council_ops.items_of(row)}
 
 
@@ -471,9 +474,13 @@ def update_council_member(args, member_id):
 @blp.arguments(MeetingListArgs, location="query")
 @blp.response(200, page_schema(MeetingSchema, "MeetingPage"))
 def meetings(args, community_id):
-    """Council and yard meetings of the community, latest first, with their decisions."""
+    """Council and yard meetings of the community, latest first, with their decisions
+    (the meetings of one yard, 院落会议, only for the community's staff: the yard's people
+    see them at `/yards/{id}/meetings`)."""
     community = common.get_community(community_id)
     query = council_ops.meeting_query(community.id, args.get("kind"))
+    if not permissions.can_run_council(current_user(), community):
+        query = query.where(Meeting.yard_id.is_(None))  # a yard's own: its people only
     rows, cursor, total = common.page(query, (Meeting.held_at, Meeting.id), ("dt", "int"),
                                       True, args)
     return page([_meeting_body(r) for r in rows], cursor, total)

@@ -137,6 +137,8 @@ def add_item(meeting: Meeting, proposal_id: Optional[int], title: Optional[str])
             raise field_error("proposal_id", "proposal_not_found")
         if proposal.state != "on_agenda":
             raise field_error("proposal_id", "proposal_not_on_agenda", status=409)
+        if meeting.yard_id is not None and not _in_yard(proposal, meeting):
+            raise field_error("proposal_id", "proposal_outside_yard")
         if db.session.execute(sa.select(AgendaItem.id).where(
                 AgendaItem.meeting_id == meeting.id,
                 AgendaItem.proposal_id == proposal.id)).first():
@@ -151,6 +153,12 @@ def add_item(meeting: Meeting, proposal_id: Optional[int], title: Optional[str])
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _in_yard(proposal: Proposal, meeting: Meeting) -> bool:
+    """A yard's own meeting takes the proposals about that yard (placed in it or in a cell
+    inside it)."""
+    return proposal.place is not None and proposal.place.code.startswith(meeting.yard.code)
 
 
 def get_item(item_id: int) -> AgendaItem:

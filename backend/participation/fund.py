@@ -360,7 +360,8 @@ def publish(actor, row: VoteRound, notice_days: int = DEFAULT_NOTICE_DAYS) -> Vo
     notice = notices.disclose(
         actor, fund.community_id, f"{row.title}投票结果公示",
         [f"{row.title}（{fund.year} 年社区保障资金）投票结果公示。",
-         f"有效选票 {ballot_count(row)} 张，可用资金 {yuan(money)}。", *lines], notice_days)
+         f"有效选票 {ballot_count(row)} 张，可用资金 {yuan(money)}。", *lines], notice_days,
+        area="finance")
     row.status, row.published_at, row.notice_id = "published", now, notice.id
     db.session.flush()
     return row

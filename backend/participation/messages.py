@@ -136,4 +136,20 @@ register({
 
 register({
     "amount_positive": {"zh": "金额必须大于 0。", "en": "The amount must be more than 0."},
+    # yard self-government (院落自治)
+    "yard_not_found": {"zh": "找不到该院落。", "en": "No such yard."},
+    "yard_member_not_found": {"zh": "找不到该院落自治组织成员。",
+                              "en": "No such yard committee member."},
+    "convention_not_found": {"zh": "找不到该公约。", "en": "No such convention."},
+    "convention_version_not_found": {"zh": "找不到该公约版本。",
+                                     "en": "No such convention version."},
+    "convention_version_conflict": {"zh": "他人刚刚发布了新版本，请刷新后再试。",
+                                    "en": "Someone has just published a version; reload."},
+    "convention_version_superseded": {"zh": "该版本已被新版本取代，请签署现行版本。",
+                                      "en": "This version is superseded; sign the one in force."},
+    "convention_sign_residents_only": {
+        "zh": "只有本院落（社区）已确认的居民可以签署公约。",
+        "en": "Only residents confirmed in this yard (community) sign its convention."},
+    "proposal_outside_yard": {"zh": "院落会议只能讨论本院落的议题。",
+                              "en": "A yard's meeting takes only proposals about that yard."},
 })

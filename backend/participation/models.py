@@ -37,6 +37,13 @@ class NoticeKind(str, enum.Enum):
     disclosure = "disclosure"  # 公示: decisions, vote results, expenses
 
 
+class NoticeArea(str, enum.Enum):
+    """三公开: what a notice discloses."""
+    affairs = "affairs"    # 居务: the community's affairs (the default)
+    finance = "finance"    # 财务: the fund, vote results, expenses
+    party = "party"        # 党务: the Party organisation's affairs
+
+
 class Residency(TimestampMixin, db.Model):
     __tablename__ = "residencies"
     __table_args__ = (
@@ -106,6 +113,7 @@ class CommunityNotice(TimestampMixin, db.Model):
     __tablename__ = "community_notices"
     __table_args__ = (
         sa.CheckConstraint("kind IN ('notice','disclosure')", name="kind_known"),
+        sa.CheckConstraint("area IN ('affairs','finance','party')", name="area_known"),
         sa.CheckConstraint("publish_until IS NULL OR publish_from < publish_until",
                            name="window_ordered"),
         sa.Index("ix_community_notices_community_from", "community_id", "publish_from"),
@@ -115,8 +123,14 @@ class CommunityNotice(TimestampMixin, db.Model):
     community_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("places.id", ondelete="RESTRICT"))
     kind: so.Mapped[str] = so.mapped_column(sa.String(12), default=NoticeKind.notice.value)
+    # 三公开: 居务 affairs / 财务 finance / 党务 party
+    area: so.Mapped[str] = so.mapped_column(sa.String(8), default=NoticeArea.affairs.value,
+                                            server_default=NoticeArea.affairs.value)
     title: so.Mapped[str] = so.mapped_column(sa.String(100))
     body: so.Mapped[str] = so.mapped_column(sa.Text)
+    # the English text beside the Chinese (international communities); empty: none written
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(150), default="", server_default="")
+    body_en: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     publish_from: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     publish_until: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime())
     pinned: so.Mapped[bool] = so.mapped_column(default=False)
@@ -292,6 +306,9 @@ class Meeting(TimestampMixin, db.Model):
     community_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("places.id", ondelete="RESTRICT"))
     kind: so.Mapped[str] = so.mapped_column(sa.String(8), default="council")
+    # a yard meeting of one yard (院落会议): its committee and the community's staff run it
+    yard_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("places.id", ondelete="RESTRICT"), index=True)
     title: so.Mapped[str] = so.mapped_column(sa.String(100))
     held_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     place_name: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
@@ -300,7 +317,8 @@ class Meeting(TimestampMixin, db.Model):
     created_by_id: so.Mapped[Optional[int]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
 
-    community = so.relationship("Place")
+    community = so.relationship("Place", foreign_keys=[community_id])
+    yard = so.relationship("Place", foreign_keys=[yard_id])
 
 
 class AgendaItem(TimestampMixin, db.Model):
@@ -566,3 +584,113 @@ class ProjectAcceptance(db.Model):
     recorded_by_id: so.Mapped[Optional[int]] = so.mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- yard self-government (院落自治) -----------------------------------------------------
+# A yard (院落) is a cell of the community's grid (level 2–4, in practice a 三级网格 of kind
+# 自治院落): the place a residency's ``yard_id`` points to. Its residents are the confirmed
+# residencies whose yard is it or a cell inside it.
+
+class YardRole(str, enum.Enum):
+    head = "head"                    # 院落长
+    deputy = "deputy"                # 副院落长
+    member = "member"                # 委员
+    building_head = "building_head"  # 楼栋长
+
+
+class YardCommitteeMember(TimestampMixin, db.Model):
+    """A member of a yard's own committee (院落自治组织) for a term (Shanghai calendar days,
+    inclusive): current members are those whose term covers today."""
+
+    __tablename__ = "yard_committee_members"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('head','deputy','member','building_head')",
+                           name="role_known"),
+        sa.CheckConstraint("term_start <= term_end", name="term_ordered"),
+        sa.Index("ix_yard_committee_members_yard", "yard_id", "term_end"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    community_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("places.id", ondelete="RESTRICT"))
+    yard_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("places.id", ondelete="RESTRICT"))
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    name: so.Mapped[str] = so.mapped_column(sa.String(50))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16), default=YardRole.member.value)
+    term_start: so.Mapped[date] = so.mapped_column(sa.Date)
+    term_end: so.Mapped[date] = so.mapped_column(sa.Date)
+
+    yard = so.relationship("Place", foreign_keys=[yard_id])
+
+
+class Convention(TimestampMixin, db.Model):
+    """A yard's 院落公约 (scope ``yard``) or the community's 居民公约 (scope ``community``,
+    no yard). Its text lives in versions; the newest published version is the one in force."""
+
+    __tablename__ = "conventions"
+    __table_args__ = (
+        sa.CheckConstraint("scope IN ('yard','community')", name="scope_known"),
+        sa.CheckConstraint("(scope = 'yard') = (yard_id IS NOT NULL)", name="yard_iff_scope"),
+        sa.Index("ix_conventions_community_yard", "community_id", "yard_id"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    community_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("places.id", ondelete="RESTRICT"))
+    yard_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("places.id", ondelete="RESTRICT"))
+    scope: so.Mapped[str] = so.mapped_column(sa.String(10))
+    title: so.Mapped[str] = so.mapped_column(sa.String(100))
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    community = so.relationship("Place", foreign_keys=[community_id])
+    yard = so.relationship("Place", foreign_keys=[yard_id])
+
+
+class ConventionVersion(db.Model):
+    """One published text of a convention: numbered 1, 2, … per convention (the unique
+    constraint makes two publishers at once get different numbers or a conflict). A new
+    version supersedes the previous one; the history is kept."""
+
+    __tablename__ = "convention_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("convention_id", "number", name="uq_convention_versions_number"),
+        sa.CheckConstraint("number >= 1", name="number_positive"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    convention_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("conventions.id", ondelete="CASCADE"))
+    number: so.Mapped[int]
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    note: so.Mapped[str] = so.mapped_column(sa.String(200), default="")  # what changed
+    published_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    published_by_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    convention: so.Mapped[Convention] = so.relationship()
+
+
+class ConventionSignature(db.Model):
+    """A household signed a version (one signature per household: the unique constraint,
+    written with ``INSERT … ON CONFLICT DO NOTHING``). The household is the home of the
+    signer's confirmed residency, as ``address_key`` (楼栋|单元|房号 normalised), which is
+    also how the household register and ballots name a home."""
+
+    __tablename__ = "convention_signatures"
+    __table_args__ = (
+        sa.UniqueConstraint("version_id", "household_key",
+                            name="uq_convention_signatures_household"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("convention_versions.id", ondelete="CASCADE"), index=True)
+    household_key: so.Mapped[str] = so.mapped_column(sa.String(64))
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
+    residency_id: so.Mapped[Optional[int]] = so.mapped_column(
+        sa.ForeignKey("residencies.id", ondelete="SET NULL"))
+    signed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)

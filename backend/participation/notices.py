@@ -16,6 +16,7 @@ from typing import Iterable, Optional
 
 import sqlalchemy as sa
 
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import operations as common
@@ -55,11 +56,12 @@ DEFAULT_NOTICE_DAYS = 7
 
 
 def disclose(actor, community_id: int, title: str, lines: list[str],
-             days: int = DEFAULT_NOTICE_DAYS) -> CommunityNotice:
+             days: int = DEFAULT_NOTICE_DAYS, area: str = "affairs") -> CommunityNotice:
     """Publish a 公示 now, for ``days``: vote results, council decisions, expenses."""
     now = common.utcnow()
     body = "\n".join([*lines, f"公示期 {days} 天，如有异议请在公示期内提出。"])
-    notice = CommunityNotice(community_id=community_id, kind="disclosure", title=title[:100],
+    notice = CommunityNotice(community_id=community_id, kind="disclosure", area=area,
+                             title=title[:100],
                              body=body, publish_from=now,
                              publish_until=now + timedelta(days=days), created_by_id=actor.id)
     db.session.add(notice)
@@ -71,7 +73,10 @@ def create(actor, community: Place, args: dict) -> CommunityNotice:
     start = args.get("publish_from") or common.utcnow()
     _check_window(start, args.get("publish_until"))
     row = CommunityNotice(community_id=community.id, kind=args.get("kind", "notice"),
-                          title=args["title"], body=args["body"], publish_from=start,
+                          area=args.get("area", "affairs"),
+                          title=args["title"], body=args["body"],
+                          title_en=args.get("title_en", ""), body_en=args.get("body_en", ""),
+                          publish_from=start,
                           publish_until=args.get("publish_until"),
                           pinned=args.get("pinned", False), created_by_id=actor.id)
     db.session.add(row)
@@ -85,7 +90,7 @@ def update(row: CommunityNotice, args: dict) -> CommunityNotice:
     start = args.get("publish_from", row.publish_from)
     until = args["publish_until"] if "publish_until" in args else row.publish_until
     _check_window(start, until)
-    for name in ("kind", "title", "body", "pinned"):
+    for name in ("kind", "area", "title", "body", "title_en", "body_en", "pinned"):
         if name in args:
             setattr(row, name, args[name])
     row.publish_from, row.publish_until = start, until
@@ -101,12 +106,14 @@ def withdraw(row: CommunityNotice) -> CommunityNotice:
 
 
 def notice_query(community_ids: Iterable[int], include_all: bool = False,
-                 kind: Optional[str] = None):
+                 kind: Optional[str] = None, area: Optional[str] = None):
     q = sa.select(CommunityNotice).where(CommunityNotice.community_id.in_(list(community_ids)))
     if not include_all:
         q = q.where(_current(common.utcnow()))
     if kind:
         q = q.where(CommunityNotice.kind == kind)
+    if area:
+        q = q.where(CommunityNotice.area == area)
     return q
 
 
@@ -181,8 +188,12 @@ def answer_objection(actor, row: Objection, answer: str) -> Objection:
         raise ApiError(409, "objection_answered", code="conflict")
     row.answer, row.answered_by_id, row.answered_at = answer, actor.id, common.utcnow()
     db.session.flush()
-    enqueue([row.user_id], "objection_answered", "公示异议已答复",
-            f"您对“{row.notice.title}”提出的异议已答复：{answer}",
+    notice = row.notice
+    enqueue([row.user_id], "objection_answered",
+            Text("公示异议已答复", "Objection answered"),
+            Text(f"您对“{notice.title}”提出的异议已答复：{answer}",
+                 f"Your objection to “{notice.title_en or notice.title}” was answered: "
+                 f"{answer}"),
             page=f"pages/participation/notice?id={row.notice_id}")
     return row
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Optional
 
 from backend.accounts.models import User
-from backend.accounts.permissions import active, can_manage_place, is_resident
-from backend.participation import council, notices
+from backend.accounts.permissions import active, can_manage_place, can_work_in_cell, is_resident
+from backend.participation import council, notices, yards
 from backend.participation import operations as common
 from backend.places.models import Place
 
@@ -122,3 +122,65 @@ def can_accept_project(user: Optional[User], line) -> bool:
         return False
     return council.is_member_on(user.id, line.fund.community_id, "supervisory",
                                 council.today())
+
+
+# --- yard self-government (院落自治) ------------------------------------------------------
+
+def can_keep_yard_committee(user: Optional[User], yard: Place) -> bool:
+    """The committee's roster (members, roles, terms): staff of the yard's subtree."""
+    return can_manage_place(user, yard)
+
+
+def is_yard_committee_member(user: Optional[User], yard: Place) -> bool:
+    """In office today in the committee of the yard (or of a yard containing it)."""
+    return active(user) and yards.is_member_on(user.id, yard, yards.today())
+
+
+def can_manage_yard(user: Optional[User], yard: Place) -> bool:
+    """Conventions (new versions) and yard meetings: the yard's committee members in
+    office, and staff of the subtree."""
+    return can_manage_place(user, yard) or is_yard_committee_member(user, yard)
+
+
+def can_view_yard(user: Optional[User], yard: Place) -> bool:
+    """The yard's committee, conventions, signature coverage and meetings: its confirmed
+    residents, the grid worker of its cell, its committee and the staff. Other yards'
+    residents: no (404)."""
+    if can_manage_yard(user, yard) or can_work_in_cell(user, yard):
+        return True
+    return is_resident(user) and yards.yard_residency(user.id, yard) is not None
+
+
+def can_view_convention(user: Optional[User], convention) -> bool:
+    """A yard's 院落公约: as the yard; the community's 居民公约: its confirmed residents and
+    staff."""
+    if convention.yard_id is not None:
+        return can_view_yard(user, convention.yard)
+    return has_voice_in(user, convention.community) or can_manage_community(
+        user, convention.community)
+
+
+def can_manage_convention(user: Optional[User], convention) -> bool:
+    if convention.yard_id is not None:
+        return can_manage_yard(user, convention.yard)
+    return can_manage_community(user, convention.community)
+
+
+def can_sign_convention(user: Optional[User], convention) -> bool:
+    """A resident confirmed in the yard (院落公约) or in the community (居民公约)."""
+    return is_resident(user) and yards.signer_residency(user, convention) is not None
+
+
+def can_view_meeting(user: Optional[User], meeting) -> bool:
+    """A yard's meeting: as the yard; council meetings (and yard meetings recorded for
+    the whole community): anyone logged in."""
+    if meeting.yard_id is not None:
+        return can_view_yard(user, meeting.yard)
+    return active(user)
+
+
+def can_run_meeting(user: Optional[User], meeting) -> bool:
+    """A yard's meeting: its committee in office and staff; others: the community's staff."""
+    if meeting.yard_id is not None:
+        return can_manage_yard(user, meeting.yard)
+    return can_run_council(user, meeting.community)

@@ -7,6 +7,7 @@ from backend.accounts.models import User
 from backend.accounts.permissions import is_staff
 from backend.extensions import db
 from backend.participation import fund as fund_ops
+from backend.core.bilingual import served
 from backend.participation import notices as notice_ops
 from backend.participation import permissions
 from backend.participation import projects as project_ops
@@ -28,12 +29,16 @@ def residency(row: Residency) -> dict:
             "has_voice": row.status == ResidencyStatus.confirmed.value}
 
 
+# a notice's texts: the Chinese one and the English written beside it
+NOTICE_TEXTS = (("title", "title_en"), ("body", "body_en"))
+
+
 def notices(user, rows: list[CommunityNotice]) -> list[dict]:
     ids = [r.id for r in rows]
     counts = notice_ops.read_counts(ids)
     mine = notice_ops.read_by(user, ids)
     return [{"id": r.id, "community_id": r.community_id, "community_name": r.community.name,
-             "kind": r.kind, "title": r.title, "body": r.body, "publish_from": r.publish_from,
+             "kind": r.kind, "area": r.area, **served(r, NOTICE_TEXTS), "publish_from": r.publish_from,
              "publish_until": r.publish_until, "pinned": r.pinned,
              "withdrawn_at": r.withdrawn_at, "is_current": notice_ops.is_current(r),
              "read_count": counts.get(r.id, 0), "read": r.id in mine} for r in rows]

@@ -96,7 +96,7 @@ def add_expense(actor, line: BudgetLine, args: dict) -> FundExpense:
         f"{fund.year} 年社区保障资金项目“{line.title}”支出 {fund_ops.yuan(amount)}，"
         f"收款方 {row.payee}，{row.spent_on.isoformat()}：{row.description}",
         f"本项目预算 {fund_ops.yuan(line.amount_fen)}，已支出 {fund_ops.yuan(spent_on(line))}；"
-        f"基金余额 {fund_ops.yuan(balance(fund))}。"])
+        f"基金余额 {fund_ops.yuan(balance(fund))}。"], area="finance")
     return row
 
 

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from backend.accounts.permissions import is_admin, is_staff
 from backend.participation import permissions
+from backend.core.bilingual import Text
 from backend.core.content_check import PASS, combine
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
@@ -189,8 +190,10 @@ def _reach_agenda(row: Proposal) -> None:
     if moved:
         db.session.refresh(row)
         _event(row, "on_agenda", None, OPEN, f"{row.support_count} 位居民附议")
-        _tell_author(row, "proposal_on_agenda", "议题已列入议事会议程",
-                     f"您提出的“{row.title}”已获 {row.support_count} 位居民附议，列入议事会议程。")
+        _tell_author(row, "proposal_on_agenda", ON_AGENDA_TITLE, Text(
+            f"您提出的“{row.title}”已获 {row.support_count} 位居民附议，列入议事会议程。",
+            f"Your proposal “{row.title}” has {row.support_count} supporters and is on "
+            "the council's agenda."))
         db.session.flush()
 
 
@@ -199,13 +202,17 @@ def put_on_agenda(actor, row: Proposal, note: str = "") -> Proposal:
         raise ApiError(409, "proposal_not_open", code="conflict")
     row.state, row.agenda_at = ON_AGENDA, common.utcnow()
     _event(row, "on_agenda", actor, OPEN, note)
-    _tell_author(row, "proposal_on_agenda", "议题已列入议事会议程",
-                 f"您提出的“{row.title}”已列入议事会议程。")
+    _tell_author(row, "proposal_on_agenda", ON_AGENDA_TITLE, Text(
+        f"您提出的“{row.title}”已列入议事会议程。",
+        f"Your proposal “{row.title}” is on the council's agenda."))
     db.session.flush()
     return row
 
 
-def _tell_author(row: Proposal, kind: str, title: str, body: str) -> None:
+ON_AGENDA_TITLE = Text("议题已列入议事会议程", "Proposal on agenda")
+
+
+def _tell_author(row: Proposal, kind: str, title: Text, body: Text) -> None:
     if row.author_id is not None and not row.filed_by_staff:
         enqueue([row.author_id], kind, title, body,
                 page=f"pages/participation/proposal?id={row.id}")
@@ -214,6 +221,9 @@ def _tell_author(row: Proposal, kind: str, title: str, body: str) -> None:
 # --- official answers ------------------------------------------------------------------
 
 OUTCOME_ZH = {"accepted": "已采纳", "rejected": "不予采纳", "merged": "已合并"}
+OUTCOME_EN = {"accepted": "accepted", "rejected": "not accepted", "merged": "merged"}
+# short enough for a subscribe message's 20-character field
+OUTCOME_TITLE_EN = {"accepted": "accepted", "rejected": "declined", "merged": "merged"}
 
 
 def answer(actor, row: Proposal, outcome: str, reason: str,
@@ -235,8 +245,11 @@ def answer(actor, row: Proposal, outcome: str, reason: str,
     row.answered_by_id, row.answered_at = actor.id, common.utcnow()
     row.merged_into_id = target.id if target else None
     _event(row, outcome, actor, before, reason)
-    _tell_author(row, "proposal_answered", f"议题答复：{OUTCOME_ZH[outcome]}",
-                 f"您提出的“{row.title}”{OUTCOME_ZH[outcome]}：{reason}")
+    _tell_author(row, "proposal_answered",
+                 Text(f"议题答复：{OUTCOME_ZH[outcome]}",
+                      f"Proposal {OUTCOME_TITLE_EN[outcome]}"),
+                 Text(f"您提出的“{row.title}”{OUTCOME_ZH[outcome]}：{reason}",
+                      f"Your proposal “{row.title}” was {OUTCOME_EN[outcome]}: {reason}"))
     db.session.flush()
     return row
 

@@ -18,6 +18,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.core.i18n import t
 from backend.extensions import db
@@ -127,8 +128,11 @@ def _confirm(row: Residency, actor, source: str) -> None:
     row.decided_by_id = actor.id if actor is not None else None
     row.decided_at = common.utcnow()
     db.session.flush()
-    enqueue([row.user_id], "residency_confirmed", "居住登记已确认",
-            f"您在{row.community.name}的居住登记已确认，可以参与社区议事和投票。",
+    enqueue([row.user_id], "residency_confirmed",
+            Text("居住登记已确认", "Residency confirmed"),
+            Text(f"您在{row.community.name}的居住登记已确认，可以参与社区议事和投票。",
+                 f"Your residency in {row.community.name} is confirmed: you can now take "
+                 "part in the community's proposals and votes."),
             page="pages/participation/residency")
 
 
@@ -145,8 +149,10 @@ def reject(actor, row: Residency, reason: str) -> Residency:
     row.status, row.reason = ResidencyStatus.rejected.value, reason
     row.decided_by_id, row.decided_at = actor.id, common.utcnow()
     db.session.flush()
-    enqueue([row.user_id], "residency_rejected", "居住登记未通过",
-            f"您在{row.community.name}的居住登记未通过：{reason}",
+    enqueue([row.user_id], "residency_rejected",
+            Text("居住登记未通过", "Residency declined"),
+            Text(f"您在{row.community.name}的居住登记未通过：{reason}",
+                 f"Your residency in {row.community.name} was not confirmed: {reason}"),
             page="pages/participation/residency")
     return row
 

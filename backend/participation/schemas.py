@@ -11,6 +11,8 @@ from backend.core.schemas import ArgsSchema, OutSchema, QueryArgsSchema
 
 RESIDENCY_STATUSES = ["pending", "confirmed", "rejected", "ended"]
 NOTICE_KINDS = ["notice", "disclosure"]
+NOTICE_AREAS = ["affairs", "finance", "party"]
+_AREA_DOC = {"description": "三公开: affairs 居务, finance 财务, party 党务"}
 
 
 def _id(**kwargs):
@@ -132,8 +134,15 @@ class HouseholdSchema(OutSchema):
 class NoticeArgs(ArgsSchema):
     kind = ma.fields.String(load_default="notice", validate=validate.OneOf(NOTICE_KINDS),
                             metadata={"description": "notice 公告 or disclosure 公示"})
+    area = ma.fields.String(load_default="affairs", validate=validate.OneOf(NOTICE_AREAS),
+                            metadata=_AREA_DOC)
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     body = ma.fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    title_en = ma.fields.String(load_default="", validate=validate.Length(max=150), metadata={
+        "description": "English title beside the Chinese (served to readers of English)"})
+    body_en = ma.fields.String(load_default="", validate=validate.Length(max=20000), metadata={
+        "description": "English text beside the Chinese; empty: English readers get the "
+                       "Chinese"})
     publish_from = LocalDateTime(metadata={"description": "Default now"})
     publish_until = LocalDateTime(allow_none=True, metadata={
         "description": "End of the publish window; none: until withdrawn"})
@@ -142,8 +151,11 @@ class NoticeArgs(ArgsSchema):
 
 class NoticePatchArgs(ArgsSchema):
     kind = ma.fields.String(validate=validate.OneOf(NOTICE_KINDS))
+    area = ma.fields.String(validate=validate.OneOf(NOTICE_AREAS), metadata=_AREA_DOC)
     title = ma.fields.String(validate=validate.Length(min=1, max=100))
     body = ma.fields.String(validate=validate.Length(min=1, max=20000))
+    title_en = ma.fields.String(validate=validate.Length(max=150))
+    body_en = ma.fields.String(validate=validate.Length(max=20000))
     publish_from = LocalDateTime()
     publish_until = LocalDateTime(allow_none=True)
     pinned = ma.fields.Boolean()
@@ -155,6 +167,7 @@ class HouseholdListArgs(PageArgs):
 
 class NoticeListArgs(PageArgs):
     kind = ma.fields.String(validate=validate.OneOf(NOTICE_KINDS))
+    area = ma.fields.String(validate=validate.OneOf(NOTICE_AREAS), metadata=_AREA_DOC)
     include_all = ma.fields.Boolean(load_default=False, metadata={
         "description": "Staff of the community: scheduled, expired and withdrawn too"})
 
@@ -164,8 +177,12 @@ class NoticeSchema(OutSchema):
     community_id = ma.fields.Integer()
     community_name = ma.fields.String()
     kind = ma.fields.String(metadata={"enum": NOTICE_KINDS})
-    title = ma.fields.String()
-    body = ma.fields.String()
+    area = ma.fields.String(metadata={"enum": NOTICE_AREAS, **_AREA_DOC})
+    title = ma.fields.String(metadata={"description": "In the reader's language (`language`)"})
+    body = ma.fields.String(metadata={"description": "In the reader's language (`language`)"})
+    language = ma.fields.String(metadata={
+        "enum": ["zh", "en"], "description": "The language served: en when the reader reads "
+        "English and staff wrote an English text, else zh"})
     publish_from = LocalDateTime()
     publish_until = LocalDateTime(allow_none=True)
     pinned = ma.fields.Boolean()
@@ -376,6 +393,8 @@ class AgendaItemSchema(OutSchema):
 class MeetingSchema(OutSchema):
     id = ma.fields.Integer()
     community_id = ma.fields.Integer()
+    yard_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "The yard of a yard's own meeting (院落会议)"})
     kind = ma.fields.String()
     title = ma.fields.String()
     held_at = LocalDateTime()

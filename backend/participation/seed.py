@@ -2,7 +2,7 @@
 residents, 小陈 declared and waiting; a pinned notice; a support threshold of 3; two
 proposals with a support each; a council chaired by 王阿姨 with 刘姐 on the supervisory
 committee; this year's fund (200 000 元, a negative list, an income) with an open vote
-round of three options."""
+round of three options; the yard's self-government (``yard_seed.py``)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -24,6 +24,7 @@ HOMES = (  # openid, building, unit, room, status
     ("demo-resident-wang", "3栋", "2单元", "301", "confirmed"),
     ("demo-resident-liu", "5栋", "1单元", "502", "confirmed"),
     ("demo-resident-chen", "1栋", "1单元", "101", "pending"),
+    ("demo-resident-mary", "2栋", "1单元", "202", "confirmed"),  # reads English
 )
 PROPOSALS = (  # author openid, supporter openid, title, problem, action, cost (fen)
     ("demo-resident-wang", "demo-resident-liu", "3栋楼道加装扶手",
@@ -136,6 +137,11 @@ def seed_demo(community: Place) -> int:
             community_id=community.id, kind="notice", title=title, pinned=True,
             body="本年度社区保障资金院落微项目投票已开始，已确认居住登记的居民可在小程序中投票，"
                  "每人一票，纸质选票请交社区居委会。",
+            # the English beside the Chinese, for residents who read English (Mary)
+            title_en="Vote on this year's courtyard micro-projects",
+            body_en="This year's community fund vote on courtyard micro-projects has begun. "
+                    "Residents with a confirmed home can vote in the mini-program, one vote "
+                    "each; paper ballots go to the residents' committee.",
             publish_from=utcnow() - timedelta(days=1)))
         created += 1
     if db.session.get(ParticipationSettings, community.id) is None:
@@ -144,5 +150,9 @@ def seed_demo(community: Place) -> int:
     created += _proposals(community, yard)
     created += _council(community, year)
     created += _fund(community, year)
+    db.session.flush()
+    from backend.participation.yard_seed import seed_yards
+
+    created += seed_yards(community, yard, year)
     db.session.flush()
     return created

@@ -11,7 +11,7 @@ from typing import Optional
 from backend.accounts.models import User
 from backend.notify.operations import enqueue
 from backend.tickets.models import Priority, Ticket, TicketEvent
-from backend.tickets.notices import _staff_of
+from backend.tickets.notices import _staff_of, said
 from backend.tickets.operations import _event, workers_of_cell
 
 
@@ -27,11 +27,12 @@ def alert_urgent(ticket: Ticket, actor: Optional[User] = None) -> Optional[Ticke
     where = ticket.address or (ticket.place.name if ticket.place else "") or ""
     data = {"ticket_id": ticket.id, "category": name, "priority": ticket.priority}
     body = (where + "：" if where else "") + ticket.description
+    title = said(ticket, "紧急事件：{name}", "Urgent case: {name}")
     if workers:
-        enqueue(workers, "ticket_urgent", f"紧急事件：{name}", body[:100],
+        enqueue(workers, "ticket_urgent", title, body[:100],
                 f"pages/task/task?id={ticket.id}", data)
     if staff:
-        enqueue([s for s in staff if s not in workers], "ticket_urgent", f"紧急事件：{name}",
+        enqueue([s for s in staff if s not in workers], "ticket_urgent", title,
                 body[:100], f"pages/ticket/ticket?id={ticket.id}", data)
     return _event(ticket, actor, "staff" if actor is not None else "system", "alert",
                   note="紧急事件，已通知网格员和社区工作人员",

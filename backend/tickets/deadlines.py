@@ -42,7 +42,7 @@ from backend.places.models import Place
 from backend.tickets import operations as ops
 from backend.tickets import settings, workflow
 from backend.tickets.models import State, Ticket
-from backend.tickets.notices import _followers, _staff_of
+from backend.tickets.notices import _followers, _staff_of, said
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +96,14 @@ def _data(ticket: Ticket, **extra) -> dict:
             **extra}
 
 
-def _local(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%m月%d日 %H:%M")
+def _local(moment: datetime, language: str = "zh") -> str:
+    return moment.astimezone(SHANGHAI).strftime("%m-%d %H:%M" if language == "en"
+                                                else "%m月%d日 %H:%M")
+
+
+def _at(moment: datetime):
+    """``moment`` in each language, for ``said``."""
+    return lambda language: _local(moment, language)
 
 
 # --- the moments -----------------------------------------------------------------------
@@ -174,10 +180,12 @@ def remind_overdue(now: datetime) -> int:
         ticket = _claim(ticket_id, {"reminded_at": now}, *due)
         if ticket is None or not _system_may("remind", ticket):
             return False
-        name = ticket.category.name
         ops._event(ticket, None, "system", "reminder", note=f"催办：已超期（期限 {_local(ticket.due_at)}）",
                    data={"due_at": ticket.due_at.isoformat()})
-        title, body = f"催办：{name} 已超期", f"处置期限 {_local(ticket.due_at)} 已过，请尽快办结。"
+        title = said(ticket, "催办：{name} 已超期", "Reminder: {name} is overdue")
+        body = said(ticket, "处置期限 {due} 已过，请尽快办结。",
+                    "The deadline {due} has passed; please finish it soon.",
+                    due=_at(ticket.due_at))
         workers = handlers(ticket)
         enqueue(workers, "ticket_reminded", title, body,
                 _page(ticket, staff=ticket.department_id is not None), _data(ticket))
@@ -197,13 +205,15 @@ def remind_unaccepted(now: datetime) -> int:
         ticket = _claim(ticket_id, {"reminded_at": now}, *due)
         if ticket is None or not _system_may("remind", ticket):
             return False
-        name = ticket.category.name
         ops._event(ticket, None, "system", "reminder",
                    note=f"催办：超过受理期限（{_local(ticket.due_at)}）未受理",
                    data={"due_at": ticket.due_at.isoformat()})
         staff = community_staff(ticket) or _staff_of(ticket)
-        enqueue(staff, "ticket_reminded", f"催办：{name} 超期未受理",
-                f"受理期限 {_local(ticket.due_at)} 已过，请尽快受理。", _page(ticket),
+        enqueue(staff, "ticket_reminded",
+                said(ticket, "催办：{name} 超期未受理", "Reminder: {name} not accepted in time"),
+                said(ticket, "受理期限 {due} 已过，请尽快受理。",
+                     "The deadline to accept, {due}, has passed; please accept it soon.",
+                     due=_at(ticket.due_at)), _page(ticket),
                 _data(ticket))
         return True
 
@@ -233,12 +243,14 @@ def escalate(now: datetime) -> int:
                         *waiting, Ticket.due_at == row.due_at)
         if ticket is None or not _system_may("escalate", ticket):
             return False
-        name = ticket.category.name
         ops._event(ticket, None, "system", "escalation",
                    note=f"督办：超期 {limits[community]:g} 个工作小时仍未办结，转街道督办",
                    data={"due_at": ticket.due_at.isoformat(), "street_id": street})
         enqueue(street_staff(ticket) + community_staff(ticket), "ticket_escalated",
-                f"督办：{name} 超期未办结", f"处置期限 {_local(ticket.due_at)}，已催办仍未办结。",
+                said(ticket, "督办：{name} 超期未办结", "Escalated: {name} overdue"),
+                said(ticket, "处置期限 {due}，已催办仍未办结。",
+                     "Deadline {due}; still not finished after the reminder.",
+                     due=_at(ticket.due_at)),
                 _page(ticket), _data(ticket))
         return True
 
@@ -283,7 +295,11 @@ def remind_to_rate(now: datetime) -> int:
         body = f"请在 {_local(closes)} 前评价，逾期将自动结案"
         ops._event(ticket, None, "system", "rate_reminder", note=body,
                    data={"closes_at": closes.isoformat()})
-        enqueue([ticket.reporter_id], "rate_reminder", f"{ticket.category.name}：待评价", body,
+        enqueue([ticket.reporter_id], "rate_reminder",
+                said(ticket, "{name}：待评价", "{name}: please rate"),
+                said(ticket, "请在 {closes} 前评价，逾期将自动结案",
+                     "Please rate it by {closes}; after that it closes by itself",
+                     closes=_at(closes)),
                 _page(ticket), _data(ticket, closes_at=closes.isoformat()))
         return True
 
@@ -310,8 +326,10 @@ def auto_close(now: datetime) -> int:
         # the version check of this flush makes a second sweep's closing a StaleDataError
         ops._move(ticket, State.closed, None, note, data={"auto": True}, kinds={"system"},
                   notify=False)
-        name = ticket.category.name
-        enqueue(_followers(ticket), "ticket_auto_closed", f"{name}：已自动结案", note,
+        enqueue(_followers(ticket), "ticket_auto_closed",
+                said(ticket, "{name}：已自动结案", "{name}: closed automatically"),
+                said(ticket, note, "Not rated within {days} working days: closed "
+                     "automatically", days=days),
                 _page(ticket), _data(ticket))
         return True
 

@@ -28,6 +28,7 @@ from backend.tickets import operations as ops
 from backend.tickets import permissions, workflow
 from backend.tickets.deadlines import HANDLING, handlers
 from backend.tickets.models import WARN_SHARE, Ticket
+from backend.tickets.notices import said
 from backend.tickets.queries import ROW_LOADS, capped_count, staff_scope_filter
 
 # the furthest a new deadline may be set
@@ -96,8 +97,11 @@ def set_deadline(user: User, ticket: Ticket, due_at: datetime, reason: str,
     db.session.flush()  # the version check runs here
     when = due_at.astimezone(SHANGHAI)
     name = ticket.category.name
-    enqueue(handlers(ticket), "ticket_deadline_set", f"督办：{name} 新期限",
-            f"请在 {when.strftime('%m月%d日 %H:%M')} 前办结：{reason}"[:500],
+    enqueue(handlers(ticket), "ticket_deadline_set",
+            said(ticket, "督办：{name} 新期限", "Escalated: {name}, new deadline"),
+            said(ticket, "请在 {when} 前办结：{reason}", "Please finish it by {when}: {reason}",
+                 when=lambda lang: when.strftime("%m-%d %H:%M" if lang == "en"
+                                                 else "%m月%d日 %H:%M"), reason=reason),
             f"pages/task/task?id={ticket.id}" if ticket.department_id is None
             else f"pages/ticket/ticket?id={ticket.id}",
             {"ticket_id": ticket.id, "category": name, "state": ticket.state,

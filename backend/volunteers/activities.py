@@ -62,6 +62,7 @@ def create_activity(actor: User, team: VolunteerTeam, args: dict,
     _check_times(args["start_at"], args["end_at"], deadline)
     activity = VolunteerActivity(
         team_id=team.id, title=args["title"], content=args.get("content", ""),
+        title_en=args.get("title_en", ""), content_en=args.get("content_en", ""),
         start_at=args["start_at"], end_at=args["end_at"], place_name=args["place_name"],
         lat=args.get("lat"), lng=args.get("lng"), capacity=args["capacity"],
         signup_deadline=deadline, status=args.get("status", ActivityStatus.draft.value),
@@ -89,7 +90,7 @@ def update_activity(actor: User, activity: VolunteerActivity, args: dict,
     if "capacity" in args and args["capacity"] < activity.signed:
         raise field_error("capacity", "capacity_below_signed", count=activity.signed)
     was = activity.status
-    for key in ("title", "content", "start_at", "end_at", "place_name", "lat", "lng",
+    for key in ("title", "content", "title_en", "content_en", "start_at", "end_at", "place_name", "lat", "lng",
                 "capacity", "signup_deadline", "status"):
         if key in args:
             setattr(activity, key, args[key])

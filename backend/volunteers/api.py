@@ -10,6 +10,7 @@ from backend.volunteers import permissions
 from backend.core.auth import current_user, login_required
 from backend.core.content_check import PASS, checked_text, combine
 from backend.core.errors import ApiError
+from backend.core.i18n import current_language
 from backend.core.idempotency import idempotent
 from backend.core.paging import page, page_schema
 from backend.core.schemas import shared
@@ -22,7 +23,7 @@ from backend.volunteers import records as record_ops
 from backend.volunteers import signups as signup_ops
 from backend.volunteers import teams as team_ops
 from backend.volunteers import presenters
-from backend.volunteers.record_html import RECORD_TEMPLATE
+from backend.volunteers.record_html import RECORD_LABELS, RECORD_TEMPLATE
 from backend.volunteers.schemas import (
     ActivityArgs, ActivityListArgs, ActivityPatchArgs, ActivitySchema, AmendArgs,
     CheckinCodeSchema, CodeArgs, HandRecordArgs, LeaderArgs, MemberSchema, MembershipSchema,
@@ -286,7 +287,8 @@ def create_activity(args, team_id):
     place name pass WeChat's text check: risky → 422, nothing saved; review (or WeChat
     unreachable) → saved but held from residents until staff release it."""
     team = _team_to_lead(team_id)
-    verdict = _checked_texts(args, ("title", "content", "place_name"))
+    verdict = _checked_texts(args, ("title", "content", "place_name", "title_en",
+                                    "content_en"))
     return presenters.activity(current_user(),
                                activity_ops.create_activity(current_user(), team, args, verdict))
 
@@ -308,7 +310,8 @@ def update_activity(args, activity_id):
     """Change, publish, cancel or finish an activity (cancelling tells everyone signed up
     or waiting). A leader's new texts pass WeChat's text check, as on creation."""
     row = _activity_to_run(activity_id)
-    verdict = _checked_texts(args, ("title", "content", "place_name"))
+    verdict = _checked_texts(args, ("title", "content", "place_name", "title_en",
+                                    "content_en"))
     return presenters.activity(current_user(),
                                activity_ops.update_activity(current_user(), row, args, verdict))
 
@@ -493,5 +496,6 @@ def my_record_html():
         RECORD_TEMPLATE, profile=profile, user=user, rows=rows, local=common._local,
         texts=lambda a: presenters.activity_texts(user, a),
         team_name=lambda t: presenters.team_name(user, t),
-        summary=hours_ops.summary(user.id), now=common._local(common.utcnow()))
+        summary=hours_ops.summary(user.id), now=common._local(common.utcnow()),
+        L=RECORD_LABELS[current_language()])
     return Response(html, mimetype="text/html")

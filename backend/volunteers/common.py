@@ -40,13 +40,20 @@ def _refresh(obj, *names: str) -> None:
     db.session.expire(obj, list(names) or None)
 
 
-def _notice_title(activity: VolunteerActivity) -> str:
-    """An activity's title for a notice: never text still held for review."""
-    return activity.title if activity.content_status == PASS else "志愿活动"
+def _notice_title(activity: VolunteerActivity, language: str = "zh") -> str:
+    """An activity's title for a notice, in ``language`` (the English title where it was
+    written): never text still held for review."""
+    if activity.content_status != PASS:
+        return "volunteer activity" if language == "en" else "志愿活动"
+    if language == "en" and activity.title_en:
+        return activity.title_en
+    return activity.title
 
 
-def _notice_place(activity: VolunteerActivity) -> str:
-    return f"，{activity.place_name}" if activity.content_status == PASS else ""
+def _notice_place(activity: VolunteerActivity, language: str = "zh") -> str:
+    if activity.content_status != PASS:
+        return ""
+    return f", {activity.place_name}" if language == "en" else f"，{activity.place_name}"
 
 
 def _local(moment: datetime) -> str:

@@ -9,11 +9,14 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from flask import current_app
 
+from backend.core.i18n import current_language
 from backend.extensions import db
 from backend.volunteers.models import RecordStatus, ServiceRecord, VolunteerActivity
 
 
 STAR_NAMES = ["", "一星志愿者", "二星志愿者", "三星志愿者", "四星志愿者", "五星志愿者"]
+STAR_NAMES_EN = ["", "One-star volunteer", "Two-star volunteer", "Three-star volunteer",
+                 "Four-star volunteer", "Five-star volunteer"]
 
 
 def star_thresholds() -> list[int]:
@@ -28,7 +31,11 @@ def star_level(hours: float) -> int:
     return sum(1 for threshold in star_thresholds() if hours >= threshold)
 
 
-def star_name(level: int) -> str:
+def star_name(level: int, language: str = "zh") -> str:
+    """The star level's name in ``language`` (zh | en)."""
+    if language == "en":
+        return STAR_NAMES_EN[level] if level < len(STAR_NAMES_EN) else \
+            f"{level}-star volunteer"
     return STAR_NAMES[level] if level < len(STAR_NAMES) else f"{level}星志愿者"
 
 
@@ -55,10 +62,12 @@ def approved_hours(user_id: int) -> float:
     return round(int(minutes) / 60, 2)
 
 
-def summary(user_id: int) -> dict[str, Any]:
+def summary(user_id: int, language: Optional[str] = None) -> dict[str, Any]:
+    """Approved hours and the star level, named in ``language`` (default: the reader's)."""
+    language = language or current_language()
     hours = approved_hours(user_id)
     level = star_level(hours)
     thresholds = star_thresholds()
     next_at = next((h for h in thresholds if h > hours), None)
-    return {"approved_hours": hours, "star_level": level, "star_name": star_name(level),
+    return {"approved_hours": hours, "star_level": level, "star_name": star_name(level, language),
             "next_level_hours": next_at, "thresholds": thresholds}

@@ -145,6 +145,10 @@ class VolunteerActivity(TimestampMixin, db.Model):
         sa.ForeignKey("volunteer_teams.id", ondelete="RESTRICT"))
     title: so.Mapped[str] = so.mapped_column(sa.String(100))
     content: so.Mapped[str] = so.mapped_column(sa.String(2000), default="")
+    # the English text beside the Chinese; empty: none written
+    title_en: so.Mapped[str] = so.mapped_column(sa.String(150), default="", server_default="")
+    content_en: so.Mapped[str] = so.mapped_column(sa.String(2000), default="",
+                                                  server_default="")
     start_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     end_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     place_name: so.Mapped[str] = so.mapped_column(sa.String(100))

@@ -7,6 +7,8 @@ import sqlalchemy as sa
 
 from backend.accounts.models import User
 from backend.accounts.permissions import phone_visible
+from backend.core.bilingual import served
+from backend.core.i18n import current_language
 from backend.volunteers import permissions
 from backend.extensions import db
 from backend.volunteers import profiles as profile_ops
@@ -20,6 +22,9 @@ from backend.volunteers.models import (
 
 # what residents see in place of text WeChat's check held for review
 HELD_TEXT = "（内容审核中）"
+HELD_TEXT_EN = "(under review)"
+# an activity's texts: the Chinese one and the English written beside it
+ACTIVITY_TEXTS = (("title", "title_en"), ("content", "content_en"))
 
 
 def _held_from(viewer, row: VolunteerTeam | VolunteerActivity) -> bool:
@@ -33,10 +38,13 @@ def team_name(viewer, row: VolunteerTeam) -> str:
 
 
 def activity_texts(viewer, a: VolunteerActivity) -> dict:
-    """Title, content and place name, or placeholders while held from ``viewer``."""
+    """Title, content and place name in the reader's language (``language``: which was
+    served), or placeholders while held from ``viewer``."""
     if _held_from(viewer, a):
-        return {"title": HELD_TEXT, "content": "", "place_name": HELD_TEXT}
-    return {"title": a.title, "content": a.content, "place_name": a.place_name}
+        held = HELD_TEXT_EN if current_language() == "en" else HELD_TEXT
+        return {"title": held, "content": "", "place_name": held,
+                "language": current_language()}
+    return {**served(a, ACTIVITY_TEXTS), "place_name": a.place_name}
 
 
 def team(user, row: VolunteerTeam) -> dict:
@@ -119,6 +127,7 @@ def record(r: ServiceRecord, viewer=None) -> dict:
     profile_row = db.session.get(VolunteerProfile, r.user_id)
     name = profile_row.real_name if profile_row else (r.user.display_name if r.user else "")
     return {"id": r.id, "activity_id": a.id, "activity_title": texts["title"],
+            "language": texts["language"],
             "team_name": team_name(viewer, a.team), "place_name": texts["place_name"],
             "user_id": r.user_id,
             "name": name, "check_in_at": r.check_in_at, "check_out_at": r.check_out_at,

@@ -10,6 +10,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.accounts.models import User
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.core.paging import keyset_page
 from backend.extensions import db
@@ -114,8 +115,11 @@ def approve(actor: User, record: ServiceRecord, reason: str = "") -> ServiceReco
     activity = record.activity
     hours = record.minutes / 60
     total = approved_hours(record.user_id)
-    enqueue([record.user_id], "hours_approved", "志愿服务时长已认定",
-            body=f"{_notice_title(activity)}：{hours:g} 小时，累计 {total:g} 小时",
+    enqueue([record.user_id], "hours_approved",
+            Text("志愿服务时长已认定", "Hours approved"),
+            body=Text(f"{_notice_title(activity)}：{hours:g} 小时，累计 {total:g} 小时",
+                      f"{_notice_title(activity, 'en')}: {hours:g} hours, "
+                      f"{total:g} hours in total"),
             page="pages/volunteers/records",
             data={"activity_id": activity.id, "title": _notice_title(activity), "hours": hours,
                   "total_hours": total, "date": _local(activity.start_at)[:10]},
@@ -132,8 +136,11 @@ def reject(actor: User, record: ServiceRecord, reason: str) -> ServiceRecord:
     db.session.flush()
     _revise(record, "rejected", actor, reason)
     activity = record.activity
-    enqueue([record.user_id], "hours_rejected", "志愿服务时长未认定",
-            body=f"{_notice_title(activity)}：{reason}", page="pages/volunteers/records",
+    enqueue([record.user_id], "hours_rejected",
+            Text("志愿服务时长未认定", "Hours not approved"),
+            body=Text(f"{_notice_title(activity)}：{reason}",
+                      f"{_notice_title(activity, 'en')}: {reason}"),
+            page="pages/volunteers/records",
             data={"activity_id": activity.id, "reason": reason,
                   "date": _local(activity.start_at)[:10]},
             dedupe_key=f"vol-rejected:{record.id}:{record.revision}")

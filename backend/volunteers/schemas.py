@@ -85,6 +85,9 @@ class ProfileArgs(ArgsSchema):
 class ActivityArgs(ArgsSchema):
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     content = ma.fields.String(load_default="", validate=validate.Length(max=2000))
+    title_en = ma.fields.String(load_default="", validate=validate.Length(max=150), metadata={
+        "description": "English title beside the Chinese (served to readers of English)"})
+    content_en = ma.fields.String(load_default="", validate=validate.Length(max=2000))
     start_at = LocalDateTime(required=True)
     end_at = LocalDateTime(required=True)
     place_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -101,6 +104,8 @@ class ActivityArgs(ArgsSchema):
 class ActivityPatchArgs(ArgsSchema):
     title = ma.fields.String(validate=validate.Length(min=1, max=100))
     content = ma.fields.String(validate=validate.Length(max=2000))
+    title_en = ma.fields.String(validate=validate.Length(max=150))
+    content_en = ma.fields.String(validate=validate.Length(max=2000))
     start_at = LocalDateTime()
     end_at = LocalDateTime()
     place_name = ma.fields.String(validate=validate.Length(min=1, max=100))
@@ -193,8 +198,10 @@ class ActivitySchema(OutSchema):
     id = ma.fields.Integer()
     team_id = ma.fields.Integer()
     team_name = ma.fields.String()
-    title = ma.fields.String()
-    content = ma.fields.String()
+    title = ma.fields.String(metadata={"description": "In the reader's language (`language`)"})
+    content = ma.fields.String(metadata={"description": "In the reader's language"})
+    language = ma.fields.String(metadata={"enum": ["zh", "en"],
+                                          "description": "The language served"})
     start_at = LocalDateTime()
     end_at = LocalDateTime()
     place_name = ma.fields.String()
@@ -248,6 +255,8 @@ class RecordSchema(OutSchema):
     id = ma.fields.Integer()
     activity_id = ma.fields.Integer()
     activity_title = ma.fields.String()
+    language = ma.fields.String(metadata={"enum": ["zh", "en"],
+                                          "description": "The activity title's language"})
     team_name = ma.fields.String()
     place_name = ma.fields.String()
     user_id = ma.fields.Integer()
@@ -269,6 +278,6 @@ class RecordDetailSchema(RecordSchema):
 class SummarySchema(OutSchema):
     approved_hours = ma.fields.Float()
     star_level = ma.fields.Integer()
-    star_name = ma.fields.String()
+    star_name = ma.fields.String(metadata={"description": "In the reader's language"})
     next_level_hours = ma.fields.Integer(allow_none=True)
     thresholds = ma.fields.List(ma.fields.Integer())

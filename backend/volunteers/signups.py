@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from backend.accounts.models import User
 from backend.volunteers import permissions
+from backend.core.bilingual import Text
 from backend.core.content_check import PASS
 from backend.core.errors import ApiError
 from backend.core.paging import keyset_page
@@ -131,9 +132,12 @@ def _promote(activity: VolunteerActivity) -> list[ActivitySignup]:
             db.session.expire(candidate)
             continue
         db.session.expire(candidate)
-        enqueue([candidate.user_id], "waitlist_promoted", "候补成功：您已获得活动名额",
-                body=(f"{_notice_title(activity)}（{_local(activity.start_at)}"
-                      f"{_notice_place(activity)}）"),
+        enqueue([candidate.user_id], "waitlist_promoted",
+                Text("候补成功：您已获得活动名额", "You got a place"),
+                body=Text(f"{_notice_title(activity)}（{_local(activity.start_at)}"
+                          f"{_notice_place(activity)}）",
+                          f"{_notice_title(activity, 'en')} ({_local(activity.start_at)}"
+                          f"{_notice_place(activity, 'en')})"),
                 page=f"pages/volunteers/activity?id={activity.id}",
                 data={"activity_id": activity.id, "title": _notice_title(activity),
                       "start_at": _local(activity.start_at)},
@@ -149,8 +153,11 @@ def _tell_cancelled(activity: VolunteerActivity) -> None:
         ActivitySignup.activity_id == activity.id,
         ActivitySignup.status.in_([SignupStatus.signed.value, SignupStatus.waitlisted.value]))
         .order_by(ActivitySignup.id)).scalars().all()
-    enqueue(people, "activity_cancelled", "志愿活动已取消",
-            body=f"{_notice_title(activity)}（{_local(activity.start_at)}）已取消",
+    enqueue(people, "activity_cancelled",
+            Text("志愿活动已取消", "Activity cancelled"),
+            body=Text(f"{_notice_title(activity)}（{_local(activity.start_at)}）已取消",
+                      f"{_notice_title(activity, 'en')} ({_local(activity.start_at)}) "
+                      "is cancelled"),
             page=f"pages/volunteers/activity?id={activity.id}",
             data={"activity_id": activity.id, "start_at": _local(activity.start_at)},
             dedupe_key=f"vol-cancelled:{activity.id}")

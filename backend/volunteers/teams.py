@@ -11,6 +11,7 @@ from backend.accounts.models import User
 from backend.accounts.permissions import can_manage_place
 from backend.volunteers import permissions
 from backend.volunteers.permissions import membership_of
+from backend.core.bilingual import Text
 from backend.core.content_check import PASS
 from backend.core.errors import ApiError, field_error
 from backend.core.paging import keyset_page
@@ -167,8 +168,10 @@ def approve_member(actor: User, team: VolunteerTeam, user_id: int) -> TeamMember
     m.joined_at = m.decided_at = common.utcnow()
     m.decided_by_id = actor.id
     _refresh(team, "members")
-    enqueue([m.user_id], "team_join_approved", "入队申请已通过",
-            body=f"欢迎加入{_notice_team(team)}", page=f"pages/volunteers/team?id={team.id}",
+    enqueue([m.user_id], "team_join_approved",
+            Text("入队申请已通过", "You joined the team"),
+            body=Text(f"欢迎加入{_notice_team(team)}",
+                      f"Welcome to {_notice_team(team, 'en')}"), page=f"pages/volunteers/team?id={team.id}",
             data={"team_id": team.id}, dedupe_key=f"vol-join-approved:{m.id}:{_stamp()}")
     return m
 
@@ -179,8 +182,10 @@ def remove_member(actor: User, team: VolunteerTeam, user_id: int, reason: str) -
     if m.status not in (MemberStatus.active.value, MemberStatus.pending.value):
         raise ApiError(409, "member_not_pending", code="not_member")
     if m.status == MemberStatus.pending.value:
-        enqueue([m.user_id], "team_join_declined", "入队申请未通过",
-                body=f"{_notice_team(team)}：{reason}", page="pages/volunteers/index",
+        enqueue([m.user_id], "team_join_declined",
+                Text("入队申请未通过", "Request declined"),
+                body=Text(f"{_notice_team(team)}：{reason}",
+                          f"{_notice_team(team, 'en')}: {reason}"), page="pages/volunteers/index",
                 data={"team_id": team.id, "reason": reason},
                 dedupe_key=f"vol-join-declined:{m.id}:{_stamp()}")
     if m.status == MemberStatus.active.value:
@@ -241,5 +246,7 @@ def _stamp() -> int:
     return int(common.utcnow().timestamp())
 
 
-def _notice_team(team: VolunteerTeam) -> str:
-    return team.name if team.content_status == PASS else "志愿服务队"
+def _notice_team(team: VolunteerTeam, language: str = "zh") -> str:
+    if team.content_status == PASS:
+        return team.name
+    return "the volunteer team" if language == "en" else "志愿服务队"

@@ -38,6 +38,8 @@ function itemView(item) {
     materials: item.materials || [],
     notes: item.notes || '',
     online: item.bookable_online !== false,
+    // English pages, an item whose materials the catalogue has only in Chinese
+    chineseOnly: i18n.getLang() === 'en' && item.language === 'zh',
   }
 }
 
@@ -137,4 +139,26 @@ function statusBanner(s) {
   return { paused: false, full: s.active >= s.max_active, text: i18n.t('booking_quota', { active: s.active, max: s.max_active }) }
 }
 
-module.exports = { clock, dayLabel, itemName, itemView, groupItems, closedLabel, dayTabs, slotRows, firstOpenDay, bookingView, statusBanner }
+// "350 m" / "1.6 km" (null: the distance is not known)
+function distanceText(m) {
+  if (m === null || m === undefined) return ''
+  return m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`
+}
+
+// A service point (服务中心 / 连心驿站 / 居民之家) in the picker: its kind, today's hours
+// or why it is closed today, and how far it is when the resident's location is known.
+function pointRow(p) {
+  const today = p.today || { is_open: false, hours: [] }
+  const hours = (today.hours || []).map((h) => `${h.start}–${h.end}`).join(i18n.t('point_hours_sep'))
+  return {
+    id: p.id,
+    name: p.name,
+    kind: p.kind_text || '',
+    address: p.address || '',
+    today: today.is_open ? i18n.t('point_today', { hours }) : i18n.t('point_closed_today'),
+    open: Boolean(today.is_open),
+    distance: distanceText(p.distance_m),
+  }
+}
+
+module.exports = { clock, dayLabel, itemName, itemView, groupItems, closedLabel, dayTabs, slotRows, firstOpenDay, bookingView, statusBanner, distanceText, pointRow }

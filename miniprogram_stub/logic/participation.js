@@ -99,7 +99,11 @@ function noticeView(n, now = Date.now()) {
     community: n.community_name || '',
     title: n.title,
     body: n.body || '',
+    // English pages, a notice staff wrote only in Chinese: say so
+    chineseOnly: i18n.getLang() === 'en' && n.language === 'zh',
     kindText: i18n.t(disclosure ? 'pt_kind_disclosure' : 'pt_kind_notice'),
+    // 三公开: 居务 / 财务 / 党务
+    areaText: n.area ? i18n.t(`pt_area_${n.area}`) : '',
     disclosure,
     pinned: Boolean(n.pinned),
     read: Boolean(n.read),

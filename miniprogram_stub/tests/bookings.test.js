@@ -56,7 +56,7 @@ test('an item: the materials, the first open day, an evening slot, 预约 → th
 
   expect(phone.callsOf('requestSubscribeMessage')[0].tmplIds).toEqual(['tmpl-booking'])
   const [post] = server.requests('POST', '/bookings')
-  expect(post.body).toEqual({ centre_id: 5, item_id: 31, start_at: '2027-01-06T18:30:00+08:00' })
+  expect(post.body).toEqual({ point_id: 5, item_id: 31, start_at: '2027-01-06T18:30:00+08:00' })
   expect(post.header['idempotency-key']).toMatch(/^mp-/)
   const url = phone.callsOf('redirectTo')[0].url
   expect(url).toMatch(/^\/pages\/bookings\/detail\?id=\d+$/)

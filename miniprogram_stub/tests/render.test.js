@@ -10,6 +10,7 @@ const { setup, render, settle, ROOT } = require('./helpers/env')
 const { iso } = require('./helpers/fake-api')
 const { volunteerApi } = require('./helpers/volunteer-api')
 const { participationApi, withHome } = require('./helpers/participation-api')
+const { yardsApi } = require('./helpers/yards-api')
 
 const OUT = process.env.LINLI_RENDER_OUT || path.resolve(ROOT, '..', 'test-artifacts', 'miniprogram')
 const WIDTH = 375
@@ -73,7 +74,9 @@ function world() {
   const env = setup()
   const { server } = env
   volunteerApi(server)
-  withHome(participationApi(server))
+  const w = participationApi(server)
+  withHome(w)
+  yardsApi(server, w)
   server.user = Object.assign({}, server.user, { display_name: '王阿姨' })
   server.addTicket({ state: 'dispatched', description: '5栋2单元楼道灯坏了一个星期', due_at: iso(86400000) })
   server.addTicket({ state: 'accepted', description: '晋吉南路12号院门口污水外溢', due_at: iso(-2 * 86400000) })
@@ -102,7 +105,8 @@ const SCREENS = [
   ['me', 'pages/me/me', {}, 'me', ['志愿服务', '居民参与']],
   ['bookings', 'pages/bookings/index', {}, 'services', ['武侯区社保局', '武侯区医保局', '城乡居民基本养老保险参保登记']],
   ['volunteers', 'pages/volunteers/index', {}, null, []],
-  ['participation', 'pages/participation/index', {}, null, []],
+  ['participation', 'pages/participation/index', {}, null, ['居务', '党务']],
+  ['yard', 'pages/participation/yard', {}, null, ['院落长', '本户签署公约', '已签署 1/12 户']],
 ]
 
 describe.each(SCREENS)('%s renders to a standalone page', (name, file, query, tab, shown) => {

@@ -39,6 +39,7 @@ async function doLogin() {
     answer = await anonymous('POST', '/auth/wechat', { code })
   }
   session.save(answer)
+  adoptLanguage(answer.user)
   return answer
 }
 
@@ -114,6 +115,21 @@ async function listAll(path, query = {}, pages = 20) {
 async function me() {
   const user = await get('/me')
   session.setUser(user)
+  adoptLanguage(user)
+  return user
+}
+
+// The language I read is kept on the server too (PUT /me/language): content comes in it
+// where staff wrote English, and notifications to me are written in it. A language chosen
+// on another device (the server's) wins over this phone's.
+function adoptLanguage(user) {
+  const lang = user && user.language
+  if (lang && i18n.LANGS.indexOf(lang) >= 0 && lang !== i18n.getLang()) i18n.setLang(lang)
+}
+
+async function setLanguage(language) {
+  const user = await request('PUT', '/me/language', { data: { language } })
+  session.setUser(user)
   return user
 }
 
@@ -168,13 +184,14 @@ const handBack = (id, { reason, version }) =>
 
 const serviceItems = () => get('/service-items')
 const serviceItem = (id) => get(`/service-items/${id}`)
-const centres = (itemId) => get('/service-centres', { item_id: itemId })
+// The service points handling an item, with today's hours; nearest first given a location
+const centres = (itemId, { lat, lng } = {}) => get('/service-centres', { item_id: itemId, lat, lng })
 const slots = (centreId, itemId, { from, to } = {}) =>
   get(`/service-centres/${centreId}/slots`, { item: itemId, from, to })
 // A booking needs an answer at once (the slot may go), so it is not queued offline; the
 // page keeps one key per chosen slot, so a retry after a timeout books it once.
 const book = ({ centreId, itemId, startAt }, idempotencyKey) =>
-  post('/bookings', { centre_id: centreId, item_id: itemId, start_at: startAt }, { idempotencyKey })
+  post('/bookings', { point_id: centreId, item_id: itemId, start_at: startAt }, { idempotencyKey })
 const myBookings = ({ scope = 'upcoming', cursor, limit } = {}) => get('/me/bookings', { scope, cursor, limit })
 const bookingStatus = () => get('/me/booking-status')
 const booking = (id) => get(`/bookings/${id}`)
@@ -221,7 +238,8 @@ const myResidencies = () => get('/me/residencies')
 const declareResidency = (body, idempotencyKey) => post('/me/residencies', body, { idempotencyKey })
 // moved out: the home no longer gives a say there
 const endResidency = (id) => post(`/residencies/${id}/end`, { reason: '' })
-const myNotices = () => get('/me/notices', PAGE)
+// the board of my communities; `area` one of 三公开's affairs / finance / party, or all
+const myNotices = (area) => get('/me/notices', area ? Object.assign({ area }, PAGE) : PAGE)
 const communityNotice = (id) => get(`/notices/${id}`)
 const readNotice = (id) => post(`/notices/${id}/read`)
 const myObjections = (noticeId) => get(`/notices/${noticeId}/objections`)
@@ -242,6 +260,17 @@ const councilMembers = (communityId) => get(`/communities/${communityId}/council
 const meetings = (communityId) => get(`/communities/${communityId}/meetings`, PAGE)
 const meeting = (id) => get(`/meetings/${id}`)
 const fundProject = (lineId) => get(`/budget-lines/${lineId}`)
+// 社会组织 (issue 21): who serves my community, which organisation runs which service, micro-funds
+const communityOrganisations = (communityId) => get(`/communities/${communityId}/organisations`)
+const communityServiceProjects = (communityId) => get(`/communities/${communityId}/service-projects`)
+const organisation = (id) => get(`/organisations/${id}`)
+const microFunds = (fundId) => get(`/funds/${fundId}/micro-funds`)
+const microFund = (id) => get(`/micro-funds/${id}`)
+// 院落自治: my yards (committee, conventions), a convention's history, signing for my household
+const myYards = () => get('/me/yards')
+const convention = (id) => get(`/conventions/${id}`)
+const signConvention = (versionId) => post(`/convention-versions/${versionId}/sign`)
+const yardMeetings = (yardId) => get(`/yards/${yardId}/meetings`, PAGE)
 
 function resetCaches() {
   categoryCache = null
@@ -273,6 +302,7 @@ const communityPerformance = (days) =>
 
 module.exports = {
   login, request, get, post, del, patch, me, bind,
+  setLanguage,
   updateProfile, phoneConsent, savePhone, deletePhone, communityPerformance,
   categories, nearby, follow, unfollow, myTickets, ticket, rate,
   notifications, markRead, readAll, templates, reportSubscriptions,
@@ -286,5 +316,7 @@ module.exports = {
   communities, yards, myResidencies, declareResidency, endResidency, myNotices, communityNotice, readNotice,
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
   fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
+  communityOrganisations, communityServiceProjects, organisation, microFunds, microFund,
+  myYards, convention, signConvention, yardMeetings,
   resetCaches,
 }

@@ -70,8 +70,13 @@ PAGES = (
     ConsolePage("workers", "zhang", "/console/workers"),
     ConsolePage("volunteers", "zhang", "/console/volunteers"),
     ConsolePage("participation", "zhang", "/console/participation"),
+    ConsolePage("organisations", "zhang", "/console/organisations", "#organisations"),
+    ConsolePage("service-projects", "zhang", "/console/service-projects", "#projects"),
+    ConsolePage("yard", "zhang", "/console/participation/yards/{yard}"),
     ConsolePage("service-centres", "zhang", "/console/service"),
     ConsolePage("service-day", "zhang", "/console/service/{centre}"),
+    ConsolePage("service-points", "zhang", "/console/service/points", "table.points"),
+    ConsolePage("service-counters", "zhang", "/console/service/{centre}/counters"),
     ConsolePage("admin-staff", "admin", "/console/admin/staff"),
     ConsolePage("admin-categories", "admin", "/console/admin/categories"),
     ConsolePage("community-settings", "zhang", "/console/communities/settings"),
@@ -109,7 +114,12 @@ MEASURE = """() => {
 
 def demo_ids() -> dict[str, int]:
     """The ids PAGES' paths name, read in the app's context."""
-    return {"ticket": demo_ticket_id(), "centre": demo_centre_id()}
+    from backend.extensions import db
+    from backend.participation.models import YardCommitteeMember
+
+    yard = db.session.execute(sa.select(YardCommitteeMember.yard_id).order_by(
+        YardCommitteeMember.id)).scalars().first()
+    return {"ticket": demo_ticket_id(), "centre": demo_centre_id(), "yard": yard}
 
 
 def logged_in_context(browser, base_url: str, username: str, viewport: dict, **options):

@@ -1,5 +1,7 @@
-// 预约办理: one service item — the materials to bring, then a day and a free slot (延时
-// marks the after-hours window) — and 预约. Also used to move a booking (?reschedule=id).
+// 预约办理: one service item — the materials to bring, then the service point (服务中心,
+// 连心驿站, 居民之家: each with today's hours, nearest first when the phone gives its
+// location), a day and a free slot (延时 marks the after-hours window) — and 预约. Also used
+// to move a booking (?reschedule=id): then only the booking's own point.
 const api = require('../../utils/api')
 const bookings = require('../../logic/bookings')
 const subscribe = require('../../utils/subscribe')
@@ -7,6 +9,7 @@ const wxp = require('../../utils/wxp')
 const { ApiError } = require('../../utils/errors')
 const { newKey } = require('../../utils/idempotency')
 const { page } = require('../../utils/behaviors')
+const location = require('../../utils/location')
 
 Component({
   behaviors: [page],
@@ -15,8 +18,8 @@ Component({
     rescheduleId: null,
     item: null,
     centres: [],
-    centreNames: [],
     centreIndex: 0,
+    located: false,
     days: [],
     dayIndex: 0,
     slots: [],
@@ -41,13 +44,20 @@ Component({
     async load() {
       this.clearError()
       try {
-        const [item, centres, status] = await Promise.all([
-          api.serviceItem(this.data.id), api.centres(this.data.id), api.bookingStatus(),
+        const where = await this.whereAmI()
+        const [item, found, status, moving] = await Promise.all([
+          api.serviceItem(this.data.id), api.centres(this.data.id, where || {}), api.bookingStatus(),
+          this.data.rescheduleId ? api.booking(this.data.rescheduleId) : null,
         ])
+        // a booking moves within its own point
+        const centres = moving ? found.filter((c) => c.id === moving.centre.id) : found
+        const kept = centres.findIndex((c) => this.data.centres[this.data.centreIndex] &&
+          c.id === this.data.centres[this.data.centreIndex].id)
         this.setData({
           item: bookings.itemView(item),
-          centres,
-          centreNames: centres.map((c) => c.name),
+          centres: centres.map(bookings.pointRow),
+          centreIndex: kept >= 0 ? kept : 0,
+          located: Boolean(where) && centres.some((c) => c.distance_m !== null && c.distance_m !== undefined),
           status: bookings.statusBanner(status),
         })
         if (centres.length) await this.loadSlots()
@@ -56,6 +66,19 @@ Component({
       } finally {
         this.setData({ loading: false })
       }
+    },
+    // Where the phone is, once per page (null when the resident says no or it fails: the
+    // points then come in their community's order).
+    async whereAmI() {
+      if (this._where === undefined) {
+        try {
+          const here = await location.here()
+          this._where = { lat: here.lat, lng: here.lng }
+        } catch (err) {
+          this._where = null
+        }
+      }
+      return this._where
     },
     async loadSlots() {
       const centre = this.data.centres[this.data.centreIndex]
@@ -68,8 +91,10 @@ Component({
         this.showError(err)
       }
     },
-    onCentre(e) {
-      this.setData({ centreIndex: Number(e.detail.value) })
+    pickPoint(e) {
+      const centreIndex = Number(e.currentTarget.dataset.index)
+      if (centreIndex === this.data.centreIndex) return null
+      this.setData({ centreIndex })
       return this.loadSlots()
     },
     pickDay(e) {

@@ -69,8 +69,17 @@ Component({
         error: s.error,
       }))
     },
-    setLang(e) {
-      i18n.setLang(e.currentTarget.dataset.lang)
+    // The pages switch at once; logged in, the choice is kept on the server too, so
+    // content and notifications to me come in it (a failure leaves this phone switched).
+    async setLang(e) {
+      const lang = e.currentTarget.dataset.lang
+      i18n.setLang(lang)
+      if (!session.token()) return
+      try {
+        await api.setLanguage(lang)
+      } catch (err) {
+        this.showError(err)
+      }
     },
     async retry(e) {
       try {

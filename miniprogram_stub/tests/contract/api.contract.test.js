@@ -347,7 +347,7 @@ test('志愿服务: profile, join, sign up → waitlist → moved up, check in a
   expect(html).not.toMatch(/<style|<head/)
 })
 
-test('居民参与: declare my home → staff confirm → a notice read and objected to → support a proposal → one ballot', async () => {
+test('居民参与: declare my home → staff confirm → a notice read and objected to → sign the 院落公约 once → support a proposal → one ballot', async () => {
   const api = mod('utils/api')
   const participation = mod('logic/participation')
   const queue = mod('utils/queue')
@@ -395,6 +395,19 @@ test('居民参与: declare my home → staff confirm → a notice read and obje
   expect(await api.objectToNotice(published.id, '请公开比价。', objectionKey)).toEqual(objection)
   expect((await api.myObjections(published.id)).map(participation.objectionView))
     .toEqual([expect.objectContaining({ body: '请公开比价。', answered: false })])
+
+  // 院落自治: the yard's 院落公约 published by staff, signed once for my household; a 党务 notice on its tab
+  const yardsLogic = mod('logic/yards')
+  const convention = await staff('POST', `/yards/${yards[0].id}/conventions`, { title: '院落公约', body: '爱护院落环境。' })
+  const [yard] = await api.myYards()
+  expect(yard).toMatchObject({ id: yards[0].id })
+  expect(yardsLogic.yardView(yard).conventions[0]).toMatchObject({ title: '院落公约', canSign: true, signed: false })
+  expect((await api.signConvention(convention.current.id)).new).toBe(true)
+  expect((await api.signConvention(convention.current.id)).new).toBe(false)
+  expect(yardsLogic.conventionView(await api.convention(convention.id))).toMatchObject({ signed: true, canSign: false, coverage: '已签署 1/1 户' })
+  expect((await api.yardMeetings(yards[0].id)).items).toEqual([])
+  await staff('POST', `/communities/${community}/notices`, { area: 'party', title: '党费收缴公示', body: '第三季度。' })
+  expect((await api.myNotices('party')).items.map((n) => n.title)).toEqual(['党费收缴公示'])
 
   // the neighbour proposes with a photo (the submission queue: upload, then the POST with its key)
   phones.neighbour.use()
@@ -470,4 +483,25 @@ test('我的资料 and 社区三率 against the real API: the consent text, the 
     response_rate: expect.objectContaining({ numerator: expect.any(Number), denominator: expect.any(Number) }),
     overdue: expect.objectContaining({ total: expect.any(Number) }),
   }))
+})
+
+test('the language I read is kept by the real API and wins over this phone\'s (issue 21)', async () => {
+  phones.neighbour.use()
+  const api = mod('utils/api')
+  const i18n = mod('utils/i18n')
+  try {
+    const me = await api.setLanguage('en')
+    expect(me.language).toBe('en')
+    i18n.setLang('zh') // this phone says Chinese; the server's English wins
+    const bad = await api.post('/tickets', { description: 'x' }).catch((e) => e)
+    expect(bad.code).toBe('validation_error')
+    expect(bad.message).not.toMatch(/[\u4e00-\u9fff]/)
+    expect((await api.me()).language).toBe('en')
+    expect(i18n.getLang()).toBe('en') // adopted from the server
+    await expect(api.setLanguage('fr')).rejects.toMatchObject({ status: 422 })
+  } finally {
+    await api.setLanguage(null)
+    i18n.setLang('zh')
+  }
+  expect((await api.me()).language).toBe(null)
 })

@@ -48,7 +48,14 @@ class FakeApi {
       id: 31, code: 'SB01', name: '城乡居民基本养老保险参保登记', name_en: 'Pension insurance registration',
       department: '武侯区社保局', materials: ['居民身份证原件', '户口簿'], notes: '', duration_minutes: 30, bookable_online: true,
     }]
-    this.centres = [{ id: 5, name: '晋阳社区党群服务中心', address: '晋阳路 88 号', phone: '028-85000100', place: { id: 1, code: '003', name: '晋阳社区' }, closed_on_holidays: true }]
+    // the service points (服务中心, 连心驿站, 居民之家) as GET /service-centres lists them
+    this.centres = [{
+      id: 5, name: '晋阳社区党群服务中心', address: '晋阳路 88 号', phone: '028-85000100', place: { id: 1, code: '003', name: '晋阳社区' }, closed_on_holidays: true,
+      kind: 'centre', kind_text: '服务中心', place_id: 1, lat: 30.6312, lng: 104.0386, sort_order: 0, is_main: true,
+      today: { date: '2027-01-06', is_open: true, closed_reason: null, note: null, hours: [{ start: '09:00', end: '12:00', kind: 'regular' }, { start: '13:30', end: '18:00', kind: 'regular' }, { start: '18:00', end: '20:00', kind: 'extended' }] },
+      distance_m: null,
+    }]
+    this.slotDaysByCentre = {} // a point's own days; otherwise slotDays
     this.slotDays = [
       { date: '2027-01-01', weekday: 4, open: false, closed_reason: 'holiday', closed_label: '元旦', day_kind: 'holiday', note: '元旦', slots: [] },
       {
@@ -241,6 +248,12 @@ class FakeApi {
       if ([30, 90].indexOf(days) < 0) return error(422, 'validation_error', '输入有误', { days: ['必须是 30 或 90'] })
       return { status: 200, body: this.performance(days) }
     }
+    if (key === 'PUT /me/language') {
+      const language = req.body && req.body.language
+      if ([null, 'zh', 'en'].indexOf(language) < 0) return error(422, 'validation_error', '提交的内容有误，请检查后重试。', { language: ['必须是以下之一：zh, en。'] })
+      this.user = Object.assign({}, this.user, { language })
+      return { status: 200, body: this.user }
+    }
     if (key === 'PATCH /me/profile') {
       if (!resident) return error(403, 'forbidden', '您没有权限执行此操作。')
       const name = String(req.body.display_name || '').trim()
@@ -282,9 +295,9 @@ class FakeApi {
     if (key === 'GET /service-items') return { status: 200, body: this.serviceItems }
     let m = req.path.match(/^\/service-items\/(\d+)$/)
     if (m) return { status: 200, body: this.serviceItems.find((i) => i.id === Number(m[1])) }
-    if (key === 'GET /service-centres') return { status: 200, body: this.centres }
+    if (key === 'GET /service-centres') return { status: 200, body: this.pointsNear(req.query) }
     m = req.path.match(/^\/service-centres\/(\d+)\/slots$/)
-    if (m) return { status: 200, body: { centre_id: Number(m[1]), item: this.serviceItems[0], from: '2027-01-01', to: '2027-01-14', earliest: '2027-01-01T09:00:00+08:00', last_day: '2027-01-14', days: this.slotDays } }
+    if (m) return { status: 200, body: { centre_id: Number(m[1]), item: this.serviceItems[0], from: '2027-01-01', to: '2027-01-14', earliest: '2027-01-01T09:00:00+08:00', last_day: '2027-01-14', days: this.daysOf(Number(m[1])) } }
     if (key === 'GET /me/booking-status') return { status: 200, body: this.bookingStatus }
     if (key === 'GET /me/bookings') {
       const items = Object.values(this.bookings).filter((b) => (req.query.scope === 'past') === (b.status !== 'booked'))
@@ -292,11 +305,14 @@ class FakeApi {
     }
     if (key === 'POST /bookings') {
       return this.idempotently(req, () => {
-        const slot = this.findSlot(req.body.start_at)
+        const pointId = req.body.point_id || req.body.centre_id
+        const point = this.centres.find((c) => c.id === pointId)
+        if (!point) return error(404, 'not_found', '找不到该服务中心。')
+        const slot = this.findSlot(req.body.start_at, point.id)
         if (!slot || slot.free <= 0) return error(409, 'slot_full', '这个时间已约满，请选择其他时间。', { start_at: ['这个时间已约满，请选择其他时间。'] })
         slot.free -= 1
         this.nextId += 1
-        const b = this.bookingFor(this.nextId, slot)
+        const b = this.bookingFor(this.nextId, slot, point)
         this.bookings[b.id] = b
         this.bookingStatus.active += 1
         return { status: 201, body: b }
@@ -312,7 +328,7 @@ class FakeApi {
         return { status: 200, body: b }
       }
       if (m[2] === '/reschedule') {
-        const slot = this.findSlot(req.body.start_at)
+        const slot = this.findSlot(req.body.start_at, b.centre.id)
         if (!slot || slot.free <= 0) return error(409, 'slot_full', '这个时间已约满，请选择其他时间。')
         slot.free -= 1
         Object.assign(b, { start_at: slot.start, end_at: slot.end, slot_kind: slot.kind, reschedule_count: b.reschedule_count + 1 })
@@ -322,16 +338,32 @@ class FakeApi {
     return null
   }
 
-  findSlot(start) {
-    for (const day of this.slotDays) {
+  daysOf(centreId) {
+    return this.slotDaysByCentre[centreId] || this.slotDays
+  }
+
+  // Active points, nearest first when the query gives a location (those without one last)
+  pointsNear(query) {
+    const lat = Number(query.lat)
+    const lng = Number(query.lng)
+    const located = query.lat !== undefined && query.lng !== undefined
+    const rows = this.centres.map((c) => Object.assign({}, c, {
+      distance_m: located && c.lat !== null ? Math.round(Math.hypot((c.lat - lat) * 111000, (c.lng - lng) * 96000)) : null,
+    }))
+    if (located) rows.sort((a, b) => (a.distance_m === null) - (b.distance_m === null) || a.distance_m - b.distance_m)
+    return rows
+  }
+
+  findSlot(start, centreId) {
+    for (const day of (centreId ? this.daysOf(centreId) : this.slotDays)) {
       const slot = day.slots.find((s) => s.start === start)
       if (slot) return slot
     }
     return null
   }
 
-  bookingFor(id, slot) {
-    const c = this.centres[0]
+  bookingFor(id, slot, point) {
+    const c = point || this.centres[0]
     return {
       id, code: '7Q4K', status: 'booked', status_text: '已预约', item: this.serviceItems[0],
       centre: { id: c.id, name: c.name, address: c.address, phone: c.phone },

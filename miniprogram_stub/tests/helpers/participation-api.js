@@ -29,9 +29,9 @@ function participationApi(server) {
     communities: [{ id: 3, code: '003', name: '晋阳社区', level: 'community' }, { id: 4, code: '004', name: '桐梓林社区', level: 'community' }],
     yards: [{ id: 31, code: '00301', name: '晋阳小区', level: 'grid3' }, { id: 41, code: '00401', name: '桐梓林东院', level: 'grid3' }],
     notices: {
-      61: { id: 61, community_id: 3, community_name: '晋阳社区', kind: 'disclosure', title: '2026 年社区基金投票结果公示', body: '入选项目：3 栋加装扶手。', publish_from: iso(now - DAY), publish_until: iso(now + 6 * DAY), pinned: true, withdrawn_at: null, is_current: true, read_count: 4 },
-      62: { id: 62, community_id: 3, community_name: '晋阳社区', kind: 'notice', title: '周六停水通知', body: '周六 9:00–12:00 停水。', publish_from: iso(now - 2 * DAY), publish_until: null, pinned: false, withdrawn_at: null, is_current: true, read_count: 10 },
-      63: { id: 63, community_id: 3, community_name: '晋阳社区', kind: 'disclosure', title: '上月支出公示', body: '', publish_from: iso(now - 10 * DAY), publish_until: iso(now - DAY), pinned: false, withdrawn_at: null, is_current: true, read_count: 1 },
+      61: { id: 61, community_id: 3, community_name: '晋阳社区', kind: 'disclosure', area: 'finance', title: '2026 年社区基金投票结果公示', body: '入选项目：3 栋加装扶手。', publish_from: iso(now - DAY), publish_until: iso(now + 6 * DAY), pinned: true, withdrawn_at: null, is_current: true, read_count: 4 },
+      62: { id: 62, community_id: 3, community_name: '晋阳社区', kind: 'notice', area: 'affairs', title: '周六停水通知', body: '周六 9:00–12:00 停水。', publish_from: iso(now - 2 * DAY), publish_until: null, pinned: false, withdrawn_at: null, is_current: true, read_count: 10 },
+      63: { id: 63, community_id: 3, community_name: '晋阳社区', kind: 'disclosure', area: 'finance', title: '上月支出公示', body: '', publish_from: iso(now - 10 * DAY), publish_until: iso(now - DAY), pinned: false, withdrawn_at: null, is_current: true, read_count: 1 },
     },
     proposals: {
       71: { id: 71, community_id: 3, community_name: '晋阳社区', place_id: null, place_name: null, title: '3 栋楼道加装扶手', problem: '老人上下楼不便。', action: '每层加装不锈钢扶手。', estimated_cost: '3000.00', photos: [{ id: 5, url: '/media/5.jpg', thumb_url: '/media/5t.jpg' }], state: 'open', support_count: 9, support_threshold: 10, supported: false, mine: false, filed_by_staff: false, meeting_note: '', author_name: null, content_status: 'pass', agenda_at: null, answer_reason: '', answered_at: null, merged_into_id: null, created_at: iso(now - 3 * DAY), version: 1, events: [] },
@@ -76,7 +76,7 @@ function participationApi(server) {
     w.residencies = w.residencies.filter((r) => r.community_id !== community.id).concat([row])
     return ok(row, 201)
   }))
-  server.route('GET', '/me/notices', (req) => pageOf(w.residencies.length ? Object.values(w.notices).filter((n) => n.id !== 63).map(noticeOut) : [], req))
+  server.route('GET', '/me/notices', (req) => pageOf(w.residencies.length ? Object.values(w.notices).filter((n) => n.id !== 63 && (!req.query.area || n.area === req.query.area)).map(noticeOut) : [], req))
   server.route('GET', /^\/notices\/(\d+)$/, (req, m) => ok(noticeOut(w.notices[m[1]])))
   server.route('POST', /^\/notices\/(\d+)\/read$/, (req, m) => {
     const id = Number(m[1])
