@@ -69,14 +69,14 @@ DonationForm = form_for(DonationArgs)
 ExpenseForm = form_for(MicroExpenseArgs)
 
 forms.FIELD_LABELS.update({
-    "place_id": "登记地", "kind": "类型", "credit_code": "统一社会信用代码",
-    "registration_authority": "登记机关", "registered_on": "登记日期", "rating": "评估等级",
-    "contact_name": "联系人", "contact_phone": "联系电话", "services": "服务内容",
-    "organisation_id": "承接组织", "buyer_id": "购买方", "summary": "项目简介",
-    "decision": "评审结果", "contract_sum": "合同金额", "period_start": "服务期开始",
-    "period_end": "服务期结束", "due_on": "计划完成日期", "evidence": "完成佐证",
-    "verdict": "验收结论", "days": "公示天数", "purpose": "用途", "donor": "捐赠人",
-    "payee": "收款方", "on_date": "日期", "status": "状态", "milestone_id": "节点",
+    "place_id": _l("登记地"), "kind": _l("类型"), "credit_code": _l("统一社会信用代码"),
+    "registration_authority": _l("登记机关"), "registered_on": _l("登记日期"), "rating": _l("评估等级"),
+    "contact_name": _l("联系人"), "contact_phone": _l("联系电话"), "services": _l("服务内容"),
+    "organisation_id": _l("承接组织"), "buyer_id": _l("购买方"), "summary": _l("项目简介"),
+    "decision": _l("评审结果"), "contract_sum": _l("合同金额"), "period_start": _l("服务期开始"),
+    "period_end": _l("服务期结束"), "due_on": _l("计划完成日期"), "evidence": _l("完成佐证"),
+    "verdict": _l("验收结论"), "days": _l("公示天数"), "purpose": _l("用途"), "donor": _l("捐赠人"),
+    "payee": _l("收款方"), "on_date": _l("日期"), "status": _l("状态"), "milestone_id": _l("节点"),
 })
 
 
