@@ -125,8 +125,10 @@ def path_rows() -> dict[str, list[int]]:
     """Real ids for each path parameter of the console's pages."""
     from backend.accounts.models import Role, User
     from backend.bookings.models import ServiceCentre
+    from backend.organisations.models import MicroFund, ServiceProject, SocialOrganisation
     from backend.participation.models import (
-        BudgetLine, CommunityFund, CommunityNotice, Meeting, Proposal, VoteRound,
+        BudgetLine, CommunityFund, CommunityNotice, Convention, Meeting, Proposal, VoteRound,
+        YardCommitteeMember,
     )
     from backend.places.models import Place
     from backend.tickets.models import Ticket
@@ -152,6 +154,17 @@ def path_rows() -> dict[str, list[int]]:
                        .order_by(User.id)),
         "worker_id": ids(sa.select(User.id).where(User.role == Role.grid_worker.value)
                          .order_by(User.id)),
+        "org_id": ids(sa.select(SocialOrganisation.id).order_by(SocialOrganisation.id)),
+        "project_id": ids(sa.select(ServiceProject.id).order_by(ServiceProject.id)),
+        "micro_fund_id": ids(sa.select(MicroFund.id).order_by(MicroFund.id)),
+        # the yards with a committee or a convention first, then one without (empty page)
+        "yard_id": sorted(set(ids(sa.select(YardCommitteeMember.yard_id).distinct()))
+                          | set(ids(sa.select(Convention.yard_id).distinct()
+                                    .where(Convention.yard_id.is_not(None))))
+                          | set(ids(sa.select(Place.id).where(
+                              Place.level == "grid3", Place.id.not_in(
+                                  sa.select(YardCommitteeMember.yard_id)))
+                              .order_by(Place.id).limit(1)))),
     }
 
 
