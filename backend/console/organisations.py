@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from backend.accounts.permissions import is_admin
 from backend.console import format as fmt
@@ -35,7 +36,8 @@ from backend.participation import fund as fund_ops
 from backend.participation import permissions as participation
 from backend.places.models import Place, PlaceLevel
 
-KIND = {"social": _l("社会组织"), "community": _l("社区社会组织"),
+# the kind "社会组织" is one organisation; the console's section of the same name, all of them
+KIND = {"social": lazy_pgettext("organisation kind", "社会组织"), "community": _l("社区社会组织"),
         "volunteer": _l("志愿服务组织"), "support_centre": _l("社区发展治理支持中心"),
         "enterprise": _l("社会企业")}
 RATING = {"none": _l("未评级"), **{r: r for r in RATINGS if r != "none"}}

@@ -28,7 +28,8 @@ CONSOLE = Path(__file__).parent
 ROOT = CONSOLE.parent.parent
 METHODS = [("**/static/**", "ignore"), ("**/translations/**", "ignore"),
            ("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2),
+            "lazy_pgettext": ((1, "c"), 2)}
 JINJA_OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.do", "trimmed": "false"}}
 # fixed dates: the file changes when its messages do, not when the tool runs
 STAMP = datetime(2026, 1, 1, tzinfo=timezone.utc)
