@@ -151,3 +151,23 @@ def test_every_constrained_value_has_a_label(app):
         assert {s.value for s in S} == set(console.STATUS)
         for kind in ("apply", "review", "contract", "start", "milestone", "accept", "publish"):
             assert cjk.search(str(console.EVENT[kind]))
+
+
+def test_organisation_labels_stay_on_organisation_forms(app):
+    """The organisations pages name their own fields (登记地 for place_id) without renaming
+    the same field on every other console form (a ticket's place_id is its 网格)."""
+    from backend.console import forms
+    from backend.console.organisations import OrganisationForm
+    from backend.core.errors import ApiError
+
+    with app.test_request_context():
+        try:
+            forms.parse(forms.QueueForm(), {"place_id": "x"})
+        except ApiError as exc:
+            queue_message = str(exc.fields["place_id"][0])
+        try:
+            forms.parse(OrganisationForm(), {"place_id": "x", "name": "n", "kind": "social"})
+        except ApiError as exc:
+            organisation_message = str(exc.fields["place_id"][0])
+    assert queue_message.startswith("网格"), queue_message
+    assert organisation_message.startswith("登记地"), organisation_message

@@ -55,6 +55,10 @@ FIELD_LABELS.update({
 
 
 class FormSchema(ma.Schema):
+    # a page's own names for its fields, before FIELD_LABELS (organisations: place_id is
+    # where the organisation is registered, not a ticket's grid cell)
+    field_labels: Mapping = {}
+
     class Meta:
         unknown = ma.EXCLUDE
 
@@ -83,7 +87,7 @@ def parse(schema: ma.Schema, data: MultiDict | Mapping) -> dict:
         fields = {}
         for name, messages in exc.normalized_messages().items():
             texts = messages if isinstance(messages, list) else [str(messages)]
-            label = FIELD_LABELS.get(name, name)
+            label = getattr(schema, "field_labels", {}).get(name) or FIELD_LABELS.get(name, name)
             fields[name] = [_("%(label)s：%(message)s", label=label,
                               message=fmt.validation_message(str(m)))
                             for m in texts if isinstance(m, str)] or \

@@ -57,20 +57,8 @@ COLUMN_LABELS = {
     ("micro_fund_lines", "kind"): LINE_KIND,
 }
 
-OrganisationForm = form_for(OrganisationArgs)
-OrganisationPatchForm = form_for(OrganisationPatchArgs)
-ProjectForm = form_for(ServiceProjectArgs)
-ReviewForm = form_for(ServiceReviewArgs)
-ContractForm = form_for(ServiceContractArgs)
-MilestoneForm = form_for(ServiceMilestoneArgs)
-MilestoneDoneForm = form_for(ServiceMilestoneDoneArgs)
-AcceptForm = form_for(ServiceAcceptArgs)
-PublishForm = form_for(PublishProjectArgs)
-MicroFundForm = form_for(MicroFundArgs)
-DonationForm = form_for(DonationArgs)
-ExpenseForm = form_for(MicroExpenseArgs)
-
-forms.FIELD_LABELS.update({
+# the feature's own names for its fields (place_id: where it is registered)
+FIELD_LABELS = {
     "place_id": _l("登记地"), "kind": _l("类型"), "credit_code": _l("统一社会信用代码"),
     "registration_authority": _l("登记机关"), "registered_on": _l("登记日期"), "rating": _l("评估等级"),
     "contact_name": _l("联系人"), "contact_phone": _l("联系电话"), "services": _l("服务内容"),
@@ -79,7 +67,27 @@ forms.FIELD_LABELS.update({
     "period_end": _l("服务期结束"), "due_on": _l("计划完成日期"), "evidence": _l("完成佐证"),
     "verdict": _l("验收结论"), "days": _l("公示天数"), "purpose": _l("用途"), "donor": _l("捐赠人"),
     "payee": _l("收款方"), "on_date": _l("日期"), "status": _l("状态"), "milestone_id": _l("节点"),
-})
+}
+
+
+def _form(args_schema):
+    form = form_for(args_schema)
+    form.field_labels = FIELD_LABELS
+    return form
+
+
+OrganisationForm = _form(OrganisationArgs)
+OrganisationPatchForm = _form(OrganisationPatchArgs)
+ProjectForm = _form(ServiceProjectArgs)
+ReviewForm = _form(ServiceReviewArgs)
+ContractForm = _form(ServiceContractArgs)
+MilestoneForm = _form(ServiceMilestoneArgs)
+MilestoneDoneForm = _form(ServiceMilestoneDoneArgs)
+AcceptForm = _form(ServiceAcceptArgs)
+PublishForm = _form(PublishProjectArgs)
+MicroFundForm = _form(MicroFundArgs)
+DonationForm = _form(DonationArgs)
+ExpenseForm = _form(MicroExpenseArgs)
 
 
 def _labels() -> dict:
