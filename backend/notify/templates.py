@@ -32,6 +32,8 @@ TEMPLATE_OF_KIND = {
     "proposal_answered": "participation", "proposal_on_agenda": "participation",
     "objection_answered": "participation", "residency_confirmed": "participation",
     "residency_rejected": "participation",
+    # a new version of a 院落公约 / 居民公约 to sign (issue 21)
+    "convention_published": "participation",
 }
 SETTING_OF_TEMPLATE = {"ticket": "WECHAT_TEMPLATE_TICKET", "task": "WECHAT_TEMPLATE_TASK",
                        "booking": "WECHAT_TEMPLATE_BOOKING",

@@ -22,6 +22,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.core.i18n import current_language
 from backend.core.workcalendar import SHANGHAI
@@ -48,6 +49,10 @@ def today() -> date:
 
 def yuan(fen: int) -> str:
     return f"{common.to_yuan(fen)} 元"
+
+
+def yuan_en(fen: int) -> str:
+    return f"{common.to_yuan(fen)} yuan"
 
 
 def get_project(project_id: int) -> ServiceProject:
@@ -197,19 +202,27 @@ def accept(actor, row: ServiceProject, verdict: str, note: str) -> ServiceProjec
 
 def publish(actor, row: ServiceProject, days: int = DEFAULT_PUBLISH_DAYS) -> ServiceProject:
     """公示 of the result for ``days``; a community buyer's notice board carries it."""
-    verdict = "验收通过" if row.status == S.accepted.value else "验收未通过"
+    passed = row.status == S.accepted.value
     _move(actor, row, "publish", (S.accepted.value, S.failed.value), S.published.value)
     now = common.utcnow()
     row.publish_from, row.publish_until = now, now + timedelta(days=days)
     if row.buyer.level == PlaceLevel.community.value:
-        lines = [f"服务项目“{row.title}”由{row.organisation.name}承接，"
-                 f"合同金额 {yuan(row.contract_sum_fen or 0)}，"
-                 f"服务期 {row.period_start.isoformat() if row.period_start else ''}—"
-                 f"{row.period_end.isoformat() if row.period_end else ''}。",
-                 f"验收结果：{verdict}。{row.acceptance_note}".strip()]
+        start = row.period_start.isoformat() if row.period_start else ""
+        end = row.period_end.isoformat() if row.period_end else ""
+        amount = row.contract_sum_fen or 0
+        note = row.acceptance_note
+        lines = [Text(f"服务项目“{row.title}”由{row.organisation.name}承接，"
+                      f"合同金额 {yuan(amount)}，服务期 {start}—{end}。",
+                      f"The service project “{row.title}” is run by {row.organisation.name}; "
+                      f"contract sum {yuan_en(amount)}, service period {start} to {end}."),
+                 Text(f"验收结果：{'验收通过' if passed else '验收未通过'}。{note}".strip(),
+                      f"Acceptance: {'passed' if passed else 'failed'}. {note}".strip())]
         done = [m for m in milestones_of(row) if m.done_at is not None]
-        lines += [f"已完成节点：{m.title}（{m.evidence}）" for m in done]
-        notice = notices.disclose(actor, row.buyer_id, f"服务项目公示：{row.title}", lines, days)
+        lines += [Text(f"已完成节点：{m.title}（{m.evidence}）",
+                       f"Milestone done: {m.title} ({m.evidence})") for m in done]
+        notice = notices.disclose(actor, row.buyer_id,
+                                  Text(f"服务项目公示：{row.title}",
+                                       f"Service project: {row.title}"), lines, days)
         row.notice_id = notice.id
     db.session.flush()
     return row

@@ -19,6 +19,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from backend.accounts.models import User
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
@@ -204,12 +205,19 @@ def record_decision(actor, item: AgendaItem, args: dict) -> AgendaItem:
 def _disclose_decision(actor, item: AgendaItem) -> None:
     """Every decision is published as a 公示 with its notice period (民事民定, then 公开)."""
     meeting = item.meeting
-    outcome = "通过" if item.result == "passed" else "未通过"
-    lines = [f"{meeting.title}（应到/实到 {meeting.attendee_count} 人）议题“{item.title}”表决结果：",
-             f"赞成 {item.votes_for}，反对 {item.votes_against}，弃权 {item.votes_abstain}，{outcome}。"]
+    passed = item.result == "passed"
+    lines = [Text(f"{meeting.title}（应到/实到 {meeting.attendee_count} 人）议题“{item.title}”表决结果：",
+                  f"{meeting.title} ({meeting.attendee_count} attending), the vote on "
+                  f"“{item.title}”:"),
+             Text(f"赞成 {item.votes_for}，反对 {item.votes_against}，弃权 {item.votes_abstain}，"
+                  f"{'通过' if passed else '未通过'}。",
+                  f"for {item.votes_for}, against {item.votes_against}, abstaining "
+                  f"{item.votes_abstain}: {'passed' if passed else 'not passed'}.")]
     if item.recorder_name:
-        lines.append(f"记录人：{item.recorder_name}；监票人：{item.witness_name}。")
-    notices.disclose(actor, meeting.community_id, f"决议公示：{item.title}", lines)
+        lines.append(Text(f"记录人：{item.recorder_name}；监票人：{item.witness_name}。",
+                          f"Recorder: {item.recorder_name}; witness: {item.witness_name}."))
+    notices.disclose(actor, meeting.community_id,
+                     Text(f"决议公示：{item.title}", f"Decision: {item.title}"), lines)
 
 
 def meeting_query(community_id: int, kind: Optional[str]):

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.participation import permissions
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import notices
@@ -53,6 +54,15 @@ DEFAULT_NOTICE_DAYS = notices.DEFAULT_NOTICE_DAYS
 
 def yuan(fen: int) -> str:
     return f"{common.to_yuan(fen)} 元"
+
+
+def yuan_en(fen: int) -> str:
+    """An amount for a reader of English (the 公示 the system writes in both languages)."""
+    return f"{common.to_yuan(fen)} yuan"
+
+
+def _votes_en(n: int) -> str:
+    return f"{n} vote" if n == 1 else f"{n} votes"
 
 
 # --- the fund and its budget lines -----------------------------------------------------
@@ -351,17 +361,23 @@ def publish(actor, row: VoteRound, notice_days: int = DEFAULT_NOTICE_DAYS) -> Vo
     for s in standings:
         option = options[s.option_id]
         option.votes, option.rank, option.won = s.votes, s.rank, s.won
-        lines.append(f"{s.rank}. {option.title}：{s.votes} 票，{yuan(option.cost_fen)}"
-                     f"{'，入选' if s.won else ''}")
+        lines.append(Text(f"{s.rank}. {option.title}：{s.votes} 票，{yuan(option.cost_fen)}"
+                          f"{'，入选' if s.won else ''}",
+                          f"{s.rank}. {option.title}: {_votes_en(s.votes)}, "
+                          f"{yuan_en(option.cost_fen)}{', selected' if s.won else ''}"))
         if s.won:
             db.session.add(BudgetLine(fund_id=fund.id, proposal_id=option.proposal_id,
                                       vote_option_id=option.id, title=option.title,
                                       amount_fen=option.cost_fen, created_by_id=actor.id))
+    ballots = ballot_count(row)
     notice = notices.disclose(
-        actor, fund.community_id, f"{row.title}投票结果公示",
-        [f"{row.title}（{fund.year} 年社区保障资金）投票结果公示。",
-         f"有效选票 {ballot_count(row)} 张，可用资金 {yuan(money)}。", *lines], notice_days,
-        area="finance")
+        actor, fund.community_id,
+        Text(f"{row.title}投票结果公示", f"Vote results: {row.title}"),
+        [Text(f"{row.title}（{fund.year} 年社区保障资金）投票结果公示。",
+              f"Results of the vote “{row.title}” (community fund {fund.year})."),
+         Text(f"有效选票 {ballots} 张，可用资金 {yuan(money)}。",
+              f"Valid ballots: {ballots}; money available: {yuan_en(money)}."), *lines],
+        notice_days, area="finance")
     row.status, row.published_at, row.notice_id = "published", now, notice.id
     db.session.flush()
     return row

@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 
 import sqlalchemy as sa
 
-from backend.core.bilingual import Text
+from backend.core.bilingual import Text, pick
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import operations as common
@@ -55,14 +55,30 @@ def _check_window(start: datetime, until: Optional[datetime]) -> None:
 DEFAULT_NOTICE_DAYS = 7
 
 
-def disclose(actor, community_id: int, title: str, lines: list[str],
+# the fixed last sentence of every 公示 (``{days}``: its notice period)
+NOTICE_PERIOD = Text("公示期 {days} 天，如有异议请在公示期内提出。",
+                     "Notice period: {days} days. Any objection must be raised within it.")
+
+
+def disclose(actor, community_id: int, title: "str | Text", lines: "list[str | Text]",
              days: int = DEFAULT_NOTICE_DAYS, area: str = "affairs") -> CommunityNotice:
-    """Publish a 公示 now, for ``days``: vote results, council decisions, expenses."""
+    """Publish a 公示 now, for ``days``: vote results, council decisions, expenses.
+
+    The system writes it in both languages: ``title`` and each line are ``Text(zh, en)``
+    (a plain string is the same in both), written to ``title``/``body`` and
+    ``title_en``/``body_en`` so a reader of English gets the English one. A plain-string
+    title means no English was written: the notice is Chinese for everyone."""
     now = common.utcnow()
-    body = "\n".join([*lines, f"公示期 {days} 天，如有异议请在公示期内提出。"])
+    texts = [*lines, NOTICE_PERIOD.format(days=days)]
+    body = {language: "\n".join(pick(line, language) for line in texts)
+            for language in ("zh", "en")}
+    if not isinstance(title, Text):
+        body["en"] = ""
     notice = CommunityNotice(community_id=community_id, kind="disclosure", area=area,
-                             title=title[:100],
-                             body=body, publish_from=now,
+                             title=pick(title, "zh")[:100], body=body["zh"],
+                             title_en=title.en[:150] if isinstance(title, Text) else "",
+                             body_en=body["en"],
+                             publish_from=now,
                              publish_until=now + timedelta(days=days), created_by_id=actor.id)
     db.session.add(notice)
     db.session.flush()

@@ -20,6 +20,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
 from backend.participation import council
@@ -92,11 +93,17 @@ def add_expense(actor, line: BudgetLine, args: dict) -> FundExpense:
     db.session.add_all([ExpenseReceipt(expense_id=row.id, upload_id=u.id, position=i)
                         for i, u in enumerate(uploads)])
     db.session.flush()
-    notices.disclose(actor, fund.community_id, f"支出公示：{line.title}", [
-        f"{fund.year} 年社区保障资金项目“{line.title}”支出 {fund_ops.yuan(amount)}，"
-        f"收款方 {row.payee}，{row.spent_on.isoformat()}：{row.description}",
-        f"本项目预算 {fund_ops.yuan(line.amount_fen)}，已支出 {fund_ops.yuan(spent_on(line))}；"
-        f"基金余额 {fund_ops.yuan(balance(fund))}。"], area="finance")
+    yuan, yuan_en = fund_ops.yuan, fund_ops.yuan_en
+    budget, spent, left = line.amount_fen, spent_on(line), balance(fund)
+    notices.disclose(actor, fund.community_id, Text(f"支出公示：{line.title}",
+                                                    f"Expense: {line.title}"), [
+        Text(f"{fund.year} 年社区保障资金项目“{line.title}”支出 {yuan(amount)}，"
+             f"收款方 {row.payee}，{row.spent_on.isoformat()}：{row.description}",
+             f"Community fund {fund.year}, project “{line.title}”: {yuan_en(amount)} paid "
+             f"to {row.payee} on {row.spent_on.isoformat()}: {row.description}"),
+        Text(f"本项目预算 {yuan(budget)}，已支出 {yuan(spent)}；基金余额 {yuan(left)}。",
+             f"Project budget {yuan_en(budget)}, spent so far {yuan_en(spent)}; "
+             f"the fund's balance is {yuan_en(left)}.")], area="finance")
     return row
 
 

@@ -33,8 +33,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
+from backend.core.bilingual import Text
 from backend.core.errors import ApiError, field_error
 from backend.extensions import db
+from backend.notify.operations import enqueue
 from backend.participation import council
 from backend.participation import operations as common
 from backend.participation.models import (
@@ -216,7 +218,39 @@ def publish_version(actor, convention: Convention, args: dict) -> ConventionVers
     except IntegrityError:
         raise ApiError(409, "convention_version_conflict", code="conflict") from None
     convention.updated_at = common.utcnow()
+    notify_signers(convention, row)
     return row
+
+
+# the page a convention's notification opens: 我的院落 (its conventions, the sign button)
+YARD_PAGE = "pages/participation/yard"
+SCOPE_NAMES_EN = {"yard": "Yard convention", "community": "Residents' convention"}
+
+
+def signers_of(convention: Convention) -> list[int]:
+    """The people who should sign a version: the yard's confirmed residents (院落公约) or
+    the community's (居民公约); pending ones have no voice yet."""
+    q = sa.select(Residency.user_id).where(
+        Residency.community_id == convention.community_id,
+        Residency.status == ResidencyStatus.confirmed.value)
+    if convention.yard_id is not None:
+        q = q.where(_in_yard(convention.yard))
+    return sorted(set(db.session.execute(q).scalars()))
+
+
+def notify_signers(convention: Convention, version: ConventionVersion) -> int:
+    """Tell the signers a version was published, each in their language; once per version
+    and person (the dedupe key), so a retry writes nothing twice. The number written."""
+    scope = convention.scope
+    n, title = version.number, convention.title
+    return enqueue(
+        signers_of(convention), "convention_published",
+        Text(f"{SCOPE_NAMES_ZH[scope]}第 {n} 版已发布", f"{SCOPE_NAMES_EN[scope]}: version {n}"),
+        Text(f"“{title}”第 {n} 版已发布，请在“我的院落”为您家签署。",
+             f"Version {n} of “{title}” has been published: please sign it for your "
+             f"household on the My yard page."),
+        page=YARD_PAGE, data={"convention_id": convention.id, "version_id": version.id},
+        dedupe_key=f"convention_version:{version.id}")
 
 
 def convention_query(community_id: int, yard_id: Optional[int]):
