@@ -9,7 +9,7 @@ import schemathesis
 from tests import demo_world
 from tests import test_schemathesis as whole_api
 
-OURS = (r"^/api/v1/(me/yards|yards|yard-committee|conventions|convention-versions"
+OURS = (r"^/api/v1/(me/yards|me/conventions|yards|yard-committee|conventions|convention-versions"
         r"|communities/\{community_id\}/conventions)")
 
 

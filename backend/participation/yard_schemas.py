@@ -94,6 +94,10 @@ class ConventionDetailSchema(ConventionSchema):
         "description": "Newest first: the history"})
 
 
+class CommunityConventionSchema(ConventionSchema):
+    community_name = ma.fields.String(metadata={"description": "The community's name"})
+
+
 class SignatureSchema(OutSchema):
     id = ma.fields.Integer()
     version_id = ma.fields.Integer()

@@ -260,6 +260,18 @@ def convention_query(community_id: int, yard_id: Optional[int]):
     return q.order_by(Convention.id)
 
 
+def my_community_conventions(user) -> list[Convention]:
+    """The 居民公约 of every community where ``user`` has a confirmed residency, with or
+    without a yard: what a resident is asked to sign for the whole community."""
+    communities = common.communities_of(user.id)
+    if not communities:
+        return []
+    return list(db.session.execute(
+        sa.select(Convention).where(Convention.community_id.in_(communities),
+                                    Convention.yard_id.is_(None))
+        .order_by(Convention.community_id, Convention.id)).scalars())
+
+
 def signer_residency(user, convention: Convention) -> Optional[Residency]:
     """The residency that lets ``user`` sign: confirmed in the yard (院落公约) or in the
     community (居民公约)."""

@@ -24,7 +24,7 @@ from backend.participation import yards as ops
 from backend.participation.models import Meeting
 from backend.participation.schemas import MeetingListArgs, MeetingSchema
 from backend.participation.yard_schemas import (
-    ConventionArgs, ConventionDetailSchema, ConventionSchema, SignatureSchema,
+    CommunityConventionSchema, ConventionArgs, ConventionDetailSchema, ConventionSchema, SignatureSchema,
     SignResultSchema, VersionArgs, VersionSchema, YardMeetingArgs, YardMemberArgs,
     YardMemberListArgs, YardMemberPatchArgs, YardMemberSchema, YardSchema,
 )
@@ -202,6 +202,22 @@ def create_yard_convention(args, yard_id):
     yard = _yard(yard_id, manage=True)
     row = ops.create_convention(current_user(), ops.community_of(yard), yard, args)
     return convention_body(row, versions=True)
+
+
+@blp.route("/me/conventions", methods=["GET"])
+@login_required()
+@blp.response(200, CommunityConventionSchema(many=True))
+def my_conventions():
+    """我的居民公约: the 居民公约 of every community where I have a confirmed residency,
+    also when my residency names no yard (so `/me/yards` is empty), with the version in
+    force, the households that signed it and whether mine did. Pending residencies give
+    none."""
+    user = current_user()
+    out = []
+    for row in ops.my_community_conventions(user):
+        if permissions.can_view_convention(user, row):
+            out.append({**convention_body(row), "community_name": row.community.name})
+    return out
 
 
 @blp.route("/communities/<int:community_id>/conventions", methods=["GET"])
