@@ -517,6 +517,7 @@ module.exports = {
   nav_pt_yard: 'My yard',
   pt_my_yard: 'My yard (self-government)',
   pt_no_yard: 'Your home is not linked to a yard yet, or not confirmed.',
+  pt_no_yard_conventions: 'Your home is not linked to a yard yet; here is the community\'s residents\' convention for your household to sign.',
   pt_yard_committee: 'Yard committee',
   pt_no_committee: 'No members in office',
   pt_yard_role_head: 'Yard head',

@@ -527,6 +527,7 @@ module.exports = {
   nav_pt_yard: '我的院落',
   pt_my_yard: '我的院落（院落自治）',
   pt_no_yard: '您的住址还没有对应到院落，或登记尚未确认。',
+  pt_no_yard_conventions: '您的住址还没有对应到院落；下面是社区的居民公约，请为您家签署。',
   pt_yard_committee: '院落自治组织',
   pt_no_committee: '暂无在任成员',
   pt_yard_role_head: '院落长',

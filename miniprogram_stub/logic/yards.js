@@ -1,5 +1,5 @@
 // 院落自治 for the mini-program: my yard's committee in office, its conventions (院落公约 and
-// the community's 居民公约) with the version in force, how many households signed it and
+// the community's 居民公约, also for a resident whose home names no yard) with the version in force, how many households signed it and
 // whether mine did, the history of versions; and the 三公开 areas of the notice board.
 const i18n = require('../utils/i18n')
 const format = require('../utils/format')
@@ -59,8 +59,14 @@ function yardView(y) {
     community: y.community_name || '',
     households: i18n.t('pt_households', { n: y.households || 0 }),
     committee: (y.committee || []).map(memberView),
-    conventions: (y.conventions || []).map(conventionView),
+    // the yard's 院落公约; the community's 居民公约 is shown once, apart (communityView)
+    conventions: (y.conventions || []).filter((c) => c.scope === 'yard').map(conventionView),
   }
 }
 
-module.exports = { ROLES, AREAS, areaTabs, memberView, versionView, conventionView, yardView }
+// a 居民公约 of one of my communities (GET /me/conventions), named with its community
+function communityConventionView(c) {
+  return Object.assign(conventionView(c), { community: c.community_name || '' })
+}
+
+module.exports = { ROLES, AREAS, areaTabs, memberView, versionView, conventionView, communityConventionView, yardView }

@@ -7,7 +7,7 @@ const fs = require('fs')
 const path = require('path')
 const { ROOT, setup, render, text, all, settle } = require('./helpers/env')
 const { participationApi, withHome } = require('./helpers/participation-api')
-const { yardsApi } = require('./helpers/yards-api')
+const { yardsApi, withResidentsConvention } = require('./helpers/yards-api')
 
 function world(lang, { home = 'confirmed' } = {}) {
   const env = setup()
@@ -88,6 +88,60 @@ test('without a confirmed home there is no yard, and no link to it', async () =>
   expect(text(page, '.no-yard')).toBe(require('../i18n/zh').pt_no_yard)
   const index = await open(env, 'index')
   expect(all(index, '.yard-link').length).toBe(0)
+})
+
+describe('the 居民公约 of my community', () => {
+  test.each(['zh', 'en'])('a home without a yard: shown (%s), signed once for my household, its history', async (lang) => {
+    const env = world(lang)
+    env.y.noYard = true
+    withResidentsConvention(env.y)
+    const dict = require(`../i18n/${lang}`)
+    const page = await open(env, 'yard')
+    expect(page.data.error).toBe('')
+    expect(all(page, '.yard-card').length).toBe(0)
+    expect(all(page, '.no-yard').length).toBe(0)
+    expect(text(page, '.no-yard-conventions')).toBe(dict.pt_no_yard_conventions)
+    expect(all(page, '.yard-meeting').length).toBe(0)
+    expect(requests(env, '/yards/').length).toBe(0)
+    expect(words(page, '.community-convention .convention-title')).toEqual(['晋阳社区居民公约'])
+    expect(text(page, '.community-convention .badge')).toBe(dict.pt_scope_community)
+    expect(text(page, '.convention-community')).toBe('晋阳社区')
+    expect(text(page, '.convention-version')).toContain(dict.pt_version.replace('{n}', '1'))
+    expect(text(page, '.convention-coverage')).toBe(dict.pt_coverage.replace('{signed}', '0').replace('{total}', '30'))
+    expect(all(page, '.signed-mark').length).toBe(0)
+    await tap(page, '.sign-button')
+    expect(requests(env, '/convention-versions/').map((r) => `${r.method} ${r.path}`)).toEqual(['POST /convention-versions/221/sign'])
+    expect(env.phone.callsOf('showToast').map((o) => o.title)).toEqual([dict.pt_sign_done])
+    expect(text(page, '.convention-coverage')).toBe(dict.pt_coverage.replace('{signed}', '1').replace('{total}', '30'))
+    expect(all(page, '.sign-button').length).toBe(0)
+    expect(text(page, '.signed-mark')).toBe(dict.pt_signed)
+    await tap(page, '.history-link')
+    expect(words(page, '.version-item .item-title')).toEqual([dict.pt_version.replace('{n}', '1')])
+    expect(text(page, '.history-card')).toContain('一、邻里和睦')
+    if (lang === 'en') expect(page.dom.textContent).not.toMatch(/居民公约第|已签署|历史版本|本户|院落/)
+  })
+
+  test('a home with a yard: the 居民公约 once, apart from the yard\'s 院落公约', async () => {
+    const env = world()
+    withResidentsConvention(env.y)
+    const page = await open(env, 'yard')
+    expect(words(page, '.community-convention .convention-title')).toEqual(['晋阳社区居民公约'])
+    expect(words(page, '.convention-title')).toEqual(['晋阳院落公约', '晋阳社区居民公约'])
+    expect(all(page, '.no-yard-conventions').length).toBe(0)
+    expect(all(page, '.sign-button').length).toBe(2)
+    await tap(page, '.sign-button', 1)
+    expect(requests(env, '/convention-versions/').map((r) => r.path)).toEqual(['/convention-versions/221/sign'])
+  })
+
+  test('a pending home: no 居民公约 to sign', async () => {
+    const env = world('zh', { home: 'pending' })
+    env.y.noYard = true
+    withResidentsConvention(env.y)
+    const page = await open(env, 'yard')
+    expect(text(page, '.no-yard')).toBe(require('../i18n/zh').pt_no_yard)
+    expect(all(page, '.convention-card').length).toBe(0)
+    expect(all(page, '.sign-button').length).toBe(0)
+  })
 })
 
 test('居民参与 leads to 我的院落', async () => {

@@ -268,6 +268,8 @@ const microFunds = (fundId) => get(`/funds/${fundId}/micro-funds`)
 const microFund = (id) => get(`/micro-funds/${id}`)
 // 院落自治: my yards (committee, conventions), a convention's history, signing for my household
 const myYards = () => get('/me/yards')
+// the 居民公约 of my communities (also when my home names no yard)
+const myConventions = () => get('/me/conventions')
 const convention = (id) => get(`/conventions/${id}`)
 const signConvention = (versionId) => post(`/convention-versions/${versionId}/sign`)
 const yardMeetings = (yardId) => get(`/yards/${yardId}/meetings`, PAGE)
@@ -317,6 +319,6 @@ module.exports = {
   myObjections, objectToNotice, proposals, proposal, supportProposal, propose, communityFunds,
   fundLedger, voteRounds, voteRound, castBallot, councilMembers, meetings, meeting, fundProject,
   communityOrganisations, communityServiceProjects, organisation, microFunds, microFund,
-  myYards, convention, signConvention, yardMeetings,
+  myYards, myConventions, convention, signConvention, yardMeetings,
   resetCaches,
 }

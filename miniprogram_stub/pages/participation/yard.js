@@ -1,6 +1,6 @@
 // 我的院落: my yard's committee in office (院落长, 楼栋长 …), its 院落公约 and the community's
 // 居民公约 with the version in force, how many households signed it and a button to sign it
-// for my household (once per household: a second tap or a family member's is told kindly),
+// for my household — the 居民公约 also when my home names no yard (once per household: a second tap or a family member's is told kindly),
 // the history of versions, and the yard's meetings.
 const api = require('../../utils/api')
 const yards = require('../../logic/yards')
@@ -12,7 +12,7 @@ const { refreshing } = require('./refreshing')
 
 Component({
   behaviors: [page, refreshing],
-  data: { titleKey: 'nav_pt_yard', loading: true, yards: [], meetings: [], history: null, signing: false },
+  data: { titleKey: 'nav_pt_yard', loading: true, yards: [], communityConventions: [], meetings: [], history: null, signing: false },
   methods: {
     onLoad() {
       return this.start()
@@ -20,10 +20,11 @@ Component({
     async refresh() {
       this.clearError()
       try {
-        const mine = await api.myYards()
+        const [mine, community] = await Promise.all([api.myYards(), api.myConventions()])
         const meetings = mine.length ? (await api.yardMeetings(mine[0].id)).items : []
         this.setData({
           yards: mine.map(yards.yardView),
+          communityConventions: community.map(yards.communityConventionView),
           meetings: meetings.map((m) => participation.meetingView(m)),
         })
       } catch (err) {

@@ -1,6 +1,8 @@
 // The yard self-government endpoints of the fake API (院落自治): my yard with its committee
 // and conventions, a convention's history, signing once per household, the yard's meetings;
-// and a 党务 notice on the board. Used by tests/yards.test.js.
+// and a 党务 notice on the board; the community's 居民公约 (GET /me/conventions) once a test
+// adds it with withResidentsConvention, and a home that names no yard (y.noYard). Used by
+// tests/yards.test.js.
 const iso = (ms) => new Date(ms).toISOString()
 const ok = (body, status = 200) => ({ status, body })
 const error = (status, code, message) => ({ status, body: { error: { code, message, fields: {} } } })
@@ -30,10 +32,13 @@ function yardsApi(server, w) {
     const current = counts[0]
     const signed = y.signatures[current.id] || []
     return { id: c.id, community_id: c.community_id, yard_id: c.yard_id, scope: c.scope, title: c.title, current,
-      households: y.yard.households, signed: signed.length, my_household_signed: signed.indexOf('mine') >= 0,
+      households: c.scope === 'community' ? 30 : y.yard.households, signed: signed.length, my_household_signed: signed.indexOf('mine') >= 0,
       can_sign: confirmed(), can_manage: false, versions: counts }
   }
-  server.route('GET', '/me/yards', () => ok(confirmed() ? [Object.assign({}, y.yard, {
+  server.route('GET', '/me/conventions', () => ok(confirmed() ? Object.values(y.conventions)
+    .filter((c) => c.scope === 'community')
+    .map((c) => { const out = conventionOut(c); delete out.versions; return Object.assign(out, { community_name: '晋阳社区' }) }) : []))
+  server.route('GET', '/me/yards', () => ok(confirmed() && !y.noYard ? [Object.assign({}, y.yard, {
     conventions: Object.values(y.conventions).map((c) => { const out = conventionOut(c); delete out.versions; return out }),
   })] : []))
   server.route('GET', /^\/yards\/(\d+)\/meetings$/, () => ok({ items: y.meetings, next_cursor: null, total: y.meetings.length }))
@@ -51,4 +56,12 @@ function yardsApi(server, w) {
   return y
 }
 
-module.exports = { yardsApi }
+// the community's 居民公约 (no yard), version 1 in force, signed by nobody yet
+function withResidentsConvention(y) {
+  y.conventions[22] = { id: 22, community_id: 3, yard_id: null, scope: 'community', title: '晋阳社区居民公约', versions: [
+    { id: 221, convention_id: 22, number: 1, body: '一、邻里和睦，守望相助。', note: '首次制定', published_at: new Date(Date.now() - 2 * 86400000).toISOString(), published_by_name: '社区居委会', in_force: true },
+  ] }
+  return y.conventions[22]
+}
+
+module.exports = { yardsApi, withResidentsConvention }
