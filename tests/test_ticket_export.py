@@ -199,3 +199,38 @@ def test_the_export_is_documented_as_csv(client):
     assert "cursor" not in {p["name"] for p in operation["parameters"]}
     stats = spec["paths"]["/api/v1/stats/tickets"]["get"]
     assert {"from", "to", "place_id"} <= {p["name"] for p in stats["parameters"]}
+
+
+def test_a_reader_of_english_gets_an_english_file(client, ctx):
+    """Accept-Language: en (or the staff member's chosen language) gives English column
+    names and English states, sources and yes/no; people's text stays as written."""
+    world = build_world()
+    ticket = _ticket(world)
+    ops.accept(world.staff_a, ticket)
+    db.session.commit()
+    response = client.get(URL, headers={**world.h("staff_a"), "Accept-Language": "en"})
+    assert response.status_code == 200
+    [row] = _rows(response)
+    assert list(row)[:5] == ["No.", "Category", "Subcategory", "Description", "Address"]
+    assert row["No."] == str(ticket.id) and row["Description"] == "5栋楼道灯不亮"
+    assert (row["State"], row["Source"], row["Overdue"], row["Priority"]) == \
+        ("Accepted", "Mini-program", "No", "Normal")
+    assert not re.search(r"[\u4e00-\u9fff]", ",".join(list(row)))
+    # the same staff member without Accept-Language: Chinese, as before
+    [row] = _rows(_export(client, world))
+    assert row["状态"] == "已立案"
+
+
+def test_the_console_export_follows_the_console_language(app, client):
+    from tests.browser import world as console_world
+
+    console_world.build(app)  # community A's staff "zhang" and four tickets
+    console_world.login(client, "zhang")
+    client.set_cookie("linli_console_lang", "en")
+    response = client.get("/console/tickets/export.csv")
+    assert response.status_code == 200
+    rows = _rows(response)
+    assert rows and "State" in rows[0] and "状态" not in rows[0]
+    assert {row["State"] for row in rows} <= {"Submitted", "Accepted", "Dispatched"}
+    client.set_cookie("linli_console_lang", "zh")
+    assert "状态" in _rows(client.get("/console/tickets/export.csv"))[0]

@@ -12,7 +12,7 @@ from typing import Callable, Optional
 from flask import (
     Response, flash, g, redirect, render_template, request, stream_with_context, url_for,
 )
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
@@ -90,7 +90,8 @@ def export_csv():
     where = export.conditions(g.console_user, args)
     total = export.count(where)
     now = utcnow()
-    rows = export.stream(where, args["limit"], args.get("overdue") is True, now)
+    rows = export.stream(where, args["limit"], args.get("overdue") is True, now,
+                         "en" if str(get_locale()) == "en" else "zh")
     response = Response(stream_with_context(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(now)}"'
     response.headers["X-Total-Count"] = str(total)

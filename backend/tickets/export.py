@@ -36,6 +36,20 @@ HEADER = ("编号", "大类", "小类", "描述", "地址", "楼栋", "单元", 
           "来源", "处置人", "上报时间", "立案时间", "处置时间", "结案时间", "期限", "是否超期",
           "按时立案", "按时处置", "关注人数", "评价", "评价内容", "紧急程度", "12345 工单号",
           "来电人/来访人", "联系电话")
+# the same file for a reader of English (Accept-Language: en, or the console in English)
+HEADER_EN = ("No.", "Category", "Subcategory", "Description", "Address", "Building", "Unit",
+             "Grid cell code", "Grid cell", "State", "Source", "Handled by", "Reported at",
+             "Accepted at", "Resolved at", "Closed at", "Deadline", "Overdue",
+             "Accepted on time", "Resolved on time", "Followers", "Rating", "Rating comment",
+             "Priority", "12345 order no.", "Caller / visitor", "Phone")
+STATE_NAMES_EN = {"submitted": "Submitted", "accepted": "Accepted", "rejected": "Rejected",
+                  "dispatched": "Dispatched", "in_progress": "In progress",
+                  "resolved": "Resolved", "closed": "Closed", "merged": "Merged"}
+SOURCE_NAMES_EN = {"resident": "Mini-program", "patrol": "Patrol", "open311": "Open311",
+                   "phone": "Phone", "walk_in": "Walk-in", "hotline": "12345 hotline"}
+PRIORITY_NAMES_EN = {"normal": "Normal", "urgent": "Urgent"}
+RATING_NAMES_EN = {"satisfied": "Satisfied", "basically_satisfied": "Basically satisfied",
+                   "unsatisfied": "Unsatisfied"}
 RATING_NAMES_ZH = {Rating.satisfied.value: "满意", Rating.basically.value: "基本满意",
                    Rating.unsatisfied.value: "不满意"}
 SOURCE_NAMES = {source.value: name for source, name in SOURCE_NAMES_ZH.items()}
@@ -55,8 +69,12 @@ def local_time(value: Optional[datetime]) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def _yes_no(value: Optional[bool]) -> str:
-    return "" if value is None else ("是" if value else "否")
+def _yes_no(value: Optional[bool], english: bool = False) -> str:
+    if value is None:
+        return ""
+    if english:
+        return "Yes" if value else "No"
+    return "是" if value else "否"
 
 
 def filename(now: Optional[datetime] = None) -> str:
@@ -100,33 +118,46 @@ def query(where: list, order: tuple, limit: int):
         .limit(limit))
 
 
-def csv_row(row, now: datetime) -> list:
+def csv_row(row, now: datetime, language: str = "zh") -> list:
+    en = language == "en"
     handler = row.department_name or row.assignee_name
+    if en:
+        state = STATE_NAMES_EN[State(row.state).value]
+        source = SOURCE_NAMES_EN.get(row.source, row.source)
+        rating = RATING_NAMES_EN.get(row.rating or "", "")
+        priority = PRIORITY_NAMES_EN.get(row.priority, row.priority)
+    else:
+        state = STATE_NAMES_ZH[State(row.state)]
+        source = SOURCE_NAMES.get(row.source, row.source)
+        rating = RATING_NAMES_ZH.get(row.rating or "", "")
+        priority = PRIORITY_NAMES.get(row.priority, row.priority)
     return [
         row.id, safe_cell(row.parent_name), safe_cell(row.category_name),
         safe_cell(row.description), safe_cell(row.address), safe_cell(row.building),
-        safe_cell(row.unit), row.place_code or "", safe_cell(row.place_name) or "未定位",
-        STATE_NAMES_ZH[State(row.state)], SOURCE_NAMES.get(row.source, row.source),
+        safe_cell(row.unit), row.place_code or "",
+        safe_cell(row.place_name) or ("not located" if en else "未定位"),
+        state, source,
         safe_cell(handler), local_time(row.created_at), local_time(row.accepted_at),
         local_time(row.resolved_at), local_time(row.closed_at), local_time(row.due_at),
-        _yes_no(row.due_at is not None and row.due_at < now),
-        _yes_no(row.accepted_on_time), _yes_no(row.resolved_on_time), row.follower_count,
-        RATING_NAMES_ZH.get(row.rating or "", ""), safe_cell(row.rating_comment),
-        PRIORITY_NAMES.get(row.priority, row.priority), safe_cell(row.external_ref),
+        _yes_no(row.due_at is not None and row.due_at < now, en),
+        _yes_no(row.accepted_on_time, en), _yes_no(row.resolved_on_time, en),
+        row.follower_count, rating, safe_cell(row.rating_comment),
+        priority, safe_cell(row.external_ref),
         safe_cell(row.caller_name), mask_phone(row.caller_phone) or "",
     ]
 
 
-def encode(rows: Iterable[Iterable], now: datetime) -> Iterator[bytes]:
-    """The BOM and the header, then one chunk per batch of rows."""
+def encode(rows: Iterable[Iterable], now: datetime, language: str = "zh") -> Iterator[bytes]:
+    """The BOM and the header, then one chunk per batch of rows; ``language`` "en": English
+    column names and values (people's own text as written)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # excel dialect: commas, "" quoting, CRLF
-    writer.writerow(HEADER)
+    writer.writerow(HEADER_EN if language == "en" else HEADER)
     yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
     for batch in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(csv_row(row, now) for row in batch)
+        writer.writerows(csv_row(row, now, language) for row in batch)
         yield buffer.getvalue().encode("utf-8")
 
 
@@ -150,7 +181,7 @@ def batches(where: list, limit: int, deadline_only: bool = False) -> Iterator[li
 
 
 def stream(where: list, limit: int, deadline_only: bool = False,
-           now: Optional[datetime] = None) -> Iterator[bytes]:
+           now: Optional[datetime] = None, language: str = "zh") -> Iterator[bytes]:
     """The CSV file, chunk by chunk; run it inside the request (stream_with_context).
     ``deadline_only`` (the overdue filter) skips the tickets without a deadline."""
-    return encode(batches(where, limit, deadline_only), now or utcnow())
+    return encode(batches(where, limit, deadline_only), now or utcnow(), language)

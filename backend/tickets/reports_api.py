@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from backend.accounts.models import Role
 from backend.core.auth import current_user, login_required
+from backend.core.i18n import current_language
 from backend.core.models import utcnow
 from backend.tickets import export, stats
 from backend.tickets.schemas import ExportArgs, StatsArgs, StatsSchema
@@ -48,11 +49,13 @@ def ticket_stats(args):
                                "description": "Tickets matching the filters; more than "
                                               "`limit` means the file stops at `limit`"}})
 def export_csv(args):
-    """The queue as a CSV file for Excel: the queue's filters and order, `limit` rows."""
+    """The queue as a CSV file for Excel: the queue's filters and order, `limit` rows;
+    column names and values in the reader's language."""
     where = export.conditions(current_user(), args)
     total = export.count(where)
     now = utcnow()
-    rows = export.stream(where, args["limit"], args.get("overdue") is True, now)
+    rows = export.stream(where, args["limit"], args.get("overdue") is True, now,
+                         current_language())
     response = Response(stream_with_context(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = \
         f'attachment; filename="{export.filename(now)}"'
