@@ -198,7 +198,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         _read_only_api_reads(app, autocommit=db.engine.dialect.name == "postgresql")
         _ping_idle_connections(app)
 
-    request_state = ("linli_token", "console_user", "console_token",
+    request_state = ("linli_token", "linli_chosen_language", "console_user", "console_token",
                      "console_session_expired", "linli_workcalendar", "linli_revisions")
 
     @app.before_request

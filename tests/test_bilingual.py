@@ -255,3 +255,24 @@ def test_stars_and_record_of_service_in_english(app, ctx, client, monkeypatch):
         assert "志愿服务记录" in text and "一星志愿者" in text and "助老陪伴" in text
     finally:
         app.config.pop("VOLUNTEER_STAR_HOURS", None)
+
+
+def test_an_error_after_the_session_is_gone_still_answers_in_the_chosen_language(
+        app, ctx, client, monkeypatch):
+    """When the database fails mid-request the session is dropped and the token with it;
+    the error's language must not need the database (it lazy-loaded the token's user: a
+    DetachedInstanceError instead of the 503). The language is read when the token is."""
+    world = _world(monkeypatch)
+    from flask import g
+
+    from backend.core.i18n import current_language
+
+    with app.test_request_context(headers=world.h("liu")):
+        from backend.core.auth import current_user
+
+        current_user()  # resolves the token as a request does
+        db.session.expire_all()  # what a dead connection's rollback leaves: expired,
+        db.session.expunge_all()  # then detached rows
+        db.session.remove()
+        assert g.linli_token is not None
+        assert current_language() == "en"

@@ -171,3 +171,20 @@ def test_organisation_labels_stay_on_organisation_forms(app):
             organisation_message = str(exc.fields["place_id"][0])
     assert queue_message.startswith("网格"), queue_message
     assert organisation_message.startswith("登记地"), organisation_message
+
+
+def test_a_nul_character_in_any_console_form_is_a_field_error(app):
+    """PostgreSQL cannot store NUL in text: every console form refuses it on its field, as
+    the API does (it was a 500 on the 居民公约 form on PostgreSQL)."""
+    from backend.console import forms
+    from backend.console.yards import ConventionForm
+    from backend.core.errors import ApiError
+
+    with app.test_request_context():
+        try:
+            forms.parse(ConventionForm(), {"title": "公约\x00", "body": "正文", "scope": "yard"})
+        except ApiError as exc:
+            assert exc.status == 422 and list(exc.fields) == ["title"], exc.fields
+            assert "NUL" in str(exc.fields["title"][0])
+        else:
+            raise AssertionError("a NUL character was accepted")

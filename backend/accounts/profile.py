@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app
+from flask import current_app, g
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
@@ -96,6 +96,7 @@ def set_language(user: User, language) -> User:
     """The language ``user`` reads (zh | en), or None to follow the device's
     Accept-Language. Anyone logged in: notifications to them are written in it."""
     user.language = language
+    g.linli_chosen_language = language  # this answer's messages already in it
     db.session.flush()
     return user
 

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from backend.console import format as fmt
 from backend.core.errors import ApiError
+from backend.core.parsing import NUL_MESSAGE, _has_nul
 from backend.core.fields import ID_RANGE, PHONE, LocalDateTime, is_id
 from backend.tickets.schemas import INTAKE_SOURCES, PRIORITIES, SOURCES, STATES
 
@@ -81,7 +82,11 @@ def parse(schema: ma.Schema, data: MultiDict | Mapping) -> dict:
             if value == "":
                 continue
         cleaned[key] = value
+    # PostgreSQL cannot store NUL in text: refused on its field, as the API refuses it
+    nul = {name: [NUL_MESSAGE] for name, value in cleaned.items() if _has_nul(value)}
     try:
+        if nul:
+            raise ma.ValidationError(nul)
         return schema.load(cleaned)
     except ma.ValidationError as exc:
         fields = {}

@@ -37,7 +37,11 @@ def _bearer_from_header() -> Optional[str]:
 def current_token():
     if "linli_token" not in g:
         raw = _bearer_from_header()
-        g.linli_token = current_app.extensions[_EXTENSION](raw) if raw else None
+        token = current_app.extensions[_EXTENSION](raw) if raw else None
+        g.linli_token = token
+        # the language the person chose, read now while their row is loaded: an error
+        # answered later may come after the session (and what it loaded) is gone
+        g.linli_chosen_language = getattr(getattr(token, "user", None), "language", None)
     return g.linli_token
 
 

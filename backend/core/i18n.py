@@ -180,8 +180,7 @@ def current_language() -> str:
     resolved is looked at (an error page never resolves one)."""
     if not has_request_context():
         return "zh"
-    token = g.get("linli_token")
-    chosen = getattr(getattr(token, "user", None), "language", None)
+    chosen = g.get("linli_chosen_language")  # read with the token (backend.core.auth)
     if chosen in ("zh", "en"):
         return chosen
     best = request.accept_languages.best_match(["zh", "zh-CN", "en"], default="zh")
