@@ -183,6 +183,7 @@ def test_a_project_from_application_to_publication(app, ctx, client, monkeypatch
     assert done["status"] == "published" and done["notice_id"]
     notice = db.session.get(CommunityNotice, done["notice_id"])
     assert notice.community_id == a and notice.kind == "disclosure"
+    assert notice.area == "finance"  # money the community spent: a 财务 disclosure (三公开)
     assert "益民社工服务中心" in notice.body and "验收通过" in notice.body
     assert "50000.50 元" in notice.body
     kinds = [e["kind"] for e in done["events"]]

@@ -222,7 +222,8 @@ def publish(actor, row: ServiceProject, days: int = DEFAULT_PUBLISH_DAYS) -> Ser
                        f"Milestone done: {m.title} ({m.evidence})") for m in done]
         notice = notices.disclose(actor, row.buyer_id,
                                   Text(f"服务项目公示：{row.title}",
-                                       f"Service project: {row.title}"), lines, days)
+                                       f"Service project: {row.title}"), lines, days,
+                                  area="finance")  # money spent: 财务 (三公开)
         row.notice_id = notice.id
     db.session.flush()
     return row
