@@ -740,3 +740,21 @@ def test_garbage_in_every_field_never_gets_a_500(client, ctx, monkeypatch):
         response = client.patch(f"/api/v1{path}", json={"is_active": False},
                                 headers=world.h("admin"))
         assert response.status_code == 404, path
+
+
+def test_the_slots_say_from_when_a_booking_can_still_be_cancelled(client, ctx, monkeypatch):
+    """A slot inside the 2-hour cut-off is bookable (30 minutes' notice) but, once booked,
+    no longer cancellable: the slots answer says from when a booked slot can be cancelled,
+    and a booking inside the cut-off answers can_cancel false."""
+    world = build_world(monkeypatch)
+    world.at("2026-09-29 08:10")
+    answer = client.get(f"/api/v1/service-centres/{world.centre_a.id}/slots"
+                        f"?item={world.items['SB'].id}&from=2026-09-29&to=2026-09-29",
+                        headers=world.h("chen")).get_json()
+    assert answer["cancellable_from"] == "2026-09-29T10:10:00+08:00"
+    starts = [s["start"] for s in answer["days"][0]["slots"]]
+    assert "2026-09-29T09:00:00+08:00" in starts  # bookable: 50 minutes ahead
+    inside = book(client, world, "chen", "2026-09-29 09:00")
+    assert inside["can_cancel"] is False and inside["cancel_until"] == "2026-09-29T07:00:00+08:00"
+    outside = book(client, world, "wang", "2026-09-29 10:30")
+    assert outside["can_cancel"] is True

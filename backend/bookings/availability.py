@@ -178,7 +178,8 @@ def free_slots(centre: ServiceCentre, item: ServiceItem, date_from: Optional[dat
                      "closed_label": closed_label(reason, day.kind),
                      "day_kind": day.kind.kind, "note": day_note(day.kind), "slots": rows})
     return {"centre_id": centre.id, "item": item, "date_from": first, "date_to": last,
-            "earliest": earliest, "last_day": last_day, "days": days}
+            "earliest": earliest, "last_day": last_day,
+            "cancellable_from": now + rules.cancel_cutoff, "days": days}
 
 
 def day_note(kind: slots.DayKind) -> Optional[str]:

@@ -455,6 +455,11 @@ class SlotsSchema(OutSchema):
     date_to = ma.fields.Date(data_key="to")
     earliest = LocalDateTime(metadata={"description": "The earliest start bookable now"})
     last_day = ma.fields.Date(metadata={"description": "The last bookable day"})
+    cancellable_from = LocalDateTime(metadata={
+        "description": "A slot starting at or after this can be cancelled (or moved) by "
+                       "the resident once booked, until the cut-off before it starts; a "
+                       "slot starting earlier is bookable but, once booked, no longer "
+                       "cancellable"})
     days = ma.fields.List(ma.fields.Nested(SlotDaySchema))
 
 

@@ -247,6 +247,8 @@ module.exports = {
   slots_taken: 'Full',
   slot_extended: 'Evening',
   slot_free: 'Free',
+  slot_no_cancel: 'No cancelling',
+  slot_no_cancel_hint: 'This slot starts inside the cancellation cut-off: once booked it can no longer be cancelled or moved; if you cannot come, call the service point.',
   book_submit: 'Book',
   book_reschedule: 'Move to this time',
   booking_code: 'Code',

@@ -257,6 +257,8 @@ module.exports = {
   slots_taken: '已约满',
   slot_extended: '延时',
   slot_free: '余',
+  slot_no_cancel: '约后不可取消',
+  slot_no_cancel_hint: '这个时段已过取消截止时间：预约后不能再取消或改约，来不了请联系服务点。',
   book_submit: '预约',
   book_reschedule: '改到这个时间',
   booking_code: '预约码',

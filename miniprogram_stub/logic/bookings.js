@@ -90,13 +90,17 @@ function dayTabs(days) {
   })
 }
 
-function slotRows(day) {
+// cancellableFrom: the answer's cancellable_from; a slot starting before it is bookable but,
+// once booked, can no longer be cancelled or moved (inside the cut-off).
+function slotRows(day, cancellableFrom) {
+  const from = cancellableFrom ? Date.parse(cancellableFrom) : NaN
   return ((day && day.slots) || []).map((s) => ({
     start: s.start,
     time: `${clock(s.start)}–${clock(s.end)}`,
     extended: s.kind === 'extended',
     free: s.free,
     full: !(s.free > 0),
+    noCancel: from === from && Date.parse(s.start) < from,
   }))
 }
 

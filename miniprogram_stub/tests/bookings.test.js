@@ -69,6 +69,23 @@ test('an item: the materials, the first open day, an evening slot, 预约 → th
   expect(text(detail, '.booking-status')).toBe('已预约')
 })
 
+test('a slot inside the cancellation cut-off says so before it is booked', async () => {
+  const env = setup()
+  env.server.cancellableFrom = '2027-01-06T18:45:00+08:00' // 18:30 starts inside the cut-off
+  const page = await openItem(env)
+  expect(page.data.slots.map((s) => [s.time, s.noCancel])).toEqual([
+    ['17:30–18:00', true], ['18:30–19:00', true], ['19:00–19:30', false],
+  ])
+  expect(all(page, '.slot-no-cancel')).toHaveLength(1) // the full 17:30 shows 已约满 only
+  expect(all(page, '.no-cancel-hint')).toHaveLength(0)
+  pick(page, '18:30')
+  await settle()
+  expect(text(page, '.no-cancel-hint')).toBe('这个时段已过取消截止时间：预约后不能再取消或改约，来不了请联系服务点。')
+  pick(page, '19:00')
+  await settle()
+  expect(all(page, '.no-cancel-hint')).toHaveLength(0)
+})
+
 test('a timeout after the server booked it: tapping again books once, with the same key', async () => {
   const env = setup()
   const { server } = env

@@ -24,6 +24,7 @@ Component({
     dayIndex: 0,
     slots: [],
     selected: '',
+    selectedNoCancel: false,
     status: { paused: false, text: '' },
     loading: true,
     busy: false,
@@ -85,8 +86,9 @@ Component({
       try {
         const answer = await api.slots(centre.id, this.data.id)
         this._days = answer.days || []
+        this._cancellableFrom = answer.cancellable_from
         const dayIndex = bookings.firstOpenDay(this._days)
-        this.setData({ days: bookings.dayTabs(this._days), dayIndex, slots: bookings.slotRows(this._days[dayIndex]), selected: '' })
+        this.setData({ days: bookings.dayTabs(this._days), dayIndex, slots: bookings.slotRows(this._days[dayIndex], this._cancellableFrom), selected: '', selectedNoCancel: false })
       } catch (err) {
         this.showError(err)
       }
@@ -99,12 +101,13 @@ Component({
     },
     pickDay(e) {
       const dayIndex = Number(e.currentTarget.dataset.index)
-      this.setData({ dayIndex, slots: bookings.slotRows(this._days[dayIndex]), selected: '' })
+      this.setData({ dayIndex, slots: bookings.slotRows(this._days[dayIndex], this._cancellableFrom), selected: '', selectedNoCancel: false })
     },
     pickSlot(e) {
       const { start, full } = e.currentTarget.dataset
       if (full) return
-      this.setData({ selected: start })
+      const slot = this.data.slots.find((s) => s.start === start)
+      this.setData({ selected: start, selectedNoCancel: Boolean(slot && slot.noCancel) })
     },
     book() {
       if (!this.data.selected || this.data.busy || this.data.status.paused) return null

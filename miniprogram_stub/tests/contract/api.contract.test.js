@@ -253,9 +253,14 @@ test('办事预约: materials, free slots, a booking with its code (a lost answe
   const answer = await api.slots(info.centre_id, item.id)
   const bookings = mod('logic/bookings')
   const day = answer.days[bookings.firstOpenDay(answer.days)]
-  const slot = day.slots.find((s) => s.free > 0)
-  expect(slot).toBeDefined() // 14 days ahead always hold a working day
   expect(bookings.slotRows(day)[0].time).toMatch(/^\d\d:\d\d–\d\d:\d\d$/)
+  // a slot the resident may still cancel: one starting after cancellable_from (the first free
+  // slot can start inside the 2-hour cut-off early in the morning: bookable, not cancellable)
+  expect(Date.parse(answer.cancellable_from) - Date.now()).toBeGreaterThan(110 * 60 * 1000)
+  const cancellableFrom = Date.parse(answer.cancellable_from) + 10 * 60 * 1000
+  const slot = answer.days.flatMap((d) => d.slots || [])
+    .find((s) => s.free > 0 && Date.parse(s.start) > cancellableFrom)
+  expect(slot).toBeDefined() // 14 days ahead always hold a working day
 
   const key = mod('utils/idempotency').newKey()
   const choice = { centreId: info.centre_id, itemId: item.id, startAt: slot.start }

@@ -56,6 +56,7 @@ class FakeApi {
       distance_m: null,
     }]
     this.slotDaysByCentre = {} // a point's own days; otherwise slotDays
+    this.cancellableFrom = '2027-01-01T11:00:00+08:00' // now + the 2-hour cut-off
     this.slotDays = [
       { date: '2027-01-01', weekday: 4, open: false, closed_reason: 'holiday', closed_label: '元旦', day_kind: 'holiday', note: '元旦', slots: [] },
       {
@@ -297,7 +298,7 @@ class FakeApi {
     if (m) return { status: 200, body: this.serviceItems.find((i) => i.id === Number(m[1])) }
     if (key === 'GET /service-centres') return { status: 200, body: this.pointsNear(req.query) }
     m = req.path.match(/^\/service-centres\/(\d+)\/slots$/)
-    if (m) return { status: 200, body: { centre_id: Number(m[1]), item: this.serviceItems[0], from: '2027-01-01', to: '2027-01-14', earliest: '2027-01-01T09:00:00+08:00', last_day: '2027-01-14', days: this.daysOf(Number(m[1])) } }
+    if (m) return { status: 200, body: { centre_id: Number(m[1]), item: this.serviceItems[0], from: '2027-01-01', to: '2027-01-14', earliest: '2027-01-01T09:00:00+08:00', last_day: '2027-01-14', cancellable_from: this.cancellableFrom, days: this.daysOf(Number(m[1])) } }
     if (key === 'GET /me/booking-status') return { status: 200, body: this.bookingStatus }
     if (key === 'GET /me/bookings') {
       const items = Object.values(this.bookings).filter((b) => (req.query.scope === 'past') === (b.status !== 'booked'))
