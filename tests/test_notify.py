@@ -41,6 +41,28 @@ def _rows():
     return db.session.execute(sa.select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
 
 
+def test_enqueue_writes_each_recipient_once_and_a_key_once_per_recipient(ctx):
+    """Several recipients in one INSERT, each in their language; with a dedupe key, a
+    recipient who already has a row for it is skipped and the others are written (the
+    count says how many rows were written)."""
+    from backend.core.bilingual import Text
+
+    wang, mary, li = f.resident(), f.resident(), f.worker([])
+    mary.language = "en"
+    db.session.commit()
+    title = Text("预约提醒", "Booking reminder")
+    assert enqueue([wang.id, mary.id, wang.id, 0], "booking_reminder", title, "",
+                   dedupe_key="booking:1:0:eve") == 2
+    assert enqueue([wang.id, mary.id, li.id], "booking_reminder", title, "",
+                   dedupe_key="booking:1:0:eve") == 1
+    assert enqueue([wang.id], "booking_reminder", title, "", dedupe_key="booking:2:0:eve") == 1
+    assert enqueue([], "booking_reminder", title) == 0
+    db.session.commit()
+    assert sorted((r.user_id, r.dedupe_key, r.title) for r in _rows()) == sorted([
+        (wang.id, "booking:1:0:eve", "预约提醒"), (mary.id, "booking:1:0:eve", "Booking reminder"),
+        (li.id, "booking:1:0:eve", "预约提醒"), (wang.id, "booking:2:0:eve", "预约提醒")])
+
+
 def test_delivery_writes_the_inbox_and_sends_with_an_accepted_template(ctx, fake_wechat):
     user = f.resident(openid="o-wang")
     _grant(user)
