@@ -267,3 +267,28 @@ def test_the_workflow_runs_its_statements_from_the_compiled_cache(client, ctx):
 
     loop()  # the first time compiles them
     assert loop() == []
+
+
+def test_the_queue_reads_keys_then_loads_only_the_pages_tickets_once(client, ctx):
+    """Each range and state of the queue reads (due_at, id) only; the page's tickets are
+    loaded with what a row shows in one statement, whatever the number of states."""
+    world = build_world()
+    _keep_ids(world)
+    made = [report(client, world, category=name)["id"]
+            for name in ("楼道灯损坏", "下水道堵塞", "垃圾堆放")]
+    moved = _post(client, world, "staff_a", f"/tickets/{made[0]}/accept")["state"]
+    states = f"state=submitted,{moved}"
+
+    with counted() as statements:
+        response = client.get(f"/api/v1/tickets?{states}&limit=2",
+                              headers=world.h("staff_a"))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (len(body["items"]), body["total"]) == (2, 3)
+    assert body["next_cursor"]
+    assert all(row["category"]["parent_name"] for row in body["items"])
+    loads = [s for s in statements if "categories" in s]
+    assert len(loads) == 1
+    rest = client.get(f"/api/v1/tickets?{states}&limit=2"
+                      f"&cursor={body['next_cursor']}", headers=world.h("staff_a")).get_json()
+    assert sorted(r["id"] for r in body["items"] + rest["items"]) == sorted(made)

@@ -112,19 +112,20 @@ def queue(user: User, args: dict, with_total: bool = True):
     if args.get("cursor"):
         due, last_id = decode_cursor(args["cursor"], ("dt", "int"))
     states = args.get("state")
-    rows: list[Ticket] = []
+    keys: list = []  # (due_at, id) of the page's tickets, in the queue's order
     if last_id is None or due is not None:
-        rows = _queue_range(conditions, states, True,
+        keys = _queue_range(conditions, states, True,
                             None if last_id is None else (due, last_id), limit + 1)
     # overdue=true or a tier: every match has a deadline, and the second range would be a
     # long scan for nothing
-    if len(rows) <= limit and args.get("overdue") is not True and not args.get("tier"):
-        rows += _queue_range(conditions, states, False,
-                             last_id if due is None else None, limit + 1 - len(rows))
+    if len(keys) <= limit and args.get("overdue") is not True and not args.get("tier"):
+        keys += _queue_range(conditions, states, False,
+                             last_id if due is None else None, limit + 1 - len(keys))
     next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].due_at, rows[-1].id)
+    if len(keys) > limit:
+        keys = keys[:limit]
+        next_cursor = encode_cursor(*keys[-1])
+    rows = load_rows([ticket_id for _due, ticket_id in keys])
     total = capped_count(conditions) if with_total else None
     return rows, next_cursor, total
 
@@ -164,49 +165,61 @@ TASK_LOADS = (*ROW_LOADS, so.joinedload(Ticket.reporter))
 
 
 def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, after,
-                 n: int) -> list[Ticket]:
-    """At most ``n`` tickets of one of the queue's ranges, after the cursor ``after``:
-    with a deadline, by (due_at, id), read from the partial index ``ix_tickets_deadline``;
-    without one, by id.
+                 n: int) -> list:
+    """The (due_at, id) of at most ``n`` tickets of one of the queue's ranges, after the
+    cursor ``after``: with a deadline, by (due_at, id), read from the partial index
+    ``ix_tickets_deadline``; without one, by id.
 
     With a state filter, one state at a time in the order of ``ix_tickets_queue`` (state,
     due_at, id), merged here: each reads a page from that index. With the states together
     the databases sorted the whole backlog of those states, or walked the table by id for
     rows that mostly do not exist (tickets in open states carry a deadline).
 
-    The page's ids are chosen from the tickets alone, and only they are joined to what a
-    row shows (``_with_row_loads``): with the joins in the same statement, PostgreSQL at
-    10,000,000 tickets misjudged a deep page's range as a few rows (its statistics sample
-    a rare deadline), joined all 3,270 and sorted them (21 ms instead of 5, bench/queue.py)."""
+    Only the keys are read here (from the index alone); the page's tickets are then loaded
+    with what a row shows by their ids (``load_rows``): with the joins in the same
+    statement, PostgreSQL at 10,000,000 tickets misjudged a deep page's range as a few rows
+    (its statistics sample a rare deadline), joined all 3,270 and sorted them (21 ms
+    instead of 5, bench/queue.py); and the joined statement, built anew for each range
+    and each state, cost more than running it (an empty range 1.3 ms, profile_request)."""
     if with_deadline:
-        query = sa.select(Ticket.id).where(*conditions, Ticket.due_at.is_not(None))
+        query = sa.select(Ticket.due_at, Ticket.id).where(*conditions, Ticket.due_at.is_not(None))
         if after is not None:
             due, last_id = after
             query = query.where(sa.tuple_(Ticket.due_at, Ticket.id) > sa.tuple_(
                 sa.literal(due, Ticket.due_at.type), sa.literal(last_id, Ticket.id.type)))
-        order, key = (Ticket.due_at, Ticket.id), (lambda t: (t.due_at, t.id))
+        order = (Ticket.due_at, Ticket.id)
     else:
-        query = sa.select(Ticket.id).where(*conditions, Ticket.due_at.is_(None))
+        query = sa.select(Ticket.due_at, Ticket.id).where(*conditions, Ticket.due_at.is_(None))
         if after is not None:
             query = query.where(Ticket.id > after)
-        order, key = (Ticket.id,), (lambda t: t.id)
+        order = (Ticket.id,)
     if not states:
-        return _with_row_loads(query.order_by(*order).limit(n), order)
-    rows: list[Ticket] = []
+        return list(db.session.execute(query.order_by(*order).limit(n)).all())
+    keys: list = []
     for state in dict.fromkeys(states):
-        rows += _with_row_loads(query.where(Ticket.state == state)
-                                .order_by(Ticket.state, Ticket.due_at, Ticket.id).limit(n), order)
-    rows.sort(key=key)
-    return rows[:n]
+        keys += db.session.execute(query.where(Ticket.state == state)
+                                   .order_by(Ticket.state, Ticket.due_at, Ticket.id)
+                                   .limit(n)).all()
+    keys.sort(key=(lambda k: k[1]) if not with_deadline else (lambda k: k))
+    return keys[:n]
 
 
-def _with_row_loads(ids: sa.Select, order) -> list[Ticket]:
-    """The tickets whose ids ``ids`` selects (a page: its LIMIT keeps it a subquery of its
-    own), with ROW_LOADS, in ``order``."""
-    page = ids.subquery()
-    return list(db.session.execute(
-        sa.select(Ticket).options(*ROW_LOADS).join(page, Ticket.id == page.c.id)
-        .order_by(*order)).scalars())
+@functools.cache
+def _rows_query(with_reporter: bool) -> sa.Select:
+    """Tickets by id with what a row shows (ROW_LOADS, or TASK_LOADS with the reporter):
+    built once, the ids an expanding parameter."""
+    return (sa.select(Ticket).options(*(TASK_LOADS if with_reporter else ROW_LOADS))
+            .where(Ticket.id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def load_rows(ids: list[int], with_reporter: bool = False) -> list[Ticket]:
+    """The tickets ``ids`` in that order (one gone meanwhile is left out), each with
+    what a list row shows, in one statement."""
+    if not ids:
+        return []
+    found = {t.id: t for t in db.session.execute(_rows_query(with_reporter),
+                                                 {"ids": list(ids)}).scalars()}
+    return [found[i] for i in ids if i in found]
 
 
 @functools.cache
@@ -261,13 +274,9 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float],
         ranked = [(row.id, None) for row in order]  # due_at order puts the overdue first
     end = start + limit
     wanted = ranked[start:end]
-    tickets: dict[int, Ticket] = {}
-    if wanted:
-        tickets = {t.id: t for t in db.session.execute(
-            sa.select(Ticket).options(*TASK_LOADS)
-            .where(Ticket.id.in_([ticket_id for ticket_id, _ in wanted]))).scalars()}
+    distances = dict(wanted)
     # (a task handed on between the two reads is still shown, as it is now)
-    pairs = [(tickets[ticket_id], d) for ticket_id, d in wanted if ticket_id in tickets]
+    pairs = [(t, distances[t.id]) for t in load_rows([i for i, _ in wanted], True)]
     return pairs, encode_cursor(end) if end < len(ranked) else None, len(ranked)
 
 
