@@ -292,3 +292,18 @@ def test_the_queue_reads_keys_then_loads_only_the_pages_tickets_once(client, ctx
     rest = client.get(f"/api/v1/tickets?{states}&limit=2"
                       f"&cursor={body['next_cursor']}", headers=world.h("staff_a")).get_json()
     assert sorted(r["id"] for r in body["items"] + rest["items"]) == sorted(made)
+
+
+def test_a_notification_reads_only_the_languages_the_session_does_not_hold(client, ctx):
+    """Dispatch tells the reporter and the worker, both rows the request has loaded (the
+    ticket's reporter, the worker checked against the cell): their languages are read
+    from those rows, not by one SELECT a notice (two, before)."""
+    world = build_world()
+    worker_id = world.worker_a.id
+    _keep_ids(world)
+    ticket = report(client, world)["id"]
+    _post(client, world, "staff_a", f"/tickets/{ticket}/accept")
+    with counted() as statements:
+        _post(client, world, "staff_a", f"/tickets/{ticket}/dispatch",
+              {"assignee_id": worker_id})
+    assert [s for s in statements if s.startswith("SELECT users.id, users.language")] == []

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy import orm as so
 from sqlalchemy.dialects import postgresql, sqlite
 from flask import current_app
 
@@ -19,11 +20,20 @@ from backend.notify.models import OutboxMessage
 
 
 def recipient_languages(user_ids: list[int]) -> dict[int, str]:
-    """Each recipient's language (``bilingual.recipient_language``), in one SELECT."""
-    rows = db.session.execute(sa.select(User.id, User.language)
-                              .where(User.id.in_(user_ids))).all()
+    """Each recipient's language (``bilingual.recipient_language``): from the user's row
+    when this session already holds it (the person acting, the worker just dispatched
+    to), the others in one SELECT."""
+    known: dict[int, Optional[str]] = {}
+    for user_id in user_ids:
+        user = db.session.identity_map.get(so.Session.identity_key(User, user_id))
+        if user is not None and "language" in user.__dict__:  # loaded, not expired
+            known[user_id] = user.language
+    missing = [u for u in user_ids if u not in known]
+    if missing:
+        known.update(db.session.execute(sa.select(User.id, User.language)
+                                        .where(User.id.in_(missing))).all())
     return {user_id: recipient_language(SimpleNamespace(language=language))
-            for user_id, language in rows}
+            for user_id, language in known.items()}
 
 
 def enqueue(user_ids: Iterable[int], kind: str, title: "str | Text", body: "str | Text" = "",
