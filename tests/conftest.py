@@ -15,8 +15,11 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from backend.config import normalise_database_url
-from tests.fakes.wechat_server import FakeWeChatServer
+# every answer dumped by backend.core.dumping is checked against marshmallow's own dump
+os.environ.setdefault("LINLI_CHECK_DUMP", "1")
+
+from backend.config import normalise_database_url  # noqa: E402
+from tests.fakes.wechat_server import FakeWeChatServer  # noqa: E402
 
 os.environ.setdefault("LINLI_INSTANCE_PATH", tempfile.mkdtemp(prefix="linli-instance-"))
 
