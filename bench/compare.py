@@ -45,7 +45,8 @@ def main() -> None:
     parser.add_argument("--base", default="HEAD~1")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="postgresql")
-    parser.add_argument("--what", default="queue,tasks,mine,ticket,dispatch,book")
+    parser.add_argument("--what", default="accept,dispatch,queue,tasks,mine,ticket,book",
+                        help="as profile_request.py (accept before dispatch)")
     parser.add_argument("--requests", type=int, default=150)
     args = parser.parse_args()
     base = tempfile.mkdtemp(prefix="linli-base-")
