@@ -349,23 +349,32 @@ def test_injection_strings_are_stored_verbatim_and_returned_as_data(app, world, 
         assert db.session.execute(sa.text("SELECT count(*) FROM users")).scalar_one() > 0
 
 
-def test_a_nul_character_is_a_422_on_its_field_never_a_500(app, world):
-    """PostgreSQL cannot store NUL in text (SQLite can): refused alike on both."""
-    client = app.test_client()
+def _each_text_field_spoiled(app, world, client, bad: str):
+    """Every text (or list of text) field of every creating endpoint with ``bad`` in it,
+    sent as JSON escaped the way json.dumps escapes (ASCII): a 422 on that field."""
     for name, who, method, template, body in CREATING:
         valid = body(world, client)
         for field, value in valid.items():
             if not isinstance(value, (str, list)) or field == "start_at":
                 continue
-            wrong = [f"x\x00{v}" for v in value] if isinstance(value, list) else value + "\x00"
+            wrong = [f"x{bad}{v}" for v in value] if isinstance(value, list) else value + bad
             if isinstance(value, list) and not value:
-                wrong = ["x\x00"]
+                wrong = [f"x{bad}"]
             _fresh_limits(app)
             response = client.open(_path(world, template), method=method,
-                                   json=dict(valid, **{field: wrong}),
+                                   data=json.dumps(dict(valid, **{field: wrong})),
+                                   content_type="application/json",
                                    headers=h(world, who) if who else {})
             error = assert_one_error_shape(response, 422)
             assert field in error.get("fields", {}), (name, field, error)
+        yield name, who, method, template, valid
+
+
+def test_a_nul_character_is_a_422_on_its_field_never_a_500(app, world):
+    """PostgreSQL cannot store NUL in text (SQLite can): refused alike on both."""
+    client = app.test_client()
+    for _creating in _each_text_field_spoiled(app, world, client, "\x00"):
+        pass
     for path, query in (("/api/v1/tickets", {"q": "灯\x00"}),
                         ("/api/v1/me/tickets", {"cursor": "\x00"})):
         response = client.get(path, query_string=query, headers=h(world, "staff"
@@ -373,6 +382,29 @@ def test_a_nul_character_is_a_422_on_its_field_never_a_500(app, world):
                                                                    else "caller"))
         error = assert_one_error_shape(response, 422)
         assert set(query) <= set(error["fields"]), (path, error)
+
+
+def test_a_lone_surrogate_is_a_422_on_its_field_never_a_500(app, world):
+    """JSON may escape half of a UTF-16 pair ("\\ud800"): Python reads it as text no
+    database and no answer can encode. Refused like NUL, on its field, even in a field's
+    name; an emoji escaped as a whole pair is text and is kept."""
+    client = app.test_client()
+    for bad in ("\ud800", "\udfff"):
+        for name, who, method, template, valid in _each_text_field_spoiled(app, world, client,
+                                                                           bad):
+            _fresh_limits(app)
+            response = client.open(_path(world, template), method=method,
+                                   data=json.dumps(dict(valid, **{f"x{bad}": 1})),
+                                   content_type="application/json",
+                                   headers=h(world, who) if who else {})
+            error = assert_one_error_shape(response, 422)
+            assert f"x\\u{ord(bad):x}" in error.get("fields", {}), (name, error)
+    _fresh_limits(app)
+    response = client.post("/api/v1/tickets", headers=h(world, "caller"),
+                           json=dict(CREATING[0][4](world, client),
+                                     description="楼道灯不亮 🏮 已经两周"))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["description"] == "楼道灯不亮 🏮 已经两周"
 
 
 def test_script_in_a_report_is_shown_escaped_in_the_console(app, world):

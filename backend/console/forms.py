@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from backend.console import format as fmt
 from backend.core.errors import ApiError
-from backend.core.parsing import NUL_MESSAGE, _has_nul
+from backend.core.parsing import bad_text
 from backend.core.fields import ID_RANGE, PHONE, LocalDateTime, is_id
 from backend.tickets.schemas import INTAKE_SOURCES, PRIORITIES, SOURCES, STATES
 
@@ -83,7 +83,7 @@ def parse(schema: ma.Schema, data: MultiDict | Mapping) -> dict:
                 continue
         cleaned[key] = value
     # PostgreSQL cannot store NUL in text: refused on its field, as the API refuses it
-    nul = {name: [NUL_MESSAGE] for name, value in cleaned.items() if _has_nul(value)}
+    nul = {name: [why] for name, value in cleaned.items() if (why := bad_text(value))}
     try:
         if nul:
             raise ma.ValidationError(nul)

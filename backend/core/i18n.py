@@ -171,6 +171,8 @@ _MARSHMALLOW_ZH: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Not a valid URL\.$"), "不是有效的网址。"),
     (re.compile(r"^String does not match expected pattern\.$"), "格式不正确。"),
     (re.compile(r"^Contains a NUL character\.$"), "不能包含空字符（NUL）。"),
+    (re.compile(r"^Contains half of a UTF-16 surrogate pair, which is not text\.$"),
+     "包含无效字符（不成对的 UTF-16 代理项）。"),
 ]
 
 

@@ -6,6 +6,9 @@ which would be a 500. Here it is the same 400 as any other body that is not JSON
 
 A NUL character in any value (JSON, query, form) is refused with a 422 on its field:
 PostgreSQL cannot store one in a text column (SQLite can), so it would be a 500 there.
+So is half of a UTF-16 pair, which JSON may escape (``"\\ud800"``) and Python then reads
+as text that no database, log or answer can encode; in a field's name too, which the 422
+names with the half escaped (``x\\ud800``) so that the error itself can be written.
 
 A body sent to a JSON endpoint without ``Content-Type: application/json`` (text, a form,
 no type at all) is a 415 saying so: webargs would read no JSON at all and answer that
@@ -24,22 +27,41 @@ from werkzeug.exceptions import UnsupportedMediaType
 from backend.core.schemas import shared
 
 NUL_MESSAGE = "Contains a NUL character."
+SURROGATE_MESSAGE = "Contains half of a UTF-16 surrogate pair, which is not text."
 
 
-def _has_nul(value) -> bool:
-    """Whether a string anywhere in ``value`` holds NUL (iterative: bodies nest deeply)."""
+def _not_utf8(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def bad_text(value) -> str | None:
+    """Why a string anywhere in ``value`` cannot be stored (NUL, a lone surrogate), or None
+    (iterative: bodies nest deeply)."""
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return NUL_MESSAGE
+            if _not_utf8(item):
+                return SURROGATE_MESSAGE
         elif isinstance(item, Mapping):
             pending.extend(item.keys())
             pending.extend(item.values())
         elif isinstance(item, (list, tuple)):
             pending.extend(item)
-    return False
+    return None
+
+
+def _field_name(key) -> str:
+    """A field's name as an error can write it (a lone surrogate escaped)."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _has_body(req) -> bool:
@@ -69,8 +91,11 @@ class LinliParser(FlaskParser):
     def pre_load(self, location_data, *, schema, req, location):
         if isinstance(location_data, Mapping):
             getlist = getattr(location_data, "getlist", None)
-            bad = [str(key) for key in location_data
-                   if _has_nul(key) or _has_nul(getlist(key) if getlist else location_data[key])]
+            bad = {}
+            for key in location_data:
+                why = bad_text(key) or bad_text(getlist(key) if getlist else location_data[key])
+                if why:
+                    bad[_field_name(key)] = [why]
             if bad:
-                raise ma.ValidationError({key: [NUL_MESSAGE] for key in bad})
+                raise ma.ValidationError(bad)
         return super().pre_load(location_data, schema=schema, req=req, location=location)
