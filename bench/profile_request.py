@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import importlib.util
 import cProfile
+import io
 import os
 import pstats
 import random
@@ -46,6 +48,14 @@ import sqlalchemy as sa  # noqa: E402
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 LNG, LAT = (104.0315, 104.0465), (30.6262, 30.6366)
 INSIDE_LNG, INSIDE_LAT = (104.0335, 104.0445), (30.6280, 30.6350)  # inside the grid cells
+
+
+def _photo_bytes(seed: int) -> bytes:
+    """bench/load.py's photo: a 1280×960 JPEG, as wx.chooseImage's compressed copy."""
+    spec = importlib.util.spec_from_file_location("linli_bench_load", os.path.join(_HERE, "load.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.photo_bytes(seed)
 
 
 def _app(url: str, instance: str):
@@ -87,7 +97,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--what", default="both",
-                        help="comma-separated: create, livez, accept, dispatch, resolve, queue, "
+                        help="comma-separated: create, livez, upload, accept, dispatch, resolve, queue, "
                              "tasks, mine, ticket, slots, book; both = create,livez; all")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
@@ -129,6 +139,14 @@ def main() -> None:
 
         def livez(_n: int) -> None:
             assert client.get("/livez").status_code == 200
+
+        photos = [_photo_bytes(seed) for seed in range(4)]
+
+        def upload(n: int) -> None:  # the photo bench/load.py sends, as wx.uploadFile does
+            answer = client.post("/api/v1/uploads", headers=resident(n), data={
+                "file": (io.BytesIO(photos[n % len(photos)]), "wx-tmp.jpg", "image/jpeg")},
+                content_type="multipart/form-data")
+            assert answer.status_code == 201, answer.get_json()
 
         staff = {"Authorization": "Bearer " + client.post("/api/v1/auth/login", json={
             "username": "jiedao", "password": "linli-street-demo"}).get_json()["token"]}
@@ -227,7 +245,7 @@ def main() -> None:
                 "centre_id": centre, "item_id": item, "start_at": start})
             assert answer.status_code in (201, 409), answer.get_json()
 
-        senders = {"create": create, "livez": livez, "accept": accept, "dispatch": dispatch,
+        senders = {"create": create, "livez": livez, "upload": upload, "accept": accept, "dispatch": dispatch,
                    "resolve": resolve, "queue": queue, "tasks": tasks, "mine": mine,
                    "ticket": ticket, "slots": slots, "book": book}
         statements = _statements(app)

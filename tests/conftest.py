@@ -17,6 +17,8 @@ import sqlalchemy as sa
 
 # every answer dumped by backend.core.dumping is checked against marshmallow's own dump
 os.environ.setdefault("LINLI_CHECK_DUMP", "1")
+# and every JSON answer written by orjson against Flask's own provider (backend.core.json_answers)
+os.environ.setdefault("LINLI_CHECK_JSON", "1")
 
 from backend.config import normalise_database_url  # noqa: E402
 from tests.fakes.wechat_server import FakeWeChatServer  # noqa: E402

@@ -102,6 +102,33 @@ def test_reminders_the_evening_before_and_an_hour_before(client, ctx, monkeypatc
         f"booking:{late['id']}:0:1h"]
 
 
+def test_both_reminders_are_written_in_one_statement(client, ctx, monkeypatch):
+    """The evening's and the hour's reminder go to the outbox in one INSERT (each has its
+    own time and key); a moved booking's new pair too."""
+    world = build_world(monkeypatch)
+    inserts: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        body = book(client, world, "chen", "2026-09-30 18:30")
+        assert len(inserts) == 1
+        moved = client.post(f"/api/v1/bookings/{body['id']}/reschedule", json={
+            "start_at": iso("2026-10-08 18:30")}, headers=world.h("chen"))
+        assert moved.status_code == 200, moved.get_json()
+        assert len(inserts) == 2
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    keys = {r.dedupe_key: r.not_before for r in _outbox(world.people["chen"].id,
+                                                         "booking_reminder")}
+    assert keys[f"booking:{body['id']}:1:eve"] == sh("2026-10-07 20:00")
+    assert keys[f"booking:{body['id']}:1:1h"] == sh("2026-10-08 17:30")
+    assert keys[f"booking:{body['id']}:0:eve"] == sh("2026-09-29 20:00")
+
+
 def test_an_idempotent_retry_returns_the_first_booking(client, ctx, monkeypatch):
     world = build_world(monkeypatch)
     first = book(client, world, "chen", "2026-09-30 18:30", **{"Idempotency-Key": "chen-1"})

@@ -88,15 +88,12 @@ def write_reminders(booking: Booking, now: datetime) -> int:
                 code=booking.code)
     titles = {"eve": text("booking_reminder_eve_title", time=f"{local:%H:%M}"),
               "1h": text("booking_reminder_hour_title", time=f"{local:%H:%M}")}
-    written = 0
-    for name, due in reminder_times(booking).items():
-        if due <= now:
-            continue
-        written += notify.enqueue(
-            [booking.resident_id], "booking_reminder", titles[name], body,
-            PAGE.format(id=booking.id), _data(booking), not_before=due,
-            dedupe_key=f"{dedupe_prefix(booking)}{booking.reschedule_count}:{name}")
-    return written
+    data = _data(booking)
+    return notify.enqueue_each(  # both in one INSERT
+        notify.Message([booking.resident_id], "booking_reminder", titles[name], body,
+                       PAGE.format(id=booking.id), data, not_before=due,
+                       dedupe_key=f"{dedupe_prefix(booking)}{booking.reschedule_count}:{name}")
+        for name, due in reminder_times(booking).items() if due > now)
 
 
 def cancel_reminders(booking: Booking) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, Iterable, Optional
@@ -46,22 +47,49 @@ def enqueue(user_ids: Iterable[int], kind: str, title: "str | Text", body: "str 
     ``title`` and ``body`` are ``Text(zh, en)``: each recipient's row is written in the
     language they read (``users.language``; Chinese when they chose none), whatever the
     language of the request that caused it. A plain string is the same for everyone."""
-    recipients = list(dict.fromkeys(u for u in user_ids if u))
-    if not recipients:
+    return enqueue_each([Message(user_ids, kind, title, body, page, data, not_before,
+                                 dedupe_key)])
+
+
+@dataclass(frozen=True)
+class Message:
+    """What ``enqueue`` takes, for ``enqueue_each``."""
+    user_ids: Iterable[int]
+    kind: str
+    title: "str | Text"
+    body: "str | Text" = ""
+    page: str = ""
+    data: Optional[dict[str, Any]] = None
+    not_before: Optional[datetime] = None
+    dedupe_key: Optional[str] = None
+
+
+def enqueue_each(messages: Iterable[Message]) -> int:
+    """Several messages (each as ``enqueue`` writes it) in one INSERT when they all have a
+    dedupe key or none has (a booking's two reminders), else one INSERT for each kind."""
+    messages = [(m, list(dict.fromkeys(u for u in m.user_ids if u))) for m in messages]
+    everyone = list(dict.fromkeys(u for _m, users in messages for u in users))
+    if not everyone:
         return 0
-    bilingual = isinstance(title, Text) or isinstance(body, Text)
-    languages = recipient_languages(recipients) if bilingual else {}
+    bilingual = any(isinstance(m.title, Text) or isinstance(m.body, Text)
+                    for m, _users in messages)
+    languages = recipient_languages(everyone) if bilingual else {}
     now = utcnow()
-    rows = []
-    for user_id in recipients:
-        language = languages.get(user_id, "zh")
-        rows.append({"user_id": user_id, "kind": kind, "title": pick(title, language)[:100],
-                     "body": pick(body, language)[:500], "page": page[:200],
-                     "language": language, "data": data, "dedupe_key": dedupe_key,
-                     "not_before": not_before or now, "created_at": now})
-    statement = _outbox_insert(db.session.get_bind().dialect.name, dedupe_key is not None)
+    rows: dict[bool, list[dict]] = {}
+    for message, users in messages:
+        for user_id in users:
+            language = languages.get(user_id, "zh")
+            rows.setdefault(message.dedupe_key is not None, []).append({
+                "user_id": user_id, "kind": message.kind,
+                "title": pick(message.title, language)[:100],
+                "body": pick(message.body, language)[:500], "page": message.page[:200],
+                "language": language, "data": message.data,
+                "dedupe_key": message.dedupe_key,
+                "not_before": message.not_before or now, "created_at": now})
+    dialect = db.session.get_bind().dialect.name
     # the rows written come back (psycopg reports no rowcount for this INSERT)
-    return len(db.session.execute(statement, rows).all())
+    return sum(len(db.session.execute(_outbox_insert(dialect, dedupe), batch).all())
+               for dedupe, batch in rows.items())
 
 
 @functools.cache
