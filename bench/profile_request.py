@@ -2,7 +2,7 @@
 function, in this process (no server, no network).
 
     .venv/bin/python bench/profile_request.py [--db sqlite|postgresql] [--requests 300]
-        [--what create|livez|both] [--top 25] [--pg-url postgresql://…/test]
+        [--what create|livez|both] [--top 25] [--pg-url postgresql://…/test] [--instructions]
 
 Builds a scratch database (SQLite file, or a scratch PostgreSQL schema dropped at the end)
 from the migrations and the demo seed, logs residents in with the development login, warms
@@ -21,6 +21,11 @@ Prints, per request: the SQL statements (count, and each distinct statement's te
 how many times it ran), the CPU time of this process (the worker's share), and cProfile's
 top functions by cumulative and by own time. The statement list is what to merge; the
 function list is what to make cheaper or move to the outbox worker.
+
+``--instructions`` runs the script again under valgrind's callgrind and, instead of timing
+and profiling, counts the instructions of the ``--requests`` requests of each operation
+(instrumentation switched on only around them, with ``callgrind_control``): a figure that
+does not move with the machine's speed (this VM's moves by half within minutes).
 """
 from __future__ import annotations
 
@@ -39,7 +44,8 @@ import time
 import uuid
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(_HERE)
+# the app profiled: this checkout's, or another revision's (bench/compare.py sets it)
+ROOT = os.environ.get("LINLI_PROFILE_ROOT") or os.path.dirname(_HERE)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 sys.path.insert(0, ROOT)
 
@@ -48,6 +54,58 @@ import sqlalchemy as sa  # noqa: E402
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 LNG, LAT = (104.0315, 104.0465), (30.6262, 30.6366)
 INSIDE_LNG, INSIDE_LAT = (104.0335, 104.0445), (30.6280, 30.6350)  # inside the grid cells
+
+
+_CALLGRIND_DIR = "LINLI_CALLGRIND_DIR"
+_DUMP = re.compile(r"^desc: Trigger: dump (\w+)$", re.M)
+_TOTALS = re.compile(r"^totals: (\d+)$", re.M)
+
+
+def _under_callgrind(args) -> int:
+    """Run this script again under callgrind, instrumenting only the measured requests
+    (``_callgrind`` turns it on and off around them); print each operation's
+    instructions a request from the dumps."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("valgrind"):
+        return "--instructions needs valgrind (apt-get install valgrind)"
+    out = tempfile.mkdtemp(prefix="linli-callgrind-")
+    try:
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+             f"--callgrind-out-file={out}/cg.%p.out", sys.executable, *sys.argv],
+            env=dict(os.environ, **{_CALLGRIND_DIR: out}), stderr=subprocess.DEVNULL)
+        if done.returncode:
+            return done.returncode
+        for name in sorted(os.listdir(out)):
+            with open(os.path.join(out, name), encoding="utf-8", errors="replace") as fh:
+                head = fh.read()
+            kind, totals = _DUMP.search(head), _TOTALS.search(head)
+            if kind and totals:
+                print(f"instructions {kind[1]}: {int(totals[1]) / args.requests / 1e6:.3f} "
+                      f"million a request ({args.requests} requests)", flush=True)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+def _callgrind(*command: str) -> None:
+    """callgrind_control on this process, sleeping meanwhile (valgrind answers it between
+    system calls; a busy wait would be counted)."""
+    import subprocess
+    import threading
+
+    done = threading.Event()
+
+    def control() -> None:
+        subprocess.run(["callgrind_control", *command, str(os.getpid())],
+                       capture_output=True)
+        done.set()
+
+    threading.Thread(target=control).start()
+    while not done.is_set():
+        time.sleep(0.002)
 
 
 def _photo_bytes(seed: int) -> bytes:
@@ -101,7 +159,13 @@ def main() -> None:
                              "tasks, mine, ticket, slots, book; both = create,livez; all")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count the instructions of each request under valgrind's "
+                             "callgrind (the same count on a busy or a quiet machine) "
+                             "instead of timing and profiling it")
     args = parser.parse_args()
+    if args.instructions and not os.environ.get(_CALLGRIND_DIR):
+        raise SystemExit(_under_callgrind(args))
 
     instance = tempfile.mkdtemp(prefix="linli-profile-")
     schema = None
@@ -272,6 +336,16 @@ def main() -> None:
             for n in range(30):  # warm-up: caches, prepared plans, the calendar
                 send(-n - 1)
             statements.clear()
+            if args.instructions:
+                _callgrind("-z")
+                _callgrind("-i", "on")
+                for n in range(args.requests):
+                    send(n)
+                _callgrind("-i", "off")
+                _callgrind(f"--dump={kind}")
+                print(f"\n== {kind} on {args.db}: {len(statements) / args.requests:.1f} "
+                      f"statements a request", flush=True)
+                continue
             profile = cProfile.Profile()
             cpu, wall = time.process_time(), time.perf_counter()
             profile.enable()
