@@ -147,7 +147,8 @@ class Total(NamedTuple):
 def capped_count(conditions: list, cap: Optional[int] = None) -> Total:
     cap = TOTAL_CAP if cap is None else cap
     matches = sa.select(Ticket.id).where(*conditions).limit(cap + 1).subquery()
-    n = db.session.execute(sa.select(sa.func.count()).select_from(matches)).scalar_one()
+    n = db.session.connection().execute(  # a plain count: no ORM handling (see above)
+        sa.select(sa.func.count()).select_from(matches)).scalar_one()
     return Total(min(n, cap), n > cap)
 
 
@@ -193,13 +194,15 @@ def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, 
         if after is not None:
             query = query.where(Ticket.id > after)
         order = (Ticket.id,)
+    # plain columns: read through the session's connection, without the ORM's handling of
+    # a statement (twice the cost of running it here: 0.2 against 0.1 ms)
+    read = db.session.connection().execute
     if not states:
-        return list(db.session.execute(query.order_by(*order).limit(n)).all())
+        return list(read(query.order_by(*order).limit(n)).all())
     keys: list = []
     for state in dict.fromkeys(states):
-        keys += db.session.execute(query.where(Ticket.state == state)
-                                   .order_by(Ticket.state, Ticket.due_at, Ticket.id)
-                                   .limit(n)).all()
+        keys += read(query.where(Ticket.state == state)
+                     .order_by(Ticket.state, Ticket.due_at, Ticket.id).limit(n)).all()
     keys.sort(key=(lambda k: k[1]) if not with_deadline else (lambda k: k))
     return keys[:n]
 
