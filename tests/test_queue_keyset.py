@@ -58,3 +58,20 @@ def test_queue_pages_cross_from_deadlines_to_none_in_one_order(client, ctx):
         expected = _expected(**kwargs)
         assert expected, query
         assert _walk(client, world, query) == expected, query
+
+
+def test_the_queue_and_its_total_see_what_the_session_has_not_flushed(client, ctx):
+    """The key ranges and the total are read without the ORM's statement handling, but a
+    change the session holds is flushed first, as the ORM's autoflush would."""
+    from backend.tickets import queries
+
+    world = build_world()
+    ids = [report(client, world)["id"] for _ in range(3)]
+    db.session.commit()
+    conditions = queries.queue_filters(world.staff_a, {"state": ["submitted"]})
+    before = queries.capped_count(conditions).count
+    db.session.get(Ticket, ids[0]).state = "rejected"  # not flushed
+    assert queries.capped_count(conditions).count == before - 1
+    keys = queries._queue_range(conditions, ["submitted"], True, None, 50)
+    assert ids[0] not in [ticket_id for _due, ticket_id in keys]
+    db.session.rollback()

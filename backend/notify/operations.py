@@ -66,17 +66,18 @@ class Message:
 
 def enqueue_each(messages: Iterable[Message]) -> int:
     """Several messages (each as ``enqueue`` writes it) in one INSERT when they all have a
-    dedupe key or none has (a booking's two reminders), else one INSERT for each kind."""
-    messages = [(m, list(dict.fromkeys(u for u in m.user_ids if u))) for m in messages]
-    everyone = list(dict.fromkeys(u for _m, users in messages for u in users))
+    dedupe key or none has (a booking's two reminders), else two: one with ON CONFLICT DO
+    NOTHING for those with a key, one for the rest."""
+    each = [(m, list(dict.fromkeys(u for u in m.user_ids if u))) for m in messages]
+    everyone = list(dict.fromkeys(u for _m, users in each for u in users))
     if not everyone:
         return 0
     bilingual = any(isinstance(m.title, Text) or isinstance(m.body, Text)
-                    for m, _users in messages)
+                    for m, _users in each)
     languages = recipient_languages(everyone) if bilingual else {}
     now = utcnow()
     rows: dict[bool, list[dict]] = {}
-    for message, users in messages:
+    for message, users in each:
         for user_id in users:
             language = languages.get(user_id, "zh")
             rows.setdefault(message.dedupe_key is not None, []).append({

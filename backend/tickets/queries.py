@@ -136,6 +136,14 @@ def queue(user: User, args: dict, with_total: bool = True):
 TOTAL_CAP = 10_000
 
 
+def _read_columns(statement: sa.Select) -> sa.CursorResult:
+    """A statement of plain columns, run on the session's connection without the ORM's
+    handling of a statement (twice the cost of running it: 0.2 against 0.1 ms); what the
+    session holds unflushed is flushed first, as the ORM's autoflush would."""
+    db.session.flush()  # returns at once when nothing is pending
+    return db.session.connection().execute(statement)
+
+
 class Total(NamedTuple):
     count: int
     capped: bool  # more than ``count`` match
@@ -147,8 +155,7 @@ class Total(NamedTuple):
 def capped_count(conditions: list, cap: Optional[int] = None) -> Total:
     cap = TOTAL_CAP if cap is None else cap
     matches = sa.select(Ticket.id).where(*conditions).limit(cap + 1).subquery()
-    n = db.session.connection().execute(  # a plain count: no ORM handling (see above)
-        sa.select(sa.func.count()).select_from(matches)).scalar_one()
+    n = _read_columns(sa.select(sa.func.count()).select_from(matches)).scalar_one()
     return Total(min(n, cap), n > cap)
 
 
@@ -194,14 +201,11 @@ def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, 
         if after is not None:
             query = query.where(Ticket.id > after)
         order = (Ticket.id,)
-    # plain columns: read through the session's connection, without the ORM's handling of
-    # a statement (twice the cost of running it here: 0.2 against 0.1 ms)
-    read = db.session.connection().execute
     if not states:
-        return list(read(query.order_by(*order).limit(n)).all())
+        return list(_read_columns(query.order_by(*order).limit(n)).all())
     keys: list = []
     for state in dict.fromkeys(states):
-        keys += read(query.where(Ticket.state == state)
+        keys += _read_columns(query.where(Ticket.state == state)
                      .order_by(Ticket.state, Ticket.due_at, Ticket.id).limit(n)).all()
     keys.sort(key=(lambda k: k[1]) if not with_deadline else (lambda k: k))
     return keys[:n]
