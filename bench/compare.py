@@ -15,10 +15,15 @@ only around the measured requests): the count does not move with the machine's s
 one round of ``--requests 30`` is enough (two runs of the same code agreed within 1 %).
 This checkout's profile_request.py then drives both revisions' apps
 (``LINLI_PROFILE_ROOT``). About five minutes for eight operations on PostgreSQL.
+
+``--what mix`` measures every operation of bench/load.py's mix and adds a line for one
+request of the mix: each operation weighted by its share of requests (``load.MIX``), the
+figure the mix's target is about (its server CPU a request), as a ratio of ``--base``.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import statistics
@@ -55,19 +60,54 @@ def run(tree: str, args) -> dict[str, tuple[float, float]]:
     return found
 
 
+def _load_mix() -> tuple:
+    spec = importlib.util.spec_from_file_location(
+        "linli_bench_load", os.path.join(ROOT, "bench", "load.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MIX
+
+
+# bench/load.py's operations by their names in profile_request.py (a report there carries
+# no photo, and the one retry in twenty is left out)
+MIX_OPERATIONS = {"upload": "upload", "submit": "create", "accept": "accept",
+                  "dispatch": "dispatch", "resolve": "resolve", "my_tickets": "mine",
+                  "ticket": "ticket", "queue": "queue", "tasks": "tasks", "slots": "slots",
+                  "book": "book", "livez": "livez"}
+
+
+def mix_average(sides: dict[str, list[dict]]) -> tuple | None:
+    """(base, this, (statements base, this)) for one request of bench/load.py's mix, each
+    operation's median weighted by its share of requests; None unless all were measured."""
+    shares = {MIX_OPERATIONS[name]: share for name, share in _load_mix()}
+    total = sum(shares.values())
+    result = []
+    for side in ("base", "this"):
+        if any(op not in rounds for rounds in sides[side] for op in shares):
+            return None
+        result.append(sum(statistics.median(r[op][0] for r in sides[side]) * share
+                          for op, share in shares.items()) / total)
+    statements = tuple(sum(sides[side][0][op][1] * share for op, share in shares.items())
+                       / total for side in ("base", "this"))
+    return result[0], result[1], statements
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="HEAD~1")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="postgresql")
     parser.add_argument("--what", default="accept,dispatch,queue,tasks,mine,ticket,book",
-                        help="as profile_request.py (accept before dispatch)")
+                        help="as profile_request.py; mix = every operation of bench/load.py's "
+                             "mix, and their average weighted by its shares")
     parser.add_argument("--requests", type=int, default=150)
     parser.add_argument("--instructions", action="store_true",
                         help="millions of instructions a request under callgrind instead of "
                              "CPU time: the same on a busy machine (one round is enough; "
                              "use --requests 30)")
     args = parser.parse_args()
+    if args.what == "mix":
+        args.what = ",".join(MIX_OPERATIONS.values())
     unit = "M instr" if args.instructions else "ms"
     base = tempfile.mkdtemp(prefix="linli-base-")
     subprocess.run(["git", "worktree", "add", "--detach", base, args.base], cwd=ROOT,
@@ -88,6 +128,12 @@ def main() -> None:
             statements = (sides["base"][0].get(op, (0, 0))[1], sides["this"][0][op][1])
             print(f"{op:10} {before:12.2f} {after:12.2f} {after / before:7.2f}  "
                   f"{statements[0]:.1f} → {statements[1]:.1f}")
+        mixed = mix_average(sides)
+        if mixed:
+            before, after, statements = mixed
+            print(f"{'the mix':10} {before:12.2f} {after:12.2f} {after / before:7.2f}  "
+                  f"{statements[0]:.1f} → {statements[1]:.1f}   (a request of bench/load.py's "
+                  f"mix: each operation weighted by its share)")
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", base], cwd=ROOT,
                        capture_output=True)

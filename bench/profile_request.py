@@ -75,8 +75,11 @@ def _under_callgrind(args) -> int:
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--instr-atstart=no",
              f"--callgrind-out-file={out}/cg.%p.out", sys.executable, *sys.argv],
-            env=dict(os.environ, **{_CALLGRIND_DIR: out}), stderr=subprocess.DEVNULL)
-        if done.returncode:
+            env=dict(os.environ, **{_CALLGRIND_DIR: out}), stderr=subprocess.PIPE,
+            text=True, errors="replace")
+        if done.returncode:  # valgrind's chatter hidden, the script's own failure shown
+            print("\n".join([line for line in done.stderr.splitlines()
+                             if not line.startswith("==")][-30:]), file=sys.stderr)
             return done.returncode
         for name in sorted(os.listdir(out)):
             with open(os.path.join(out, name), encoding="utf-8", errors="replace") as fh:
@@ -136,6 +139,11 @@ def _app(url: str, instance: str):
     return app
 
 
+# what ``--what`` can name (``senders`` in main), in the order "all" runs them
+OPERATIONS = ("create", "livez", "upload", "accept", "dispatch", "resolve", "queue", "tasks",
+              "mine", "ticket", "slots", "book")
+
+
 def _statements(app):
     from backend.extensions import db
 
@@ -145,7 +153,7 @@ def _statements(app):
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _count(_conn, _cursor, statement, _params, _context, _many):
-        seen.append(re.sub(r"\s+", " ", statement).strip())
+        seen.append(statement)  # as is: tidied when printed, not inside the measured requests
 
     return seen
 
@@ -317,10 +325,16 @@ def main() -> None:
         if args.what == "both":
             kinds = ("create", "livez")
         elif args.what == "all":
-            kinds = tuple(senders)
+            kinds = OPERATIONS
         else:
             kinds = tuple(args.what.split(","))
+            unknown = sorted(set(kinds) - set(senders))
+            if unknown:
+                raise SystemExit(f"--what: no operation {', '.join(unknown)} "
+                                 f"(one of {', '.join(OPERATIONS)})")
         pipeline = [k for k in ("accept", "dispatch", "resolve") if k in kinds]
+        steps = iter(pipeline)  # each step on what the one before it left, whatever the order asked
+        kinds = tuple(next(steps) if k in pipeline else k for k in kinds)
         if pipeline:  # the tickets each step needs, made before any profile
             make_reports(30 + 2 * args.requests)
         for kind in kinds:
@@ -353,7 +367,7 @@ def main() -> None:
                 send(n)
             profile.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            ran = list(statements)
+            ran = [re.sub(r"\s+", " ", text).strip() for text in statements]
             # a second, unprofiled pass: CPU without the profiler's own overhead
             cpu2 = time.process_time()
             for n in range(args.requests):

@@ -52,3 +52,15 @@ def test_the_browsable_page_works_offline(client):
     assert "http://" not in html.replace("http://localhost", "") and "https://" not in html
     for asset in re.findall(r'(?:src|href)="(/api/v1/docs-assets/[^"]+)"', html):
         assert client.get(asset).status_code == 200, asset
+
+
+def test_operations_that_wait_on_wechat_document_its_failures(client):
+    """A client generated from the document knows the answers of a WeChat outage (503
+    with Retry-After), a limit (429) and, for the login, a used code (401)."""
+    paths = _spec(client)["paths"]
+    login = paths["/api/v1/auth/wechat"]["post"]["responses"]
+    phone = paths["/api/v1/me/phone"]["post"]["responses"]
+    assert {"401", "429", "503"} <= set(login)
+    assert {"429", "503"} <= set(phone)
+    for answer in (login["503"], phone["503"]):
+        assert answer["$ref"].endswith("SERVICE_UNAVAILABLE") or "content" in answer

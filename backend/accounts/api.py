@@ -39,8 +39,15 @@ def _token_answer(user: User, raw: str, token) -> dict:
 @limiter.limit(_login_limit)
 @blp.arguments(WeChatLoginArgs)
 @blp.response(200, TokenSchema)
+@blp.doc(responses={"401": "UNAUTHORIZED", "429": "TOO_MANY_REQUESTS",
+                    "503": "SERVICE_UNAVAILABLE"})
 def wechat_login(args):
-    """Exchange a `wx.login` code for a Linli token (residents and bound grid workers)."""
+    """Exchange a `wx.login` code for a Linli token (residents and bound grid workers).
+
+    Errors: 401 `wechat_code_invalid` (a used or expired code: call `wx.login` again) or
+    `account_disabled`; 429 when WeChat or Linli limits the logins (`Retry-After`); 503
+    `wechat_unavailable` when WeChat cannot be reached (`Retry-After`), or
+    `wechat_not_configured` on a server without a mini-program AppID and secret."""
     user, raw, token = ops.wechat_login(args["code"])
     return _token_answer(user, raw, token)
 

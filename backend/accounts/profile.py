@@ -205,6 +205,7 @@ def phone_consent():
 @limiter.limit(_phone_limit, key_func=_phone_limit_key)
 @blp.arguments(PhoneArgs)
 @blp.response(200, MeSchema)
+@blp.doc(responses={"429": "TOO_MANY_REQUESTS", "503": "SERVICE_UNAVAILABLE"})
 def add_phone(args):
     """Give my phone to be called back on a case (residents): `code` from WeChat's
     getPhoneNumber button, or a typed `phone`; `consent: true` with the `consent_version`
