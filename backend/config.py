@@ -318,6 +318,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "VOLUNTEER_HOURS_STEP_MINUTES": _volunteer_step(env, problems),
         "CONSOLE_SESSION_MINUTES": _int(env, "CONSOLE_SESSION_MINUTES", 30, problems, 1),
         "LOGIN_RATE_LIMIT": login_rate_limit,
+        # werkzeug's password hash (backend/accounts/operations.py): scrypt, n=2^15
+        "PASSWORD_HASH_METHOD": "scrypt",
         # reverse proxies in front (nginx: 1); their X-Forwarded-For/-Proto are believed
         "TRUSTED_PROXIES": _trusted_proxies(env, problems),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024,

@@ -22,6 +22,7 @@ os.environ.setdefault("LINLI_CHECK_JSON", "1")
 
 from backend.config import normalise_database_url  # noqa: E402
 from tests.fakes.wechat_server import FakeWeChatServer  # noqa: E402
+from tests.passwords import TEST_PASSWORD_HASH_METHOD  # noqa: E402
 
 os.environ.setdefault("LINLI_INSTANCE_PATH", tempfile.mkdtemp(prefix="linli-instance-"))
 
@@ -105,6 +106,9 @@ def make_test_app(database_url: str, engine_options: dict, wechat_base: str, **o
         "WECHAT_TEMPLATE_PARTICIPATION": "tmpl-participation",
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
+        # a real werkzeug hash, made cheap (tests/passwords.py): scrypt spent about two
+        # thirds of the CPU of the tests that create staff accounts
+        "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
     }
     config.update(overrides)
     return create_app(config)

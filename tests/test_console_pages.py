@@ -106,9 +106,12 @@ def test_every_page_needs_a_session(client, world, path):
 def test_residents_and_grid_workers_cannot_log_in(app, client, world, role):
     from werkzeug.security import generate_password_hash
 
+    from tests.passwords import TEST_PASSWORD_HASH_METHOD
+
     with app.app_context():
         db.session.add(User(role=role, username="not-staff", display_name="某人",
-                            password_hash=generate_password_hash(PASSWORD)))
+                            password_hash=generate_password_hash(
+                                PASSWORD, method=TEST_PASSWORD_HASH_METHOD)))
         db.session.commit()
     response = client.post("/console/login", data={
         "csrf_token": csrf_token(client), "username": "not-staff", "password": PASSWORD})

@@ -15,6 +15,7 @@ from backend.volunteers import records as record_ops
 from backend.volunteers.models import ActivitySignup, ServiceRecord, ServiceRecordRevision
 from tests.browser.world import PASSWORD, csrf_token, login
 from tests.volunteers_world import activity, build_world, member, profile, sh
+from tests.passwords import TEST_PASSWORD_HASH_METHOD
 
 
 @dataclass
@@ -63,7 +64,8 @@ def build_console_world(app, monkeypatch) -> ConsoleVolunteers:
         # a resident and a grid worker with passwords: still not console users
         for name in ("chen", "worker"):
             people[name].username = f"not-staff-{name}"
-            people[name].password_hash = generate_password_hash(PASSWORD)
+            people[name].password_hash = generate_password_hash(
+                PASSWORD, method=TEST_PASSWORD_HASH_METHOD)
         db.session.commit()
         users = {k: people[k].username for k in ("staff_a", "staff_b", "street", "admin")}
         users.update(liu=people["liu"].id, leader=leader.id)

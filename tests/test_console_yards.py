@@ -20,6 +20,7 @@ from tests import yards_world as yw
 from tests.browser.world import PASSWORD
 from tests.participation_world import notice
 from tests.test_console_volunteers import client_for, page, post
+from tests.passwords import TEST_PASSWORD_HASH_METHOD
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def cy(app, monkeypatch):
         world = yw.build_world(monkeypatch)
         people, places = world.people, world.places
         for name in ("staff_a", "staff_b", "street", "admin"):
-            people[name].password_hash = generate_password_hash(PASSWORD)
+            people[name].password_hash = generate_password_hash(
+                PASSWORD, method=TEST_PASSWORD_HASH_METHOD)
         conv = yard_ops.create_convention(people["zhou"], places["a"], places["a3"],
                                           {"title": "晋阳院落公约", "body": "爱护院落环境。"})
         version = yard_ops.current_version(conv)

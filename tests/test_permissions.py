@@ -60,15 +60,9 @@ def cases(table: dict[str, tuple], objects: tuple[str, ...]) -> list:
 
 
 @pytest.fixture
-def world(ctx, monkeypatch):
-    # Five staff accounts per test: a one-round hash keeps ~400 cases fast. Passwords
-    # play no part in these rules (tokens come from factories.token_for).
-    from werkzeug.security import generate_password_hash
-
-    from backend.accounts import operations
-
-    monkeypatch.setattr(operations, "generate_password_hash",
-                        lambda pw: generate_password_hash(pw, method="pbkdf2:sha256:1"))
+def world(ctx):
+    # Five staff accounts per test (the tests' one-round password hash keeps ~400 cases
+    # fast; tokens come from factories.token_for).
     return build_world()
 
 

@@ -11,6 +11,7 @@ from backend.accounts.operations import BINDING_ALPHABET
 from backend.core.i18n import MESSAGES
 from backend.extensions import db
 from tests import factories as f
+from tests.passwords import TEST_PASSWORD_HASH_METHOD
 
 PASSWORD = "a long enough password"
 
@@ -26,21 +27,12 @@ def error(response, status: int) -> dict:
 
 
 @pytest.fixture
-def world(ctx, monkeypatch):
-    from werkzeug.security import generate_password_hash
-
-    from backend.accounts import operations
-
+def world(ctx):
     w = f.two_communities()
-    # These four log in by token only: a one-round hash keeps the suite fast. Accounts
-    # made through the API below get the real hash.
-    with monkeypatch.context() as m:
-        m.setattr(operations, "generate_password_hash",
-                  lambda pw: generate_password_hash(pw, method="pbkdf2:sha256:1"))
-        w["staff_a"] = f.staff(w["a"], username="staff-a")
-        w["staff_b"] = f.staff(w["b"], username="staff-b")
-        w["staff_street"] = f.staff(w["street"], username="staff-street")
-        w["admin"] = f.staff(None, role="admin", username="admin")
+    w["staff_a"] = f.staff(w["a"], username="staff-a")
+    w["staff_b"] = f.staff(w["b"], username="staff-b")
+    w["staff_street"] = f.staff(w["street"], username="staff-street")
+    w["admin"] = f.staff(None, role="admin", username="admin")
     db.session.commit()
     return w
 
@@ -341,7 +333,8 @@ def test_admin_creates_staff_who_can_then_log_in(client, world):
     assert "password" not in body and "password_hash" not in body
     stored = db.session.get(User, body["id"]).password_hash
     assert stored and PASSWORD not in stored
-    assert not stored.startswith("pbkdf2:sha256:1$")  # the real hash, not the test shortcut
+    # hashed by the configured method (scrypt in service: test_password_hashing.py)
+    assert stored.startswith(TEST_PASSWORD_HASH_METHOD + "$")
 
     response = client.post("/api/v1/auth/login", json={"username": "wang", "password": PASSWORD})
     assert response.status_code == 200, response.get_data(as_text=True)

@@ -1,6 +1,7 @@
 """Account rules. Operations flush, never commit: the request (or CLI command) commits."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -26,10 +27,22 @@ log = logging.getLogger(__name__)
 MIN_PASSWORD = 10
 # Readable on a phone and over the phone: no 0/O, 1/I/L.
 BINDING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-_DUMMY_HASH = generate_password_hash("linli-timing-equaliser")
 # a generated temporary password: read aloud or typed from a note (no 0/o, 1/l/i)
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 GENERATED_PASSWORD_LENGTH = 12
+
+
+def _password_hash(password: str) -> str:
+    """werkzeug's hash of ``password`` by PASSWORD_HASH_METHOD (scrypt; the tests set a
+    cheap one: a scrypt hash costs 30–90 ms of CPU and the suite makes thousands)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when no such user exists, made by the same method as real hashes:
+    a wrong user name costs what a wrong password costs."""
+    return generate_password_hash("linli-timing-equaliser", method=method)
 
 register({
     "account_self_disable": {
@@ -99,7 +112,8 @@ def password_login(username: str, password: str, source: str = "password"):
         sa.select(User).where(User.username == username)
     ).scalar_one_or_none()
     if user is None or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password)  # same cost whether or not the user exists
+        # the same cost whether or not the user exists
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         raise ApiError(401, "bad_credentials", code="bad_credentials")
     if not check_password_hash(user.password_hash, password):
         raise ApiError(401, "bad_credentials", code="bad_credentials")
@@ -250,7 +264,7 @@ def create_staff(actor: Optional[User], username: str, password: str, display_na
     elif role == Role.staff.value:
         raise field_error("scope_place_id", "scope_required")
     user = User(role=role, username=username, display_name=display_name,
-                password_hash=generate_password_hash(password), scope_place=scope)
+                password_hash=_password_hash(password), scope_place=scope)
     db.session.add(user)
     db.session.flush()
     return user
@@ -300,7 +314,7 @@ def reset_password(actor: User, target: User,
         password = generated = generate_password()
     elif len(password) < MIN_PASSWORD:
         raise field_error("password", "password_too_short", min=MIN_PASSWORD)
-    target.password_hash = generate_password_hash(password)
+    target.password_hash = _password_hash(password)
     revoke_all(target)
     db.session.flush()
     return target, generated
