@@ -106,8 +106,8 @@ def make_test_app(database_url: str, engine_options: dict, wechat_base: str, **o
         "WECHAT_TEMPLATE_PARTICIPATION": "tmpl-participation",
         "RATELIMIT_STORAGE_URI": "memory://",
         "REDIS_URL": None,
-        # a real werkzeug hash, made cheap (tests/passwords.py): scrypt spent about two
-        # thirds of the CPU of the tests that create staff accounts
+        # a real werkzeug hash, made cheap (tests/passwords.py): scrypt took about 40 % of
+        # the suite's time (68 % of the CPU of the tests that create staff accounts)
         "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
     }
     config.update(overrides)

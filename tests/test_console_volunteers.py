@@ -14,8 +14,8 @@ from backend.extensions import db
 from backend.volunteers import records as record_ops
 from backend.volunteers.models import ActivitySignup, ServiceRecord, ServiceRecordRevision
 from tests.browser.world import PASSWORD, csrf_token, login
-from tests.volunteers_world import activity, build_world, member, profile, sh
 from tests.passwords import TEST_PASSWORD_HASH_METHOD
+from tests.volunteers_world import activity, build_world, member, profile, sh
 
 
 @dataclass

@@ -19,8 +19,8 @@ from backend.participation.models import (
 from tests import yards_world as yw
 from tests.browser.world import PASSWORD
 from tests.participation_world import notice
-from tests.test_console_volunteers import client_for, page, post
 from tests.passwords import TEST_PASSWORD_HASH_METHOD
+from tests.test_console_volunteers import client_for, page, post
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from backend.accounts import operations as accounts
+from backend.accounts.models import User
 from backend.config import load_config
 from backend.core.errors import ApiError
 from backend.extensions import db
@@ -51,3 +52,24 @@ def test_a_login_as_nobody_checks_a_hash_of_the_same_method(app, ctx, monkeypatc
     finally:
         app.config["PASSWORD_HASH_METHOD"] = TEST_PASSWORD_HASH_METHOD
     assert len(checked) == 1 and checked[0].startswith("scrypt:")
+
+
+def test_staff_made_through_the_api_get_the_services_hash_and_log_in(app, client, ctx):
+    """What tests/test_workers_api.py asserted before the tests' setting: an account an admin
+    creates through the API is stored with the service's own hash, and logs in with it."""
+    world = f.two_communities()
+    admin = f.staff(None, role="admin", username="hash-api-admin")
+    db.session.commit()
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    try:
+        response = client.post("/api/v1/staff", headers=f.auth(f.token_for(admin)), json={
+            "username": "hash-api-wang", "password": PASSWORD, "display_name": "王老师",
+            "scope_place_id": world["a"].id})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        stored = db.session.get(User, response.get_json()["id"]).password_hash
+        assert stored.startswith("scrypt:32768:8:1$") and PASSWORD not in stored
+        response = client.post("/api/v1/auth/login",
+                               json={"username": "hash-api-wang", "password": PASSWORD})
+        assert response.status_code == 200, response.get_data(as_text=True)
+    finally:
+        app.config["PASSWORD_HASH_METHOD"] = TEST_PASSWORD_HASH_METHOD
