@@ -7,6 +7,7 @@ ticket) in one query, never lazily one object at a time (bench/load.py found tho
 from __future__ import annotations
 
 import contextlib
+import re
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -76,8 +77,9 @@ def test_a_workers_task_list_costs_the_same_statements_for_one_task_or_five(clie
 
 def test_a_workers_task_list_builds_only_the_pages_tickets(client, ctx):
     """The order (deadline, or distance when she gives her location) is decided on a few
-    columns of every task; only the page's tasks are loaded as tickets with what each row
-    shows (a worker holding many tasks pays for the page she reads, not for all of them)."""
+    columns of every task; only the page's tasks are then read, as plain rows of what each
+    row shows (a worker holding many tasks pays for the page she reads, not for all of
+    them), and no ticket is built as an ORM object for a page that only shows them."""
     from backend.tickets.models import Ticket
 
     world = build_world()
@@ -96,11 +98,16 @@ def test_a_workers_task_list_builds_only_the_pages_tickets(client, ctx):
         for query in ("limit=2", f"limit=2&lat={IN_A3[0]}&lng={IN_A3[1]}"):
             url, seen = f"/api/v1/worker/tasks?{query}", []
             while url:
-                db.session.expunge_all()
                 built.clear()
-                answer = client.get(url, headers=world.h("worker_a")).get_json()
-                assert len(built) == len(answer["items"]) <= 2
+                with counted() as statements:
+                    answer = client.get(url, headers=world.h("worker_a")).get_json()
+                assert 1 <= len(answer["items"]) <= 2
                 assert answer["total"] == 5
+                rows = [s for s in statements if "categories" in s]
+                assert len(rows) == 1
+                ids = re.findall(r" IN \(((?:[^()]|\([^()]*\))*)\)", rows[0])[-1]
+                assert ids.count(",") + 1 == len(answer["items"])
+                assert built == []
                 seen += [row["id"] for row in answer["items"]]
                 url = answer["next_cursor"] and \
                     f"/api/v1/worker/tasks?{query}&cursor={answer['next_cursor']}"
@@ -307,3 +314,22 @@ def test_a_notification_reads_only_the_languages_the_session_does_not_hold(clien
         _post(client, world, "staff_a", f"/tickets/{ticket}/dispatch",
               {"assignee_id": worker_id})
     assert [s for s in statements if s.startswith("SELECT users.id, users.language")] == []
+
+
+def test_a_dispatch_writes_the_followers_notice_and_the_workers_task_in_one_insert(
+        client, ctx):
+    world = build_world()
+    _keep_ids(world)
+    reporter_id, worker_id = world.reporter.id, world.worker_a.id
+    ticket = report(client, world)["id"]
+    _post(client, world, "staff_a", f"/tickets/{ticket}/accept")
+    with counted() as statements:
+        _post(client, world, "staff_a", f"/tickets/{ticket}/dispatch",
+              {"assignee_id": worker_id})
+    assert len([s for s in statements if s.lstrip().startswith("INSERT INTO outbox")]) == 1
+    from backend.notify.models import OutboxMessage as Outbox
+
+    kinds = {(row.user_id, row.kind) for row in db.session.execute(
+        sa.select(Outbox).where(Outbox.kind.in_(["ticket_dispatched", "task_dispatched"])))
+        .scalars()}
+    assert kinds == {(reporter_id, "ticket_dispatched"), (worker_id, "task_dispatched")}

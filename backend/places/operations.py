@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
@@ -216,8 +217,16 @@ def locate(lng: float, lat: float) -> Optional[Place]:
     return _cells.get(hit.id) if hit else None
 
 
-def ancestors(place: Place) -> list[Place]:
-    """From the district down to the place's parent."""
+# What ``ancestors`` answers of each place (PlaceSchema's fields), kept by the process
+# while the places' revision stays the same: every staff answer about a case names the
+# case's cell with its ancestors, and the grid changes only by an import or an edit.
+ANCESTOR_FIELDS = ("id", "code", "name", "level", "kind", "parent_id")
+_ancestors_lock = threading.Lock()
+_ancestors_kept: dict[str, Any] = {"at": None, "by_code": {}}
+
+
+def ancestors(place: Place) -> list[dict]:
+    """From the district down to the place's parent, each as a dict of ANCESTOR_FIELDS."""
     codes = []
     code = parent_code_of(place.code)
     while code:
@@ -225,5 +234,19 @@ def ancestors(place: Place) -> list[Place]:
         code = parent_code_of(code)
     if not codes:
         return []
-    rows = db.session.execute(sa.select(Place).where(Place.code.in_(codes))).scalars().all()
-    return sorted(rows, key=lambda p: len(p.code))
+    db.session.flush()  # this request's own change first (returns at once when none)
+    at = read_places_revision()
+    with _ancestors_lock:
+        kept = (_ancestors_kept["by_code"].get(place.code)
+                if _ancestors_kept["at"] == at else None)
+    if kept is None:
+        rows = db.session.execute(
+            sa.select(*[getattr(Place, name) for name in ANCESTOR_FIELDS])
+            .where(Place.code.in_(codes))).all()
+        kept = tuple(sorted((dict(zip(ANCESTOR_FIELDS, row)) for row in rows),
+                            key=lambda p: len(p["code"])))
+        with _ancestors_lock:
+            if _ancestors_kept["at"] != at:
+                _ancestors_kept["at"], _ancestors_kept["by_code"] = at, {}
+            _ancestors_kept["by_code"][place.code] = kept
+    return [dict(p) for p in kept]

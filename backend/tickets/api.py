@@ -257,7 +257,7 @@ def public_ticket(ticket_id):
 @blp.response(200, QueuePage)
 def staff_queue(args):
     """The triage queue of my area: filters, sorted by deadline, cursor pagination, total."""
-    rows, cursor, total = queries.queue(current_user(), args)
+    rows, cursor, total = queries.queue(current_user(), args, plain=True)
     return page([presenters.staff_row(t) for t in rows], cursor, total.count,
                 total_capped=total.capped)
 

@@ -11,7 +11,7 @@ from backend.accounts.models import Role, User
 from backend.core.bilingual import Text, both
 from backend.core.workcalendar import SHANGHAI
 from backend.extensions import db
-from backend.notify.operations import enqueue
+from backend.notify.operations import Message, enqueue, enqueue_each
 from backend.tickets.models import State, Ticket, TicketFollower
 
 
@@ -79,13 +79,16 @@ def notify_transition(ticket: Ticket, from_state: Optional[str], to_state: str,
                     due=lambda lang: "" if not _when(ticket, lang) else (
                         f", to be handled by {_when(ticket, lang)}" if lang == "en"
                         else f"，预计 {_when(ticket, lang)} 前处理"))
-        enqueue(_followers(ticket), "ticket_dispatched",
-                said(ticket, "{name}：已派遣", "{name}: dispatched"), body, page, data)
+        # the followers' notice and the worker's task in one INSERT
+        messages = [Message(_followers(ticket), "ticket_dispatched",
+                            said(ticket, "{name}：已派遣", "{name}: dispatched"), body, page,
+                            data)]
         if ticket.assignee_id and not ticket.department_id:
-            enqueue([ticket.assignee_id], "task_dispatched",
-                    said(ticket, "新任务：{name}", "New task: {name}"),
-                    (ticket.address or ticket.description)[:100],
-                    f"pages/task/task?id={ticket.id}", data)
+            messages.append(Message([ticket.assignee_id], "task_dispatched",
+                                    said(ticket, "新任务：{name}", "New task: {name}"),
+                                    (ticket.address or ticket.description)[:100],
+                                    f"pages/task/task?id={ticket.id}", data))
+        enqueue_each(messages)
     elif to is State.resolved:
         enqueue(_followers(ticket), "ticket_resolved",
                 said(ticket, "{name}：已处置", "{name}: resolved"),

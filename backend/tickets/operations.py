@@ -33,7 +33,7 @@ from backend.tickets import settings as case_settings
 from backend.tickets import workflow
 from backend.tickets.notices import notify_dispatch_flag, notify_transition
 from backend.tickets.models import (
-    OPEN_STATES, WARN_SHARE, Category, CommunitySettings, Department, Priority, Rating, State,
+    OPEN_STATES, WARN_SHARE, Category, Department, Priority, Rating, State,
     Ticket, TicketEvent, TicketFollower, TicketPhoto,
 )
 from backend.uploads import operations as upload_ops
@@ -563,19 +563,8 @@ def open_task_counts(worker_ids: list[int]) -> dict[int, int]:
     return {wid: count for wid, count in rows}
 
 
-def _community_code(place_code: str) -> str:
-    return place_code[:12]
-
-
 def auto_dispatch_enabled(ticket: Ticket) -> bool:
-    if ticket.place_code is None or len(ticket.place_code) < 12:
-        return False
-    switched_on = db.session.execute(
-        sa.select(CommunitySettings.auto_dispatch)
-        .join(Place, Place.id == CommunitySettings.place_id)
-        .where(Place.code == _community_code(ticket.place_code))
-    ).scalar_one_or_none()
-    return bool(switched_on)
+    return bool(case_settings.for_place_code(ticket.place_code)["auto_dispatch"])
 
 
 def maybe_auto_dispatch(ticket: Ticket) -> bool:

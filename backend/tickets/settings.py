@@ -1,13 +1,14 @@
 """A community's settings for its cases: its ``CommunitySettings`` row, or the defaults."""
 from __future__ import annotations
 
+import threading
 from typing import Any, Optional
 
 import sqlalchemy as sa
 
 from backend.core.errors import field_error
 from backend.extensions import db
-from backend.places.models import Place
+from backend.places.models import Place, read_places_revision, read_revision, watch_revision
 from backend.tickets.models import COMMUNITY_DEFAULTS, CommunitySettings
 
 COMMUNITY_CODE_LENGTH = 12
@@ -20,17 +21,41 @@ def community_code(place_code: Optional[str]) -> Optional[str]:
     return place_code[:COMMUNITY_CODE_LENGTH]
 
 
+# Replaced in every transaction that changes a community's settings: each process keeps
+# the settings it read, by community code, while this revision and the places' stay the
+# same (an accept asks whether auto-dispatch is on, a check-in for the distance allowed).
+SETTINGS_REVISION = "community_settings"
+watch_revision(SETTINGS_REVISION, CommunitySettings)
+_kept_lock = threading.Lock()
+_kept: dict[str, Any] = {"at": None, "values": {}}
+
+
 def for_place_code(place_code: Optional[str]) -> dict[str, Any]:
     """The settings that apply to a ticket in this cell: its community's, where set."""
-    values = dict(COMMUNITY_DEFAULTS)
     code = community_code(place_code)
     if code is None:
-        return values
+        return dict(COMMUNITY_DEFAULTS)
+    db.session.flush()  # this request's own change first (returns at once when none)
+    at = (read_revision(SETTINGS_REVISION), read_places_revision())
+    with _kept_lock:
+        values = _kept["values"].get(code) if _kept["at"] == at else None
+    if values is None:
+        values = _read(code)
+        with _kept_lock:
+            if _kept["at"] != at:
+                _kept["at"], _kept["values"] = at, {}
+            _kept["values"][code] = values
+    return dict(values)
+
+
+def _read(code: str) -> dict[str, Any]:
+    values = dict(COMMUNITY_DEFAULTS)
     row = db.session.execute(
-        sa.select(CommunitySettings).join(Place, Place.id == CommunitySettings.place_id)
-        .where(Place.code == code)).scalar_one_or_none()
+        sa.select(*[getattr(CommunitySettings, name) for name in COMMUNITY_DEFAULTS])
+        .join(Place, Place.id == CommunitySettings.place_id)
+        .where(Place.code == code)).one_or_none()
     if row is not None:
-        values.update({name: getattr(row, name) for name in COMMUNITY_DEFAULTS})
+        values.update(zip(COMMUNITY_DEFAULTS, row))
     return values
 
 
