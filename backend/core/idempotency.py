@@ -394,6 +394,20 @@ def init_app(app: Flask) -> None:
 on_before_waiting(_write_pending_claim)
 
 
+
+@functools.cache
+def _store_answer() -> sa.Update:
+    """The answer stored on its claim (the claim's own stamp: a retry that took the key
+    over meanwhile is not overwritten): built once, the values as parameters."""
+    return (sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.user_id == sa.bindparam("claim_user_id"),
+                   IdempotencyRecord.key == sa.bindparam("claim_key"),
+                   IdempotencyRecord.created_at == sa.bindparam(
+                       "stamp", type_=IdempotencyRecord.created_at.type))
+            .values(status_code=sa.bindparam("answer_status"),
+                    response_body=sa.bindparam("answer_body"))
+            .execution_options(synchronize_session=False))
+
 def idempotent(view: Callable) -> Callable:
     """Decorate a creating POST view (inside ``login_required``)."""
 
@@ -425,13 +439,10 @@ def idempotent(view: Callable) -> Callable:
                 return replayed.answer
             claim.answer_stored = True
             return response
-        stored = db.session.execute(
-            sa.update(IdempotencyRecord)
-            .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key,
-                   IdempotencyRecord.created_at == claim.stamp)
-            .values(status_code=response.status_code,
-                    response_body=response.get_data(as_text=True))
-            .execution_options(synchronize_session=False)).rowcount
+        stored = db.session.execute(_store_answer(), {
+            "claim_user_id": user_id, "claim_key": key, "stamp": claim.stamp,
+            "answer_status": response.status_code,
+            "answer_body": response.get_data(as_text=True)}).rowcount
         if stored != 1:
             # a retry took the key over while this attempt was too slow: this attempt's
             # writes are rolled back (an error answer), the retry's stand

@@ -3,6 +3,7 @@ same transaction as the change (``backend.notify``), in each recipient's languag
 text here has its Chinese and English (``said``), the category named in each."""
 from __future__ import annotations
 
+import functools
 from typing import Optional
 
 import sqlalchemy as sa
@@ -15,9 +16,14 @@ from backend.notify.operations import Message, enqueue, enqueue_each
 from backend.tickets.models import State, Ticket, TicketFollower
 
 
+@functools.cache
+def _followers_query() -> sa.Select:
+    return sa.select(TicketFollower.user_id).where(
+        TicketFollower.ticket_id == sa.bindparam("ticket_id"))
+
+
 def _followers(ticket: Ticket) -> list[int]:
-    ids = list(db.session.execute(sa.select(TicketFollower.user_id).where(
-        TicketFollower.ticket_id == ticket.id)).scalars())
+    ids = list(db.session.execute(_followers_query(), {"ticket_id": ticket.id}).scalars())
     return ([ticket.reporter_id] if ticket.reporter_id else []) + ids
 
 

@@ -353,6 +353,15 @@ def my_tickets(user: User, relation: str, cursor: Optional[str], limit: int):
     return rows[:limit], next_cursor
 
 
+@functools.cache
+def _task_order_query() -> sa.Select:
+    """(id, lat, lng) of a worker's open tasks by deadline: built once."""
+    return (sa.select(Ticket.id, Ticket.lat, Ticket.lng)
+            .where(Ticket.assignee_id == sa.bindparam("assignee_id"),
+                   Ticket.state.in_(TASK_STATES), Ticket.department_id.is_(None))
+            .order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id).limit(500))
+
+
 def worker_tasks(user: User, lat: Optional[float], lng: Optional[float],
                  cursor: Optional[str], limit: int):
     """Open tasks dispatched to this worker: nearest first with a location, else overdue
@@ -365,12 +374,7 @@ def worker_tasks(user: User, lat: Optional[float], lng: Optional[float],
     start = 0
     if cursor:
         (start,) = decode_cursor(cursor, ("int",))
-    order = db.session.execute(
-        sa.select(Ticket.id, Ticket.lat, Ticket.lng)
-        .where(Ticket.assignee_id == user.id, Ticket.state.in_(TASK_STATES),
-               Ticket.department_id.is_(None))
-        .order_by(sa.nulls_last(Ticket.due_at.asc()), Ticket.id).limit(500)
-    ).all()
+    order = _read_columns(_task_order_query(), {"assignee_id": user.id}).all()
     if lat is not None and lng is not None:
         ranked = [(row.id, haversine_m(lng, lat, row.lng, row.lat)) for row in order]
         ranked.sort(key=lambda pair: (pair[1], pair[0]))
