@@ -394,7 +394,6 @@ def init_app(app: Flask) -> None:
 on_before_waiting(_write_pending_claim)
 
 
-
 @functools.cache
 def _store_answer() -> sa.Update:
     """The answer stored on its claim (the claim's own stamp: a retry that took the key
@@ -407,6 +406,7 @@ def _store_answer() -> sa.Update:
             .values(status_code=sa.bindparam("answer_status"),
                     response_body=sa.bindparam("answer_body"))
             .execution_options(synchronize_session=False))
+
 
 def idempotent(view: Callable) -> Callable:
     """Decorate a creating POST view (inside ``login_required``)."""

@@ -214,3 +214,30 @@ class RevisionCache:
     def clear(self) -> None:
         with self._lock:
             self._at, self._rows = None, {}
+
+
+class RevisionKept:
+    """Plain values a process works out per key from rarely changing rows (a community's
+    settings, a cell's ancestors), kept while the revisions named stay the same; all of
+    them dropped when one changes. ``RevisionCache`` keeps ORM rows; this keeps what was
+    read from them (treat it as read-only: callers hand out copies)."""
+
+    def __init__(self, *revisions: str):
+        self.revisions = revisions
+        self._lock = threading.Lock()
+        self._at: Optional[tuple] = None
+        self._values: dict[Any, Any] = {}
+
+    def get(self, key: Any, load):
+        """The value kept for ``key``, or ``load(key)`` kept from now on."""
+        db.session.flush()  # this request's own change first: its flush replaces a revision
+        at = tuple(read_revision(name) for name in self.revisions)
+        with self._lock:
+            value = self._values.get(key) if self._at == at else None
+        if value is None:
+            value = load(key)
+            with self._lock:
+                if self._at != at:
+                    self._at, self._values = at, {}
+                self._values[key] = value
+        return value

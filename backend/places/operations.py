@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
@@ -15,7 +14,7 @@ from backend.extensions import db
 from backend.places import index as locate_index
 from backend.places.models import (
     CODE_LENGTH, LEVEL_BY_CODE_LENGTH, LEVEL_DEPTH, PLACES_REVISION, Place, PlaceLevel,
-    RevisionCache, read_places_revision,
+    RevisionCache, RevisionKept, read_places_revision,
 )
 
 log = logging.getLogger(__name__)
@@ -221,32 +220,24 @@ def locate(lng: float, lat: float) -> Optional[Place]:
 # while the places' revision stays the same: every staff answer about a case names the
 # case's cell with its ancestors, and the grid changes only by an import or an edit.
 ANCESTOR_FIELDS = ("id", "code", "name", "level", "kind", "parent_id")
-_ancestors_lock = threading.Lock()
-_ancestors_kept: dict[str, Any] = {"at": None, "by_code": {}}
+_ancestors = RevisionKept(PLACES_REVISION)
 
 
 def ancestors(place: Place) -> list[dict]:
     """From the district down to the place's parent, each as a dict of ANCESTOR_FIELDS."""
+    if parent_code_of(place.code) is None:
+        return []
+    return [dict(p) for p in _ancestors.get(place.code, _read_ancestors)]
+
+
+def _read_ancestors(code: str) -> tuple[dict, ...]:
     codes = []
-    code = parent_code_of(place.code)
+    code = parent_code_of(code)
     while code:
         codes.append(code)
         code = parent_code_of(code)
-    if not codes:
-        return []
-    db.session.flush()  # this request's own change first (returns at once when none)
-    at = read_places_revision()
-    with _ancestors_lock:
-        kept = (_ancestors_kept["by_code"].get(place.code)
-                if _ancestors_kept["at"] == at else None)
-    if kept is None:
-        rows = db.session.execute(
-            sa.select(*[getattr(Place, name) for name in ANCESTOR_FIELDS])
-            .where(Place.code.in_(codes))).all()
-        kept = tuple(sorted((dict(zip(ANCESTOR_FIELDS, row)) for row in rows),
-                            key=lambda p: len(p["code"])))
-        with _ancestors_lock:
-            if _ancestors_kept["at"] != at:
-                _ancestors_kept["at"], _ancestors_kept["by_code"] = at, {}
-            _ancestors_kept["by_code"][place.code] = kept
-    return [dict(p) for p in kept]
+    rows = db.session.execute(
+        sa.select(*[getattr(Place, name) for name in ANCESTOR_FIELDS])
+        .where(Place.code.in_(codes))).all()
+    return tuple(sorted((dict(zip(ANCESTOR_FIELDS, row)) for row in rows),
+                        key=lambda p: len(p["code"])))

@@ -1,14 +1,13 @@
 """A community's settings for its cases: its ``CommunitySettings`` row, or the defaults."""
 from __future__ import annotations
 
-import threading
 from typing import Any, Optional
 
 import sqlalchemy as sa
 
 from backend.core.errors import field_error
 from backend.extensions import db
-from backend.places.models import Place, read_places_revision, read_revision, watch_revision
+from backend.places.models import PLACES_REVISION, Place, RevisionKept, watch_revision
 from backend.tickets.models import COMMUNITY_DEFAULTS, CommunitySettings
 
 COMMUNITY_CODE_LENGTH = 12
@@ -26,8 +25,7 @@ def community_code(place_code: Optional[str]) -> Optional[str]:
 # same (an accept asks whether auto-dispatch is on, a check-in for the distance allowed).
 SETTINGS_REVISION = "community_settings"
 watch_revision(SETTINGS_REVISION, CommunitySettings)
-_kept_lock = threading.Lock()
-_kept: dict[str, Any] = {"at": None, "values": {}}
+_kept = RevisionKept(SETTINGS_REVISION, PLACES_REVISION)
 
 
 def for_place_code(place_code: Optional[str]) -> dict[str, Any]:
@@ -35,17 +33,7 @@ def for_place_code(place_code: Optional[str]) -> dict[str, Any]:
     code = community_code(place_code)
     if code is None:
         return dict(COMMUNITY_DEFAULTS)
-    db.session.flush()  # this request's own change first (returns at once when none)
-    at = (read_revision(SETTINGS_REVISION), read_places_revision())
-    with _kept_lock:
-        values = _kept["values"].get(code) if _kept["at"] == at else None
-    if values is None:
-        values = _read(code)
-        with _kept_lock:
-            if _kept["at"] != at:
-                _kept["at"], _kept["values"] = at, {}
-            _kept["values"][code] = values
-    return dict(values)
+    return dict(_kept.get(code, _read))
 
 
 def _read(code: str) -> dict[str, Any]:
