@@ -29,7 +29,10 @@ import resource
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_HERE = os.path.dirname(os.path.abspath(__file__))
+# keep bench/ off sys.path: bench/queue.py would shadow the standard library's queue
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+sys.path.insert(0, os.path.dirname(_HERE))
 
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402

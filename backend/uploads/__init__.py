@@ -1,1 +1,2 @@
-"""Photos: upload, re-encode (EXIF stripped, orientation applied), store, serve by signed URL."""
+"""Photos: upload, strip every piece of metadata (re-encoding, orientation applied, unless
+the JPEG needs no change), store, serve by signed URL."""

@@ -74,9 +74,11 @@ def create_upload(args):
     This is what `wx.uploadFile({url, filePath, name: "file", formData: {purpose}})` sends;
     upload several photos one by one and attach them to a report by `id`. JPEG, PNG and
     WebP are accepted, up to `MAX_PHOTO_MB` (10 MB) and `MAX_PHOTO_PIXELS` (50 million
-    pixels). The photo is re-encoded as JPEG: the EXIF orientation is applied and all
-    metadata (EXIF with GPS, XMP) removed. Answers the id and signed URLs of the display
-    copy (longest side 1600) and the thumbnail (320), valid about an hour.
+    pixels). All metadata (EXIF with GPS, XMP, comments) is removed; the photo is
+    re-encoded as JPEG with the EXIF orientation applied, except an upright JPEG within
+    the display size (quality 90 at most), whose compressed pixels are kept as they are.
+    Answers the id and signed URLs of the display copy (longest side 1600) and the
+    thumbnail (320), valid about an hour.
 
     Errors: 400 `invalid_photo` (not an image, an unsupported format, a damaged or
     incomplete file, too many pixels), 413 `payload_too_large`, 422 when `file` is

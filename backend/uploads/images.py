@@ -1,4 +1,4 @@
-"""Photo re-encoding with Pillow only (no Flask): what a resident uploads never leaves as is.
+"""Photos made safe to show with Pillow (no Flask): what a resident uploads never leaves as is.
 
 ``process_photo`` accepts JPEG, PNG and WebP, judged by the bytes (never by the file name
 or the content type), and answers two fresh JPEGs: a display copy (longest side 1600)
@@ -15,6 +15,13 @@ and a thumbnail (longest side 320). On the way:
   it would shift the colours of wide-gamut phone photos (Display P3) and it says nothing
   about who took the photo or where;
 - transparency is composited on white, the output is RGB.
+
+A JPEG that needs none of that (RGB, upright, within the display size, at most quality
+``KEEP_QUALITY_MAX``: what WeChat's compressed photos are) keeps its compressed pixels:
+``jpeg_segments.without_metadata`` drops every metadata segment (the ICC rule above
+holds) and only the thumbnail is decoded, at a reduced scale, from the copy kept. The
+photo loses no generation, and an upload costs about half as much CPU (bench/photo.py).
+Anything else about the file (or a file that walk cannot vouch for) takes the full path.
 """
 from __future__ import annotations
 
@@ -26,10 +33,24 @@ from typing import BinaryIO, Union
 
 from PIL import Image, ImageOps
 
+from backend.uploads.jpeg_segments import without_metadata
+
 FORMATS = ("JPEG", "PNG", "WEBP")
 DISPLAY_MAX = 1600
 THUMB_MAX = 320
 JPEG_QUALITY = 82
+ORIENTATION = 0x0112  # the EXIF tag
+# A JPEG above this (estimated) quality is re-encoded at JPEG_QUALITY even when it could be
+# kept: its bytes would cost a grid worker's phone more than the picture gains.
+KEEP_QUALITY_MAX = 90
+# The IJG luminance quantisation table (ITU T.81, Annex K), natural order: a JPEG's own
+# table against it gives its quality on the IJG scale.
+_IJG_LUMINANCE = (
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+)
 
 # Pillow warns, then errors at twice the limit; for photos the warning is an error too.
 # (Process-wide on purpose; the explicit width × height check below does not rely on it.)
@@ -162,6 +183,10 @@ def _decode(img: Image.Image, data: bytes) -> None:
         # still leaves enough pixels: a 4000 × 3000 photo decodes at 2000 × 1500. The size
         # is asked in the stored orientation; a 90° turn later swaps both sides alike.
         img.draft("RGB", _fit(*img.size, DISPLAY_MAX))
+    _load(img, data)
+
+
+def _load(img: Image.Image, data: bytes) -> None:
     try:
         img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -238,9 +263,62 @@ def _resize(img: Image.Image, size: tuple[int, int], resample: Image.Resampling,
     return img.resize(size, resample, reducing_gap=reducing_gap)
 
 
+def estimated_quality(img: Image.Image) -> float | None:
+    """A JPEG's quality on the IJG scale (1–100), from its luminance table; None without one."""
+    tables = getattr(img, "quantization", None) or {}
+    table = tables.get(0)
+    if not table or len(table) != 64:
+        return None
+    scale = 100 * sum(table) / sum(_IJG_LUMINANCE)  # IJG: 200 - 2q above 50, 5000 / q below
+    return (200 - scale) / 2 if scale <= 100 else 5000 / scale
+
+
+def _keeps_its_pixels(img: Image.Image) -> bool:
+    """Whether the full path would only decode and re-encode this JPEG, changing nothing."""
+    if img.format != "JPEG" or img.mode != "RGB" or max(img.size) > DISPLAY_MAX:
+        return False
+    quality = estimated_quality(img)
+    if quality is None or quality > KEEP_QUALITY_MAX:
+        return False
+    try:
+        # what exif_transpose reads: EXIF's orientation, else XMP's
+        return img.getexif().get(ORIENTATION, 1) == 1
+    except Exception:  # a damaged EXIF block: the full path decides  # noqa: BLE001
+        return False
+
+
+def _kept(img: Image.Image, data: bytes, icc: bytes | None,
+          source_format: str) -> ProcessedPhoto | None:
+    """The photo with its compressed pixels kept, or None (then take the full path).
+
+    The thumbnail is decoded from the very bytes kept, so a copy that would not decode is
+    never stored: it falls back to the full path, which judges the original.
+    """
+    display = without_metadata(data, keep_icc=icc is not None)
+    if display is None:
+        return None
+    width, height = img.size
+    size = _fit(width, height, THUMB_MAX)
+    try:
+        with Image.open(io.BytesIO(display), formats=["JPEG"]) as kept:
+            if kept.size != img.size or kept.mode != "RGB":
+                return None
+            kept.draft("RGB", size)  # the DCT scale (1/2 … 1/8) nearest above the thumbnail
+            kept.load()
+            thumb = _resize(kept, size, Image.Resampling.LANCZOS, reducing_gap=1.0)
+            thumb_bytes = _jpeg(thumb if thumb is not kept else kept.copy(), icc, optimize=True)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError("too_many_pixels") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error):
+        return None
+    return ProcessedPhoto(display=display, thumb=thumb_bytes, width=width, height=height,
+                          thumb_width=size[0], thumb_height=size[1],
+                          source_format=source_format)
+
+
 def process_photo(source: Union[bytes, BinaryIO], *, max_bytes: int,
                   max_pixels: int) -> ProcessedPhoto:
-    """Re-encode a photo as a display JPEG and a thumbnail JPEG, or raise ``PhotoError``."""
+    """A photo as a display JPEG and a thumbnail JPEG, or raise ``PhotoError``."""
     data = _read_capped(source, max_bytes)
     if not data:
         raise PhotoError("not_an_image")
@@ -248,6 +326,10 @@ def process_photo(source: Union[bytes, BinaryIO], *, max_bytes: int,
     try:
         source_format = img.format or "?"
         icc = _rgb_icc_profile(img)
+        if _keeps_its_pixels(img):
+            photo = _kept(img, data, icc, source_format)
+            if photo is not None:
+                return photo
         _decode(img, data)
         # Resize first, then turn and flatten the smaller image: the same result for less
         # work. The resized copy keeps ``info``, where exif_transpose reads the orientation.
