@@ -220,6 +220,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     from backend.core.errors import register_error_handlers
 
     auth.init_app(app, resolve_token)  # core reads tokens, accounts knows what they are
+    _keep_resolved_tokens(app)
 
     register_error_handlers(app)
     _register_blueprints(app)
@@ -227,6 +228,16 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     _register_maintenance(app)
     _register_transaction(app)
     return app
+
+
+def _keep_resolved_tokens(app: Flask) -> None:
+    """Resolved tokens kept per process, dropped on this host at every change to a user,
+    a token or a place (backend/accounts/token_cache.py; ``TOKEN_CACHE_SECONDS``)."""
+    from backend.accounts import token_cache
+    from backend.accounts.models import AuthToken, User
+    from backend.places.models import Place
+
+    token_cache.init_app(app, db.session, (User, AuthToken, Place))
 
 
 def _console_locale() -> str:

@@ -328,6 +328,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "MAX_PHOTO_MB": _int(env, "MAX_PHOTO_MB", 10, problems, minimum=1),
         "MAX_PHOTO_PIXELS": _int(env, "MAX_PHOTO_PIXELS", 50_000_000, problems, 1_000_000),
         "MEDIA_URL_TTL_SECONDS": _int(env, "MEDIA_URL_TTL_SECONDS", 3600, problems, 60),
+        # resolved bearer tokens kept per process at most this long (0: not kept);
+        # backend/accounts/token_cache.py
+        "TOKEN_CACHE_SECONDS": _int(env, "TOKEN_CACHE_SECONDS", 60, problems, 0),
         # retention (backend/core/maintenance.py)
         "IDEMPOTENCY_KEEP_HOURS": _int(env, "IDEMPOTENCY_KEEP_HOURS", 48, problems, 1),
         "OUTBOX_KEEP_DAYS": _int(env, "OUTBOX_KEEP_DAYS", 30, problems, 1),

@@ -199,10 +199,13 @@ def _empty_used(conn, tables) -> None:
 
 
 def _clean_tables(app) -> None:
+    from backend.accounts import token_cache
     from backend.extensions import db
 
     with app.app_context():
         db.session.remove()
+        if token_cache.cache() is not None:
+            token_cache.cache().clear()  # the rows go below, past the session
         with db.engine.connect() as conn:
             calendar_changed = conn.execute(sa.text(
                 "SELECT 1 FROM revisions WHERE name = 'work_calendar'")).first() is not None

@@ -11,6 +11,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy import orm as so
 
+from backend.accounts import token_cache
 from backend.accounts.models import AuthToken, User
 from backend.core.errors import ApiError
 from backend.core.models import utcnow
@@ -46,9 +47,22 @@ def _token_query() -> sa.Select:
 
 
 def resolve_token(raw: str) -> AuthToken:
-    """The AuthToken for ``raw``, or an ApiError saying why it cannot be used."""
-    token = db.session.execute(
-        _token_query(), {"token_hash": hash_token(raw)}).scalar_one_or_none()
+    """The AuthToken for ``raw``, or an ApiError saying why it cannot be used.
+
+    Kept by this process once resolved (``token_cache``): no statement while nothing it
+    depends on has changed on this host; its expiry is checked on every request."""
+    token_hash = hash_token(raw)
+    kept = token_cache.cache()
+    marker = None
+    if kept is not None:
+        token = kept.get(token_hash, db.session)
+        if token is not None:
+            if token.expires_at <= utcnow():
+                raise ApiError(401, "token_expired", code="token_expired",
+                               headers={"WWW-Authenticate": "Bearer"})
+            return token
+        marker = kept.marker.read()  # before the read: a change during it is not kept
+    token = db.session.execute(_token_query(), {"token_hash": token_hash}).scalar_one_or_none()
     if token is None or token.revoked_at is not None:
         raise ApiError(401, "token_invalid", code="token_invalid",
                        headers={"WWW-Authenticate": "Bearer"})
@@ -57,4 +71,6 @@ def resolve_token(raw: str) -> AuthToken:
                        headers={"WWW-Authenticate": "Bearer"})
     if not token.user.is_active:
         raise ApiError(401, "account_disabled", code="account_disabled")
+    if kept is not None:
+        kept.put(token_hash, token, marker)
     return token
