@@ -231,3 +231,14 @@ def test_every_worker_sees_a_logout_and_a_disabled_account_at_once(served):
                            headers=f.auth(admin))
     assert disabled[0] == 200, disabled
     assert _statuses(served, worker) == {401}
+
+
+def test_a_token_already_in_the_session_is_used_as_it_stands_there(client, ctx):
+    """Revoked in the session and not yet committed (a test's session, shared with the
+    request): refused, as the token's read would have found it after the autoflush."""
+    user_id, raw = a_resident()
+    assert me(client, raw).status_code == 200
+    token = db.session.execute(sa.select(AuthToken).where(AuthToken.user_id == user_id)).scalar_one()
+    token.revoked_at = utcnow()
+    refused(client, raw, "token_invalid")
+    db.session.rollback()

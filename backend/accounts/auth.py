@@ -53,16 +53,19 @@ def resolve_token(raw: str) -> AuthToken:
     depends on has changed on this host; its expiry is checked on every request."""
     token_hash = hash_token(raw)
     kept = token_cache.cache()
-    marker = None
     if kept is not None:
         token = kept.get(token_hash, db.session)
         if token is not None:
-            if token.expires_at <= utcnow():
-                raise ApiError(401, "token_expired", code="token_expired",
-                               headers={"WWW-Authenticate": "Bearer"})
-            return token
+            return _usable(token)
         marker = kept.marker.read()  # before the read: a change during it is not kept
-    token = db.session.execute(_token_query(), {"token_hash": token_hash}).scalar_one_or_none()
+    token = _usable(db.session.execute(
+        _token_query(), {"token_hash": token_hash}).scalar_one_or_none())
+    if kept is not None:
+        kept.put(token_hash, token, marker)
+    return token
+
+
+def _usable(token: AuthToken | None) -> AuthToken:
     if token is None or token.revoked_at is not None:
         raise ApiError(401, "token_invalid", code="token_invalid",
                        headers={"WWW-Authenticate": "Bearer"})
@@ -71,6 +74,4 @@ def resolve_token(raw: str) -> AuthToken:
                        headers={"WWW-Authenticate": "Bearer"})
     if not token.user.is_active:
         raise ApiError(401, "account_disabled", code="account_disabled")
-    if kept is not None:
-        kept.put(token_hash, token, marker)
     return token

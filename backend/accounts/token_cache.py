@@ -93,6 +93,11 @@ class TokenCache:
                 del self._entries[token_hash]
                 return None
             self._entries.move_to_end(token_hash)
+        present = session.identity_map.get(sa.inspect(detached).key)
+        if present is not None:
+            # already in the session (a test's, or a request that resolved it before):
+            # merging onto it would mark it changed, and its flush would move the marker
+            return present
         # a copy into this session, as loaded (the kept one stays detached, untouched)
         return session.merge(detached, load=False)
 
