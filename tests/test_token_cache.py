@@ -242,3 +242,24 @@ def test_a_token_already_in_the_session_is_used_as_it_stands_there(client, ctx):
     token.revoked_at = utcnow()
     refused(client, raw, "token_invalid")
     db.session.rollback()
+
+
+def test_each_app_of_a_process_moves_its_own_marker(app, database, wechat_server, tmp_path,
+                                                    client, ctx, monkeypatch):
+    """Two apps in one process (the tests make several): a change moves both markers, not
+    only the first app's (their listeners share the sessions' events)."""
+    from tests.conftest import make_test_app
+
+    url, options = database
+    monkeypatch.setenv("LINLI_INSTANCE_PATH", str(tmp_path))  # a marker file of its own
+    second = make_test_app(url, options, wechat_server.base_url)
+    with second.app_context():
+        other_marker = token_cache.cache().marker
+    first_marker = token_cache.cache().marker
+    assert other_marker.path != first_marker.path
+    before = (first_marker.read(), other_marker.read())
+    user_id, raw = a_resident()
+    assert me(client, raw).status_code == 200
+    db.session.get(User, user_id).display_name = "王大姐"
+    db.session.commit()
+    assert first_marker.read() != before[0] and other_marker.read() != before[1]

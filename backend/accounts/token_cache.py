@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 
 MARKER_FILE = "auth-changes"
 MARKER_SIZE = 16
-MAX_ENTRIES = 20_000  # about 20 MB at most; the least recently used go first
+MAX_ENTRIES = 10_000  # a few tens of MB at most; the least recently used go first
 _EXTENSION = "linli_token_cache"
-_CHANGED = "linli_auth_changed"  # Session.info: this transaction changed auth data
+_CHANGED = "linli_auth_changed"  # Session.info: this transaction changed auth data (each
+# app's own key: the listeners of every app created in a process see every session)
 
 
 class ChangeMarker:
@@ -143,6 +144,7 @@ def init_app(app, session_factory, watched: tuple[type, ...]) -> None:
                     os.path.join(app.instance_path, MARKER_FILE), exc)
         return
     app.extensions[_EXTENSION] = TokenCache(marker, seconds)
+    changed = f"{_CHANGED}:{id(marker)}"
     tables = {cls.__table__.name for cls in watched}
     # the same tables named in SQL text run through the session
     text_write = re.compile(r"\b(?:update|delete\s+from)\s+\"?(?:%s)\b"
@@ -152,23 +154,23 @@ def init_app(app, session_factory, watched: tuple[type, ...]) -> None:
     def _changes_in_flush(session, _context, _instances):
         if any(isinstance(obj, watched) for obj in session.dirty) or any(
                 isinstance(obj, watched) for obj in session.deleted):
-            session.info[_CHANGED] = True
+            session.info[changed] = True
 
     @sa.event.listens_for(session_factory, "do_orm_execute")
     def _changes_by_statement(state):
         statement = state.statement
         if (state.is_update or state.is_delete) and _table_name(statement) in tables \
                 or isinstance(statement, sa.TextClause) and text_write.search(statement.text):
-            state.session.info[_CHANGED] = True
+            state.session.info[changed] = True
 
     @sa.event.listens_for(session_factory, "after_commit")
     def _move_marker(session):
-        if session.info.pop(_CHANGED, None):
+        if session.info.pop(changed, None):
             marker.move()
 
     @sa.event.listens_for(session_factory, "after_rollback")
     def _nothing_changed(session):
-        session.info.pop(_CHANGED, None)
+        session.info.pop(changed, None)
 
 
 def _table_name(statement) -> Optional[str]:
