@@ -183,10 +183,6 @@ def _decode(img: Image.Image, data: bytes) -> None:
         # still leaves enough pixels: a 4000 × 3000 photo decodes at 2000 × 1500. The size
         # is asked in the stored orientation; a 90° turn later swaps both sides alike.
         img.draft("RGB", _fit(*img.size, DISPLAY_MAX))
-    _load(img, data)
-
-
-def _load(img: Image.Image, data: bytes) -> None:
     try:
         img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -306,7 +302,7 @@ def _kept(img: Image.Image, data: bytes, icc: bytes | None,
             kept.draft("RGB", size)  # the DCT scale (1/2 … 1/8) nearest above the thumbnail
             kept.load()
             thumb = _resize(kept, size, Image.Resampling.LANCZOS, reducing_gap=1.0)
-            thumb_bytes = _jpeg(thumb if thumb is not kept else kept.copy(), icc, optimize=True)
+            thumb_bytes = _jpeg(thumb, icc, optimize=True)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError("too_many_pixels") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error):
