@@ -179,7 +179,8 @@ def test_a_race_lost_at_the_insert_is_already_booked_too(client, ctx, monkeypatc
     the unique index refuses the insert and the answer is the same friendly 409."""
     world = build_world(monkeypatch)
     first = book(client, world, "chen", SLOT)
-    monkeypatch.setattr(reservation_ops, "_check_not_booked", lambda *args, **kwargs: None)
+    # the check before the insert (one statement with the cap's count) sees no booking
+    monkeypatch.setattr(reservation_ops, "_held_in_slot", lambda *args, **kwargs: sa.null())
     again = _post(client, world, "chen", "/bookings", _body(world))
     _assert_already_booked(
         again, first["code"],
@@ -191,6 +192,25 @@ def test_a_race_lost_at_the_insert_is_already_booked_too(client, ctx, monkeypatc
     again = _on_behalf(client, world, zhao)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_booked"
     assert _booked(world) == 2 and len(_open_bookings()) == 2
+
+
+def test_a_drawn_code_already_in_use_is_drawn_again(client, ctx, monkeypatch):
+    """The unique index of active codes leaves the insert out (ON CONFLICT DO NOTHING):
+    the code is drawn again and the booking made, once, with the slot counted once."""
+    world = build_world(monkeypatch)
+    draws = iter("3333" + "3333" + "4444")
+
+    class Drawn:
+        @staticmethod
+        def choice(_alphabet):
+            return next(draws)
+
+    monkeypatch.setattr(reservation_ops, "secrets", Drawn)
+    first = book(client, world, "chen", SLOT)
+    second = book(client, world, "wang", SLOT)
+    assert (first["code"], second["code"]) == ("3333", "4444")
+    assert [b.code for b in _open_bookings()] == ["3333", "4444"]
+    assert _booked(world) == 2
 
 
 # --- the migration: duplicates already stored ------------------------------------------

@@ -346,3 +346,48 @@ def test_a_dispatch_writes_the_followers_notice_and_the_workers_task_in_one_inse
         sa.select(Outbox).where(Outbox.kind.in_(["ticket_dispatched", "task_dispatched"])))
         .scalars()}
     assert kinds == {(reporter_id, "ticket_dispatched"), (worker_id, "task_dispatched")}
+
+
+def test_the_requests_commit_leaves_what_it_loaded_as_loaded(client, ctx):
+    """The request's session ends with it: its commit expires nothing (expiring every
+    object it loaded cost about 1.4 % of bench/load.py's server CPU, py-spy), and a write
+    is still committed."""
+    world = build_world()
+    ticket_id = report(client, world, where=IN_A3)["id"]
+    db.session.expunge_all()
+    _post(client, world, "staff_a", f"/tickets/{ticket_id}/accept")
+    # (the identity map holds objects weakly: what the answer left unreferenced is gone;
+    # the request's token is held, with its user)
+    tokens = [obj for obj in db.session.identity_map.values()
+              if type(obj).__name__ == "AuthToken"]
+    assert len(tokens) == 1
+    assert not sa.inspect(tokens[0]).expired_attributes
+    user = tokens[0].__dict__.get("user")
+    assert user is not None and not sa.inspect(user).expired_attributes
+    # committed all the same: another connection reads the new state
+    with db.engine.connect() as other:
+        state = other.execute(sa.text("SELECT state FROM tickets WHERE id = :id"),
+                              {"id": ticket_id}).scalar_one()
+    assert state == "accepted"
+
+
+def test_an_online_booking_checks_the_person_in_two_statements_without_a_savepoint(
+        client, ctx, monkeypatch):
+    """A booking cost fourteen statements (bench/profile_request.py): the pause and the
+    resident's lock are one statement, the open booking of the slot and the cap's count
+    another, and the insert needs no savepoint (ON CONFLICT DO NOTHING)."""
+    from tests.bookings_world import build_world as bookings_world, iso
+
+    world = bookings_world(monkeypatch)
+    body = {"centre_id": world.centre_a.id, "item_id": world.items["SB"].id,
+            "start_at": iso("2026-09-29 09:00")}
+    with counted() as statements:
+        response = client.post("/api/v1/bookings", json=body,
+                               headers=world.h("chen", **{"Idempotency-Key": "b-1"}))
+    assert response.status_code == 201, response.get_json()
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    pauses = [s for s in statements if "booking_pauses" in s]
+    assert len(pauses) == 1 and "FROM users" in pauses[0]
+    counts = [s for s in statements if "count(*)" in s]
+    assert len(counts) == 1 and "bookings.code" in counts[0]
+    assert len([s for s in statements if "FROM bookings" in s]) == 1

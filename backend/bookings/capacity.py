@@ -37,12 +37,13 @@ def _ensure_slot_row(centre_id: int, item_id: int, start: datetime, capacity: in
                                        "start_at": start, "booked": 0, "capacity": capacity}))
 
 
-def _dialect_insert():
+def _dialect_insert(model: type = SlotCount):
+    """INSERT with the database's own ON CONFLICT clauses."""
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(SlotCount)
+    return insert(model)
 
 
 def _take(centre_id: int, item_id: int, start: datetime, capacity: int) -> bool:

@@ -15,10 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import Role, User
 from backend.bookings import availability, common, notices, slots
 from backend.bookings.availability import _check_slot
-from backend.bookings.capacity import _ensure_slot_row, _lock_slots, _release, _slot_key, _take
+from backend.bookings.capacity import (
+    _dialect_insert, _ensure_slot_row, _lock_slots, _release, _slot_key, _take,
+)
 from backend.bookings.catalogue import get_item
 from backend.bookings.common import _get, _rule_error, fmt_local, settings
-from backend.bookings.limits import _check_cap, _check_pause, _lock_resident
+from backend.bookings.limits import (
+    _check_pause, _lock_resident, _lock_resident_unless_paused, active_count_query, cap_error,
+)
 from backend.bookings.models import (
     ACTIVE_STATUSES, Booking, BookingStatus, ServiceCentre, ServiceItem, SlotCount,
 )
@@ -50,29 +54,25 @@ def visible_booking(user: User, booking_id: int) -> Booking:
 
 
 def _insert_booking(staff: Optional[User] = None, **values) -> Booking:
-    """Insert with a fresh code, inside a savepoint. The unique indexes refuse it when a
-    concurrent booking drew the same code (draw again) or when the same person's booking of
-    the slot was committed after our check (``already_booked``, naming that booking)."""
+    """Insert with a fresh code, one statement (INSERT … ON CONFLICT DO NOTHING RETURNING:
+    no savepoint around it). The unique indexes leave it out when a concurrent booking
+    drew the same code (draw again) or when the same person's booking of the slot was
+    committed after our check (``already_booked``, naming that booking)."""
     for attempt in range(8):
         # a drawn code, unchecked: the unique index of active codes refuses one in use
-        # (1 in 24**4 / active bookings), and the savepoint lets us draw again
+        # (1 in 24**4 / active bookings), and nothing is inserted: draw again
         length = CODE_LENGTH if attempt < 5 else CODE_LENGTH + 1
-        booking = Booking(code="".join(secrets.choice(CODE_ALPHABET) for _ in range(length)),
-                          **values)
-        savepoint = db.session.begin_nested()
-        try:
-            db.session.add(booking)
-            db.session.flush()
-            savepoint.commit()
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+        booking = db.session.execute(
+            _dialect_insert(Booking).values(code=code, **values).on_conflict_do_nothing()
+            .returning(Booking)).scalar_one_or_none()
+        if booking is not None:
             return booking
-        except IntegrityError:
-            savepoint.rollback()
-            error = _already_booked(values["centre_id"], values["item_id"],
-                                    values["start_at"], staff=staff,
-                                    resident_id=values.get("resident_id"),
-                                    guest_phone=values.get("guest_phone"))
-            if error is not None:
-                raise error from None
+        error = _already_booked(values["centre_id"], values["item_id"], values["start_at"],
+                                staff=staff, resident_id=values.get("resident_id"),
+                                guest_phone=values.get("guest_phone"))
+        if error is not None:
+            raise error
     raise ApiError(409, "conflict")
 
 
@@ -103,15 +103,48 @@ def _already_booked(centre_id: int, item_id: int, start: datetime,
     held = open_booking_of(centre_id, item_id, start, exclude_id=exclude_id, **person)
     if held is None:
         return None
+    return _already_booked_error(held.start_at, held.code, staff)
+
+
+def _already_booked_error(start: datetime, code: str, staff: Optional[User]) -> ApiError:
     # staff (booking on behalf, moving) are told about the person; a resident about theirs
     key = "booking_already_booked" if staff is None else "booking_already_booked_for"
-    return _rule_error(409, "already_booked", "start_at", key, time=fmt_local(held.start_at),
-                       booking_code=held.code)
+    return _rule_error(409, "already_booked", "start_at", key, time=fmt_local(start),
+                       booking_code=code)
 
 
 def _check_not_booked(centre_id: int, item_id: int, start: datetime, **kwargs) -> None:
     """The friendly check before taking a place; the unique indexes decide a race."""
     error = _already_booked(centre_id, item_id, start, **kwargs)
+    if error is not None:
+        raise error
+
+
+def _held_in_slot(centre_id: int, item_id: int, start: datetime,
+                  resident_id: Optional[int] = None, guest_phone: Optional[str] = None):
+    """The code of the person's open booking of the slot (a scalar subquery)."""
+    query = sa.select(Booking.code).where(
+        Booking.centre_id == centre_id, Booking.item_id == item_id, Booking.start_at == start,
+        Booking.status.in_(ACTIVE_STATUSES))
+    if resident_id is not None:
+        query = query.where(Booking.resident_id == resident_id)
+    else:
+        query = query.where(Booking.resident_id.is_(None), Booking.guest_phone == guest_phone)
+    return query.order_by(Booking.id).limit(1).scalar_subquery()
+
+
+def _check_not_booked_within_cap(centre_id: int, item_id: int, start: datetime,
+                                 now: datetime, staff: Optional[User] = None,
+                                 **person) -> None:
+    """``_check_not_booked`` and the cap on bookings ahead in one statement, after the person's
+    lock (so a booking of theirs committed meanwhile is seen): 409 ``already_booked``
+    first, then 409 ``booking_cap_reached``. The unique indexes still decide a race."""
+    held, count = db.session.execute(sa.select(
+        _held_in_slot(centre_id, item_id, start, **person),
+        active_count_query(now, **person).scalar_subquery())).one()
+    if held is not None:
+        raise _already_booked_error(start, held, staff)
+    error = cap_error(count)
     if error is not None:
         raise error
 
@@ -126,10 +159,8 @@ def book(user: User, centre_id: int, item_id: int, start_at: datetime) -> Bookin
     if not item.bookable_online:
         raise _rule_error(422, "item_not_bookable_online", "item_id", "item_not_bookable_online")
     slot = _check_slot(centre, item, start_at, now, online=True)
-    _check_pause(user.id, now)
-    _lock_resident(user.id)
-    _check_not_booked(centre.id, item.id, slot.start, resident_id=user.id)
-    _check_cap(now, resident_id=user.id)
+    _lock_resident_unless_paused(user.id, now)
+    _check_not_booked_within_cap(centre.id, item.id, slot.start, now, resident_id=user.id)
     return _create(centre, item, slot, now, resident_id=user.id, source="online")
 
 
@@ -177,13 +208,11 @@ def book_on_behalf(staff: User, centre: ServiceCentre, args: dict) -> Booking:
     slot = _check_slot(centre, item, args["start_at"], now, online=False)
     if "resident_id" in person:
         _lock_resident(person["resident_id"])
-        _check_not_booked(centre.id, item.id, slot.start, staff=staff,
-                          resident_id=person["resident_id"])
-        _check_cap(now, resident_id=person["resident_id"])
+        _check_not_booked_within_cap(centre.id, item.id, slot.start, now, staff=staff,
+                                     resident_id=person["resident_id"])
     else:
-        _check_not_booked(centre.id, item.id, slot.start, staff=staff,
-                          guest_phone=person["guest_phone"])
-        _check_cap(now, guest_phone=person["guest_phone"])
+        _check_not_booked_within_cap(centre.id, item.id, slot.start, now, staff=staff,
+                                     guest_phone=person["guest_phone"])
     booking = _create(centre, item, slot, now, source="staff", staff=staff,
                       note=args.get("note", ""), **person)
     notices.booked_for_you(booking)
