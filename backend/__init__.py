@@ -221,6 +221,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
 
     auth.init_app(app, resolve_token)  # core reads tokens, accounts knows what they are
     _keep_resolved_tokens(app)
+    _keep_revisions(app)
 
     register_error_handlers(app)
     _register_blueprints(app)
@@ -238,6 +239,14 @@ def _keep_resolved_tokens(app: Flask) -> None:
     from backend.places.models import Place
 
     token_cache.init_app(app, db.session, (User, AuthToken, Place))
+
+
+def _keep_revisions(app: Flask) -> None:
+    """The revisions kept per process, read again on this host after every change
+    (backend/places/models.py; ``REVISIONS_KEPT_SECONDS``)."""
+    from backend.places.models import keep_revisions
+
+    keep_revisions(app)
 
 
 def _console_locale() -> str:

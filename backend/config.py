@@ -331,6 +331,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         # resolved bearer tokens kept per process at most this long (0: not kept);
         # backend/accounts/token_cache.py
         "TOKEN_CACHE_SECONDS": _int(env, "TOKEN_CACHE_SECONDS", 60, problems, 0),
+        # the revisions kept per process at most this long (0: read every request);
+        # backend/places/models.py
+        "REVISIONS_KEPT_SECONDS": _int(env, "REVISIONS_KEPT_SECONDS", 2, problems, 0),
         # retention (backend/core/maintenance.py)
         "IDEMPOTENCY_KEEP_HOURS": _int(env, "IDEMPOTENCY_KEEP_HOURS", 48, problems, 1),
         "OUTBOX_KEEP_DAYS": _int(env, "OUTBOX_KEEP_DAYS", 30, problems, 1),

@@ -201,11 +201,14 @@ def _empty_used(conn, tables) -> None:
 def _clean_tables(app) -> None:
     from backend.accounts import token_cache
     from backend.extensions import db
+    from backend.places.models import kept_revisions
 
     with app.app_context():
         db.session.remove()
         if token_cache.cache() is not None:
             token_cache.cache().clear()  # the rows go below, past the session
+        if kept_revisions() is not None:
+            kept_revisions().clear()  # (the revisions too)
         with db.engine.connect() as conn:
             calendar_changed = conn.execute(sa.text(
                 "SELECT 1 FROM revisions WHERE name = 'work_calendar'")).first() is not None

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from backend.accounts import token_cache
 from backend.extensions import db
+from backend.places.models import kept_revisions
 from tests.tickets_world import IN_A3, IN_A3B, build_world, report
 
 
@@ -29,6 +30,8 @@ def counted(parameters: bool = False):
     kept = token_cache.cache()
     if kept is not None:
         kept.clear()  # and its token resolved anew, as a process does the first time
+    if kept_revisions() is not None:
+        kept_revisions().clear()  # (and the revisions read anew)
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
         yield statements

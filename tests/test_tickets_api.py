@@ -644,3 +644,25 @@ def test_the_reporter_and_followers_are_told_overdue_by_the_servers_clock(client
     db.session.commit()
     again = client.get(f"/api/v1/tickets/{mine['id']}", headers=world.h("reporter")).get_json()
     assert again["overdue"] is False
+
+
+def test_a_reports_timeline_as_written_is_not_shown_by_a_later_request(client, ctx):
+    """The timeline a creation keeps for its own answer belongs to that request: a later
+    request that finds the same ticket object (a session shared with the test, which
+    holds it here) reads the timeline again."""
+    held: list = []
+
+    def hold(_session, obj):
+        if isinstance(obj, Ticket):
+            held.append(obj)
+
+    world = build_world()
+    sa.event.listen(db.session, "pending_to_persistent", hold)
+    try:
+        ticket = report(client, world)
+    finally:
+        sa.event.remove(db.session, "pending_to_persistent", hold)
+    assert [obj.id for obj in held] == [ticket["id"]]
+    _post(client, world, "staff_a", f"/tickets/{ticket['id']}/accept")
+    body = _get(client, world, "reporter", ticket["id"]).get_json()
+    assert [e["to_state"] for e in body["events"]] == ["submitted", "accepted"]

@@ -180,6 +180,11 @@ def test_a_read_only_instance_folder_keeps_nothing_and_still_starts(
 @pytest.fixture
 def served():
     """The app under gunicorn with three workers, on its own database."""
+    yield from serve_on_own_database()
+
+
+def serve_on_own_database():
+    """(``served``'s body: other tests use it with settings of their own.)"""
     from tests.test_faults import GunicornApp
 
     instance = Path(tempfile.mkdtemp(prefix="linli-tokens-"))
@@ -263,3 +268,28 @@ def test_each_app_of_a_process_moves_its_own_marker(app, database, wechat_server
     db.session.get(User, user_id).display_name = "王大姐"
     db.session.commit()
     assert first_marker.read() != before[0] and other_marker.read() != before[1]
+
+
+def test_a_savepoint_neither_moves_the_marker_early_nor_forgets_a_change(client, ctx):
+    """A savepoint's release is not the commit (moving the marker then would let another
+    process keep the old token again before the change is committed), and a savepoint
+    rolled back does not undo what the transaction changed before it."""
+    user_id, raw = a_resident()
+    marker = token_cache.cache().marker
+    assert me(client, raw).status_code == 200
+    before = marker.read()
+    db.session.get(User, user_id).display_name = "王大姐"
+    with db.session.begin_nested():
+        db.session.flush()
+    assert marker.read() == before  # released, not committed
+    db.session.commit()
+    assert marker.read() != before
+    assert me(client, raw).get_json()["display_name"] == "王大姐"
+    before = marker.read()
+    db.session.get(User, user_id).display_name = "王阿姨"
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    savepoint.rollback()
+    db.session.commit()
+    assert marker.read() != before
+    assert me(client, raw).get_json()["display_name"] == "王阿姨"

@@ -25,11 +25,9 @@ would not move this host's marker and would be seen only after those seconds.
 from __future__ import annotations
 
 import logging
-import mmap
 import os
 import pickle
 import re
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -38,39 +36,15 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import current_app
 
+from backend.core.change_marker import ChangeMarker
+
 log = logging.getLogger(__name__)
 
 MARKER_FILE = "auth-changes"
-MARKER_SIZE = 16
 MAX_ENTRIES = 10_000  # a few tens of MB at most; the least recently used go first
 _EXTENSION = "linli_token_cache"
 _CHANGED = "linli_auth_changed"  # Session.info: this transaction changed auth data (each
 # app's own key: the listeners of every app created in a process see every session)
-
-
-class ChangeMarker:
-    """16 bytes in a file shared by the processes of one host (the instance folder)."""
-
-    def __init__(self, path: str) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < MARKER_SIZE:
-                os.pwrite(fd, secrets.token_bytes(MARKER_SIZE), 0)
-            self._map = mmap.mmap(fd, MARKER_SIZE, access=mmap.ACCESS_READ)
-        finally:
-            os.close(fd)
-        self.path = path
-
-    def read(self) -> bytes:
-        return self._map[:MARKER_SIZE]
-
-    def move(self) -> None:
-        """New bytes: every process's kept tokens are stale from now on."""
-        fd = os.open(self.path, os.O_WRONLY)
-        try:
-            os.pwrite(fd, secrets.token_bytes(MARKER_SIZE), 0)
-        finally:
-            os.close(fd)
 
 
 class TokenCache:
@@ -163,14 +137,17 @@ def init_app(app, session_factory, watched: tuple[type, ...]) -> None:
                 or isinstance(statement, sa.TextClause) and text_write.search(statement.text):
             state.session.info[changed] = True
 
+    # (both events fire for a savepoint too: its release is not the commit, and its
+    # rollback leaves what the transaction changed before it)
     @sa.event.listens_for(session_factory, "after_commit")
     def _move_marker(session):
-        if session.info.pop(changed, None):
+        if not session.in_nested_transaction() and session.info.pop(changed, None):
             marker.move()
 
     @sa.event.listens_for(session_factory, "after_rollback")
     def _nothing_changed(session):
-        session.info.pop(changed, None)
+        if not session.in_nested_transaction():
+            session.info.pop(changed, None)
 
 
 def _table_name(statement) -> Optional[str]:

@@ -1,16 +1,23 @@
 from __future__ import annotations
 
 import enum
+import logging
+import os
+import re
 import threading
+import time
 import uuid
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
-from flask import g, has_app_context, has_request_context
+from flask import current_app, g, has_app_context, has_request_context
 from sqlalchemy import orm as so
 
+from backend.core.change_marker import ChangeMarker
 from backend.core.models import TimestampMixin
 from backend.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class PlaceLevel(str, enum.Enum):
@@ -120,13 +127,82 @@ _G_REVISIONS = "linli_revisions"
 
 def read_revision(name: str) -> str:
     """The stored revision ``name``: read with all the others once a request, again after
-    a flush of this request replaced one."""
+    a flush of this request replaced one; the process keeps what it read for the next
+    requests while nothing changed (``KeptRevisions``)."""
     seen = g.get(_G_REVISIONS) if has_request_context() else None
     if seen is None:
-        seen = dict(db.session.execute(_ALL_REVISIONS).all())
+        kept = current_app.extensions.get(_KEPT) if has_app_context() else None
+        if kept is None or db.session.info.get(_BUMPED):
+            # (this transaction replaced one: only its own session sees the new value)
+            seen = _read_all()
+        else:
+            seen = kept.read(_read_all)
         if has_request_context():
             g.setdefault(_G_REVISIONS, seen)
     return seen.get(name) or ""
+
+
+def _read_all() -> dict[str, str]:
+    return dict(db.session.execute(_ALL_REVISIONS).all())
+
+
+_KEPT = "linli_kept_revisions"
+_BUMPED = "linli_revisions_bumped"  # Session.info: this transaction replaced a revision
+REVISIONS_MARKER_FILE = "revision-changes"
+
+
+class KeptRevisions:
+    """The revisions as last read by this process, used by the next requests instead of a
+    statement (a third of bench/load.py's requests read them) while
+
+    * the host's revision marker (a ``ChangeMarker`` in the instance folder, mapped by every
+      process) holds the bytes read before they were read: a transaction that replaces a
+      revision (a flush that changes a watched model, or an UPDATE, DELETE or INSERT on the
+      revisions table as SQL text) writes new bytes there after it commits, before its
+      request answers, so a change is seen by the very next request on this host;
+    * they were read less than ``REVISIONS_KEPT_SECONDS`` (2) ago: what another host (or
+      SQL by hand) changed is seen within those seconds.
+    """
+
+    def __init__(self, marker: ChangeMarker, seconds: float) -> None:
+        self.marker, self.seconds = marker, seconds
+        self._lock = threading.Lock()
+        self._kept: Optional[tuple[bytes, float, dict[str, str]]] = None
+
+    def read(self, load: Callable[[], dict[str, str]]) -> dict[str, str]:
+        with self._lock:
+            kept = self._kept
+        marker = self.marker.read()
+        if kept is not None and kept[0] == marker and time.monotonic() < kept[1]:
+            return kept[2]
+        values = load()  # read after the marker: a change meanwhile leaves it stale
+        with self._lock:
+            self._kept = (marker, time.monotonic() + self.seconds, values)
+        return values
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept = None
+
+
+def kept_revisions() -> Optional[KeptRevisions]:
+    return current_app.extensions.get(_KEPT)
+
+
+def keep_revisions(app) -> None:
+    """Keep the revisions per process when ``REVISIONS_KEPT_SECONDS`` > 0 and the instance
+    folder is writable (a read-only one: read every request, as before)."""
+    seconds = float(app.config.get("REVISIONS_KEPT_SECONDS", 0))
+    if seconds <= 0:
+        return
+    path = os.path.join(app.instance_path, REVISIONS_MARKER_FILE)
+    try:
+        os.makedirs(app.instance_path, exist_ok=True)
+        marker = ChangeMarker(path)
+    except OSError as exc:
+        log.warning("revisions are not kept: cannot use %s (%s)", path, exc)
+        return
+    app.extensions[_KEPT] = KeptRevisions(marker, seconds)
 
 
 def forget_revisions() -> None:
@@ -152,6 +228,7 @@ def _bump_revisions(session, flush_context, instances) -> None:
     if not names:
         return
     session.info["linli_bumping"] = True
+    session.info[_BUMPED] = True
     forget_revisions()
     try:
         with session.no_autoflush:
@@ -164,6 +241,39 @@ def _bump_revisions(session, flush_context, instances) -> None:
                     row.value = token
     finally:
         session.info["linli_bumping"] = False
+
+
+# the revisions table written by SQL text through the session (a reset, a repair)
+_REVISIONS_WRITE = re.compile(r"\b(?:update|delete\s+from|insert\s+into)\s+\"?revisions\b",
+                              re.IGNORECASE)
+
+
+@sa.event.listens_for(so.Session, "do_orm_execute")
+def _revisions_by_statement(state) -> None:
+    statement = state.statement
+    if (state.is_update or state.is_delete or state.is_insert) and getattr(
+            getattr(statement, "table", None), "name", None) == Revision.__tablename__ \
+            or isinstance(statement, sa.TextClause) and _REVISIONS_WRITE.search(statement.text):
+        state.session.info[_BUMPED] = True
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _move_revisions_marker(session) -> None:
+    """After a commit that replaced a revision: every process of the host reads them again
+    (this happens before the request that committed answers)."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: not committed yet
+    if session.info.pop(_BUMPED, None) and has_app_context():
+        kept = current_app.extensions.get(_KEPT)
+        if kept is not None:
+            kept.marker.move()
+            kept.clear()
+
+
+@sa.event.listens_for(so.Session, "after_rollback")
+def _no_revision_replaced(session) -> None:
+    if not session.in_nested_transaction():  # (a savepoint's leaves the rest)
+        session.info.pop(_BUMPED, None)
 
 
 class RevisionCache:

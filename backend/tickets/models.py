@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from sqlalchemy import orm as so
 
 from backend.core.models import TimestampMixin, UTCDateTime, utcnow
@@ -148,6 +149,9 @@ COMMUNITY_DEFAULTS = {"auto_dispatch": False, "autoclose_working_days": 5,
                       "checkin_max_distance_m": 200}
 
 
+_FRESH_TIMELINES = "linli.fresh_timelines"
+
+
 class Ticket(TimestampMixin, db.Model):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -269,9 +273,22 @@ class Ticket(TimestampMixin, db.Model):
     assignee = so.relationship("User", foreign_keys=[assignee_id])
     department: so.Mapped[Optional[Department]] = so.relationship()
 
-    # Not stored: set by operations.create_ticket on the ticket it returns, its timeline as
-    # just written ([event], [(photo link, upload)]), so the first answer reads nothing back.
-    fresh_timeline = None
+    @property
+    def fresh_timeline(self):
+        """Not stored: set by operations.create_ticket on the ticket it returns, its
+        timeline as just written ([event], [(photo link, upload)]), so the first answer
+        reads nothing back. It belongs to the request that set it (kept in its WSGI
+        environment; ``g`` lives as long as the app context, which tests share between
+        requests): a later request that finds the same object in a session reads the
+        timeline again."""
+        if not has_request_context():
+            return None
+        return request.environ.get(_FRESH_TIMELINES, {}).get(self)
+
+    @fresh_timeline.setter
+    def fresh_timeline(self, timeline) -> None:
+        if has_request_context():
+            request.environ.setdefault(_FRESH_TIMELINES, {})[self] = timeline
 
     @property
     def state_enum(self) -> State:
