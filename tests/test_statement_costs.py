@@ -394,3 +394,40 @@ def test_an_online_booking_checks_the_person_in_two_statements_without_a_savepoi
     counts = [s for s in statements if "count(*)" in s]
     assert len(counts) == 1 and "bookings.code" in counts[0]
     assert len([s for s in statements if "FROM bookings" in s]) == 1
+
+
+def test_a_queues_first_page_is_built_once_for_its_scope_and_filters(client, ctx,
+                                                                      monkeypatch):
+    """The statements of a first page (no cursor; filters that read neither the clock nor
+    the database) are built once per scope and filters and kept; another area, a cursor
+    or a search builds its own."""
+    from backend.tickets import queries
+
+    world = build_world()
+    mine = {report(client, world, where=IN_A3)["id"] for _ in range(3)}
+    queries._kept_first_page.cache_clear()
+    built: list = []
+    real = queries.queue_filters
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "queue_filters", counting)
+
+    def page(who, query="state=submitted&limit=2"):
+        response = client.get(f"/api/v1/tickets?{query}", headers=world.h(who))
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    first = page("staff_a")
+    assert {row["id"] for row in first["items"]} < mine and first["total"] == 3
+    assert page("staff_a") == first and len(built) == 1
+    street = page("street")  # the street's area: another scope, built for it
+    assert len(built) == 2 and street["total"] == 3
+    assert page("staff_b")["items"] == [] and len(built) == 3  # another community's
+    second = page("staff_a", f"state=submitted&limit=2&cursor={first['next_cursor']}")
+    assert {row["id"] for row in first["items"] + second["items"]} == mine
+    assert len(built) == 4  # a cursor's page is built for it
+    page("staff_a", "state=submitted&limit=2&q=%E7%81%AF")
+    assert len(built) == 5

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from datetime import datetime, time, timedelta
 from typing import NamedTuple, Optional
 
@@ -32,19 +33,32 @@ def _day_start_utc(day) -> datetime:
 
 def staff_scope_filter(user: User):
     """The tickets a staff member may see: their subtree; admins everything."""
+    return _scope_condition(_scope_key(user))
+
+
+def _scope_key(user: User) -> Optional[str]:
+    """What a staff member's scope depends on: "*" for an admin, their area's code, or
+    None (no area: nothing)."""
     if is_admin(user):
+        return "*"
+    return user.scope_place.code if user.scope_place is not None else None
+
+
+def _scope_condition(scope: Optional[str]):
+    if scope == "*":
         return sa.true()
-    scope = user.scope_place
     if scope is None:
         return sa.false()
-    inside = Ticket.place_code.startswith(scope.code, autoescape=True)
-    if len(scope.code) <= permissions.TRIAGE_SCOPE_MAX_CODE:
+    inside = Ticket.place_code.startswith(scope, autoescape=True)
+    if len(scope) <= permissions.TRIAGE_SCOPE_MAX_CODE:
         return sa.or_(inside, Ticket.place_code.is_(None))
     return inside
 
 
-def queue_filters(user: User, args: dict) -> list:
-    conditions = [staff_scope_filter(user)]
+def queue_filters(user: User, args: dict, scope=None) -> list:
+    """The queue's conditions: the staff member's scope (``scope``: that condition, already
+    built) and the filters of ``args``."""
+    conditions = [staff_scope_filter(user) if scope is None else scope]
     if args.get("state"):
         conditions.append(Ticket.state.in_(args["state"]))
     if args.get("category_id"):
@@ -110,7 +124,8 @@ def queue(user: User, args: dict, with_total: bool = True, plain: bool = False):
     """
     if args.get("q"):
         args = dict(args, q=_escape_like(args["q"]))
-    conditions = queue_filters(user, args)
+    kept = _first_page(user, args)
+    conditions = kept.conditions if kept is not None else queue_filters(user, args)
     limit = args["limit"]
     due = last_id = None
     if args.get("cursor"):
@@ -119,19 +134,68 @@ def queue(user: User, args: dict, with_total: bool = True, plain: bool = False):
     keys: list = []  # (due_at, id) of the page's tickets, in the queue's order
     if last_id is None or due is not None:
         keys = _queue_range(conditions, states, True,
-                            None if last_id is None else (due, last_id), limit + 1)
+                            None if last_id is None else (due, last_id), limit + 1, kept)
     # overdue=true or a tier: every match has a deadline, and the second range would be a
     # long scan for nothing
     if len(keys) <= limit and args.get("overdue") is not True and not args.get("tier"):
         keys += _queue_range(conditions, states, False,
-                             last_id if due is None else None, limit + 1 - len(keys))
+                             last_id if due is None else None, limit + 1 - len(keys), kept)
     next_cursor = None
     if len(keys) > limit:
         keys = keys[:limit]
         next_cursor = encode_cursor(*keys[-1])
     rows = load_rows([ticket_id for _due, ticket_id in keys], plain=plain)
-    total = capped_count(conditions) if with_total else None
+    total = capped_count(conditions, kept=kept) if with_total else None
     return rows, next_cursor, total
+
+
+# The filters a first page's statements may be kept for: none reads the clock or the
+# database (place_id is checked against the staff member's area on every request).
+_KEEPABLE_FILTERS = frozenset({"state", "category_id", "assignee_id", "content_status",
+                               "flagged", "source", "needs_triage", "limit"})
+
+
+class _FirstPage:
+    """The statements of a queue's first page for one scope and set of filters, built once
+    by the process (building them, their filters and their cache keys cost a third of
+    the queue's Python under bench/load.py, py-spy): every value in them comes from the
+    key they are kept under, the page size is a parameter."""
+
+    def __init__(self, scope: Optional[str], filters: tuple) -> None:
+        self.conditions = queue_filters(None, dict(filters), scope=_scope_condition(scope))
+        self._ranges: dict = {}
+        self._count = None
+        self._lock = threading.Lock()
+
+    def range(self, with_deadline: bool, state: Optional[str]) -> sa.Select:
+        with self._lock:
+            statement = self._ranges.get((with_deadline, state))
+        if statement is None:
+            statement = _range_statement(self.conditions, with_deadline, None, state)
+            with self._lock:
+                self._ranges[(with_deadline, state)] = statement
+        return statement
+
+    def count(self) -> sa.Select:
+        if self._count is None:
+            self._count = _count_statement(self.conditions, TOTAL_CAP)
+        return self._count
+
+
+def _first_page(user: User, args: dict) -> Optional[_FirstPage]:
+    """The kept statements for a first page whose filters allow it, or None."""
+    if args.get("cursor") or not _KEEPABLE_FILTERS.issuperset(
+            name for name, value in args.items() if value is not None):
+        return None
+    filters = tuple(sorted((name, tuple(value) if isinstance(value, list) else value)
+                           for name, value in args.items()
+                           if value is not None and name != "limit"))
+    return _kept_first_page(_scope_key(user), filters)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_first_page(scope: Optional[str], filters: tuple) -> _FirstPage:
+    return _FirstPage(scope, filters)
 
 
 # Totals count at most this many matches: beyond it a count reads the whole filtered
@@ -156,11 +220,18 @@ class Total(NamedTuple):
         return f"{self.count}+" if self.capped else str(self.count)
 
 
-def capped_count(conditions: list, cap: Optional[int] = None) -> Total:
+def capped_count(conditions: list, cap: Optional[int] = None,
+                 kept: Optional[_FirstPage] = None) -> Total:
     cap = TOTAL_CAP if cap is None else cap
-    matches = sa.select(Ticket.id).where(*conditions).limit(cap + 1).subquery()
-    n = _read_columns(sa.select(sa.func.count()).select_from(matches)).scalar_one()
+    statement = kept.count() if kept is not None and cap == TOTAL_CAP else \
+        _count_statement(conditions, cap)
+    n = _read_columns(statement).scalar_one()
     return Total(min(n, cap), n > cap)
+
+
+def _count_statement(conditions: list, cap: int) -> sa.Select:
+    matches = sa.select(Ticket.id).where(*conditions).limit(cap + 1).subquery()
+    return sa.select(sa.func.count()).select_from(matches)
 
 
 # What a queue row shows of each ticket (its category with the parent, cell, assignee and
@@ -177,7 +248,7 @@ TASK_LOADS = (*ROW_LOADS, so.joinedload(Ticket.reporter))
 
 
 def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, after,
-                 n: int) -> list:
+                 n: int, kept: Optional["_FirstPage"] = None) -> list:
     """The (due_at, id) of at most ``n`` tickets of one of the queue's ranges, after the
     cursor ``after``: with a deadline, by (due_at, id), read from the partial index
     ``ix_tickets_deadline``; without one, by id.
@@ -193,6 +264,24 @@ def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, 
     (its statistics sample a rare deadline), joined all 3,270 and sorted them (21 ms
     instead of 5, bench/queue.py); and the joined statement, built anew for each range
     and each state, cost more than running it (an empty range 1.3 ms, profile_request)."""
+    def statement(state: Optional[str]) -> sa.Select:
+        if kept is not None and after is None:
+            return kept.range(with_deadline, state)
+        return _range_statement(conditions, with_deadline, after, state)
+
+    if not states:
+        return list(_read_columns(statement(None), {"n": n}).all())
+    keys: list = []
+    for state in dict.fromkeys(states):
+        keys += _read_columns(statement(state), {"n": n}).all()
+    keys.sort(key=(lambda k: k[1]) if not with_deadline else (lambda k: k))
+    return keys[:n]
+
+
+def _range_statement(conditions: list, with_deadline: bool, after,
+                     state: Optional[str]) -> sa.Select:
+    """One range's keys after the cursor ``after``, of one state or all; at most the
+    parameter ``n`` of them."""
     if with_deadline:
         query = sa.select(Ticket.due_at, Ticket.id).where(*conditions, Ticket.due_at.is_not(None))
         if after is not None:
@@ -205,14 +294,10 @@ def _queue_range(conditions: list, states: Optional[list], with_deadline: bool, 
         if after is not None:
             query = query.where(Ticket.id > after)
         order = (Ticket.id,)
-    if not states:
-        return list(_read_columns(query.order_by(*order).limit(n)).all())
-    keys: list = []
-    for state in dict.fromkeys(states):
-        keys += _read_columns(query.where(Ticket.state == state)
-                     .order_by(Ticket.state, Ticket.due_at, Ticket.id).limit(n)).all()
-    keys.sort(key=(lambda k: k[1]) if not with_deadline else (lambda k: k))
-    return keys[:n]
+    if state is not None:
+        query = query.where(Ticket.state == state)
+        order = (Ticket.state, Ticket.due_at, Ticket.id)
+    return query.order_by(*order).limit(sa.bindparam("n", type_=sa.Integer))
 
 
 @functools.cache
