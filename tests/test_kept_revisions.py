@@ -8,9 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
-import socket
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from backend.places.models import PLACES_REVISION, Place, kept_revisions, read_r
 from backend.tickets.models import Category
 from tests import factories as f
 from tests.test_kept_reads import counted
-from tests.test_token_cache import serve_on_own_database
+from tests.test_token_cache import on_each_worker, serve_on_own_database
 from tests.tickets_world import IN_A3, build_world, report
 
 
@@ -174,23 +172,9 @@ def test_every_worker_sees_a_communitys_settings_changed_at_once(served_keeping_
     path = f"/api/v1/communities/{community}/ticket-settings"
 
     def seen() -> set:
-        """What each worker answers: two workers held reading a request not yet sent
-        whole, the third answers (one after the other, the same idle worker would take
-        them all); which one is left free varies, so over 20 rounds every one answers."""
-        values = set()
-        for _ in range(20):
-            held = [socket.create_connection(("127.0.0.1", served.port)) for _ in range(2)]
-            try:
-                for conn in held:
-                    conn.sendall(b"GET /livez HTTP/1.1\r\nHost: linli\r\n")
-                time.sleep(0.05)  # each taken by a worker of its own
-                status, body = served.call("GET", path, headers=staff)[:2]
-                assert status == 200, body
-                values.add(body["auto_dispatch"])
-            finally:
-                for conn in held:
-                    conn.close()
-        return values
+        answers = on_each_worker(served, lambda: served.call("GET", path, headers=staff))
+        assert {answer[0] for answer in answers} == {200}, answers[0]
+        return {answer[1]["auto_dispatch"] for answer in answers}
 
     (before,) = seen()  # every worker has read and kept it
     changed = served.call("PUT", path, {"auto_dispatch": not before}, headers=staff)
