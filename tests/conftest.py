@@ -25,6 +25,13 @@ from tests.fakes.wechat_server import FakeWeChatServer  # noqa: E402
 from tests.passwords import TEST_PASSWORD_HASH_METHOD  # noqa: E402
 
 os.environ.setdefault("LINLI_INSTANCE_PATH", tempfile.mkdtemp(prefix="linli-instance-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # each xdist worker a folder of its own: the change markers of the kept tokens and
+    # revisions live there, and one worker's changes would drop the other's kept reads in
+    # the middle of a test that counts statements (as another host's would: unseen)
+    os.environ["LINLI_INSTANCE_PATH"] = os.path.join(os.environ["LINLI_INSTANCE_PATH"],
+                                                     os.environ["PYTEST_XDIST_WORKER"])
+    os.makedirs(os.environ["LINLI_INSTANCE_PATH"], exist_ok=True)
 
 # Fixtures of their own module, for every test that names them (never imported by tests):
 # the browser, the console page and live servers.
@@ -109,6 +116,10 @@ def make_test_app(database_url: str, engine_options: dict, wechat_base: str, **o
         # a real werkzeug hash, made cheap (tests/passwords.py): scrypt took about 40 % of
         # the suite's time (68 % of the CPU of the tests that create staff accounts)
         "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
+        # kept longer than a slow request of a loaded CI machine takes (2 s in production):
+        # a test that counts statements must not see them expire between two requests
+        # (the test of the expiry moves the clock by this many seconds)
+        "REVISIONS_KEPT_SECONDS": 60,
     }
     config.update(overrides)
     return create_app(config)
