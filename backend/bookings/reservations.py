@@ -81,15 +81,10 @@ def open_booking_of(centre_id: int, item_id: int, start: datetime,
                     exclude_id: Optional[int] = None) -> Optional[Booking]:
     """The person's open booking (booked or checked in) of the slot, if any: a resident by
     account, a caller without one by phone — what the unique indexes hold once."""
-    query = sa.select(Booking).where(
-        Booking.centre_id == centre_id, Booking.item_id == item_id, Booking.start_at == start,
-        Booking.status.in_(ACTIVE_STATUSES))
-    if resident_id is not None:
-        query = query.where(Booking.resident_id == resident_id)
-    elif guest_phone is not None:
-        query = query.where(Booking.resident_id.is_(None), Booking.guest_phone == guest_phone)
-    else:
+    if resident_id is None and guest_phone is None:
         return None
+    query = sa.select(Booking).where(*_open_in_slot(centre_id, item_id, start, resident_id,
+                                                    guest_phone))
     if exclude_id is not None:
         query = query.where(Booking.id != exclude_id)
     return db.session.execute(query.order_by(Booking.id).limit(1)).scalar_one_or_none()
@@ -123,14 +118,19 @@ def _check_not_booked(centre_id: int, item_id: int, start: datetime, **kwargs) -
 def _held_in_slot(centre_id: int, item_id: int, start: datetime,
                   resident_id: Optional[int] = None, guest_phone: Optional[str] = None):
     """The code of the person's open booking of the slot (a scalar subquery)."""
-    query = sa.select(Booking.code).where(
-        Booking.centre_id == centre_id, Booking.item_id == item_id, Booking.start_at == start,
-        Booking.status.in_(ACTIVE_STATUSES))
-    if resident_id is not None:
-        query = query.where(Booking.resident_id == resident_id)
-    else:
-        query = query.where(Booking.resident_id.is_(None), Booking.guest_phone == guest_phone)
-    return query.order_by(Booking.id).limit(1).scalar_subquery()
+    return (sa.select(Booking.code)
+            .where(*_open_in_slot(centre_id, item_id, start, resident_id, guest_phone))
+            .order_by(Booking.id).limit(1).scalar_subquery())
+
+
+def _open_in_slot(centre_id: int, item_id: int, start: datetime, resident_id: Optional[int],
+                  guest_phone: Optional[str]) -> list:
+    """The person's open bookings (booked or checked in) of the slot: a resident by
+    account, a caller without one by phone (what the unique indexes hold once)."""
+    person = [Booking.resident_id == resident_id] if resident_id is not None else \
+        [Booking.resident_id.is_(None), Booking.guest_phone == guest_phone]
+    return [Booking.centre_id == centre_id, Booking.item_id == item_id,
+            Booking.start_at == start, Booking.status.in_(ACTIVE_STATUSES), *person]
 
 
 def _check_not_booked_within_cap(centre_id: int, item_id: int, start: datetime,
