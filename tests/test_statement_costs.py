@@ -431,3 +431,31 @@ def test_a_queues_first_page_is_built_once_for_its_scope_and_filters(client, ctx
     assert len(built) == 4  # a cursor's page is built for it
     page("staff_a", "state=submitted&limit=2&q=%E7%81%AF")
     assert len(built) == 5
+
+
+def test_a_notice_reads_the_followers_only_of_a_ticket_someone_follows(client, ctx):
+    """The ticket's follower count (moved with every follow, unfollow and merge, in their
+    own transactions) says whether there is anyone to read: a ticket nobody follows
+    notifies its reporter without a SELECT of its followers; once a neighbour follows it,
+    the next notice reads them and reaches both."""
+    from backend.notify.models import OutboxMessage as Outbox
+
+    world = build_world()
+    worker_id, reporter_id = world.worker_a.id, world.reporter.id
+    neighbour_id = world.neighbour.id
+    _keep_ids(world)
+    ticket = report(client, world)["id"]
+    with counted() as statements:
+        _post(client, world, "staff_a", f"/tickets/{ticket}/accept")
+    assert [s for s in statements if "FROM ticket_followers" in s] == []
+    follow = client.post(f"/api/v1/tickets/{ticket}/follow", headers=world.h("neighbour"))
+    assert follow.status_code in (200, 201), follow.get_json()
+    with counted() as statements:
+        _post(client, world, "staff_a", f"/tickets/{ticket}/dispatch",
+              {"assignee_id": worker_id})
+    assert len([s for s in statements if "FROM ticket_followers" in s]) == 1
+    told = {(row.user_id, row.kind) for row in db.session.execute(
+        sa.select(Outbox).where(Outbox.data["ticket_id"].as_integer() == ticket)).scalars()}
+    assert (reporter_id, "ticket_accepted") in told
+    assert (neighbour_id, "ticket_accepted") not in told  # (followed after it)
+    assert {(reporter_id, "ticket_dispatched"), (neighbour_id, "ticket_dispatched")} <= told

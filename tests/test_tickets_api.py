@@ -666,3 +666,31 @@ def test_a_reports_timeline_as_written_is_not_shown_by_a_later_request(client, c
     _post(client, world, "staff_a", f"/tickets/{ticket['id']}/accept")
     body = _get(client, world, "reporter", ticket["id"]).get_json()
     assert [e["to_state"] for e in body["events"]] == ["submitted", "accepted"]
+
+
+def test_a_merge_adds_to_the_targets_follower_count_as_it_stands_when_written(
+        client, ctx, monkeypatch):
+    """A follow of the target that lands while a merge is under way (after the merge read
+    the target) is not lost from the count: the merge adds its followers to the stored
+    count, in SQL, not to the one it read. (The notices trust the count to say whether
+    anyone follows a ticket.)"""
+    from backend.tickets import operations as ops
+
+    world = build_world()
+    target = report(client, world)["id"]
+    duplicate = report(client, world, who="neighbour")["id"]
+    real_check = ops.permissions.can_view_ticket
+
+    def check_then_a_follow_lands(user, ticket):
+        if ticket.id == target:  # the merge has read its target: a follow lands now
+            db.session.execute(sa.update(Ticket).where(Ticket.id == target).values(
+                follower_count=Ticket.follower_count + 1)
+                .execution_options(synchronize_session=False))
+        return real_check(user, ticket)
+
+    monkeypatch.setattr(ops.permissions, "can_view_ticket", check_then_a_follow_lands)
+    response = _post(client, world, "staff_a", f"/tickets/{duplicate}/merge",
+                     {"target_id": target})
+    assert response.status_code == 200, response.get_json()
+    db.session.expire_all()
+    assert db.session.get(Ticket, target).follower_count == 2

@@ -338,6 +338,43 @@ def test_signed_url_works_outside_a_request(app, uploaded):
     assert url.split("?")[0] == body["url"].split("?")[0]
 
 
+def test_signed_urls_are_what_url_for_builds_under_the_applications_root(app, client,
+                                                                          uploaded):
+    """signed_url writes the route out by hand: it must be url_for's URL, under a mount
+    point (SCRIPT_NAME) too, and the route must serve it there."""
+    from flask import url_for
+
+    body, upload = uploaded
+    exp = ops.url_expiry()
+    for root in ("", "/linli"):
+        with app.test_request_context("/api/v1/me", base_url=f"http://localhost{root}/"):
+            for variant in ops.VARIANTS:
+                url = ops.signed_url(upload, variant, exp=exp)
+                sig = parse_qs(urlsplit(url).query)["sig"][0]
+                assert url == url_for("uploads.media", upload_id=upload.id,
+                                      variant=variant, exp=exp, sig=sig)
+                assert url.startswith(f"{root}/media/{upload.id}/{variant}?")
+    with app.test_request_context("/", base_url="http://localhost/linli/"):
+        mounted = ops.signed_url(upload, "thumb", exp=exp)
+    served = client.get(mounted.removeprefix("/linli"), base_url="http://localhost/linli/")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+
+
+def test_a_new_secret_key_signs_anew(app, uploaded, monkeypatch):
+    """The key derived from SECRET_KEY is kept per secret: another secret, another
+    signature, and the old URLs stop working."""
+    body, upload = uploaded
+    exp = ops.url_expiry()
+    with app.app_context():
+        before = ops.signed_url(upload, "display", exp=exp)
+        monkeypatch.setitem(app.config, "SECRET_KEY", "another secret for this test")
+        after = ops.signed_url(upload, "display", exp=exp)
+        assert before != after
+        with pytest.raises(Exception):
+            query = parse_qs(urlsplit(before).query)
+            ops.check_signature(upload.id, "display", query["exp"][0], query["sig"][0])
+
+
 # --- cleanup ---------------------------------------------------------------------------
 
 def _age(path: Path, hours: float) -> None:

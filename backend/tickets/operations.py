@@ -648,7 +648,9 @@ def merge(staff: User, ticket: Ticket, target_id: int, note: str = "",
         db.session.add(TicketFollower(ticket_id=target.id, user_id=user_id))
         added += 1
     db.session.flush()
-    target.follower_count = (target.follower_count or 0) + added
+    # added to the stored count, in SQL: a follow of the target committed since it was
+    # read is kept (the notices trust the count to say whether anyone follows it)
+    target.follower_count = sa.func.coalesce(Ticket.follower_count, 0) + added
     _event(target, staff, "staff", "merge", note=note,
            data={"merged_ticket_id": ticket.id, "followers_added": added})
     copy_supplements(ticket, target)
