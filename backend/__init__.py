@@ -79,7 +79,9 @@ def _ping_idle_connections(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("SELECT 1")
             cursor.close()
-            dbapi_connection.rollback()  # the ping opened a transaction on PostgreSQL
+            # the ping opened a transaction on PostgreSQL: ended with a commit, since
+            # psycopg forgets every statement the connection prepared on a rollback
+            dbapi_connection.commit()
         except dbapi_error as exc:
             raise sa.exc.DisconnectionError("the connection was dropped while idle") from exc
 

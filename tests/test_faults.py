@@ -618,6 +618,39 @@ def test_a_connection_dropped_while_idle_is_replaced_before_a_request_uses_it(
         db.engine.dispose()
 
 
+def test_pinging_an_idle_connection_keeps_its_prepared_statements(app, client, ctx,
+                                                                   monkeypatch):
+    """psycopg forgets every statement a connection has prepared (and deallocates them
+    all) when it rolls a transaction back; prepared statements are worth a fifth of the
+    server's CPU (bench/RESULTS.md). The ping ends the transaction its SELECT opened with
+    a commit, so a connection that sat idle keeps them."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements on the server are PostgreSQL's")
+    resident = f.resident()
+    db.session.commit()
+    headers = f.auth(f.token_for(resident))
+    db.session.close()
+    db.engine.dispose()  # one connection, used by every request below
+    for _ in range(8):  # psycopg prepares a statement on its fifth run
+        assert client.get("/api/v1/me/tickets", headers=headers).status_code == 200
+    db.session.close()
+
+    def prepared() -> int:
+        with db.engine.connect() as conn:
+            count = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements").scalar_one()
+            conn.commit()  # (a rollback here would itself make psycopg forget them)
+            return count
+
+    assert db.engine.pool.checkedin() == 1
+    before = prepared()
+    assert before >= 1
+    monkeypatch.setitem(app.config, "DB_PING_AFTER_IDLE_SECONDS", 0)  # every checkout
+    assert client.get("/api/v1/me/tickets", headers=headers).status_code == 200
+    db.session.close()
+    assert prepared() >= before  # (that checkout was pinged too)
+
+
 def test_a_connection_in_use_again_at_once_is_not_pinged_and_a_dead_one_fails_once(
         app, client, ctx, monkeypatch):
     """Back in use within the idle time: no ping. Had it died meanwhile (a restart while
