@@ -365,7 +365,7 @@ def _register_transaction(app: Flask) -> None:
     Idempotency-Key claimed by the request is given up when it ends without its answer
     committed (backend.core.idempotency)."""
     from backend.core import idempotency
-    from backend.core.transaction import commit_keeping_loaded
+    from backend.core.transaction import commit_keeping_loaded, end_refused
 
     idempotency.init_app(app)
 
@@ -374,7 +374,7 @@ def _register_transaction(app: Flask) -> None:
         if not db.session.registry.has():
             return response  # the request used no database (/livez, a static file)
         if response.status_code >= 400:
-            db.session.rollback()
+            end_refused()  # rolled back (committed when it only read: same outcome)
             return response
         try:
             # the request's session ends with it: expiring every object it loaded would

@@ -651,6 +651,67 @@ def test_pinging_an_idle_connection_keeps_its_prepared_statements(app, client, c
     assert prepared() >= before  # (that checkout was pinged too)
 
 
+def _prepared_statements() -> int:
+    with db.engine.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar_one()
+        conn.commit()  # (a rollback here would itself make psycopg forget them)
+        return count
+
+
+def test_a_refusal_after_reads_keeps_the_connections_prepared_statements(client, ctx):
+    """A POST refused after it read (a case that is not there, a state that does not
+    allow it) has nothing to undo: its transaction is committed, not rolled back, so the
+    connection keeps the statements it prepared (each rollback made psycopg forget them)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements on the server are PostgreSQL's")
+    from tests.tickets_world import build_world
+
+    headers = build_world().h("staff_a")
+    db.session.commit()
+    db.session.close()
+    db.engine.dispose()  # one connection, used by every request below
+    for _ in range(8):  # psycopg prepares a statement on its fifth run
+        refused = client.post("/api/v1/tickets/987654/accept", json={}, headers=headers)
+        assert_error_shape(refused, 404, "not_found")
+    db.session.close()
+    assert db.engine.pool.checkedin() == 1
+    assert _prepared_statements() >= 1
+
+
+def test_a_refusal_after_a_write_or_with_changes_pending_keeps_none_of_them(
+        client, ctx, monkeypatch):
+    """The other side: a refused request that wrote (a statement, or changes the session
+    holds unflushed) is rolled back, whatever the database."""
+    from backend.core.errors import ApiError
+    from backend.tickets import operations as ops
+    from backend.tickets.models import Ticket
+    from tests.tickets_world import build_world, report
+
+    world = build_world()
+    ticket_id = report(client, world)["id"]
+
+    def written_then_refused(staff, ticket, *args, **kwargs):
+        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket.id)
+                           .values(description="written by a refused request"))
+        raise ApiError(409, "transition_refused", code="transition_refused")
+
+    def changed_then_refused(staff, ticket, *args, **kwargs):
+        ticket.address = "changed by a refused request"  # not flushed
+        raise ApiError(409, "transition_refused", code="transition_refused")
+
+    for refuse in (written_then_refused, changed_then_refused):
+        monkeypatch.setattr(ops, "accept", refuse)
+        answer = client.post(f"/api/v1/tickets/{ticket_id}/accept", json={},
+                             headers=world.h("staff_a"))
+        assert answer.status_code == 409
+        db.session.rollback()
+        db.session.expire_all()
+        stored = db.session.get(Ticket, ticket_id)
+        assert stored.description != "written by a refused request"
+        assert stored.address != "changed by a refused request"
+        assert stored.state == "submitted"
+
+
 def test_a_connection_in_use_again_at_once_is_not_pinged_and_a_dead_one_fails_once(
         app, client, ctx, monkeypatch):
     """Back in use within the idle time: no ping. Had it died meanwhile (a restart while

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import sqlalchemy as sa
+
 from backend.extensions import db
 
 # what must be written before a request's transaction is committed for a slow wait (the
@@ -36,3 +38,42 @@ def commit_keeping_loaded() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expire
+
+
+
+def end_refused() -> None:
+    """End the transaction of a request answered with an error (4xx): rolled back, unless
+    on PostgreSQL it only read, as a refusal after a permission or a state check does.
+    That one is committed instead: the same outcome, nothing to undo, but psycopg forgets
+    every statement a connection has prepared when it rolls back, and the requests after
+    it would parse and plan their statements again (prepared statements are about a fifth
+    of the server's CPU: bench/RESULTS.md). The database says whether the transaction
+    wrote: PostgreSQL gives it an id at its first write or row lock."""
+    session = db.session()
+    if db.engine.dialect.name == "postgresql":
+        try:
+            if _only_read(session):
+                commit_keeping_loaded()
+                return
+        except Exception:  # noqa: BLE001 - a lost connection, a failed transaction:
+            pass  # rolled back, as any other
+    session.rollback()
+
+
+def _only_read(session) -> bool:
+    from psycopg import pq
+
+    transaction = session.get_transaction()
+    if transaction is None or not transaction.is_active or session.in_nested_transaction():
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False  # changes not yet flushed: a commit would write them
+    conn = session.connection()
+    raw = conn.connection.dbapi_connection
+    if getattr(raw, "info", None) is None or \
+            raw.info.transaction_status != pq.TransactionStatus.INTRANS:
+        return False  # no transaction (nothing to end) or a failed one
+    return conn.execute(_WRITE_ID).scalar() is None
+
+
+_WRITE_ID = sa.select(sa.func.txid_current_if_assigned())
