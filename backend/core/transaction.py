@@ -40,7 +40,6 @@ def commit_keeping_loaded() -> None:
         session.expire_on_commit = expire
 
 
-
 def end_refused() -> None:
     """End the transaction of a request answered with an error (4xx): rolled back, unless
     on PostgreSQL it only read, as a refusal after a permission or a state check does.
